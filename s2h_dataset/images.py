@@ -1,0 +1,75 @@
+"""Decode any Pillow-readable input into a clean RGB image and encode it once for the parquet shards.
+
+Odd-but-valid inputs are converted (CMYK, 16-bit, palette or alpha images, EXIF rotation); unreadable
+ones raise `BadImage` with a reason the build report lists (truncated, empty, not an image, too large).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["BadImage", "encode_image", "load_checked", "to_rgb"]
+
+BACKGROUND = (255, 255, 255)  # transparent pixels are composited on white, as viewers show them
+
+
+class BadImage(ValueError):
+    """An input image that cannot be used; str() is the reason recorded in build_report.json."""
+
+
+def _sixteen_bit_to_8(image: Image.Image) -> Image.Image:
+    array = np.asarray(image, dtype=np.float64)
+    peak = 65535.0 if array.max() > 255 else 255.0
+    return Image.fromarray(np.clip(array / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any mode -> RGB, alpha composited on white, 16-bit and float grayscale rescaled to 8 bits."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        image = _sixteen_bit_to_8(image)
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, BACKGROUND)
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def load_checked(loader) -> Image.Image:
+    """Call a record's loader and turn every way an input can be broken into `BadImage`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = loader()
+            image.load()
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as err:
+            raise BadImage(f"over Pillow's decompression-bomb limit ({err})") from None
+        except UnidentifiedImageError:
+            raise BadImage("not an image Pillow can identify (empty, truncated header or another file type)") from None
+        except (OSError, SyntaxError, ValueError) as err:
+            raise BadImage(f"unreadable image data: {err}") from None
+    if image.width < 8 or image.height < 8:
+        raise BadImage(f"too small ({image.width}x{image.height} px; need at least 8x8)")
+    return image
+
+
+def encode_image(loader, max_side: int, fmt: str) -> bytes:
+    """Load, normalise to RGB, shrink so the longer side is at most `max_side`, encode as `fmt`."""
+    image = to_rgb(load_checked(loader))
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if fmt == "jpeg":
+        image.save(buffer, format="JPEG", quality=90, optimize=True)
+    elif fmt == "webp":
+        image.save(buffer, format="WEBP", quality=90, method=4)
+    else:
+        image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

@@ -1,0 +1,68 @@
+"""What every task generator shares: the pools of one split, the captioner, and set sampling."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from ..labels import ORDINALS, conflicts
+from ..sources.base import Record
+
+__all__ = ["LevelContext", "PlanError", "image_ref"]
+
+MAX_DRAWS = 2000  # rejection-sampling budget for one set before the pool is declared too small
+
+
+class PlanError(ValueError):
+    """The sources cannot make the requested rows (too few labels, kinds or shapes)."""
+
+
+def image_ref(position: int, style: int, capital: bool = False) -> str:
+    """0-based position -> 'Image 3' (style 0) or 'the third image' (style 1)."""
+    text = f"Image {position + 1}" if style == 0 else f"the {ORDINALS[position]} image"
+    return text[:1].upper() + text[1:] if capital else text
+
+
+@dataclass
+class LevelContext:
+    """The inputs of one (level, split): record pools, image count per row and the captioner."""
+
+    objects: list[Record]
+    shapes: list[Record]
+    n_images: int
+    captioner: object
+    split: str
+    _by_kind: dict[str, list[Record]] | None = field(default=None, repr=False)
+
+    def by_kind(self) -> dict[str, list[Record]]:
+        """Records grouped by `kind_or_label`, built once per context."""
+        if self._by_kind is None:
+            self._by_kind = {}
+            for record in self.objects:
+                self._by_kind.setdefault(record.kind_or_label, []).append(record)
+        return self._by_kind
+
+    def pick(self, rng: random.Random) -> Record:
+        if not self.objects:
+            raise PlanError(f"no labelled images in the {self.split} split; add a labelled --source")
+        return self.objects[rng.randrange(len(self.objects))]
+
+    def fill(self, rng: random.Random, chosen: list[Record], n: int) -> list[Record]:
+        """Add records until there are `n`, each conflicting with none already chosen (no near-synonyms)."""
+        chosen = list(chosen)
+        for _ in range(MAX_DRAWS):
+            if len(chosen) == n:
+                return chosen
+            candidate = self.pick(rng)
+            if all(candidate.source_id != c.source_id and not conflicts(candidate.label, c.label) for c in chosen):
+                chosen.append(candidate)
+        raise PlanError(
+            f"the {self.split} split has too few distinct labels for {n} images per row "
+            f"({len(self.objects)} images); lower --distractors or add images with other labels"
+        )
+
+    def place(self, rng: random.Random, target: Record, position: int, others: list[Record]) -> list[Record]:
+        """Shuffle `others` and insert `target` at `position`."""
+        others = list(others)
+        rng.shuffle(others)
+        return others[:position] + [target] + others[position:]

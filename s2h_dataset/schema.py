@@ -1,0 +1,105 @@
+"""The one row schema shared by every config (level1, level2, level3, all).
+
+Rows are TRL's conversational vision preference format: `images` + `prompt` / `chosen` / `rejected` message
+lists, plus bookkeeping columns. `FEATURES` is the single definition used by the build, the validator, the
+builder script (`s2h_dataset.py`) and the dataset card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import datasets
+
+__all__ = [
+    "COLUMNS",
+    "CONFIG_LEVELS",
+    "FEATURES",
+    "GENERATOR_VERSION",
+    "LEVEL_TASKS",
+    "RowSpec",
+    "assistant_message",
+    "row_id",
+    "user_message",
+]
+
+GENERATOR_VERSION = "s2h-dpo/0.1"
+
+# Tasks each level is made of; rows of a level are spread evenly over its tasks.
+LEVEL_TASKS: dict[int, tuple[str, ...]] = {
+    1: ("caption_indexed", "vqa_indexed"),
+    2: ("compare", "arithmetic"),
+    3: ("caption_search", "which_image"),
+}
+
+# Hub configs and the levels each one holds; `all` is the flat mixture the paper trains on.
+CONFIG_LEVELS: dict[str, tuple[int, ...]] = {"level1": (1,), "level2": (2,), "level3": (3,), "all": (1, 2, 3)}
+
+_TEXT_PART = {"type": datasets.Value("string"), "text": datasets.Value("string")}
+_MESSAGES = datasets.List({"role": datasets.Value("string"), "content": datasets.List(_TEXT_PART)})
+
+FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "level": datasets.Value("int8"),
+        "task": datasets.Value("string"),
+        "images": datasets.List(datasets.Image()),
+        "prompt": _MESSAGES,
+        "chosen": _MESSAGES,
+        "rejected": _MESSAGES,
+        "target": datasets.Value("int16"),
+        "similarity": datasets.Value("float32"),
+        "meta": datasets.Value("string"),
+    }
+)
+COLUMNS = tuple(FEATURES)
+
+
+def user_message(n_images: int, text: str) -> list[dict]:
+    """One user turn: an image part per image (in prompt order), then the text."""
+    content = [{"type": "image", "text": None} for _ in range(n_images)]
+    content.append({"type": "text", "text": text})
+    return [{"role": "user", "content": content}]
+
+
+def assistant_message(text: str) -> list[dict]:
+    return [{"role": "assistant", "content": [{"type": "text", "text": text}]}]
+
+
+def row_id(level: int, task: str, source_ids: list[str], prompt: str) -> str:
+    """Deterministic id from what makes a row unique: level, task, images (in order) and prompt text."""
+    key = json.dumps([level, task, source_ids, prompt], ensure_ascii=False)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class RowSpec:
+    """A planned row: everything but the image bytes, which are attached when its shard is written.
+
+    `stratum` names the answer the filter must keep balanced (target position or yes/no), so dropping the
+    most similar pairs cannot skew answer positions or the yes-ratio.
+    """
+
+    level: int
+    task: str
+    source_ids: list[str]
+    prompt: str
+    chosen: str
+    rejected: str
+    target: int = -1
+    stratum: str = ""
+    meta: dict = field(default_factory=dict)
+    similarity: float = float("nan")
+
+    @property
+    def id(self) -> str:
+        return row_id(self.level, self.task, self.source_ids, self.prompt)
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: dict) -> RowSpec:
+        return cls(**data)

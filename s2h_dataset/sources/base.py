@@ -1,0 +1,48 @@
+"""The record every source yields: a stable id, a label, a way to load the image, optional text.
+
+Records are light (no pixels): a build plans rows over thousands of them and loads an image only when
+its bytes are encoded, once per build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+__all__ = ["Record", "SourceError"]
+
+
+class SourceError(ValueError):
+    """A source spec or source folder a user gave cannot be used; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One source image.
+
+    source_id: stable, unique across sources (`emoji:1f004`, `imagefolder:cat/001.jpg`), used for row ids
+        and for the train/test split, so it must not depend on the machine or the order files are listed.
+    label: the primary object, a short noun phrase ("peacock").
+    load: returns the image as a PIL image (any mode; the encoder normalises it).
+    caption: a reference caption when the source has one.
+    kind: a coarser class used by the `compare` task ("mammal"); records with the same `kind` and
+        different labels make "same kind" pairs. Defaults to the label.
+    group: a family / group id (kinship sources).
+    counts: object counts per "colour shape" for procedurally drawn images (arithmetic source).
+    synthetic: drawn images, encoded losslessly (PNG) by default.
+    """
+
+    source_id: str
+    label: str
+    load: Callable[[], Image.Image] = field(compare=False, repr=False)
+    caption: str | None = None
+    kind: str | None = None
+    group: str | None = None
+    counts: tuple[tuple[str, int], ...] = ()
+    synthetic: bool = False
+
+    @property
+    def kind_or_label(self) -> str:
+        return self.kind or self.label
