@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from ..errors import UserError
 from ..labels import ORDINALS, conflicts
 from ..sources.base import Record
 
@@ -13,7 +14,7 @@ __all__ = ["LevelContext", "PlanError", "image_ref"]
 MAX_DRAWS = 2000  # rejection-sampling budget for one set before the pool is declared too small
 
 
-class PlanError(ValueError):
+class PlanError(UserError):
     """The sources cannot make the requested rows (too few labels, kinds or shapes)."""
 
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from ..errors import UserError
+
 __all__ = ["Record", "SourceError"]
 
 
-class SourceError(ValueError):
+class SourceError(UserError):
     """A source spec or source folder a user gave cannot be used; the message says how to fix it."""
 
 

@@ -1,0 +1,67 @@
+"""`s2h` console script: one subcommand per module in `s2h_dataset.commands` (`train_check` -> `train-check`).
+
+Each command module defines `HELP` (one line), `ARGS` (a tuple of argument dataclasses parsed with
+`HfArgumentParser`, so `--config file.yaml` and CLI flags fill the same fields) and `run(*args) -> int`.
+Errors a user can cause (`UserError` and its subclasses) print one line and exit 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import sys
+
+from . import commands
+
+from .errors import UserError
+
+__all__ = ["COMMANDS", "main"]
+
+# command name -> module under s2h_dataset.commands, found by listing the package
+COMMANDS = {
+    info.name.replace("_", "-"): info.name
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda info: info.name)
+}
+
+
+def _usage() -> str:
+    lines = ["usage: s2h <command> [options]   (s2h <command> --help for a command's options)", "", "commands:"]
+    for name, module in COMMANDS.items():
+        lines.append(f"  {name:<12} {importlib.import_module(f'.commands.{module}', __package__).HELP}")
+    return "\n".join(lines)
+
+
+def parse(command: str, argv: list[str]):
+    from transformers import HfArgumentParser
+
+    module = importlib.import_module(f".commands.{COMMANDS[command]}", __package__)
+    parser = HfArgumentParser(module.ARGS, prog=f"s2h {command}", description=module.HELP)
+    if len(argv) == 2 and argv[0] == "--config" and argv[1].endswith((".yaml", ".yml")):
+        return module, parser.parse_yaml_file(argv[1])
+    return module, parser.parse_args_into_dataclasses(args=argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"s2h: unknown command `{command}`; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        module, args = parse(command, rest)
+        return int(module.run(*args) or 0)
+    except UserError as err:
+        print(f"s2h {command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"s2h {command}: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
