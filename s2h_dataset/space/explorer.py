@@ -1,0 +1,129 @@
+"""Dataset explorer: open a built S2H-DPO dataset (a folder laid out like a Hub repo, or a Hub id), pick a
+config, split and row, and get everything a person needs to judge the row.
+
+Datasets are opened with `datasets.load_dataset(SOURCE, CONFIG)` (nothing of ours runs on the reading side)
+and kept open per (source, config) for the life of the process.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from ..errors import UserError
+from ..schema import CONFIG_LEVELS
+
+__all__ = ["CONFIGS", "ExplorerRow", "get_row", "open_dataset", "random_index"]
+
+CONFIGS = tuple(CONFIG_LEVELS)
+_HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+@functools.lru_cache(maxsize=8)
+def open_dataset(source: str, config: str):
+    """`DatasetDict` of `config` from a folder or Hub id; `UserError` naming the fix when it cannot open."""
+    import datasets
+
+    source = (source or "").strip()
+    if not source:
+        raise UserError("enter a dataset folder (built with `s2h build --out DIR`) or a Hub id like org/s2h-dpo")
+    if config not in CONFIGS:
+        raise UserError(f"unknown config `{config}`; choose one of {', '.join(CONFIGS)}")
+    folder = Path(source).expanduser()
+    if not folder.is_dir() and not _HUB_ID.match(source):
+        raise UserError(f"`{source}` is neither a folder nor a Hub dataset id (org/name); check the path")
+    if folder.is_dir() and not (folder / "README.md").is_file():
+        raise UserError(f"`{source}` has no README.md with `configs:`; point at the folder `s2h build --out` wrote")
+    try:
+        return datasets.load_dataset(str(folder) if folder.is_dir() else source, config)
+    except (ValueError, FileNotFoundError, OSError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+        raise UserError(f"cannot open config `{config}` of `{source}`: {first}") from None
+
+
+def _split(source: str, config: str, split: str):
+    ds = open_dataset(source, config)
+    if split not in ds:
+        raise UserError(f"`{source}` config `{config}` has no split `{split}`; it has {', '.join(ds)}")
+    return ds[split]
+
+
+def random_index(source: str, config: str, split: str, rng: random.Random) -> int:
+    return rng.randrange(len(_split(source, config, split)))
+
+
+@dataclass
+class ExplorerRow:
+    """One row as the explorer shows it."""
+
+    index: int
+    n_rows: int
+    id: str
+    level: int
+    task: str
+    images: list[Image.Image]
+    prompt: str
+    chosen: str
+    rejected: str
+    target: int
+    similarity: float
+    meta: dict
+
+    def captions(self) -> list[str]:
+        labels = self.meta.get("labels") or []
+        out = []
+        for i in range(len(self.images)):
+            label = f" · {labels[i]}" if i < len(labels) and labels[i] else ""
+            out.append(f"Image {i + 1}{label}{' (target)' if i == self.target else ''}")
+        return out
+
+    def summary_markdown(self) -> str:
+        similarity = "not filtered" if math.isnan(self.similarity) else f"{self.similarity:.3f}"
+        target = "none" if self.target < 0 else f"Image {self.target + 1}"
+        return (
+            f"**Row {self.index} of {self.n_rows}** · level **{self.level}** · task **{self.task}** · "
+            f"target **{target}** · chosen–rejected similarity **{similarity}**  \n<sub>id `{self.id}`</sub>"
+        )
+
+
+def _text(messages: list[dict]) -> str:
+    return "\n".join(
+        part.get("text") or "" for message in messages for part in message["content"] if part.get("type") == "text"
+    )
+
+
+def get_row(source: str, config: str, split: str, index: int) -> ExplorerRow:
+    data = _split(source, config, split)
+    n_rows = len(data)
+    if n_rows == 0:
+        raise UserError(f"split `{split}` of config `{config}` is empty; pick another split or config")
+    index = int(index)
+    if not 0 <= index < n_rows:
+        raise UserError(f"row {index} is out of range; `{config}`/`{split}` has rows 0 to {n_rows - 1}")
+    row = data[index]
+    try:
+        meta = json.loads(row.get("meta") or "{}")
+    except json.JSONDecodeError:
+        meta = {}
+    similarity = row.get("similarity")
+    return ExplorerRow(
+        index=index,
+        n_rows=n_rows,
+        id=row.get("id", ""),
+        level=int(row["level"]),
+        task=row["task"],
+        images=[image.convert("RGB") for image in row["images"]],
+        prompt=_text(row["prompt"]),
+        chosen=_text(row["chosen"]),
+        rejected=_text(row["rejected"]),
+        target=int(row.get("target", -1)),
+        similarity=float("nan") if similarity is None else float(similarity),
+        meta=meta if isinstance(meta, dict) else {},
+    )

@@ -1,0 +1,174 @@
+"""Limits of the Space, read from environment variables, and validation of one request's uploads.
+
+| variable | default | meaning |
+|---|---|---|
+| `S2H_MIN_IMAGES` | 2 | fewest images a search request accepts |
+| `S2H_MAX_IMAGES` | 8 | most images a search request accepts |
+| `S2H_MAX_PIXELS` | 16777216 | largest upload (width x height, 4096x4096 by default); bigger ones are refused |
+| `S2H_MAX_FILE_MB` | 20 | largest upload in MiB |
+| `S2H_MAX_SIDE` | 1024 | images are shrunk to this longer side before they reach the model |
+| `S2H_MAX_NEW_TOKENS` | 128 | tokens the model may generate per answer |
+| `S2H_MAX_QUERY_CHARS` | 500 | longest request text |
+| `S2H_CONCURRENCY` | 1 | requests the model serves at once (Gradio queue `default_concurrency_limit`) |
+| `S2H_MAX_QUEUE` | 16 | requests that may wait in the queue; more are turned away |
+
+Uploads are decoded from their files into memory (`load_uploads`) and the files are deleted right after
+(`discard_uploads`), so nothing a user sends outlives the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import UserError
+from ..images import to_rgb
+
+__all__ = ["Limits", "UploadError", "discard_uploads", "load_uploads"]
+
+logger = logging.getLogger(__name__)
+
+
+class UploadError(UserError):
+    """An upload the Space refuses; the message is shown to the user as a `gr.Warning`."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise UserError(f"environment variable `{name}={raw}` is not an integer; set it to e.g. {default}") from None
+
+
+def _int_field(env: str, default: int, help: str):
+    return field(default_factory=lambda: _env_int(env, default), metadata={"help": help, "env": env})
+
+
+@dataclass
+class Limits:
+    """What one request may send and get. Every field defaults to its environment variable (module docstring).
+
+    Args:
+        min_images (`int`, defaults to `$S2H_MIN_IMAGES` or 2)
+        max_images (`int`, defaults to `$S2H_MAX_IMAGES` or 8)
+        max_pixels (`int`, defaults to `$S2H_MAX_PIXELS` or 4096*4096)
+        max_file_mb (`int`, defaults to `$S2H_MAX_FILE_MB` or 20)
+        max_side (`int`, defaults to `$S2H_MAX_SIDE` or 1024)
+        max_new_tokens (`int`, defaults to `$S2H_MAX_NEW_TOKENS` or 128)
+        max_query_chars (`int`, defaults to `$S2H_MAX_QUERY_CHARS` or 500)
+        concurrency (`int`, defaults to `$S2H_CONCURRENCY` or 1)
+        max_queue (`int`, defaults to `$S2H_MAX_QUEUE` or 16)
+    """
+
+    min_images: int = _int_field("S2H_MIN_IMAGES", 2, "Fewest images per search request.")
+    max_images: int = _int_field("S2H_MAX_IMAGES", 8, "Most images per search request.")
+    max_pixels: int = _int_field("S2H_MAX_PIXELS", 4096 * 4096, "Largest upload in pixels (width x height).")
+    max_file_mb: int = _int_field("S2H_MAX_FILE_MB", 20, "Largest upload in MiB.")
+    max_side: int = _int_field("S2H_MAX_SIDE", 1024, "Longer side images are shrunk to before the model.")
+    max_new_tokens: int = _int_field("S2H_MAX_NEW_TOKENS", 128, "Tokens generated per answer.")
+    max_query_chars: int = _int_field("S2H_MAX_QUERY_CHARS", 500, "Longest request text.")
+    concurrency: int = _int_field("S2H_CONCURRENCY", 1, "Requests served at once.")
+    max_queue: int = _int_field("S2H_MAX_QUEUE", 16, "Requests that may wait in the queue.")
+
+    def __post_init__(self):
+        for f in fields(self):
+            if getattr(self, f.name) < 1:
+                raise UserError(f"`{f.name}` (env `{f.metadata['env']}`) must be at least 1, got {getattr(self, f.name)}")
+        if self.min_images > self.max_images:
+            raise UserError(
+                f"`min_images` ({self.min_images}) is above `max_images` ({self.max_images}); "
+                "raise S2H_MAX_IMAGES or lower S2H_MIN_IMAGES"
+            )
+
+
+def _open_one(path: Path, limits: Limits) -> Image.Image:
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise UploadError(f"`{name}` could not be read (the upload is missing); upload it again") from None
+    if size == 0:
+        raise UploadError(f"`{name}` is empty; upload an image file (PNG, JPEG, WebP, GIF or BMP)")
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise UploadError(f"`{name}` is {size / 2**20:.1f} MiB; the limit is {limits.max_file_mb} MiB per image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                width, height = image.size  # header only: refuse huge images before decoding them
+                if width * height > limits.max_pixels:
+                    raise UploadError(
+                        f"`{name}` is {width}x{height} px ({width * height / 1e6:.1f} MP); the limit is "
+                        f"{limits.max_pixels / 1e6:.1f} MP: shrink it and upload again"
+                    )
+                image.load()
+                rgb = to_rgb(image)
+        except UploadError:
+            raise
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise UploadError(f"`{name}` is too large to decode safely; shrink it and upload again") from None
+        except UnidentifiedImageError:
+            raise UploadError(f"`{name}` is not an image; upload PNG, JPEG, WebP, GIF or BMP files") from None
+        except (OSError, SyntaxError, ValueError) as err:
+            raise UploadError(f"`{name}` is not a readable image ({err}); upload it again or use another file") from None
+    if max(rgb.size) > limits.max_side:
+        rgb.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
+    return rgb
+
+
+def load_uploads(paths: list[str] | None, limits: Limits) -> list[tuple[str, Image.Image]]:
+    """Decode uploaded files into RGB images, in upload order; `UploadError` names the first bad file.
+
+    Returns:
+        `(file name, image)` pairs; images are shrunk to `limits.max_side` on their longer side.
+    """
+    paths = [Path(p) for p in (paths or [])]
+    if len(paths) < limits.min_images:
+        raise UploadError(
+            f"upload at least {limits.min_images} images to search among (got {len(paths)}); "
+            f"the model picks one of {limits.min_images}-{limits.max_images}"
+        )
+    if len(paths) > limits.max_images:
+        raise UploadError(f"upload at most {limits.max_images} images (got {len(paths)}); remove {len(paths) - limits.max_images}")
+    return [(path.name, _open_one(path, limits)) for path in paths]
+
+
+def discard_uploads(paths: list[str] | None, cache_dir: str | os.PathLike, keep: set[str] = frozenset()) -> int:
+    """Delete uploaded files that live under Gradio's upload folder `cache_dir`, except the `keep` paths
+    (the bundled examples, which Gradio must keep serving). Empty per-upload folders go too.
+
+    Files outside `cache_dir` (a path given when the handler is called directly) are never touched.
+
+    Returns:
+        How many files were deleted.
+    """
+    root = Path(cache_dir).resolve()
+    keep_resolved = {str(Path(k).resolve()) for k in keep}
+    deleted = 0
+    for raw in paths or []:
+        path = Path(raw).resolve()
+        if root not in path.parents or str(path) in keep_resolved:
+            continue
+        try:
+            path.unlink()
+            deleted += 1
+        except FileNotFoundError:
+            continue
+        except OSError as err:  # never fail a request over clean-up; say so in the log
+            logger.warning("could not delete upload %s: %s", path, err)
+            continue
+        parent = path.parent
+        if parent != root:
+            try:
+                parent.rmdir()  # Gradio puts each upload in its own hashed folder
+            except OSError:
+                pass
+    return deleted

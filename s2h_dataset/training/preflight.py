@@ -1,0 +1,150 @@
+"""Render a sample of rows through the processor before training and fail early, in one line, on the errors
+users otherwise meet deep inside a training step (TRL issues 5283 and 5285, LLaMA-Factory 9119):
+
+- the prompt's image parts and the row's images disagree (3 `{"type": "image"}` parts, 4 images);
+- the chat template renders a different number of image placeholders than there are images;
+- the processor refuses the text + images (its own token-count checks);
+- `max_length` would cut image tokens (a shape error in the model) or the completion (silently trains on a
+  truncated answer);
+- a row has more images than the model family supports, or the sequence is longer than its context.
+
+Rows are rendered exactly as TRL's vision collators do: `prepare_multimodal_messages` +
+`trl.data_utils.apply_chat_template` for the text, then `processor(images=..., text=...)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import UserError
+
+__all__ = ["FAMILY_MAX_IMAGES", "PreflightError", "PreflightReport", "check_row", "preflight"]
+
+logger = logging.getLogger(__name__)
+
+# Families whose processor or model accepts fewer images per sample than a row may carry.
+FAMILY_MAX_IMAGES = {"shieldgemma2": 1}
+
+
+class PreflightError(UserError):
+    """A row or setting that would fail (or silently truncate) in training."""
+
+
+@dataclass
+class PreflightReport:
+    """What the checked rows need: compare `longest` with `max_length`."""
+
+    rows: int = 0
+    images: tuple[int, int] = (0, 0)  # fewest, most images in a row
+    prompt_tokens: int = 0  # longest prompt (image tokens included)
+    longest: int = 0  # longest prompt + completion
+    last_image_token: int = 0  # the largest `max_length` that still cuts an image token, plus one
+
+    @property
+    def suggested_max_length(self) -> int:
+        return int(math.ceil(self.longest / 64) * 64)
+
+    def summary(self) -> str:
+        return (f"{self.rows} rows, {self.images[0]}-{self.images[1]} images each; longest prompt {self.prompt_tokens} "
+                f"tokens, longest prompt+completion {self.longest} (max_length >= {self.suggested_max_length} keeps all)")  # fmt: skip
+
+
+def _placeholder_tokens(processor) -> list[str]:
+    tokens = [getattr(processor, name, None) for name in ("image_token", "boi_token")]
+    return [t for t in tokens if isinstance(t, str) and t]
+
+
+def _image_token_id(processor) -> int | None:
+    token_id = getattr(processor, "image_token_id", None)
+    if token_id is None and getattr(processor, "image_token", None):
+        token_id = processor.tokenizer.convert_tokens_to_ids(processor.image_token)
+    return token_id
+
+
+def _count_image_parts(messages) -> int:
+    return sum(1 for m in messages if isinstance(m.get("content"), list) for p in m["content"] if p.get("type") == "image")
+
+
+def check_row(processor, row: dict, where: str, *, max_length: int | None, max_images: int | None,
+              context_length: int | None = None, completions: tuple[str, ...] = ("chosen", "rejected")) -> dict:  # fmt: skip
+    """Check one row; raise `PreflightError` naming the row (`where`) or return its token counts."""
+    from trl.data_utils import apply_chat_template, prepare_multimodal_messages
+
+    images = list(row.get("images") or [])
+    parts = _count_image_parts(row["prompt"])
+    if parts != len(images):
+        raise PreflightError(f"{where}: the prompt has {parts} image parts but the row has {len(images)} images; "
+                             "each image needs one {'type': 'image'} part, in order")  # fmt: skip
+    if max_images is not None and len(images) > max_images:
+        raise PreflightError(f"{where}: {len(images)} images, more than the {max_images} this model takes per row; "
+                             "rebuild with fewer distractors or raise --max_images if the model allows it")  # fmt: skip
+    example = {"prompt": prepare_multimodal_messages(row["prompt"], images=images)}
+    example.update({key: prepare_multimodal_messages(row[key]) for key in completions})
+    try:
+        text = apply_chat_template(example, processor)
+    except Exception as err:  # a template error message is the most useful thing to show
+        raise PreflightError(f"{where}: the chat template failed: {str(err).splitlines()[0]}") from None
+    placeholders = max((text["prompt"].count(t) for t in _placeholder_tokens(processor)), default=len(images))
+    if placeholders != len(images):
+        raise PreflightError(f"{where}: the chat template rendered {placeholders} image placeholders for {len(images)} "
+                             "images; check the template handles several {'type': 'image'} parts")  # fmt: skip
+    try:
+        enc = processor(images=images or None, text=[text["prompt"]], add_special_tokens=False, return_tensors="np")
+    except Exception as err:  # processors check their own token counts and raise ValueError
+        raise PreflightError(f"{where}: the processor refused the row: {str(err).splitlines()[0]}") from None
+    ids = np.asarray(enc["input_ids"][0])
+    token_id = _image_token_id(processor)
+    positions = np.flatnonzero(ids == token_id) if token_id is not None else np.array([], int)
+    if images and token_id is not None and positions.size == 0:
+        raise PreflightError(f"{where}: {len(images)} images but no image token ({processor.image_token}) in the input ids")
+    tok = processor.tokenizer
+    completion = max(len(tok(text[key], add_special_tokens=False)["input_ids"]) for key in completions)
+    needed = {"prompt": len(ids), "total": len(ids) + completion, "last_image": int(positions[-1]) + 1 if positions.size else 0}
+    if max_length is not None and needed["last_image"] > max_length:
+        raise PreflightError(f"{where}: max_length={max_length} cuts image tokens (the last one is token "
+                             f"{needed['last_image']} of {needed['prompt']} prompt tokens); raise max_length to at "
+                             f"least {needed['total']} or set it to None")  # fmt: skip
+    if max_length is not None and needed["total"] > max_length:
+        raise PreflightError(f"{where}: max_length={max_length} cuts the completion ({needed['prompt']} prompt + "
+                             f"{completion} completion = {needed['total']} tokens); raise max_length to at least "
+                             f"{needed['total']} or set it to None")  # fmt: skip
+    if context_length is not None and needed["total"] > context_length:
+        raise PreflightError(f"{where}: {needed['total']} tokens exceed the model's context of {context_length}; "
+                             "use fewer or smaller images")  # fmt: skip
+    return {**needed, "images": len(images)}
+
+
+def _sample(n: int, rows: int) -> list[int]:
+    """`rows` indices spread evenly over `n` rows (all when `rows` is -1 or at least `n`)."""
+    if rows < 0 or rows >= n:
+        return list(range(n))
+    return sorted(set(np.linspace(0, n - 1, rows).round().astype(int).tolist()))
+
+
+def preflight(processor, dataset, *, max_length: int | None, rows: int = 16, max_images: int | None = None,
+              model_type: str | None = None, context_length: int | None = None,
+              completions: tuple[str, ...] = ("chosen", "rejected")) -> PreflightReport:  # fmt: skip
+    """Check `rows` rows of `dataset` spread over it (-1: all); raise `PreflightError` on the first bad one."""
+    if max_images is None:
+        max_images = FAMILY_MAX_IMAGES.get(model_type or "")
+    for column in ("images", "prompt", *completions):
+        if column not in dataset.column_names:
+            raise PreflightError(f"the dataset has no `{column}` column (columns: {', '.join(dataset.column_names)})")
+    report = PreflightReport()
+    counts = []
+    for index in _sample(len(dataset), rows):
+        row = dataset[index]
+        where = f"row {index}" + (f" (id {row['id']})" if "id" in row else "")
+        counts.append(check_row(processor, row, where, max_length=max_length, max_images=max_images,
+                                context_length=context_length, completions=completions))  # fmt: skip
+    if counts:
+        images = [c["images"] for c in counts]
+        report = PreflightReport(rows=len(counts), images=(min(images), max(images)),
+                                 prompt_tokens=max(c["prompt"] for c in counts), longest=max(c["total"] for c in counts),
+                                 last_image_token=max(c["last_image"] for c in counts))  # fmt: skip
+    logger.info("preflight passed: %s", report.summary())
+    return report
