@@ -9,7 +9,7 @@ Usage:
     s2h build --out build/s2h-dpo --n-per-level 2000
     python s2h_dataset.py build/s2h-dpo --config level3    # prepare the Arrow cache and print the splits
 
-    from s2h_dataset_builder import S2HDataset  # or importlib from this path
+    # from Python: load this file with importlib (it cannot be imported as `s2h_dataset`, the package wins)
     builder = S2HDataset(config_name="level3", data_dir="build/s2h-dpo")
     builder.download_and_prepare(); ds = builder.as_dataset()
 """

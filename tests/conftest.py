@@ -1,0 +1,19 @@
+"""Shared fixtures: a small real build on the bundled images, made once per test session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in the tests may reach the Hub
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def built_dataset(tmp_path_factory):
+    """Default sources, filter on, 240 rows per level, 15 % test: enough rows for balance checks."""
+    from s2h_dataset.build import BuildConfig, build
+
+    out = tmp_path_factory.mktemp("s2h") / "s2h-dpo"
+    return build(BuildConfig(out=str(out), n_per_level=240, test_fraction=0.15, seed=1, workers=2))
