@@ -1,0 +1,49 @@
+"""`s2h space`: serve the Gradio Space locally (global visual search + dataset explorer)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import UserError
+
+HELP = "Launch the Gradio demo: global visual search on uploaded images, plus a dataset explorer."
+
+
+@dataclass
+class SpaceArguments:
+    """Arguments of `s2h space`.
+
+    Args:
+        model (`str`, defaults to `$MODEL_ID`): fine-tuned checkpoint (folder or Hub id) that answers.
+        base_model (`str`, defaults to `$BASE_MODEL_ID`): optional second model shown side by side.
+        dataset (`str`, defaults to `$DATASET_ID`): folder or Hub id the explorer opens first.
+        host (`str`, defaults to `"127.0.0.1"`): address to listen on (`0.0.0.0` to serve the network).
+        port (`int`, defaults to `7860`): port to listen on.
+    """
+
+    model: str | None = field(default=None, metadata={"help": "Checkpoint that answers (folder or Hub id); default $MODEL_ID."})
+    base_model: str | None = field(default=None, metadata={"help": "Optional base model shown side by side; default $BASE_MODEL_ID."})
+    dataset: str | None = field(default=None, metadata={"help": "Dataset folder or Hub id for the explorer; default $DATASET_ID."})
+    host: str = field(default="127.0.0.1", metadata={"help": "Address to listen on (0.0.0.0 for the whole network)."})
+    port: int = field(default=7860, metadata={"help": "Port to listen on."})
+
+    def __post_init__(self):
+        self.model = self.model or os.environ.get("MODEL_ID") or None
+        self.base_model = self.base_model or os.environ.get("BASE_MODEL_ID") or None
+        self.dataset = self.dataset or os.environ.get("DATASET_ID") or None
+        if not 0 < self.port < 65536:
+            raise UserError(f"`--port {self.port}` must be between 1 and 65535")
+
+
+ARGS = (SpaceArguments,)
+
+
+def run(args: SpaceArguments) -> int:
+    from ..space import create_app, launch
+    from ..space.limits import Limits
+
+    limits = Limits()
+    demo = create_app(args.model, args.base_model, args.dataset, limits=limits)
+    launch(demo, limits=limits, host=args.host, port=args.port)
+    return 0
