@@ -1,0 +1,165 @@
+"""The harness end to end with scripted models on fixture copies of every benchmark (real schema, offline)."""
+
+import json
+
+import datasets
+import pytest
+from eval_fixtures import AlwaysA, OracleModel, build_all
+
+from s2h_dataset.errors import UserError
+from s2h_dataset.eval import EvalConfig, evaluate, rescore
+from s2h_dataset.eval.probe import plan_probe
+from s2h_dataset.eval.report import PREDICTIONS, RESULTS_JSON, RESULTS_MD, read_predictions
+from s2h_dataset.eval.tasks import BENCHMARKS
+from s2h_dataset.sources import load_sources
+
+PROBE_N = 24
+
+
+@pytest.fixture(scope="session")
+def bench(tmp_path_factory):
+    return build_all(tmp_path_factory.mktemp("benchmarks"))
+
+
+def config(bench, out, **kwargs):
+    return EvalConfig(model="scripted", out=str(out), dataset_path=[f"{k}={v}" for k, v in bench.items()],
+                      probe_questions=PROBE_N, **kwargs)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def oracle_run(bench, tmp_path_factory):
+    out = tmp_path_factory.mktemp("oracle")
+    return out, evaluate(config(bench, out, batch_size=3), OracleModel())
+
+
+def gold_a_share(bench):
+    """Per task and subtask, the share of items whose gold is letter A, read from the fixture rows themselves."""
+    shares = {}
+    for task, spec in BENCHMARKS.items():
+        for config_name in datasets.get_dataset_config_names(str(bench[task])):
+            for split in spec.splits:
+                rows = datasets.load_dataset(str(bench[task]), config_name, split=split)
+                subtask = {"blink": config_name, "pope": split, "nlvr2": "nlvr2"}.get(task)
+                for row in rows:
+                    name = subtask or (row["category"] if task == "mmstar" else row["question_type"])
+                    is_a = str(row["answer"]).strip("()") == "A" and task != "pope"
+                    shares.setdefault(task, {}).setdefault(name, []).append(is_a)
+    plan = plan_probe(load_sources(["emoji"], seed=0).objects, PROBE_N, seed=0)
+    for q in plan:
+        shares.setdefault("l3probe", {}).setdefault(f"N={len(q.records) - 1}", []).append(q.target == 0)
+    return {t: {s: sum(v) / len(v) for s, v in subs.items()} for t, subs in shares.items()}
+
+
+def test_oracle_scores_everything(oracle_run):
+    out, results = oracle_run
+    assert set(results) == {"blink", "mantis", "nlvr2", "mmstar", "pope", "l3probe"}
+    for task, scores in results.items():
+        assert scores["accuracy"] == 1.0, task
+        assert scores["parse_failures"] == 0, task
+        assert all(s["accuracy"] == 1.0 for s in scores["subtasks"].values()), task
+    assert set(results["blink"]["subtasks"]) == {"Art_Style", "Counting", "IQ_Test"}
+    assert set(results["pope"]["subtasks"]) == {"adversarial", "popular", "random"}
+    assert results["pope"]["f1_mean_of_splits"] == 1.0
+    assert results["pope"]["subtasks"]["adversarial"]["yes_ratio"] == 0.5  # 2 of 4 golds are yes
+    assert results["l3probe"]["n"] == PROBE_N
+    assert results["mantis"]["n"] == 5 and results["blink"]["n"] == 9 and results["pope"]["n"] == 9
+
+
+def test_always_a_scores_the_share_of_a(bench, tmp_path):
+    results = evaluate(config(bench, tmp_path), AlwaysA())
+    expected = gold_a_share(bench)
+    for task in ("blink", "mantis", "nlvr2", "mmstar", "l3probe"):
+        for name, share in expected[task].items():
+            assert results[task]["subtasks"][name]["accuracy"] == pytest.approx(share), (task, name)
+    assert 0 < results["blink"]["accuracy"] < 1 and 0 < results["mmstar"]["accuracy"] < 1
+    # "A" is no yes/no answer: every POPE reply is unreadable, counted, and none is a "yes"
+    assert results["pope"]["parse_failures"] == results["pope"]["n"] == 9
+    assert results["pope"]["accuracy"] == 0.0 and results["pope"]["yes_ratio_mean_of_splits"] == 0.0
+    # mantis' short-answer item reads "a", a wrong answer but not a parse failure
+    assert results["mantis"]["parse_failures"] == 0
+
+
+def test_blink_unweighted_mean_differs_from_pooled(bench, tmp_path):
+    results = evaluate(config(bench, tmp_path, tasks="blink"), AlwaysA())["blink"]
+    subtasks = results["subtasks"]
+    assert results["accuracy_mean_of_subtasks"] == pytest.approx(sum(s["correct"] / s["n"] for s in subtasks.values()) / 3, abs=1e-6)
+    assert results["accuracy"] == pytest.approx(sum(s["correct"] for s in subtasks.values()) / 9)
+    assert results["accuracy"] != pytest.approx(results["accuracy_mean_of_subtasks"])
+
+
+def test_predictions_and_rescore_reproduce_results(oracle_run):
+    out, results = oracle_run
+    records = read_predictions(out)
+    assert len(records) == sum(r["n"] for r in results.values())
+    first = records[0]
+    assert {"task", "id", "raw", "parsed", "gold", "subtask"} <= set(first)
+    before = (out / RESULTS_JSON).read_bytes()
+    assert json.loads(before) == results
+    assert "| BLINK (val) |" in (out / RESULTS_MD).read_text()
+    (out / RESULTS_JSON).unlink()
+    (out / RESULTS_MD).unlink()
+    assert rescore(out) == results
+    assert (out / RESULTS_JSON).read_bytes() == before
+
+
+def test_rescore_rereads_the_raw_replies(bench, tmp_path):
+    evaluate(config(bench, tmp_path, tasks="mmstar"), OracleModel())
+    lines = (tmp_path / PREDICTIONS).read_text().splitlines()
+    record = json.loads(lines[0])
+    record["raw"] = "Based on the picture, I cannot tell."
+    (tmp_path / PREDICTIONS).write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n")
+    results = rescore(tmp_path)["mmstar"]
+    assert results["parse_failures"] == 1 and results["correct"] == results["n"] - 1
+
+
+def test_resume_skips_answered_questions(bench, tmp_path):
+    calls = []
+
+    class Counting(OracleModel):
+        def generate(self, items):
+            calls.extend(item.id for item in items)
+            return super().generate(items)
+
+    evaluate(config(bench, tmp_path, tasks="mmstar", limit=2), Counting())
+    evaluate(config(bench, tmp_path, tasks="mmstar"), Counting())
+    assert len(calls) == 6 and len(set(calls)) == 6  # 2, then the 4 not asked yet
+    assert len(read_predictions(tmp_path)) == 6
+
+
+def test_out_dir_of_another_model_is_refused(bench, tmp_path):
+    evaluate(config(bench, tmp_path, tasks="nlvr2", limit=1), OracleModel())
+    with pytest.raises(UserError, match="holds predictions of `oracle`"):
+        evaluate(config(bench, tmp_path, tasks="nlvr2", limit=1), AlwaysA())
+
+
+def test_items_follow_the_benchmark_layout(bench):
+    from s2h_dataset.eval.tasks import load_units
+
+    blink = [item for unit in load_units(BENCHMARKS["blink"], str(bench["blink"])) for item in unit]
+    assert [len(i.images) for i in blink if i.subtask == "Counting"] == [1, 1, 1, 1]
+    assert blink[0].choices == ("A", "B") and "(B) choice B" in blink[0].prompt_text()
+    mantis = {i.id: i for unit in load_units(BENCHMARKS["mantis"], str(bench["mantis"])) for i in unit}
+    # placeholders become image parts where the question puts them
+    assert mantis["m2"].prompt_text().startswith("Compare<image>with<image>: same colour?")
+    assert mantis["m3"].prompt_text().startswith("<image><image><image>How do the images differ?")
+    assert "(A) colour\n(B) size\n(C) shape" in mantis["m3"].prompt_text()
+    assert "A. yes\nB. no" in mantis["m2"].prompt_text()  # options that carry their letter are not re-lettered
+    assert mantis["m4"].answer_type == "short" and mantis["m4"].gold == "two"
+    nlvr2 = [i for unit in load_units(BENCHMARKS["nlvr2"], str(bench["nlvr2"])) for i in unit]
+    assert [i.gold for i in nlvr2] == ["true", "false", "false", "true", "false"]
+
+
+def test_missing_dataset_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="--dataset-path mmstar=LOCAL_COPY"):
+        evaluate(EvalConfig(model="x", out=str(tmp_path), tasks="mmstar",
+                            dataset_path=[f"mmstar={tmp_path / 'nowhere'}"]), OracleModel())  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"tasks": "blink,vqa"}, "unknown vqa"), ({"limit": 0}, "--limit"), ({"batch_size": 0}, "--batch-size"),
+     ({"dataset_path": ["blink"]}, "TASK=PATH"), ({"out": None}, "--out")],
+)  # fmt: skip
+def test_config_validation(kwargs, message):
+    with pytest.raises(UserError, match=message):
+        EvalConfig(**{"model": "m", "out": "o", **kwargs})
