@@ -81,7 +81,7 @@ class ExplorerRow:
         out = []
         for i in range(len(self.images)):
             label = f" · {labels[i]}" if i < len(labels) and labels[i] else ""
-            out.append(f"Image {i + 1}{label}{' (target)' if i == self.target else ''}")
+            out.append(f"Image {i + 1}{' (target)' if i == self.target else ''}{label}")
         return out
 
     def summary_markdown(self) -> str:
