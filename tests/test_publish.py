@@ -1,0 +1,85 @@
+"""`s2h validate` catches broken folders; `s2h push` validates first and calls the Hub API correctly."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+from huggingface_hub import HfApi
+from huggingface_hub.errors import OfflineModeIsEnabled
+
+from s2h_dataset.cli import main
+from s2h_dataset.errors import UserError
+from s2h_dataset.hub import push_dataset
+
+
+@pytest.fixture
+def broken_copy(built_dataset, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built_dataset, copy)
+    shard = copy / "data" / "level2" / "test-00000-of-00001.parquet"
+    table = pq.read_table(shard)
+    rows = table.to_pylist()
+    rows[0]["rejected"] = rows[0]["chosen"]  # a pair that teaches nothing
+    rows[1]["target"] = 7  # out of range
+    fixed = table.from_pylist(rows, schema=table.schema)
+    pq.write_table(fixed, shard)
+    (copy / "data" / "level3" / "test-00000-of-00001.parquet").unlink()  # a config names a missing file
+    return copy
+
+
+def test_validate_lists_problems_and_exits_1(broken_copy, capsys):
+    assert main(["validate", str(broken_copy)]) == 1
+    err = capsys.readouterr().err
+    assert "chosen equals rejected" in err and "target 7 out of range" in err
+    assert "level3/test-*.parquet matches no file" in err
+
+
+def test_validate_accepts_the_build(built_dataset, capsys):
+    assert main(["validate", str(built_dataset)]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
+class RecordingApi:
+    """Stands in for the Hub's HTTP side only; records what our code asks of it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", repo_id, kwargs))
+        return f"https://huggingface.co/datasets/{repo_id}"
+
+    def upload_folder(self, **kwargs):
+        self.calls.append(("upload_folder", kwargs["repo_id"], kwargs))
+        return "https://huggingface.co/datasets/org/s2h-dpo/commit/abc"
+
+
+def test_push_creates_dataset_repo_and_uploads_folder(built_dataset):
+    api = RecordingApi()
+    url = push_dataset(built_dataset, "org/s2h-dpo", private=True, api=api)
+    assert url.endswith("/commit/abc")
+    (name, repo, create), (name2, repo2, upload) = api.calls
+    assert (name, repo, name2, repo2) == ("create_repo", "org/s2h-dpo", "upload_folder", "org/s2h-dpo")
+    assert create == {"repo_type": "dataset", "private": True, "exist_ok": True}
+    assert upload["repo_type"] == "dataset" and upload["folder_path"] == str(built_dataset)
+    assert "*.py" in upload["ignore_patterns"]  # never a loading script on the Hub
+
+
+def test_push_refuses_invalid_folder_before_any_call(broken_copy):
+    api = RecordingApi()
+    with pytest.raises(UserError, match="failed validation"):
+        push_dataset(broken_copy, "org/s2h-dpo", api=api)
+    assert api.calls == []
+
+
+def test_push_with_real_client_offline_fails_fast(built_dataset, monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    with pytest.raises(OfflineModeIsEnabled):
+        push_dataset(built_dataset, "org/s2h-dpo", api=HfApi(token="hf_dummy"))
+
+
+def test_push_cli_bad_repo_is_one_line(built_dataset, capsys):
+    assert main(["push", str(built_dataset), "--repo", "no-slash"]) == 2
+    assert capsys.readouterr().err.strip() == "s2h push: error: --repo `no-slash` must look like ORG/NAME"
