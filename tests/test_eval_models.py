@@ -1,0 +1,59 @@
+"""The harness with tiny random VLMs (real processors, chat templates, generate): a few questions per task."""
+
+import json
+
+import pytest
+from eval_fixtures import build_all
+
+from s2h_dataset.cli import main
+from s2h_dataset.eval import run_eval
+from s2h_dataset.eval.extract import extract
+from s2h_dataset.eval.generate import HFGenerator
+from s2h_dataset.eval.probe import probe_unit
+from s2h_dataset.eval.report import RESULTS_JSON, RESULTS_MD, read_predictions
+from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    return build_all(tmp_path_factory.mktemp("benchmarks"))
+
+
+def test_every_benchmark_through_the_cli(bench, tmp_path):
+    model, out = tiny_vlm_cache("qwen2_vl"), tmp_path / "eval"
+    paths = [f"{task}={path}" for task, path in bench.items()]
+    argv = ["eval", "--model", str(model), "--out", str(out), "--limit", "1", "--batch-size", "2",
+            "--max-new-tokens", "6", "--probe-questions", "3", "--dataset-path", *paths]  # fmt: skip
+    assert main(argv) == 0
+    results = json.loads((out / RESULTS_JSON).read_text())
+    # one row per config / split: 3 BLINK configs, 3 POPE splits, the rest one each, probe limited to 1
+    assert {t: r["n"] for t, r in results.items()} == {"blink": 3, "mantis": 1, "nlvr2": 1, "mmstar": 1, "pope": 3,
+                                                       "l3probe": 1}  # fmt: skip
+    records = read_predictions(out)
+    assert all(isinstance(r["raw"], str) and r["meta"]["prompt_tokens"] > 0 for r in records)
+    assert all(r["parsed"] == extract(r["answer_type"], r["raw"], r["choices"], r["options"]) for r in records)
+    before = (out / RESULTS_JSON).read_bytes()
+    (out / RESULTS_JSON).unlink()
+    (out / RESULTS_MD).unlink()
+    assert main(["eval", "--rescore", str(out)]) == 0
+    assert (out / RESULTS_JSON).read_bytes() == before
+    assert "| POPE |" in (out / RESULTS_MD).read_text()
+
+
+def test_run_eval_api_with_interleaved_images(bench, tmp_path):
+    results = run_eval(tiny_vlm_cache("llava"), ["mantis", "l3probe"], tmp_path, limit=3, batch_size=3,
+                       max_new_tokens=4, probe_questions=3, dataset_path=[f"mantis={bench['mantis']}"])  # fmt: skip
+    assert results["mantis"]["n"] == 3 and results["l3probe"]["n"] == 3
+    assert 0.0 <= results["l3probe"]["accuracy"] <= 1.0 and results["l3probe"]["chance"] > 0
+
+
+def test_batched_replies_match_one_by_one():
+    generator = HFGenerator(str(tiny_vlm_cache("qwen2_vl")), max_new_tokens=6)
+    items = list(probe_unit("emoji", n_questions=4, seed=0))  # 3 to 5 images each: different lengths
+    assert len({len(i.images) for i in items}) > 1
+    assert generator.generate(items) == [generator.generate([item])[0] for item in items]
+
+
+def test_bad_model_is_a_one_line_error(tmp_path, capsys):
+    assert main(["eval", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--tasks", "l3probe"]) == 2
+    assert "cannot load model" in capsys.readouterr().err
