@@ -1,0 +1,59 @@
+"""Questions per second on the Level-3 probe with a tiny random VLM, batch size 1 vs 8.
+
+    PYTHONPATH=. HF_HUB_OFFLINE=1 python bench/bench_eval.py [--family qwen2_vl] [--questions 48]
+        [--max-new-tokens 16] [--batch-sizes 1 8] [--device auto]
+
+Times `HFGenerator.generate` (processor + chat template + greedy generate + decode) over the same probe
+questions at each batch size, after one warm-up batch; images are decoded before timing. Prints one JSON
+line per batch size and the speed-up of the largest over the smallest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from s2h_dataset.eval.generate import HFGenerator
+from s2h_dataset.eval.probe import probe_unit
+from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", default="qwen2_vl")
+    parser.add_argument("--questions", type=int, default=48)
+    parser.add_argument("--max-new-tokens", type=int, default=16)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    generator = HFGenerator(str(tiny_vlm_cache(args.family)), device=args.device, max_new_tokens=args.max_new_tokens)
+    items = list(probe_unit("emoji", n_questions=args.questions, seed=0))  # images decoded here, not timed
+    rates = {}
+    for batch_size in args.batch_sizes:
+        batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
+        generator.generate(batches[0])  # warm-up
+        if generator.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for batch in batches:
+            generator.generate(batch)
+        if generator.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        rates[batch_size] = len(items) / seconds
+        print(json.dumps({"family": args.family, "device": generator.device, "threads": torch.get_num_threads(),
+                          "batch_size": batch_size, "questions": len(items), "max_new_tokens": args.max_new_tokens,
+                          "seconds": round(seconds, 3), "questions_per_s": round(rates[batch_size], 2)}))  # fmt: skip
+    low, high = min(rates), max(rates)
+    print(json.dumps({"speedup": f"batch {high} vs {low}", "ratio": round(rates[high] / rates[low], 2)}))
+
+
+if __name__ == "__main__":
+    main()
