@@ -17,7 +17,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .captioners import ReferenceCaptioner
+from .captioners import make_captioner
 from .card import write_card
 from .configs import BuildConfig
 from .errors import UserError
@@ -84,7 +84,7 @@ def _plan(cfg, sources, sizes, store, report) -> dict[tuple[int, str], list[RowS
     """Plan every (level, split); re-plan without images that turn out unreadable until none are left."""
     scorer = PairScorer(cfg.filter_model) if cfg.filter else None
     by_id = {r.source_id: r for r in sources.objects + sources.shapes}
-    captioner = ReferenceCaptioner()
+    captioner = make_captioner(cfg.captioner)
     while True:
         pools = split_pools(sources, cfg.test_fraction, frozenset(store.bad))
         check_pools(pools, cfg.level_list, sizes, cfg.n_images)
@@ -92,8 +92,10 @@ def _plan(cfg, sources, sizes, store, report) -> dict[tuple[int, str], list[RowS
         for level in cfg.level_list:
             for split in SPLITS:
                 if sizes[split]:
-                    ctx = LevelContext(pools[split].objects, pools[split].shapes, cfg.n_images, captioner, split)
-                    plans[level, split] = plan_rows(level, split, ctx, sizes[split], cfg.seed, scorer, cfg.filter_quantile)
+                    ctx = LevelContext(pools[split].objects, pools[split].shapes, cfg.n_images, split)
+                    plans[level, split] = plan_rows(
+                        level, split, ctx, sizes[split], cfg.seed, captioner, scorer, cfg.filter_quantile
+                    )
         referenced = sorted({sid for rows in plans.values() for r in rows for sid in r.source_ids})
         if not store.ensure([by_id[sid] for sid in referenced]):
             break

@@ -84,6 +84,7 @@ class BuildConfig:
     image_column: str = field(default="image", metadata={"help": "Image column of hub: sources."})
     label_column: str = field(default="label", metadata={"help": "Class-label column of hub: sources."})
     caption_column: str | None = field(default=None, metadata={"help": "Optional caption column of hub: sources."})
+    captioner: str = field(default="reference", metadata={"help": "Where captions come from: reference (labels / source captions)."})
     arithmetic_pool: int = field(default=2000, metadata={"help": "Number of drawn shape images for arithmetic."})
     test_fraction: float = field(default=0.05, metadata={"help": "Share of source images and rows held out for test."})
     filter: bool = field(default=True, metadata={"help": "Drop the most similar chosen/rejected pairs (--no-filter to skip)."})

@@ -11,6 +11,7 @@ import logging
 import math
 import random
 
+from .captioners import Captioner, TextRequest
 from .filtering import PairScorer, keep_mask
 from .labels import conflicts
 from .levels import TASKS, LevelContext, PlanError, task_slots
@@ -77,10 +78,18 @@ def _quotas(n_rows: int, tasks: tuple[str, ...]) -> list[int]:
     return [n_rows // len(tasks) + (i < n_rows % len(tasks)) for i in range(len(tasks))]
 
 
-def _candidates(task: str, ctx: LevelContext, count: int, rng: random.Random, seen: set[str]) -> list[RowSpec]:
+def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str, Record]) -> None:
+    """Replace every `TextRequest` in the rows by the captioner's text, asking once per unique request."""
+    requests = list(dict.fromkeys(t for r in rows for t in (r.chosen, r.rejected) if isinstance(t, TextRequest)))
+    texts = dict(zip(requests, captioner.resolve(requests, records))) if requests else {}
+    for row in rows:
+        row.chosen, row.rejected = texts.get(row.chosen, row.chosen), texts.get(row.rejected, row.rejected)
+
+
+def _candidates(task: str, ctx: LevelContext, count: int, rng: random.Random, seen: set[str], captioner: Captioner) -> list[RowSpec]:
     """`count` unique rows whose balanced answer cycles through every slot in shuffled blocks."""
     slots = task_slots(task, ctx.n_images)
-    labels = {r.source_id: r.label for r in ctx.objects + ctx.shapes}
+    records = {r.source_id: r for r in ctx.objects + ctx.shapes}
     rows: list[RowSpec] = []
     redraws = 0
     while len(rows) < count:
@@ -94,19 +103,21 @@ def _candidates(task: str, ctx: LevelContext, count: int, rng: random.Random, se
             seen.add(spec.id)
             spec.meta = {
                 "sources": spec.source_ids,
-                "labels": [labels[s] for s in spec.source_ids],
+                "labels": [records[s].label for s in spec.source_ids],
                 "distractors": ctx.n_images - 1,
-                "captioner": getattr(ctx.captioner, "name", "reference"),
+                "captioner": captioner.name,
                 "generator": GENERATOR_VERSION,
                 **spec.meta,
             }
             rows.append(spec)
-    return rows[:count]
+    rows = rows[:count]
+    _resolve_texts(rows, captioner, records)
+    return rows
 
 
 def plan_rows(
     level: int, split: str, ctx: LevelContext, n_rows: int, seed: int,
-    scorer: PairScorer | None, quantile: float,
+    captioner: Captioner, scorer: PairScorer | None, quantile: float,
 ) -> list[RowSpec]:
     """The final rows of (level, split): tasks split evenly, filtered per task, shuffled with the seed."""
     rows: list[RowSpec] = []
@@ -116,7 +127,8 @@ def plan_rows(
             continue
         slots = task_slots(task, ctx.n_images)
         count = quota if scorer is None else math.ceil(quota / quantile) + slots
-        candidates = _candidates(task, ctx, count, random.Random(f"{seed}:{level}:{split}:{task}"), seen)
+        rng = random.Random(f"{seed}:{level}:{split}:{task}")
+        candidates = _candidates(task, ctx, count, rng, seen, captioner)
         if scorer is not None:
             scorer.score(candidates)
             candidates = [c for c, keep in zip(candidates, keep_mask(candidates, quantile)) if keep]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import datasets
 
@@ -78,6 +79,8 @@ def row_id(level: int, task: str, source_ids: list[str], prompt: str) -> str:
 class RowSpec:
     """A planned row: everything but the image bytes, which are attached when its shard is written.
 
+    While planning, `chosen` / `rejected` may be `TextRequest`s that the captioner resolves in bulk.
+
     `stratum` names the answer the filter must keep balanced (target position or yes/no), so dropping the
     most similar pairs cannot skew answer positions or the yes-ratio.
     """
@@ -86,8 +89,8 @@ class RowSpec:
     task: str
     source_ids: list[str]
     prompt: str
-    chosen: str
-    rejected: str
+    chosen: Any
+    rejected: Any
     target: int = -1
     stratum: str = ""
     meta: dict = field(default_factory=dict)

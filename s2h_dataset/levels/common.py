@@ -26,12 +26,11 @@ def image_ref(position: int, style: int, capital: bool = False) -> str:
 
 @dataclass
 class LevelContext:
-    """The inputs of one (level, split): record pools, image count per row and the captioner."""
+    """The inputs of one (level, split): record pools and image count per row."""
 
     objects: list[Record]
     shapes: list[Record]
     n_images: int
-    captioner: object
     split: str
     _by_kind: dict[str, list[Record]] | None = field(default=None, repr=False)
 

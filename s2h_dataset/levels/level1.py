@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from ..captioners.base import TextRequest
 from ..labels import with_article
 from ..schema import RowSpec
 from .common import LevelContext, image_ref
@@ -39,7 +40,8 @@ def caption_indexed(ctx: LevelContext, rng: random.Random, position: int) -> Row
     prompt = rng.choice(CAPTION_PROMPTS).format(ref=image_ref(position, rng.randrange(2)))
     return RowSpec(
         level=1, task="caption_indexed", source_ids=[r.source_id for r in images], prompt=prompt,
-        chosen=ctx.captioner.caption(images[position]), rejected=ctx.captioner.caption(images[wrong]),
+        chosen=TextRequest("caption", (images[position].source_id,)),
+        rejected=TextRequest("caption", (images[wrong].source_id,)),
         target=position, stratum=str(position), meta={"rejected_from": wrong},
     )
 

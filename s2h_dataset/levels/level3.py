@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+from ..captioners.base import TextRequest
 from ..labels import with_article
 from ..schema import RowSpec
 from .common import LevelContext, image_ref
@@ -38,7 +39,8 @@ def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowS
     return RowSpec(
         level=3, task="caption_search", source_ids=[r.source_id for r in images],
         prompt=rng.choice(SEARCH_PROMPTS).format(a_label=with_article(target.label)),
-        chosen=ctx.captioner.caption(target), rejected=ctx.captioner.describe(images),
+        chosen=TextRequest("caption", (target.source_id,)),
+        rejected=TextRequest("describe", tuple(r.source_id for r in images)),
         target=position, stratum=str(position), meta={"query": target.label},
     )
 

@@ -1,6 +1,6 @@
-"""Captioners: where chosen captions and the rejected "caption the images" description come from.
+"""`reference` captioner (no model): the texts a build uses when no captioning model is configured.
 
-`ReferenceCaptioner` (no model) uses a source caption when the source has one, else a fluent sentence built
+`ReferenceCaptioner` uses a source caption when the source has one, else a fluent sentence built
 from the label. Its choice of sentence depends only on the image id, like a model that gives one caption per
 image, so chosen and rejected captions come from the same distribution of styles.
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
-from .labels import with_article
-from .sources.base import Record
+from ..labels import with_article
+from ..sources.base import Record
+from .base import Captioner, TextRequest
 
 __all__ = ["ReferenceCaptioner"]
 
@@ -36,8 +37,20 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-class ReferenceCaptioner:
+class ReferenceCaptioner(Captioner):
     name = "reference"
+
+    def resolve(self, requests: list[TextRequest], records: dict[str, Record]) -> list[str]:
+        """Captions and descriptions from labels; `answer` requests get their fallback (no model to ask)."""
+        texts = []
+        for request in requests:
+            if request.kind == "caption":
+                texts.append(self.caption(records[request.source_ids[0]]))
+            elif request.kind == "describe":
+                texts.append(self.describe([records[s] for s in request.source_ids]))
+            else:
+                texts.append(request.fallback)
+        return texts
 
     def caption(self, record: Record) -> str:
         if record.caption:
