@@ -28,12 +28,16 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=16)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    generator = HFGenerator(str(tiny_vlm_cache(args.family)), device=args.device, max_new_tokens=args.max_new_tokens)
+    generator = HFGenerator(
+        str(tiny_vlm_cache(args.family)), device=args.device, max_new_tokens=args.max_new_tokens
+    )
     items = list(probe_unit("emoji", n_questions=args.questions, seed=0))  # images decoded here, not timed
     rates = {}
     for batch_size in args.batch_sizes:

@@ -31,7 +31,9 @@ def write_hub_folder(root: Path, tables: dict[str, dict[str, tuple[dict, Feature
         for split, (columns, features) in splits.items():
             folder = root / config
             folder.mkdir(parents=True, exist_ok=True)
-            datasets.Dataset.from_dict(columns, features=features).to_parquet(folder / f"{split}-00000-of-00001.parquet")
+            datasets.Dataset.from_dict(columns, features=features).to_parquet(
+                folder / f"{split}-00000-of-00001.parquet"
+            )
             yaml += [f"  - split: {split}", f"    path: {config}/{split}-*.parquet"]
     (root / "README.md").write_text("\n".join(yaml + ["---", ""]), encoding="utf-8")
     return root
@@ -126,7 +128,11 @@ POPE_FEATURES = Features({
     "id": Value("string"), "question_id": Value("string"), "question": Value("string"), "answer": Value("string"),
     "image_source": Value("string"), "image": DImage(), "category": Value("string"),
 })  # fmt: skip
-POPE_GOLDS = {"adversarial": ["yes", "no", "no", "yes"], "popular": ["no", "yes", "yes"], "random": ["yes", "no"]}
+POPE_GOLDS = {
+    "adversarial": ["yes", "no", "no", "yes"],
+    "popular": ["no", "yes", "yes"],
+    "random": ["yes", "no"],
+}
 
 
 def pope(root: Path) -> Path:

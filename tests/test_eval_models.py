@@ -31,7 +31,9 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
                                                        "l3probe": 1}  # fmt: skip
     records = read_predictions(out)
     assert all(isinstance(r["raw"], str) and r["meta"]["prompt_tokens"] > 0 for r in records)
-    assert all(r["parsed"] == extract(r["answer_type"], r["raw"], r["choices"], r["options"]) for r in records)
+    assert all(
+        r["parsed"] == extract(r["answer_type"], r["raw"], r["choices"], r["options"]) for r in records
+    )
     before = (out / RESULTS_JSON).read_bytes()
     (out / RESULTS_JSON).unlink()
     (out / RESULTS_MD).unlink()
@@ -55,5 +57,10 @@ def test_batched_replies_match_one_by_one():
 
 
 def test_bad_model_is_a_one_line_error(tmp_path, capsys):
-    assert main(["eval", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--tasks", "l3probe"]) == 2
+    assert (
+        main(
+            ["eval", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--tasks", "l3probe"]
+        )
+        == 2
+    )
     assert "cannot load model" in capsys.readouterr().err

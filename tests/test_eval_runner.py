@@ -51,7 +51,7 @@ def gold_a_share(bench):
 
 
 def test_oracle_scores_everything(oracle_run):
-    out, results = oracle_run
+    _, results = oracle_run
     assert set(results) == {"blink", "mantis", "nlvr2", "mmstar", "pope", "l3probe"}
     for task, scores in results.items():
         assert scores["accuracy"] == 1.0, task
@@ -82,7 +82,9 @@ def test_always_a_scores_the_share_of_a(bench, tmp_path):
 def test_blink_unweighted_mean_differs_from_pooled(bench, tmp_path):
     results = evaluate(config(bench, tmp_path, tasks="blink"), AlwaysA())["blink"]
     subtasks = results["subtasks"]
-    assert results["accuracy_mean_of_subtasks"] == pytest.approx(sum(s["correct"] / s["n"] for s in subtasks.values()) / 3, abs=1e-6)
+    assert results["accuracy_mean_of_subtasks"] == pytest.approx(
+        sum(s["correct"] / s["n"] for s in subtasks.values()) / 3, abs=1e-6
+    )
     assert results["accuracy"] == pytest.approx(sum(s["correct"] for s in subtasks.values()) / 9)
     assert results["accuracy"] != pytest.approx(results["accuracy_mean_of_subtasks"])
 
@@ -143,7 +145,9 @@ def test_items_follow_the_benchmark_layout(bench):
     assert mantis["m2"].prompt_text().startswith("Compare<image>with<image>: same colour?")
     assert mantis["m3"].prompt_text().startswith("<image><image><image>How do the images differ?")
     assert "(A) colour\n(B) size\n(C) shape" in mantis["m3"].prompt_text()
-    assert "A. yes\nB. no" in mantis["m2"].prompt_text()  # options that carry their letter are not re-lettered
+    assert (
+        "A. yes\nB. no" in mantis["m2"].prompt_text()
+    )  # options that carry their letter are not re-lettered
     assert mantis["m4"].answer_type == "short" and mantis["m4"].gold == "two"
     nlvr2 = [i for unit in load_units(BENCHMARKS["nlvr2"], str(bench["nlvr2"])) for i in unit]
     assert [i.gold for i in nlvr2] == ["true", "false", "false", "true", "false"]

@@ -12,16 +12,30 @@ from s2h_dataset.sources import load_sources
 
 
 def rec(task, subtask, gold, parsed, **meta):
-    return {"task": task, "subtask": subtask, "gold": gold, "parsed": parsed, **({"meta": meta} if meta else {})}
+    return {
+        "task": task,
+        "subtask": subtask,
+        "gold": gold,
+        "parsed": parsed,
+        **({"meta": meta} if meta else {}),
+    }
 
 
 def test_pope_metrics_by_hand():
-    records = [rec("pope", "random", g, p) for g, p in [("yes", "yes"), ("yes", None), ("no", "yes"), ("no", "no")]]
+    records = [
+        rec("pope", "random", g, p) for g, p in [("yes", "yes"), ("yes", None), ("no", "yes"), ("no", "no")]
+    ]
     records += [rec("pope", "popular", g, p) for g, p in [("yes", "yes"), ("no", "no")]]
     scores = score_task("pope", records)
     rnd = scores["subtasks"]["random"]
     # TP 1, FP 1, FN 1 (the unreadable reply to a "yes" question), TN 1
-    assert (rnd["accuracy"], rnd["precision"], rnd["recall"], rnd["f1"], rnd["yes_ratio"]) == (0.5, 0.5, 0.5, 0.5, 0.5)
+    assert (rnd["accuracy"], rnd["precision"], rnd["recall"], rnd["f1"], rnd["yes_ratio"]) == (
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+    )
     assert rnd["parse_failures"] == 1 and scores["parse_failures"] == 1
     assert scores["subtasks"]["popular"]["f1"] == 1.0
     assert scores["f1_mean_of_splits"] == 0.75 and scores["accuracy_mean_of_subtasks"] == 0.75
@@ -41,7 +55,10 @@ def test_parse_failures_are_wrong_and_counted():
 
 
 def test_probe_chance():
-    records = [rec("l3probe", "N=2", "A", "A", n_distractors=2), rec("l3probe", "N=4", "B", "A", n_distractors=4)]
+    records = [
+        rec("l3probe", "N=2", "A", "A", n_distractors=2),
+        rec("l3probe", "N=4", "B", "A", n_distractors=4),
+    ]
     scores = score_task("l3probe", records)
     assert scores["chance"] == round((1 / 3 + 1 / 5) / 2, 6)
     assert scores["subtasks"]["N=4"]["chance"] == 0.2 and scores["subtasks"]["N=2"]["accuracy"] == 1.0
@@ -70,7 +87,7 @@ def test_probe_plan_is_seeded_and_valid(emoji):
     plan = plan_probe(emoji, 500, seed=0)
     again = plan_probe(emoji, 500, seed=0)
     other = plan_probe(emoji, 500, seed=1)
-    ids = lambda p: [(q.target, tuple(r.source_id for r in q.records)) for q in p]  # noqa: E731
+    ids = lambda p: [(q.target, tuple(r.source_id for r in q.records)) for q in p]
     assert ids(plan) == ids(again) and ids(plan) != ids(other)
     by_n = {}
     for q in plan:

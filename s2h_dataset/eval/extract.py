@@ -74,7 +74,9 @@ def extract_letter(reply: str, choices: Sequence[str], options: Sequence[str] = 
     lead = _LEADING.match(text)
     if lead and lead.group(1) in valid:
         rest = text[lead.end() :]
-        is_word = lead.group(1) in "AI" and re.match(r"\s+[a-z]", rest) and not re.match(r"\s*[\)\]\.:,]", rest)
+        is_word = (
+            lead.group(1) in "AI" and re.match(r"\s+[a-z]", rest) and not re.match(r"\s*[\)\]\.:,]", rest)
+        )
         if not is_word:
             return lead.group(1)
     # 4. parenthesised letters anywhere: "I pick (C) because ..."
@@ -132,7 +134,9 @@ def extract_short(reply: str) -> str | None:
     return text or None
 
 
-def extract(answer_type: str, reply: str, choices: Sequence[str] = (), options: Sequence[str] = ()) -> str | None:
+def extract(
+    answer_type: str, reply: str, choices: Sequence[str] = (), options: Sequence[str] = ()
+) -> str | None:
     """Dispatch on the item's answer type; the result is comparable with the item's canonical gold."""
     if answer_type == "letter":
         return extract_letter(reply, choices, options)

@@ -49,18 +49,24 @@ class HFGenerator:
         if dtype == "auto":
             dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
         try:
-            self.processor = AutoProcessor.from_pretrained(model, revision=revision, trust_remote_code=trust_remote_code)
+            self.processor = AutoProcessor.from_pretrained(
+                model, revision=revision, trust_remote_code=trust_remote_code
+            )
             self.model = AutoModelForImageTextToText.from_pretrained(
                 model, revision=revision, dtype=getattr(torch, dtype), use_safetensors=True,
                 trust_remote_code=trust_remote_code,
             )  # fmt: skip
         except (OSError, ValueError) as err:
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise UserError(f"cannot load model `{model}` with AutoModelForImageTextToText ({reason})") from None
+            raise UserError(
+                f"cannot load model `{model}` with AutoModelForImageTextToText ({reason})"
+            ) from None
         self.model.to(self.device).eval()
         tokenizer = getattr(self.processor, "tokenizer", None)
         if tokenizer is None:
-            raise UserError(f"model `{model}`: its processor has no tokenizer; is it a vision-language model?")
+            raise UserError(
+                f"model `{model}`: its processor has no tokenizer; is it a vision-language model?"
+            )
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -94,4 +100,7 @@ class HFGenerator:
             output = self.model.generate(
                 **batch, do_sample=False, max_new_tokens=self.max_new_tokens, pad_token_id=self.pad_token_id,
             )  # fmt: skip
-        return [text.strip() for text in self.processor.batch_decode(output[:, prompt_len:], skip_special_tokens=True)]
+        return [
+            text.strip()
+            for text in self.processor.batch_decode(output[:, prompt_len:], skip_special_tokens=True)
+        ]

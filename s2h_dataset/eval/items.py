@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..images import to_rgb
 
-__all__ = ["Item", "LETTERS", "format_options", "interleave"]
+__all__ = ["LETTERS", "Item", "format_options", "interleave"]
 
 LETTERS = string.ascii_uppercase
 

@@ -49,7 +49,9 @@ def _draw_distractors(rng: random.Random, records: list[Record], target: Record,
 def plan_probe(records: list[Record], n_questions: int, seed: int) -> list[ProbeQuestion]:
     """The questions (records and target position only; no pixels are read)."""
     if len({r.label for r in records}) < max(PROBE_DISTRACTORS) + 1:
-        raise UserError(f"probe: the source has {len({r.label for r in records})} distinct labels; need at least 5")
+        raise UserError(
+            f"probe: the source has {len({r.label for r in records})} distinct labels; need at least 5"
+        )
     rng = random.Random(seed)
     plan = []
     for index in range(n_questions):
@@ -104,6 +106,8 @@ def probe_unit(source: str = "emoji", n_questions: int = 500, seed: int = 0, sty
         raise UserError(f"`probe_questions` must be at least 1, got {n_questions}")
     records = load_sources([source], seed=seed).objects
     if not records:
-        raise UserError(f"probe: source `{source}` has no labelled images; use emoji, imagefolder:PATH or hub:ID")
+        raise UserError(
+            f"probe: source `{source}` has no labelled images; use emoji, imagefolder:PATH or hub:ID"
+        )
     plan = plan_probe(records, n_questions, seed)
     return ProbeUnit(plan[:limit] if limit is not None else plan, style)

@@ -9,7 +9,12 @@ from typing import Any
 __all__ = ["PREDICTIONS", "RESULTS_JSON", "RESULTS_MD", "markdown_report", "markdown_table", "read_predictions",
            "write_results"]  # fmt: skip
 
-PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = "predictions.jsonl", "results.json", "results.md", "run.json"
+PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = (
+    "predictions.jsonl",
+    "results.json",
+    "results.md",
+    "run.json",
+)
 TITLES = {"blink": "BLINK (val)", "mantis": "MANTIS-Eval", "nlvr2": "NLVR2", "mmstar": "MMStar", "pope": "POPE",
           "l3probe": "Level-3 probe"}  # fmt: skip
 
@@ -30,8 +35,8 @@ def _headline(task: str, scores: dict[str, Any]) -> list[tuple[str, str]]:
     """(metric, value) pairs for the summary table."""
     if task == "pope":
         return [("accuracy / F1 / yes-ratio (mean of 3 splits)",
-                 f"{_pct(scores['accuracy_mean_of_subtasks'])} / {_pct(scores['f1_mean_of_splits'])} / "
-                 f"{_pct(scores['yes_ratio_mean_of_splits'])}")]  # fmt: skip
+                 (f"{_pct(scores['accuracy_mean_of_subtasks'])} / {_pct(scores['f1_mean_of_splits'])} / "
+                  f"{_pct(scores['yes_ratio_mean_of_splits'])}"))]  # fmt: skip
     if task == "l3probe":
         return [("accuracy (chance)", f"{_pct(scores['accuracy'])} ({_pct(scores['chance'])})")]
     rows = [("accuracy", _pct(scores["accuracy"]))]
@@ -45,7 +50,9 @@ def markdown_table(results: dict[str, Any]) -> str:
     lines = ["| benchmark | metric | score (%) | items | unreadable replies |", "|---|---|---|---|---|"]
     for task, scores in results.items():
         for metric, value in _headline(task, scores):
-            lines.append(f"| {TITLES.get(task, task)} | {metric} | {value} | {scores['n']} | {scores['parse_failures']} |")
+            lines.append(
+                f"| {TITLES.get(task, task)} | {metric} | {value} | {scores['n']} | {scores['parse_failures']} |"
+            )
     return "\n".join(lines)
 
 
@@ -54,7 +61,13 @@ def _subtask_table(task: str, scores: dict[str, Any]) -> str:
     head = ["subtask", "items", "accuracy", *extra, "unreadable"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, s in scores["subtasks"].items():
-        cells = [name, str(s["n"]), _pct(s["accuracy"]), *(_pct(s[m]) for m in extra), str(s["parse_failures"])]
+        cells = [
+            name,
+            str(s["n"]),
+            _pct(s["accuracy"]),
+            *(_pct(s[m]) for m in extra),
+            str(s["parse_failures"]),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -63,8 +76,16 @@ def markdown_report(results: dict[str, Any], run: dict[str, Any] | None = None) 
     run = run or {}
     parts = ["# Evaluation results", ""]
     if run.get("model"):
-        parts += [f"Model: `{run['model']}`" + (f" (revision `{run['revision']}`)" if run.get("revision") else ""), ""]
-    parts += [markdown_table(results), "", "Scores in %. Greedy decoding. Unreadable replies count as wrong.", ""]
+        parts += [
+            f"Model: `{run['model']}`" + (f" (revision `{run['revision']}`)" if run.get("revision") else ""),
+            "",
+        ]
+    parts += [
+        markdown_table(results),
+        "",
+        "Scores in %. Greedy decoding. Unreadable replies count as wrong.",
+        "",
+    ]
     for task, scores in results.items():
         parts += [f"## {TITLES.get(task, task)}", "", _subtask_table(task, scores), ""]
     return "\n".join(parts)

@@ -44,22 +44,45 @@ class EvalConfig:
     probe_seed (int, 0). probe_style (str, letter).
     """
 
-    model: str | None = field(default=None, metadata={"help": "Hub id or local folder of the model to evaluate."})
-    tasks: str = field(default=",".join(ALL_TASKS), metadata={"help": f"Comma-separated tasks: {','.join(ALL_TASKS)}."})
+    model: str | None = field(
+        default=None, metadata={"help": "Hub id or local folder of the model to evaluate."}
+    )
+    tasks: str = field(
+        default=",".join(ALL_TASKS), metadata={"help": f"Comma-separated tasks: {','.join(ALL_TASKS)}."}
+    )
     out: str | None = field(default=None, metadata={"help": "Output folder for predictions and results."})
-    rescore: str | None = field(default=None, metadata={"help": "Recompute results in this folder from predictions.jsonl (no model)."})
-    limit: int | None = field(default=None, metadata={"help": "Only the first N questions of each config/split (and of the probe)."})
-    batch_size: int = field(default=1, metadata={"help": "Questions per generate call; 1 is the reproducible setting."})
-    dataset_path: list[str] = field(default_factory=list, metadata={"help": "TASK=PATH: read TASK from a local copy laid out like its Hub repo."})
+    rescore: str | None = field(
+        default=None, metadata={"help": "Recompute results in this folder from predictions.jsonl (no model)."}
+    )
+    limit: int | None = field(
+        default=None, metadata={"help": "Only the first N questions of each config/split (and of the probe)."}
+    )
+    batch_size: int = field(
+        default=1, metadata={"help": "Questions per generate call; 1 is the reproducible setting."}
+    )
+    dataset_path: list[str] = field(
+        default_factory=list,
+        metadata={"help": "TASK=PATH: read TASK from a local copy laid out like its Hub repo."},
+    )
     revision: str | None = field(default=None, metadata={"help": "Model revision (branch, tag or commit)."})
     max_new_tokens: int = field(default=32, metadata={"help": "Tokens generated per reply (greedy)."})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N."})
-    dtype: str = field(default="auto", metadata={"help": "auto (bfloat16 on GPU, float32 on CPU), float16, bfloat16, float32."})
-    trust_remote_code: bool = field(default=False, metadata={"help": "Allow model code from the Hub repo (off by default)."})
-    probe_source: str = field(default="emoji", metadata={"help": "Level-3 probe images: emoji, imagefolder:PATH or hub:ID[:CONFIG][@SPLIT]."})
+    dtype: str = field(
+        default="auto",
+        metadata={"help": "auto (bfloat16 on GPU, float32 on CPU), float16, bfloat16, float32."},
+    )
+    trust_remote_code: bool = field(
+        default=False, metadata={"help": "Allow model code from the Hub repo (off by default)."}
+    )
+    probe_source: str = field(
+        default="emoji",
+        metadata={"help": "Level-3 probe images: emoji, imagefolder:PATH or hub:ID[:CONFIG][@SPLIT]."},
+    )
     probe_questions: int = field(default=500, metadata={"help": "Questions in the Level-3 probe."})
     probe_seed: int = field(default=0, metadata={"help": "Seed of the Level-3 probe."})
-    probe_style: str = field(default="letter", metadata={"help": "Probe options: letter (A. Image 1 ...) or number."})
+    probe_style: str = field(
+        default="letter", metadata={"help": "Probe options: letter (A. Image 1 ...) or number."}
+    )
 
     def __post_init__(self):
         if self.rescore:
@@ -70,7 +93,9 @@ class EvalConfig:
             raise UserError("`--out` is required: the folder for predictions.jsonl and results")
         unknown = [t for t in self.task_list if t not in ALL_TASKS]
         if unknown or not self.task_list:
-            raise UserError(f"`--tasks`: unknown {', '.join(unknown) or '(empty)'}; choose from {','.join(ALL_TASKS)}")
+            raise UserError(
+                f"`--tasks`: unknown {', '.join(unknown) or '(empty)'}; choose from {','.join(ALL_TASKS)}"
+            )
         if self.limit is not None and self.limit < 1:
             raise UserError(f"`--limit` must be at least 1, got {self.limit}")
         if self.batch_size < 1:
@@ -78,7 +103,9 @@ class EvalConfig:
         for entry in self.dataset_path:
             task, sep, path = entry.partition("=")
             if not sep or task not in BENCHMARKS or not path:
-                raise UserError(f"`--dataset-path {entry}`: use TASK=PATH with TASK one of {', '.join(BENCHMARKS)}")
+                raise UserError(
+                    f"`--dataset-path {entry}`: use TASK=PATH with TASK one of {', '.join(BENCHMARKS)}"
+                )
 
     @property
     def task_list(self) -> list[str]:
@@ -101,7 +128,9 @@ def _check_run(out: Path, config: EvalConfig, generator: Generator) -> None:
     if path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
         if previous.get("model") != generator.name:
-            raise UserError(f"{out} holds predictions of `{previous.get('model')}`; pass a new `--out` for `{generator.name}`")
+            raise UserError(
+                f"{out} holds predictions of `{previous.get('model')}`; pass a new `--out` for `{generator.name}`"
+            )
         return
     import datasets
     import transformers
@@ -153,7 +182,9 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
     out = Path(out_dir)
     records = read_predictions(out)
     if not records:
-        raise UserError(f"{out / PREDICTIONS} is missing or empty; run `s2h eval --model ... --out {out}` first")
+        raise UserError(
+            f"{out / PREDICTIONS} is missing or empty; run `s2h eval --model ... --out {out}` first"
+        )
     changed = 0
     for record in records:
         parsed = extract(record["answer_type"], record["raw"], record["choices"], record["options"])

@@ -40,7 +40,12 @@ def _pope_metrics(records: list[dict[str, Any]]) -> dict[str, float]:
     precision, recall, f1, _ = precision_recall_fscore_support(
         gold, pred, average="binary", pos_label=True, zero_division=0
     )
-    return {"precision": float(precision), "recall": float(recall), "f1": float(f1), "yes_ratio": sum(pred) / len(pred)}
+    return {
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "yes_ratio": sum(pred) / len(pred),
+    }
 
 
 def _subtask(records: list[dict[str, Any]], kind: str) -> dict[str, Any]:

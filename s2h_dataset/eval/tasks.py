@@ -60,7 +60,9 @@ def _letter_gold(answer: str, row_id: str) -> str:
 def blink_item(row: dict[str, Any], config: str, split: str) -> Item:
     images = [row[f"image_{i}"] for i in range(1, 5) if row.get(f"image_{i}") is not None]
     choices = tuple(LETTERS[: len(row["choices"])])
-    text = (row.get("prompt") or "").strip() or f"{row['question']}\n{format_options(row['choices'], choices)}"
+    text = (
+        row.get("prompt") or ""
+    ).strip() or f"{row['question']}\n{format_options(row['choices'], choices)}"
     return Item(
         id=str(row["idx"]), subtask=config, images=images,
         content=[{"type": "image"} for _ in images] + [{"type": "text", "text": f"{text}\n{LETTER_HINT}"}],
@@ -72,7 +74,7 @@ def blink_item(row: dict[str, Any], config: str, split: str) -> Item:
 def mantis_item(row: dict[str, Any], config: str, split: str) -> Item:
     options = list(row.get("options") or [])
     if row["question_type"] == "short-answer":
-        text = f"{row['question']}\nAnswer with a single word or phrase, as \"Final Answer: <answer>\"."
+        text = f'{row["question"]}\nAnswer with a single word or phrase, as "Final Answer: <answer>".'
         gold, answer_type, choices = str(row["answer"]).strip().lower(), "short", ()
     else:
         choices = tuple(LETTERS[: len(options)])
@@ -93,7 +95,9 @@ def nlvr2_item(row: dict[str, Any], config: str, split: str) -> Item:
         answer = option_text(options[choices.index(answer.upper())])
     gold = answer.strip().lower()
     if gold not in ("true", "false"):
-        raise UserError(f"nlvr2 row {row['id']}: answer {row['answer']!r} is neither True/False nor an option letter")
+        raise UserError(
+            f"nlvr2 row {row['id']}: answer {row['answer']!r} is neither True/False nor an option letter"
+        )
     text = f"{row['question']}\nAnswer with True or False."
     return Item(
         id=str(row["id"]), subtask="nlvr2", images=list(row["images"]), content=interleave(text, len(row["images"])),
@@ -177,7 +181,7 @@ def load_units(spec: TaskSpec, path: str | None = None, revision: str | None = N
             try:
                 dataset = datasets.load_dataset(path or spec.hub_id, config, split=split,
                                                 revision=None if path else revision)  # fmt: skip
-            except Exception as err:  # datasets raises many types; the user needs the one-line reason
+            except Exception as err:  # noqa: BLE001 - datasets raises many types; the user needs the one-line reason
                 reason = str(err).splitlines()[0] if str(err) else ""
                 raise UserError(
                     f"{spec.name}: cannot load {path or spec.hub_id} config `{config}` split `{split}` "
