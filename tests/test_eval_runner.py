@@ -8,10 +8,9 @@ from eval_fixtures import AlwaysA, OracleModel, build_all
 
 from s2h_dataset.errors import UserError
 from s2h_dataset.eval import EvalConfig, evaluate, rescore
-from s2h_dataset.eval.probe import plan_probe
+from s2h_dataset.eval.probe import probe_unit
 from s2h_dataset.eval.report import PREDICTIONS, RESULTS_JSON, RESULTS_MD, read_predictions
 from s2h_dataset.eval.tasks import BENCHMARKS
-from s2h_dataset.sources import load_sources
 
 PROBE_N = 24
 
@@ -44,7 +43,7 @@ def gold_a_share(bench):
                     name = subtask or (row["category"] if task == "mmstar" else row["question_type"])
                     is_a = str(row["answer"]).strip("()") == "A" and task != "pope"
                     shares.setdefault(task, {}).setdefault(name, []).append(is_a)
-    plan = plan_probe(load_sources(["emoji"], seed=0).objects, PROBE_N, seed=0)
+    plan = probe_unit("emoji", PROBE_N, seed=0, holdout=0.05).plan  # the EvalConfig defaults
     for q in plan:
         shares.setdefault("l3probe", {}).setdefault(f"N={len(q.records) - 1}", []).append(q.target == 0)
     return {t: {s: sum(v) / len(v) for s, v in subs.items()} for t, subs in shares.items()}

@@ -131,3 +131,36 @@ def test_probe_from_imagefolder(tmp_path):
         (tmp_path / name).rmdir()
     with pytest.raises(UserError, match="distinct labels"):
         probe_unit(f"imagefolder:{tmp_path}", n_questions=4, seed=0)
+
+
+def test_probe_holdout_uses_only_images_a_build_holds_out():
+    from s2h_dataset.plan import split_of
+
+    items = list(probe_unit("emoji", n_questions=30, seed=0, holdout=0.05))
+    used = {sid for item in items for sid in item.meta["source_ids"]}
+    assert used and all(split_of(sid, 0.05) == "test" for sid in used)
+    everything = {
+        sid
+        for q in probe_unit("emoji", n_questions=30, seed=0).plan
+        for r in q.records
+        for sid in [r.source_id]
+    }
+    assert any(
+        split_of(sid, 0.05) == "train" for sid in everything
+    )  # without holdout, training images appear
+    with pytest.raises(UserError, match="probe_holdout"):
+        probe_unit("emoji", n_questions=3, holdout=0.7)
+
+
+def test_probe_from_a_datasets_source(tmp_path):
+    from datasets import ClassLabel, Features
+    from datasets import Image as DImage
+    from eval_fixtures import image, write_hub_folder
+
+    names = ["cat", "dog", "car", "tree", "boat", "lamp"]
+    features = Features({"image": DImage(), "label": ClassLabel(names=names)})
+    columns = {"image": [image() for _ in names], "label": list(range(len(names)))}
+    folder = write_hub_folder(tmp_path / "animals", {"default": {"train": (columns, features)}})
+    items = list(probe_unit(f"hub:{folder}", n_questions=5, seed=0))
+    assert len(items) == 5 and all(item.meta["label"] in names for item in items)
+    assert all(sid.startswith("hub:") for item in items for sid in item.meta["source_ids"])

@@ -5,6 +5,10 @@ same source, seed and size give the same questions. Per question N is drawn unif
 target position uniformly from the N + 1 slots, and the distractors from labels that do not conflict with
 the target's (`labels.conflicts`: no near-synonyms) nor with each other. The prompt is "Which of the
 following images contains a <c>?" with lettered (A. Image 1 ...) or numbered options; chance is 1 / (N + 1).
+
+`holdout` keeps only the source images a build with `--test-fraction holdout` holds out of training
+(`plan.split_of`; a smaller fraction selects a subset of a larger one's held-out images), so a model trained
+on a default build is probed on images it never saw. 0 uses every image.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import UserError
 from ..labels import conflicts, with_article
+from ..plan import split_of
 from ..sources import Record, load_sources
 from .items import LETTERS, Item
 
@@ -99,15 +104,20 @@ class ProbeUnit:
 
 
 def probe_unit(source: str = "emoji", n_questions: int = 500, seed: int = 0, style: str = "letter",
-               limit: int | None = None) -> ProbeUnit:  # fmt: skip
+               limit: int | None = None, holdout: float = 0.0) -> ProbeUnit:  # fmt: skip
     if style not in STYLES:
         raise UserError(f"`probe_style` must be one of {', '.join(STYLES)}, got `{style}`")
     if n_questions < 1:
         raise UserError(f"`probe_questions` must be at least 1, got {n_questions}")
+    if not 0.0 <= holdout < 0.5:
+        raise UserError(f"`probe_holdout` must be in [0, 0.5), got {holdout}")
     records = load_sources([source], seed=seed).objects
+    if holdout > 0:
+        records = [r for r in records if split_of(r.source_id, holdout) == "test"]
     if not records:
         raise UserError(
-            f"probe: source `{source}` has no labelled images; use emoji, imagefolder:PATH or hub:ID"
+            f"probe: source `{source}` has no labelled images (holdout {holdout}); "
+            "use emoji, imagefolder:PATH or hub:ID, or a smaller `probe_holdout` (0 = all images)"
         )
     plan = plan_probe(records, n_questions, seed)
     return ProbeUnit(plan[:limit] if limit is not None else plan, style)

@@ -41,7 +41,7 @@ class EvalConfig:
     dataset_path (list[str], []): TASK=PATH local copies laid out like the Hub repo (offline use).
     revision (str, None): model revision. max_new_tokens (int, 32). device (str, auto). dtype (str, auto).
     trust_remote_code (bool, False). probe_source (str, emoji). probe_questions (int, 500).
-    probe_seed (int, 0). probe_style (str, letter).
+    probe_seed (int, 0). probe_style (str, letter). probe_holdout (float, 0.05).
     """
 
     model: str | None = field(
@@ -83,6 +83,13 @@ class EvalConfig:
     probe_style: str = field(
         default="letter", metadata={"help": "Probe options: letter (A. Image 1 ...) or number."}
     )
+    probe_holdout: float = field(
+        default=0.05,
+        metadata={
+            "help": "Probe only on source images a build with this --test-fraction holds out of training "
+            "(the build default is 0.05); 0 uses every image."
+        },
+    )
 
     def __post_init__(self):
         if self.rescore:
@@ -119,7 +126,7 @@ class EvalConfig:
 def _units(task: str, config: EvalConfig) -> list:
     if task == "l3probe":
         return [probe_unit(config.probe_source, config.probe_questions, config.probe_seed, config.probe_style,
-                           config.limit)]  # fmt: skip
+                           config.limit, config.probe_holdout)]  # fmt: skip
     return load_units(BENCHMARKS[task], config.dataset_paths.get(task), None, config.limit)
 
 
