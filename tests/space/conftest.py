@@ -1,37 +1,19 @@
-"""Fixtures for the Space tests: a dataset built by `s2h build`, a tiny random VLM, a scripted model, and a
-launched app on 127.0.0.1 (random free port)."""
+"""Fixtures for the Space tests: a dataset built by `s2h build`, a tiny random VLM, and a launched app on
+127.0.0.1 (random free port). Plain helpers (the scripted model) are in space_helpers.py."""
 
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
+from space_helpers import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-class ScriptedModel:
-    """Stands in for `VisionChat` where a test needs a known reply; records every call."""
-
-    def __init__(self, reply: str, name: str = "scripted"):
-        self.reply, self.name, self.calls = reply, name, []
-
-    def generate(self, images, text, max_new_tokens):
-        self.calls.append({"n_images": len(images), "sizes": [im.size for im in images], "text": text,
-                           "modes": [im.mode for im in images], "max_new_tokens": max_new_tokens})  # fmt: skip
-        return self.reply
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def built_dataset(tmp_path_factory) -> str:
+def space_dataset(tmp_path_factory) -> str:
     """A small dataset written by the real `s2h build` (all three levels, no filter)."""
     from s2h_dataset.build import BuildConfig, build
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ScriptedModel
+from space_helpers import ScriptedModel
 from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
 from PIL import Image
@@ -88,14 +88,14 @@ def test_real_tiny_model_through_the_handler(tmp_path, tiny_model):
     assert html.count("<figure") == 4 and 'data-pick="' in html
 
 
-def test_explorer_shows_a_built_row(built_dataset):
-    row = get_row(built_dataset, "level3", "train", 0)
+def test_explorer_shows_a_built_row(space_dataset):
+    row = get_row(space_dataset, "level3", "train", 0)
     assert row.level == 3 and row.task in ("caption_search", "which_image")
     assert len(row.images) == 4 and row.prompt and row.chosen != row.rejected
     assert f"Image {row.target + 1}" in row.summary_markdown() and "(target)" in row.captions()[row.target]
-    index, gallery, summary, prompt, chosen, rejected = show_row(built_dataset, "all", "test", 1)
+    index, gallery, summary, prompt, chosen, rejected = show_row(space_dataset, "all", "test", 1)
     assert index == 1 and len(gallery) >= 2 and "level" in summary and prompt and chosen
-    assert random_row(built_dataset, "level1", "train")[2].count("level **1**") == 1
+    assert random_row(space_dataset, "level1", "train")[2].count("level **1**") == 1
 
 
 @pytest.mark.parametrize(
@@ -103,17 +103,17 @@ def test_explorer_shows_a_built_row(built_dataset):
     [("/no/such/folder", "level3", 0, "neither a folder"), ("BUILT", "level9", 0, "unknown config"),
      ("BUILT", "level3", 10_000, "out of range")],
 )  # fmt: skip
-def test_explorer_warnings(built_dataset, source, config, index, message):
-    source = built_dataset if source == "BUILT" else source
+def test_explorer_warnings(space_dataset, source, config, index, message):
+    source = space_dataset if source == "BUILT" else source
     with pytest.warns(UserWarning, match=message):
         out = show_row(source, config, "train", index)
     assert message in out[2] and out[1] == []
 
 
-def test_launched_app_through_gradio_client(served, tiny_model, built_dataset, tmp_path):
+def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, tmp_path):
     scripted = ScriptedModel("Image 3")
     limits = Limits(max_new_tokens=8)
-    url = served(build_demo(scripted, base=tiny_model, limits=limits, dataset=built_dataset))
+    url = served(build_demo(scripted, base=tiny_model, limits=limits, dataset=space_dataset))
     client = Client(url, verbose=False, download_files=str(tmp_path / "dl"))
     assert {"/search", "/show_row", "/random_row"} <= set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
 
@@ -140,7 +140,7 @@ def test_launched_app_through_gradio_client(served, tiny_model, built_dataset, t
     assert "at least 2" in refused[2] and refused[1] == ""
 
     index, gallery, summary, prompt, chosen, rejected = client.predict(
-        built_dataset, "level3", "train", 1, api_name="/show_row"
+        space_dataset, "level3", "train", 1, api_name="/show_row"
     )
     assert index == 1 and len(gallery) == 4 and "level **3**" in summary and prompt and chosen and rejected
     assert os.path.exists(gallery[0]["image"])

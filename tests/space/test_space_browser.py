@@ -7,7 +7,7 @@ import os
 import time
 
 import pytest
-from conftest import ScriptedModel
+from space_helpers import ScriptedModel
 
 from s2h_dataset.space.limits import Limits
 from s2h_dataset.space.ui import bundled_image, build_demo
@@ -30,10 +30,10 @@ def browser():
         chromium.close()
 
 
-def test_search_and_explore_in_the_browser(browser, served, tiny_model, built_dataset, tmp_path):
+def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_dataset, tmp_path):
     # the scripted model makes the pick known; the real tiny model answers beside it (before/after view)
     scripted = ScriptedModel("The peacock is in the second image.")
-    url = served(build_demo(scripted, base=tiny_model, limits=Limits(max_new_tokens=8), dataset=built_dataset))
+    url = served(build_demo(scripted, base=tiny_model, limits=Limits(max_new_tokens=8), dataset=space_dataset))
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
     start = time.perf_counter()
     page.goto(url)
