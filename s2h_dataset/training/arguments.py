@@ -62,6 +62,7 @@ class S2HScriptArguments:
             mixture keeps the flat mixture's size and draws each level's share (repeating a level if needed).
         dataset_train_split (`str`, defaults to `"train"`), dataset_test_split (`str`, defaults to `"test"`).
         eval_tasks (`str`, *optional*): comma list of evaluation tasks run after training (`s2h_dataset.eval`).
+        eval_limit (`int`, *optional*): only the first N items of each evaluation task.
         preflight_rows (`int`, defaults to 16): rows rendered through the processor before training; 0 skips.
         max_images (`int`, *optional*): most images per row the model may get (default: the family's limit).
     """
@@ -85,6 +86,9 @@ class S2HScriptArguments:
         default=None,
         metadata={"help": "Comma list of evaluation tasks run after training (e.g. `l3probe,blink`), if installed."},
     )
+    eval_limit: int | None = field(
+        default=None, metadata={"help": "Only the first N items of each evaluation task (quick checks)."}
+    )
     preflight_rows: int = field(
         default=16, metadata={"help": "Rows rendered through the processor before training (-1: all, 0: skip)."}
     )
@@ -101,6 +105,8 @@ class S2HScriptArguments:
         self.weights = parse_weights(self.level_weights, self.levels) if self.level_weights else None
         if self.preflight_rows < -1:
             raise UserError(f"`preflight_rows` must be -1 (all), 0 (skip) or a row count, got {self.preflight_rows}")
+        if self.eval_limit is not None and self.eval_limit < 1:
+            raise UserError(f"`eval_limit` must be at least 1, got {self.eval_limit}")
         if self.max_images is not None and self.max_images < 1:
             raise UserError(f"`max_images` must be at least 1, got {self.max_images}")
 

@@ -83,7 +83,8 @@ def check_row(processor, row: dict, where: str, *, max_length: int | None, max_i
         raise PreflightError(f"{where}: {len(images)} images, more than the {max_images} this model takes per row; "
                              "rebuild with fewer distractors or raise --max_images if the model allows it")  # fmt: skip
     example = {"prompt": prepare_multimodal_messages(row["prompt"], images=images)}
-    example.update({key: prepare_multimodal_messages(row[key]) for key in completions})
+    keys = completions if len(completions) == 2 else ("completion",)  # TRL's preference / prompt-completion keys
+    example.update({key: prepare_multimodal_messages(row[col]) for key, col in zip(keys, completions)})
     try:
         text = apply_chat_template(example, processor)
     except Exception as err:  # a template error message is the most useful thing to show
@@ -102,20 +103,35 @@ def check_row(processor, row: dict, where: str, *, max_length: int | None, max_i
     if images and token_id is not None and positions.size == 0:
         raise PreflightError(f"{where}: {len(images)} images but no image token ({processor.image_token}) in the input ids")
     tok = processor.tokenizer
-    completion = max(len(tok(text[key], add_special_tokens=False)["input_ids"]) for key in completions)
-    needed = {"prompt": len(ids), "total": len(ids) + completion, "last_image": int(positions[-1]) + 1 if positions.size else 0}
-    if max_length is not None and needed["last_image"] > max_length:
-        raise PreflightError(f"{where}: max_length={max_length} cuts image tokens (the last one is token "
-                             f"{needed['last_image']} of {needed['prompt']} prompt tokens); raise max_length to at "
-                             f"least {needed['total']} or set it to None")  # fmt: skip
-    if max_length is not None and needed["total"] > max_length:
-        raise PreflightError(f"{where}: max_length={max_length} cuts the completion ({needed['prompt']} prompt + "
-                             f"{completion} completion = {needed['total']} tokens); raise max_length to at least "
-                             f"{needed['total']} or set it to None")  # fmt: skip
-    if context_length is not None and needed["total"] > context_length:
-        raise PreflightError(f"{where}: {needed['total']} tokens exceed the model's context of {context_length}; "
-                             "use fewer or smaller images")  # fmt: skip
-    return {**needed, "images": len(images)}
+    completion = max(len(tok(text[key], add_special_tokens=False)["input_ids"]) for key in keys)
+    needed = {"where": where, "images": len(images), "prompt": len(ids), "completion": completion,
+              "total": len(ids) + completion, "last_image": int(positions[-1]) + 1 if positions.size else 0}  # fmt: skip
+    _check_lengths([needed], max_length, context_length)
+    return needed
+
+
+def _check_lengths(counts: list[dict], max_length: int | None, context_length: int | None) -> None:
+    """Raise for the worst row when `max_length` cuts image tokens or a completion, or the context is too short."""
+    longest = max(c["total"] for c in counts)
+    if max_length is not None:
+        cut = [c for c in counts if c["last_image"] > max_length]
+        if cut:
+            worst = max(cut, key=lambda c: c["last_image"])
+            of = f" in {len(cut)} of {len(counts)} checked rows" if len(counts) > 1 else ""
+            raise PreflightError(f"{worst['where']}: max_length={max_length} cuts image tokens{of} (the last one is "
+                                 f"token {worst['last_image']} of {worst['prompt']} prompt tokens); raise max_length to "
+                                 f"at least {longest} or set it to None")  # fmt: skip
+        cut = [c for c in counts if c["total"] > max_length]
+        if cut:
+            worst = max(cut, key=lambda c: c["total"])
+            of = f" in {len(cut)} of {len(counts)} checked rows" if len(counts) > 1 else ""
+            raise PreflightError(f"{worst['where']}: max_length={max_length} cuts the completion{of} ({worst['prompt']} "
+                                 f"prompt + {worst['completion']} completion = {worst['total']} tokens); raise "
+                                 f"max_length to at least {longest} or set it to None")  # fmt: skip
+    if context_length is not None and longest > context_length:
+        worst = max(counts, key=lambda c: c["total"])
+        raise PreflightError(f"{worst['where']}: {worst['total']} tokens exceed the model's context of "
+                             f"{context_length}; use fewer or smaller images")  # fmt: skip
 
 
 def _sample(n: int, rows: int) -> list[int]:
@@ -139,9 +155,9 @@ def preflight(processor, dataset, *, max_length: int | None, rows: int = 16, max
     for index in _sample(len(dataset), rows):
         row = dataset[index]
         where = f"row {index}" + (f" (id {row['id']})" if "id" in row else "")
-        counts.append(check_row(processor, row, where, max_length=max_length, max_images=max_images,
-                                context_length=context_length, completions=completions))  # fmt: skip
+        counts.append(check_row(processor, row, where, max_length=None, max_images=max_images, completions=completions))
     if counts:
+        _check_lengths(counts, max_length, context_length)
         images = [c["images"] for c in counts]
         report = PreflightReport(rows=len(counts), images=(min(images), max(images)),
                                  prompt_tokens=max(c["prompt"] for c in counts), longest=max(c["total"] for c in counts),

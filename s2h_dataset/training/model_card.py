@@ -1,0 +1,154 @@
+"""The model card of a checkpoint trained on S2H-DPO data, and the push that carries it to the Hub.
+
+TRL's trainers write a generic card on every save and push; the scripts write this one last, after training
+(and evaluation), into `output_dir/README.md`, then `push_folder` uploads the folder so the Hub copy ends
+with it. The YAML header names the base model and dataset only when they are Hub ids (the Hub rejects local
+paths there); the body always names them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from huggingface_hub import HfApi, ModelCard, ModelCardData
+from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+__all__ = ["CARD_TAGS", "CardInfo", "HYPERPARAMETERS", "hyperparameters", "model_card", "push_folder", "write_model_card"]
+
+logger = logging.getLogger(__name__)
+
+CARD_TAGS = ("trl", "s2h-dpo", "multi-image", "vision-language")
+# Training arguments worth a reader's time, in this order; those a config lacks are left out.
+HYPERPARAMETERS = (
+    "beta", "loss_type", "learning_rate", "lr_scheduler_type", "warmup_ratio", "warmup_steps", "num_train_epochs",
+    "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "bf16",
+    "gradient_checkpointing", "seed",
+)  # fmt: skip
+LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "use_rslora", "use_dora")
+
+
+def _hub_id(name: str | None) -> str | None:
+    """`name` if it can be a Hub repo id (and is not an existing local path), else None."""
+    if not name or os.path.exists(name):
+        return None
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return None
+    return name
+
+
+def hyperparameters(training_args, model_args=None, world_size: int = 1) -> dict:
+    """The card's hyper-parameter table: selected training arguments, the effective batch, LoRA settings."""
+    out = {key: getattr(training_args, key) for key in HYPERPARAMETERS if hasattr(training_args, key)}
+    if isinstance(out.get("loss_type"), list) and len(out["loss_type"]) == 1:
+        out["loss_type"] = out["loss_type"][0]
+    out["total_train_batch_size"] = training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps * world_size
+    if model_args is not None and getattr(model_args, "use_peft", False):
+        out.update({key: getattr(model_args, key) for key in LORA_KEYS})
+    return out
+
+
+@dataclass
+class CardInfo:
+    """Everything the card says: the method (`DPO` or `SFT`), what was trained on, how, and eval results."""
+
+    method: str
+    base_model: str
+    dataset_name: str
+    mixture: dict
+    hyperparameters: dict
+    model_name: str = "model"
+    use_peft: bool = False
+    eval_results: dict | None = None
+    eval_table: str | None = None  # Markdown table from the evaluation harness
+    command: str | None = None
+    hub_model_id: str | None = None
+    extra_tags: list[str] = field(default_factory=list)
+
+
+def _cell(value) -> str:
+    if isinstance(value, Enum):
+        value = value.value
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return text.replace("|", "\\|")
+
+
+def _table(rows: dict) -> str:
+    lines = ["| key | value |", "|---|---|"]
+    lines += [f"| `{k}` | {_cell(v)} |" for k, v in rows.items()]
+    return "\n".join(lines)
+
+
+def _eval_section(results: dict | None, table: str | None) -> str:
+    if table:
+        return table + "\n\nScores in %, greedy decoding (`s2h eval`); full results in `eval/results.json`."
+    if not results:
+        return "Not evaluated by the training run (pass `--eval_tasks`, or run `s2h eval --model <this repo>`)."
+    flat = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in results.items() if not isinstance(v, dict)}
+    return _table(flat) if flat else "```json\n" + json.dumps(results, indent=2) + "\n```"
+
+
+def model_card(info: CardInfo) -> ModelCard:
+    """Render the card (YAML header + Markdown body)."""
+    base_id, data_id = _hub_id(info.base_model), _hub_id(info.dataset_name)
+    tags = [*CARD_TAGS, info.method.lower(), *info.extra_tags] + (["lora"] if info.use_peft else [])
+    data = ModelCardData(
+        base_model=base_id, datasets=[data_id] if data_id else None, library_name="peft" if info.use_peft else "transformers",
+        pipeline_tag="image-text-to-text", tags=list(dict.fromkeys(tags)), model_name=info.model_name,
+    )  # fmt: skip
+    mixture = info.mixture
+    repo = json.dumps(info.hub_model_id or info.model_name)
+    loader = f"PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained({json.dumps(info.base_model)}), {repo})" \
+        if info.use_peft else f"AutoModelForImageTextToText.from_pretrained({repo})"  # fmt: skip
+    body = f"""
+# {info.model_name}
+
+`{info.base_model}` fine-tuned with {info.method} on S2H-DPO multi-image preference data (`{info.dataset_name}`),
+trained with [TRL](https://github.com/huggingface/trl) through the `s2h-dpo` toolkit's `training/{info.method.lower()}.py`.
+
+## Data
+- dataset: `{info.dataset_name}`
+- levels: {", ".join(mixture.get("levels", []))}
+- mixture: {mixture.get("mode")}{" (levels trained in this order)" if mixture.get("mode") == "curriculum" else ""}
+- rows per level (training set as built, repeats included): {json.dumps(mixture.get("rows_per_level", {}))}
+{f"- weights: {json.dumps(mixture['weights'])}" if mixture.get("weights") else ""}
+
+## Training hyper-parameters
+{_table(info.hyperparameters)}
+
+## Evaluation
+{_eval_section(info.eval_results, info.eval_table)}
+
+## Use
+```python
+from transformers import AutoModelForImageTextToText, AutoProcessor
+{"from peft import PeftModel" + chr(10) if info.use_peft else ""}model = {loader}
+processor = AutoProcessor.from_pretrained({repo})
+```
+{f"{chr(10)}## Reproduce{chr(10)}```bash{chr(10)}{info.command}{chr(10)}```{chr(10)}" if info.command else ""}"""
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}")
+
+
+def write_model_card(output_dir: str | os.PathLike, info: CardInfo) -> Path:
+    """Write `output_dir/README.md` (replacing the trainer's generic card); return its path."""
+    path = Path(output_dir) / "README.md"
+    model_card(info).save(path)
+    logger.info("model card written to %s", path)
+    return path
+
+
+def push_folder(output_dir: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool | None = None,
+                revision: str | None = None, commit_message: str = "S2H-DPO training: weights and model card") -> str:  # fmt: skip
+    """Create `repo_id` if needed and upload `output_dir` (checkpoints excluded) with its card; return the URL."""
+    api = HfApi()
+    url = api.create_repo(repo_id, token=token, private=private, exist_ok=True)
+    api.upload_folder(repo_id=url.repo_id, folder_path=str(output_dir), commit_message=commit_message, token=token,
+                      revision=revision, ignore_patterns=["_*", "checkpoint-*", "checkpoint-*/**"])  # fmt: skip
+    logger.info("pushed %s to %s", output_dir, url)
+    return str(url)

@@ -1,0 +1,113 @@
+"""The steps `training/dpo.py` and `training/sft.py` share, so each script reads top to bottom in a page:
+logging, checkpoint resume, model + processor loading, preflight, and the finish (eval, card, push).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shlex
+import sys
+
+from ..errors import UserError
+from .eval_hook import run_eval_tasks
+from .model_card import CardInfo, hyperparameters, push_folder, write_model_card
+from .preflight import preflight
+
+__all__ = ["finish", "last_checkpoint", "load_model_and_processor", "one_line_errors", "run_preflight", "setup_logging"]
+
+logger = logging.getLogger("s2h_dataset.training")
+
+
+def one_line_errors(main):
+    """Print a `UserError` as one line on stderr and exit 2, like the `s2h` CLI."""
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UserError as err:
+            print(f"{os.path.basename(sys.argv[0])}: error: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    return wrapper
+
+
+def setup_logging(training_args) -> None:
+    import datasets
+    import transformers
+
+    level = training_args.get_process_log_level()  # transformers' `log_level` / `log_level_replica`
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[logging.StreamHandler(sys.stdout)])
+    logging.getLogger("s2h_dataset").setLevel(logging.INFO if training_args.should_log else logging.WARNING)
+    datasets.utils.logging.set_verbosity(level)
+    transformers.utils.logging.set_verbosity(level)
+
+
+def last_checkpoint(training_args) -> str | None:
+    """`resume_from_checkpoint`, else the newest `checkpoint-*` in `output_dir`, else None."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if training_args.resume_from_checkpoint is not None:
+        return training_args.resume_from_checkpoint
+    if os.path.isdir(training_args.output_dir):
+        found = get_last_checkpoint(training_args.output_dir)
+        if found is not None:
+            logger.info("resuming from %s (found in output_dir)", found)
+        return found
+    return None
+
+
+def load_model_and_processor(model_args, training_args):
+    """`AutoModelForImageTextToText` + `AutoProcessor` as `ModelConfig` asks (remote code only if enabled)."""
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from accelerate import PartialState
+    from trl import get_quantization_config
+
+    if not model_args.model_name_or_path:
+        raise UserError("`model_name_or_path` is required: pass --model_name_or_path with a Hub id or a local folder")
+    dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
+    quantization = get_quantization_config(model_args)
+    kwargs = dict(revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code,
+                  attn_implementation=model_args.attn_implementation, dtype=dtype, quantization_config=quantization,
+                  device_map={"": PartialState().local_process_index} if quantization is not None else None)  # fmt: skip
+    kwargs.update(training_args.model_init_kwargs or {})
+    processor = AutoProcessor.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision,
+                                              trust_remote_code=training_args.trust_remote_code)  # fmt: skip
+    model = AutoModelForImageTextToText.from_pretrained(model_args.model_name_or_path, **kwargs)
+    return model, processor
+
+
+def run_preflight(processor, model, dataset, script_args, max_length, completions):
+    """Check `script_args.preflight_rows` rows against this model before any training step."""
+    if script_args.preflight_rows == 0:
+        logger.warning("preflight skipped (preflight_rows=0)")
+        return None
+    text_config = model.config.get_text_config()
+    return preflight(processor, dataset, max_length=max_length, rows=script_args.preflight_rows,
+                     max_images=script_args.max_images, model_type=model.config.model_type,
+                     context_length=getattr(text_config, "max_position_embeddings", None), completions=completions)  # fmt: skip
+
+
+def finish(trainer, script_args, training_args, model_args, mixture, method: str, argv: list[str] | None) -> dict | None:
+    """After training: evaluation tasks, the S2H model card and the push (main process only). Returns eval results."""
+    output_dir = training_args.output_dir
+    if not trainer.is_world_process_zero():
+        return None
+    evaluated = run_eval_tasks(output_dir, script_args.tasks, os.path.join(output_dir, "eval"), script_args.eval_limit)
+    results, table = evaluated if evaluated else (None, None)
+    script = f"training/{method.lower()}.py"
+    command = "python " + script + " " + shlex.join(sys.argv[1:] if argv is None else argv)
+    info = CardInfo(
+        method=method, base_model=model_args.model_name_or_path, dataset_name=script_args.dataset_name,
+        mixture=mixture.describe(), hyperparameters=hyperparameters(training_args, model_args, trainer.accelerator.num_processes),
+        model_name=(training_args.hub_model_id or os.path.basename(os.path.abspath(output_dir))).split("/")[-1],
+        use_peft=model_args.use_peft, eval_results=results, eval_table=table, command=command, hub_model_id=trainer.hub_model_id,
+    )  # fmt: skip
+    write_model_card(output_dir, info)
+    if training_args.push_to_hub:
+        push_folder(output_dir, trainer.hub_model_id or training_args.hub_model_id, token=training_args.hub_token,
+                    private=training_args.hub_private_repo, revision=training_args.hub_revision)  # fmt: skip
+    return results

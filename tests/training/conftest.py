@@ -1,0 +1,61 @@
+"""Fixtures of the training tests: one small `s2h build` (4 images per row) and the scripts as modules."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Small, fast CPU settings; every test adds model, dataset and output_dir.
+CPU_ARGS = [
+    "--max_steps", "2", "--per_device_train_batch_size", "2", "--max_length", "None", "--use_cpu", "true",
+    "--bf16", "false", "--gradient_checkpointing", "false", "--learning_rate", "1e-3", "--report_to", "none",
+    "--logging_steps", "1", "--disable_tqdm", "true", "--save_strategy", "no", "--preflight_rows", "4",
+    "--dataloader_num_workers", "0",
+]  # fmt: skip
+LORA_REGEX = r".*(language_model|text_model).*\.(q|k|v|o|gate|up|down)_proj"
+
+
+@pytest.fixture(scope="session")
+def s2h_data(tmp_path_factory) -> Path:
+    """`s2h build` output: 24 rows per level, 3 distractors (4 images per row), no filter, 20 % test."""
+    from s2h_dataset.build import BuildConfig, build
+
+    out = tmp_path_factory.mktemp("s2h-train") / "s2h-dpo"
+    return Path(build(BuildConfig(out=str(out), n_per_level=24, distractors=3, filter=False, test_fraction=0.2,
+                                  seed=0, image_size=96, workers=1)))  # fmt: skip
+
+
+def load_script(name: str):
+    """`training/<name>.py` as a module, so tests can call its `main(argv)` in-process."""
+    spec = importlib.util.spec_from_file_location(f"s2h_training_{name}", REPO / "training" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def dpo_script():
+    return load_script("dpo")
+
+
+@pytest.fixture(scope="session")
+def sft_script():
+    return load_script("sft")
+
+
+@pytest.fixture
+def cpu_args() -> list[str]:
+    return list(CPU_ARGS)
+
+
+@pytest.fixture
+def lora_args() -> list[str]:
+    return ["--use_peft", "true", "--lora_r", "8", "--lora_alpha", "16", "--lora_target_modules", LORA_REGEX]

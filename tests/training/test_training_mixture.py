@@ -1,0 +1,105 @@
+"""Level mixtures: flat (paper), weighted and curriculum, as built and as the trainer reads them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from datasets import Dataset
+
+from s2h_dataset.errors import UserError
+from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.training import S2HScriptArguments, curriculum_mixture, flat_mixture, weighted_mixture
+from s2h_dataset.training.arguments import parse_levels, parse_weights
+
+
+def _parts(sizes: dict[int, int]) -> dict[int, Dataset]:
+    return {lv: Dataset.from_dict({"id": [f"{lv}-{i}" for i in range(n)], "level": [lv] * n}) for lv, n in sizes.items()}
+
+
+def test_flat_mixture_keeps_every_row_once_and_mixes():
+    mixed = flat_mixture(_parts({1: 10, 2: 10, 3: 10}), seed=0)
+    assert sorted(mixed["id"]) == sorted(f"{lv}-{i}" for lv in (1, 2, 3) for i in range(10))
+    assert len(set(list(mixed["level"])[:10])) > 1  # shuffled together, not level after level
+    assert list(flat_mixture(_parts({1: 10, 2: 10, 3: 10}), seed=0)["id"]) == list(mixed["id"])
+    assert list(flat_mixture(_parts({1: 10, 2: 10, 3: 10}), seed=1)["id"]) != list(mixed["id"])
+
+
+def test_weighted_mixture_draws_each_level_share():
+    mixed = weighted_mixture(_parts({1: 20, 2: 20, 3: 20}), (1, 1, 2), seed=0)
+    counts = Counter(mixed["level"])
+    assert len(mixed) == 60 and counts == {1: 15, 2: 15, 3: 30}
+    ids3 = [i for i in mixed["id"] if i.startswith("3-")]
+    assert set(Counter(ids3).values()) <= {1, 2} and len(set(ids3)) == 20  # all 20 used before any repeats
+    ids1 = [i for i in mixed["id"] if i.startswith("1-")]
+    assert len(set(ids1)) == 15  # no repeats when the share is below the level's size
+
+
+def test_weighted_mixture_zero_weight_drops_a_level():
+    assert Counter(weighted_mixture(_parts({1: 5, 3: 7}), (0, 1), seed=0)["level"]) == {3: 12}
+
+
+def test_curriculum_is_levels_in_order_each_repeated_per_epoch():
+    rows = curriculum_mixture(_parts({2: 4, 1: 3}), epochs=2, seed=0)
+    assert list(rows["level"]) == [2] * 8 + [1] * 6
+    first, second = list(rows["id"])[:4], list(rows["id"])[4:8]
+    assert sorted(first) == sorted(second) == [f"2-{i}" for i in range(4)]  # each epoch is the whole level
+
+
+@pytest.mark.parametrize(
+    ("spec", "levels"), [("all", (1, 2, 3)), ("level3,level1", (3, 1)), ("2", (2,)), ("level1, 3", (1, 3))]
+)
+def test_parse_levels(spec, levels):
+    assert parse_levels(spec, "dataset_config") == levels
+
+
+@pytest.mark.parametrize("spec", ["level4", "all,level1", "level1,level1", ""])
+def test_parse_levels_rejects(spec):
+    with pytest.raises(UserError, match="dataset_config"):
+        parse_levels(spec, "dataset_config")
+
+
+def test_parse_weights():
+    assert parse_weights("1,1,2", (1, 2, 3)) == (1, 1, 2)
+    assert parse_weights("level3=2,level1=1", (1, 2, 3)) == (1, 0, 2)
+    for bad in ("1,2", "a,b,c", "0,0,0", "-1,1,1", "level3=1,level4=1"):
+        with pytest.raises(UserError, match="level_weights"):
+            parse_weights(bad, (1, 2, 3))
+
+
+def test_script_arguments_validate():
+    with pytest.raises(UserError, match="not both"):
+        S2HScriptArguments(dataset_name="x", curriculum="level1,level2", level_weights="1,1")
+    with pytest.raises(UserError, match="dataset_config"):
+        S2HScriptArguments(dataset_name="x", dataset_config="level1", curriculum="level1,level2")
+    args = S2HScriptArguments(dataset_name="x", curriculum="level3,level1")
+    assert args.mode == "curriculum" and args.levels == (3, 1)
+
+
+def _rows_seen(trainer) -> list[int]:
+    """The level of every row, in the order the trainer's own dataloader hands them out (one epoch)."""
+    loader = trainer.get_train_dataloader()
+    return [trainer.train_dataset[i]["level"] for batch in loader.batch_sampler for i in batch]
+
+
+@pytest.mark.parametrize("mode", ["curriculum", "flat", "weighted"])
+def test_script_feeds_the_trainer_the_mixture(mode, s2h_data, dpo_script, cpu_args, tmp_path):
+    extra = {"curriculum": ["--curriculum", "level3,level1", "--num_train_epochs", "2"],
+             "flat": ["--dataset_config", "all"], "weighted": ["--level_weights", "level1=1,level3=3"]}[mode]  # fmt: skip
+    if mode == "weighted":
+        extra += ["--dataset_config", "level1,level3"]
+    trainer = dpo_script.main(["--model_name_or_path", str(tiny_vlm_cache("llava")), "--dataset_name", str(s2h_data),
+                               "--output_dir", str(tmp_path), *cpu_args, "--max_steps", "1", *extra])  # fmt: skip
+    seen = _rows_seen(trainer)
+    n = Counter(seen)
+    card = (tmp_path / "README.md").read_text()
+    if mode == "curriculum":
+        assert seen == [3] * n[3] + [1] * n[1]  # stage after stage, read in order
+        assert n[3] % 2 == 0 and n[1] % 2 == 0  # every stage repeated for each of the 2 epochs
+        assert "mixture: curriculum (levels trained in this order)" in card and "levels: level3, level1" in card
+    elif mode == "flat":
+        assert n[1] == n[2] == n[3] and len(set(seen[: len(seen) // 3])) == 3
+        assert "mixture: flat" in card
+    else:
+        assert set(n) == {1, 3} and abs(n[3] / len(seen) - 0.75) <= 1 / len(seen)
+        assert '"level3": 3' in card.replace(".0", "")
