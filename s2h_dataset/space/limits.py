@@ -18,6 +18,7 @@ Uploads are decoded from their files into memory (`load_uploads`) and the files 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import warnings
@@ -29,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import UserError
 from ..images import to_rgb
 
-__all__ = ["Limits", "UploadError", "discard_uploads", "load_uploads"]
+__all__ = ["Limits", "UploadError", "discard_uploads", "file_digest", "load_uploads"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,23 +142,32 @@ def load_uploads(paths: list[str] | None, limits: Limits) -> list[tuple[str, Ima
     return [(path.name, _open_one(path, limits)) for path in paths]
 
 
-def discard_uploads(paths: list[str] | None, cache_dir: str | os.PathLike, keep: set[str] = frozenset()) -> int:
-    """Delete uploaded files that live under Gradio's upload folder `cache_dir`, except the `keep` paths
-    (the bundled examples, which Gradio must keep serving). Empty per-upload folders go too.
+def file_digest(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
-    Files outside `cache_dir` (a path given when the handler is called directly) are never touched.
+
+def discard_uploads(paths: list[str] | None, cache_dir: str | os.PathLike, keep_digests: frozenset[str] = frozenset()) -> int:
+    """Delete uploaded files that live under Gradio's upload folder `cache_dir`. Files whose SHA-256 is in
+    `keep_digests` stay: those are the bundled example images, whose cached copies Gradio serves to every
+    visitor. Empty per-upload folders go too; files outside `cache_dir` (paths given when the handler is
+    called directly) are never touched.
 
     Returns:
         How many files were deleted.
     """
     root = Path(cache_dir).resolve()
-    keep_resolved = {str(Path(k).resolve()) for k in keep}
     deleted = 0
     for raw in paths or []:
         path = Path(raw).resolve()
-        if root not in path.parents or str(path) in keep_resolved:
+        if root not in path.parents:
             continue
         try:
+            if keep_digests and file_digest(path) in keep_digests:
+                continue
             path.unlink()
             deleted += 1
         except FileNotFoundError:

@@ -19,7 +19,7 @@ import gradio as gr
 from PIL import Image
 
 from .inference import ChatModel
-from .limits import Limits, UploadError, discard_uploads, load_uploads
+from .limits import Limits, UploadError, discard_uploads, file_digest, load_uploads
 from .parsing import parse_choice
 
 __all__ = ["SearchHandler", "SearchResult", "highlight_html", "run_search"]
@@ -96,13 +96,13 @@ class SearchHandler:
     """`handler(files, query)` -> (cleared upload, html, answer, raw reply, base html, base answer, base raw).
 
     Bad input shows a `gr.Warning` and also puts the message in the answer box (API callers see it there).
-    `keep` returns the upload paths Gradio must keep (the cached bundled examples).
+    Uploads under `cache_dir` are deleted, except files identical to one in `keep` (the bundled examples).
     """
 
     def __init__(self, model: ChatModel | None, limits: Limits, cache_dir: str, base: ChatModel | None = None,
-                 keep=lambda: frozenset()):  # fmt: skip
+                 keep: tuple[str, ...] | list[str] = ()):  # fmt: skip
         self.model, self.base, self.limits = model, base, limits
-        self.cache_dir, self.keep = cache_dir, keep
+        self.cache_dir, self.keep_digests = cache_dir, frozenset(file_digest(path) for path in keep)
 
     def _refuse(self, message: str) -> tuple:
         gr.Warning(message)
@@ -123,7 +123,7 @@ class SearchHandler:
             except UploadError as err:
                 return self._refuse(str(err))
         finally:
-            deleted = discard_uploads(paths, self.cache_dir, self.keep())
+            deleted = discard_uploads(paths, self.cache_dir, self.keep_digests)
             logger.debug("deleted %d uploaded files", deleted)
         names = [name for name, _ in loaded]
         images = [image for _, image in loaded]

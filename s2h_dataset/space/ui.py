@@ -99,7 +99,8 @@ def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits,
             base_highlight = gr.HTML(elem_id="s2h-base-highlight")
             base_answer = gr.Markdown(elem_id="s2h-base-answer")
             base_raw = gr.Textbox(label="Raw reply (base model)", interactive=False, lines=3, elem_id="s2h-base-raw")
-    handler = SearchHandler(model, limits, cache_dir=files.GRADIO_CACHE, base=base, keep=lambda: set(files.keep_in_cache))
+    example_files = sorted({bundled_image(label) for labels, _ in EXAMPLES for label in labels}) if examples else []
+    handler = SearchHandler(model, limits, cache_dir=files.GRADIO_CACHE, base=base, keep=example_files)
     outputs = [files, highlight, answer, raw, base_highlight, base_answer, base_raw]
     submit.click(handler, inputs=[files, query], outputs=outputs, api_name="search")
     query.submit(handler, inputs=[files, query], outputs=outputs, api_visibility="private")

@@ -58,7 +58,23 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     page.locator("#s2h-base-highlight figure").first.wait_for(state="visible", timeout=30_000)
     assert page.locator("#s2h-base-raw textarea").input_value()  # the tiny model's (nonsense) reply
     assert scripted.calls[-1]["n_images"] == 4
+    page.locator("#s2h-files").get_by_text("Drop File Here").wait_for(timeout=30_000)  # uploads cleared
     page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+
+    # an example (bundled images) works twice in a row: its cached files are not deleted with the uploads
+    for attempt in (1, 2):
+        calls = len(scripted.calls)
+        page.get_by_text("1f436.webp, 1f99a.webp, 1f697.webp, 1f34c.webp").first.click()
+        page.get_by_text("1f34c.webp").first.wait_for(timeout=20_000)
+        assert page.locator("#s2h-query textarea").input_value() == "Which image contains a peacock?"
+        page.locator("#s2h-submit").click()
+        deadline = time.monotonic() + 60
+        while len(scripted.calls) == calls and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(scripted.calls) == calls + 1, f"example run {attempt} never reached the model"
+        assert scripted.calls[-1]["n_images"] == 4
+        # the event is done (the base model answered too) once the upload box is cleared
+        page.locator("#s2h-files").get_by_text("Drop File Here").wait_for(timeout=60_000)
 
     # a bad upload: one image only -> a warning toast
     page.locator("#s2h-files input[type=file]").set_input_files(files[:1])

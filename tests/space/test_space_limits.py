@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from s2h_dataset.errors import UserError
-from s2h_dataset.space.limits import Limits, UploadError, discard_uploads, load_uploads
+from s2h_dataset.space.limits import Limits, UploadError, discard_uploads, file_digest, load_uploads
 from s2h_dataset.space.ui import bundled_image
 
 
@@ -76,8 +76,10 @@ def test_discard_only_inside_cache_and_not_kept(tmp_path):
     cache = tmp_path / "gradio"
     (cache / "h1").mkdir(parents=True)
     (cache / "h2").mkdir()
-    upload, example = _png(cache / "h1" / "up.png"), _png(cache / "h2" / "example.png")
+    upload = _png(cache / "h1" / "up.png", colour=(1, 2, 3))
+    example = _png(cache / "h2" / "example.png", colour=(9, 9, 9))  # Gradio's cached copy of an example
     outside = _png(tmp_path / "mine.png")
-    assert discard_uploads([upload, example, outside], cache, keep={example}) == 1
+    kept = frozenset({file_digest(_png(tmp_path / "bundled.png", colour=(9, 9, 9)))})
+    assert discard_uploads([upload, example, outside], cache, keep_digests=kept) == 1
     assert not os.path.exists(upload) and not (cache / "h1").exists()  # its hashed folder goes too
     assert os.path.exists(example) and os.path.exists(outside)
