@@ -15,11 +15,11 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from .audit import audit
-from .configs import BUILDER_CONFIGS, BuildConfig
+from .audit import audit, read_rows
+from .configs import BUILDER_CONFIGS, OUTPUT_INDEPENDENT, BuildConfig
 from .imagestore import atomic_write
 from .plots import write_plots
-from .schema import FEATURES, GENERATOR_VERSION, RowSpec
+from .schema import FEATURES, GENERATOR_VERSION
 from .sources.emoji import EMOJI_DIR
 
 __all__ = ["build_command", "write_card"]
@@ -32,7 +32,7 @@ def build_command(cfg: BuildConfig) -> str:
     parts = ["s2h build", f"--out {Path(cfg.out).name}"]
     for f in BuildConfig.__dataclass_fields__.values():
         value = getattr(cfg, f.name)
-        if f.name in ("out", "workers", "overwrite"):
+        if f.name in OUTPUT_INDEPENDENT:
             continue
         flag = "--" + f.name.replace("_", "-")
         if isinstance(value, bool):
@@ -58,17 +58,20 @@ def _card_data(repo: Path, cfg: BuildConfig, splits: list[str], total: int, coun
     )
     configs, infos = {}, {}
     for config in BUILDER_CONFIGS:
-        levels = [lv for lv in config.levels if lv in cfg.level_list]
-        if not levels:
+        files = {}  # split -> patterns of the config's levels that have shards in that split
+        for split in splits:
+            patterns = [f"data/level{lv}/{split}-*.parquet" for lv in config.levels if (lv, split) in counts]
+            if patterns:
+                files[split] = patterns
+        if not files:
             continue
-        files = {s: [f"data/level{lv}/{s}-*.parquet" for lv in levels] for s in splits}
         configs[config.name] = {"data_files": [{"split": s, "path": p} for s, p in files.items()]}
         if config.name == "all":
             configs[config.name]["default"] = True
         split_infos = []
-        for split in splits:
-            size = sum(Path(f).stat().st_size for p in files[split] for f in glob.glob(str(repo / p)))
-            rows = sum(counts.get((lv, split), 0) for lv in levels)
+        for split, patterns in files.items():
+            size = sum(Path(f).stat().st_size for p in patterns for f in glob.glob(str(repo / p)))
+            rows = sum(counts.get((lv, split), 0) for lv in config.levels)
             split_infos.append(datasets.SplitInfo(name=split, num_examples=rows, num_bytes=size))
         infos[config.name] = datasets.DatasetInfo(
             features=FEATURES, splits=datasets.SplitDict({s.name: s for s in split_infos}),
@@ -85,16 +88,19 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def write_card(repo: Path, cfg: BuildConfig, plans: dict[tuple[int, str], list[RowSpec]], repo_id: str = "ORG/s2h-dpo") -> None:
-    """Write README.md (YAML + body) and the audit plots into `repo`."""
-    stats = audit(plans)
-    splits = sorted({split for _, split in plans}, key=["train", "test"].index)
-    counts = {key: len(rows) for key, rows in plans.items()}
+def write_card(repo: Path, cfg: BuildConfig, repo_id: str = "ORG/s2h-dpo") -> dict[str, int]:
+    """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
+
+    Returns the row count per `level<L>/<split>`."""
+    rows_by_split = read_rows(repo)
+    stats = audit(rows_by_split)
+    splits = sorted({split for _, split in rows_by_split}, key=["train", "test"].index)
+    counts = {key: len(rows) for key, rows in rows_by_split.items()}
     write_plots(repo / "plots", stats)
-    task_counts = {}
-    for (level, split), rows in plans.items():
+    task_counts: dict[tuple[int, str, str], int] = {}
+    for (level, split), rows in rows_by_split.items():
         for row in rows:
-            task_counts[level, row.task, split] = task_counts.get((level, row.task, split), 0) + 1
+            task_counts[level, row["task"], split] = task_counts.get((level, row["task"], split), 0) + 1
     counts_rows = sorted({(lv, t) for lv, t, _ in task_counts})
     attribution = (EMOJI_DIR / "NOTICE.md").read_text(encoding="utf-8") if "emoji" in cfg.source else ""
     others = [s for s in cfg.source if s not in ("emoji", "arithmetic")]
@@ -132,3 +138,4 @@ def write_card(repo: Path, cfg: BuildConfig, plans: dict[tuple[int, str], list[R
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)
     atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode("utf-8"))
+    return {f"level{level}/{split}": n for (level, split), n in sorted(counts.items())}

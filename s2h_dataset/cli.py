@@ -1,7 +1,7 @@
 """`s2h` console script: one subcommand per module in `s2h_dataset.commands` (`train_check` -> `train-check`).
 
-Each command module defines `HELP` (one line), optionally `POSITIONAL` (the field a leading bare argument
-fills), `ARGS` (a tuple of argument dataclasses parsed with
+Each command module defines `HELP` (one line), optionally `POSITIONAL` (the fields leading bare arguments
+fill), `ARGS` (a tuple of argument dataclasses parsed with
 `HfArgumentParser`, so `--config file.yaml` and CLI flags fill the same fields) and `run(*args) -> int`.
 Errors a user can cause (`UserError` and its subclasses) print one line and exit 2; no traceback.
 """
@@ -37,9 +37,17 @@ def parse(command: str, argv: list[str]):
     from transformers import HfArgumentParser
 
     module = importlib.import_module(f".commands.{COMMANDS[command]}", __package__)
-    positional = getattr(module, "POSITIONAL", None)  # e.g. `s2h validate DIR` == `s2h validate --folder DIR`
-    if positional and argv and not argv[0].startswith("-"):
-        argv = [f"--{positional}", *argv]
+    # leading bare arguments fill POSITIONAL fields: `s2h validate DIR` == `s2h validate --folder DIR`;
+    # the last field takes all remaining ones (`s2h merge OUT DIR DIR` == `--out OUT --folders DIR DIR`)
+    positional = getattr(module, "POSITIONAL", ())
+    bare = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    if positional and bare:
+        values, flags = argv[:bare], []
+        for name, value in zip(positional[:-1], values):
+            flags += [f"--{name}", value]
+        if len(values) >= len(positional):
+            flags += [f"--{positional[-1]}", *values[len(positional) - 1:]]
+        argv = flags + argv[bare:]
     parser = HfArgumentParser(module.ARGS, prog=f"s2h {command}", description=module.HELP)
     if len(argv) == 2 and argv[0] == "--config" and argv[1].endswith((".yaml", ".yml")):
         return module, parser.parse_yaml_file(argv[1])

@@ -15,7 +15,10 @@ from .errors import UserError
 from .schema import CONFIG_LEVELS
 from .sources import DEFAULT_SOURCES
 
-__all__ = ["BUILDER_CONFIGS", "BuildConfig", "S2HConfig"]
+__all__ = ["BUILDER_CONFIGS", "OUTPUT_INDEPENDENT", "BuildConfig", "S2HConfig"]
+
+# build arguments that do not change the bytes of a shard: a resume or a merge may differ in them
+OUTPUT_INDEPENDENT = ("out", "workers", "overwrite", "shard", "device", "concurrency", "caption_batch_size", "caption_cache")
 
 DESCRIPTIONS = {
     "level1": "Level 1, single-image localized: the prompt names one image among distractors.",
@@ -84,7 +87,10 @@ class BuildConfig:
     image_column: str = field(default="image", metadata={"help": "Image column of hub: sources."})
     label_column: str = field(default="label", metadata={"help": "Class-label column of hub: sources."})
     caption_column: str | None = field(default=None, metadata={"help": "Optional caption column of hub: sources."})
-    captioner: str = field(default="reference", metadata={"help": "Where captions come from: reference (labels / source captions)."})
+    captioner: str = field(
+        default="reference",
+        metadata={"help": "Where captions and model answers come from: reference (labels / source captions)."},
+    )
     arithmetic_pool: int = field(default=2000, metadata={"help": "Number of drawn shape images for arithmetic."})
     test_fraction: float = field(default=0.05, metadata={"help": "Share of source images and rows held out for test."})
     filter: bool = field(default=True, metadata={"help": "Drop the most similar chosen/rejected pairs (--no-filter to skip)."})
@@ -94,6 +100,7 @@ class BuildConfig:
     workers: int = field(default=2, metadata={"help": "Threads decoding and encoding images."})
     license: str = field(default="mit", metadata={"help": "License written in the dataset card (your sources' license)."})
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing --out folder."})
+    shard: str = field(default="1/1", metadata={"help": "Build only shard I of N (`I/N`, 1-based); join with `s2h merge`."})
 
     def __post_init__(self):
         if isinstance(self.source, str):
@@ -114,10 +121,25 @@ class BuildConfig:
             (self.shard_rows >= 1, "`--shard-rows` must be at least 1"),
             (self.workers >= 1, "`--workers` must be at least 1"),
             (self.arithmetic_pool >= 8, "`--arithmetic-pool` must be at least 8"),
+            (self._shard_ok(), f"`--shard {self.shard}` must be I/N with 1 <= I <= N, e.g. 2/4"),
         ]
         for ok, message in checks:
             if not ok:
                 raise UserError(message)
+
+    def _shard_ok(self) -> bool:
+        parts = str(self.shard).split("/")
+        return len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[0]) <= int(parts[1])
+
+    @property
+    def shard_index(self) -> tuple[int, int]:
+        """(0-based index, count) of `--shard I/N`."""
+        index, count = (int(p) for p in self.shard.split("/"))
+        return index - 1, count
+
+    def captioner_options(self) -> dict:
+        """Settings passed to the captioner backend (the reference captioner takes none)."""
+        return {}
 
     @property
     def n_images(self) -> int:

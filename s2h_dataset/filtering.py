@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import defaultdict
 
 import numpy as np
@@ -43,17 +44,30 @@ class PairScorer:
         self.batch_size = batch_size
         self.cache: dict[str, np.ndarray] | None = {} if cache else None
         self.encoded = 0  # strings sent to the encoder, for throughput reports
+        self.requested = 0  # strings asked for, cached or not
+        self.seconds = 0.0  # time spent in the encoder
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        start = time.perf_counter()
+        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        self.encoded += len(texts)
+        self.seconds += time.perf_counter() - start
+        return vectors
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        self.requested += len(texts)
         if self.cache is None:
-            self.encoded += len(texts)
-            return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True)
+            return self._encode(texts)
         missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
         if missing:
-            self.encoded += len(missing)
-            vectors = self.model.encode(missing, batch_size=self.batch_size, normalize_embeddings=True)
-            self.cache.update(zip(missing, vectors))
+            self.cache.update(zip(missing, self._encode(missing)))
         return np.stack([self.cache[t] for t in texts])
+
+    def stats(self) -> dict:
+        """For the build report: encoder, strings asked / encoded, seconds in the encoder."""
+        return {"encoder": self.name, "strings_requested": self.requested, "strings_encoded": self.encoded,
+                "encoder_seconds": round(self.seconds, 3),
+                "cache_hit_rate": round(1 - self.encoded / self.requested, 4) if self.requested else None}
 
     def score(self, specs: list[RowSpec]) -> None:
         """Set `similarity` on every spec in place."""

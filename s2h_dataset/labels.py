@@ -37,7 +37,8 @@ def content_words(label: str) -> frozenset[str]:
 
 
 def conflicts(a: str, b: str) -> bool:
-    return bool(content_words(a) & content_words(b))
+    """True when two labels may name the same thing; unlabelled records (empty label) never conflict."""
+    return bool(a and b and content_words(a) & content_words(b))
 
 
 def with_article(label: str) -> str:

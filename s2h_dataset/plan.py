@@ -1,50 +1,61 @@
-"""Plan the rows of one (level, split): balanced answers, unique ids, filtered, in a seeded order.
+"""Plan rows: balanced answers, unique ids, filtered, shard by shard.
 
-Planning touches no pixels: a row is a `RowSpec` naming its images by source id. Image bytes are attached
-when shards are written, so a 20K-row level plans in seconds and holds only text in memory.
+A (level, split) is cut into output shards of `shard_rows` rows. Each shard is an independent unit of
+work: its candidates are drawn (text-free) from one seeded stream per task, in shard order, so ids stay
+unique across shards; then, per shard, the captioner resolves the texts, the filter drops the most similar
+pairs within each (task, answer) stratum, and the rows are shuffled with a per-shard seed. Any machine can
+therefore build any subset of shards (`--shard I/N`) and get the bytes a single-machine build writes.
+Planning touches no pixels; image bytes are attached when a shard is written.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import random
+from dataclasses import dataclass, field
 
 from .captioners import Captioner, TextRequest
 from .filtering import PairScorer, keep_mask
 from .labels import conflicts
-from .levels import TASKS, LevelContext, PlanError, task_slots
+from .levels import NEEDS, TASKS, LevelContext, PlanError, task_slots
 from .schema import GENERATOR_VERSION, LEVEL_TASKS, RowSpec
 from .sources import Record, Sources
 
-__all__ = ["check_pools", "plan_rows", "split_of", "split_pools", "split_sizes"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["SPLITS", "ShardPlan", "check_pools", "finish_shard", "level_tasks", "plan_shards", "split_of",
+           "split_pools", "split_sizes"]
 
 SPLITS = ("train", "test")
 MAX_DUPLICATE_DRAWS = 50  # redraws allowed per row before a pool is declared too small for unique rows
 
 
-def split_of(source_id: str, test_fraction: float) -> str:
-    """Stable split of a source image: the same image is in the same split in every build and seed."""
-    digest = int(hashlib.sha1(f"split:{source_id}".encode()).hexdigest()[:12], 16)
+def split_of(key: str, test_fraction: float) -> str:
+    """Stable split of a source image (or family, or picture): the same in every build and seed."""
+    digest = int(hashlib.sha1(f"split:{key}".encode()).hexdigest()[:12], 16)
     return "test" if digest / 16**12 < test_fraction else "train"
 
 
 def split_pools(sources: Sources, test_fraction: float, excluded: frozenset[str] = frozenset()) -> dict[str, Sources]:
-    """Source records per split; no image is in both, so no test row shows a training image."""
-    pools = {split: Sources(objects=[], shapes=[]) for split in SPLITS}
-    for kind in ("objects", "shapes"):
+    """Records per split by `split_key`, so no image, picture or family is in both train and test."""
+    pools = {split: Sources(relations=sources.relations) for split in SPLITS}
+    for kind in Sources.KINDS:
         for record in getattr(sources, kind):
             if record.source_id not in excluded:
-                getattr(pools[split_of(record.source_id, test_fraction)], kind).append(record)
+                getattr(pools[split_of(record.split_key, test_fraction)], kind).append(record)
+    for pool in pools.values():
+        people = {r.person for r in pool.faces}
+        pool.relations = {pair: rel for pair, rel in sources.relations.items() if set(pair) <= people}
     return pools
 
 
 def split_sizes(n_rows: int, test_fraction: float) -> dict[str, int]:
     n_test = round(n_rows * test_fraction) if test_fraction > 0 else 0
     return {"train": n_rows - n_test, "test": n_test}
+
+
+def level_tasks(level: int, pool: Sources) -> list[str]:
+    """The tasks of `level` whose record pool is not empty."""
+    return [task for task in LEVEL_TASKS[level] if getattr(pool, NEEDS[task])]
 
 
 def _distinct_labels(records: list[Record]) -> int:
@@ -61,21 +72,97 @@ def check_pools(pools: dict[str, Sources], levels: list[int], sizes: dict[str, i
     for split, pool in pools.items():
         if sizes[split] == 0:
             continue
-        if _distinct_labels(pool.objects) < n_images:  # every level has a task over labelled images
+        for level in levels:
+            if not level_tasks(level, pool):
+                needs = sorted({NEEDS[t] for t in LEVEL_TASKS[level]})
+                raise PlanError(f"level {level} has no task its sources support in the {split} split "
+                                f"(it needs one of: {', '.join(needs)}); add a --source or drop it from --levels")
+        if pool.objects and _distinct_labels(pool.objects) < n_images:
             raise PlanError(
                 f"too few labels for {n_images - 1} distractors: the {split} split has "
                 f"{_distinct_labels(pool.objects)} distinct (non-synonym) labels and a row needs {n_images}; "
                 "add labelled images, lower --distractors or lower --test-fraction"
             )
-        if 2 in levels and len(pool.shapes) < n_images:
-            raise PlanError(
-                f"the {split} split has {len(pool.shapes)} shape images for `arithmetic` and a row needs "
-                f"{n_images}; add --source arithmetic or raise --arithmetic-pool"
-            )
+        for kind, what in (("shapes", "shape images"), ("qa", "VQA images")):
+            records = getattr(pool, kind)
+            if records and len({r.split_key for r in records}) < n_images:
+                raise PlanError(f"the {split} split has {len(records)} {what} and a row needs {n_images}; "
+                                "add images or lower --distractors")
 
 
-def _quotas(n_rows: int, tasks: tuple[str, ...]) -> list[int]:
-    return [n_rows // len(tasks) + (i < n_rows % len(tasks)) for i in range(len(tasks))]
+@dataclass
+class ShardPlan:
+    """One output shard: its candidates per task (texts unresolved) and how many rows each task keeps."""
+
+    level: int
+    split: str
+    index: int
+    count: int
+    quotas: dict[str, int]
+    candidates: dict[str, list[RowSpec]] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"data/level{self.level}/{self.split}-{self.index:05d}-of-{self.count:05d}.parquet"
+
+    def source_ids(self) -> set[str]:
+        return {s for rows in self.candidates.values() for row in rows for s in row.source_ids}
+
+
+class _TaskStream:
+    """Seeded candidates of one task, answers cycling through every slot in shuffled blocks."""
+
+    def __init__(self, task: str, ctx: LevelContext, rng: random.Random, seen: set[str], captioner_name: str):
+        self.task, self.ctx, self.rng, self.seen, self.captioner_name = task, ctx, rng, seen, captioner_name
+        self.slots: list[int] = []
+        self.records = {r.source_id: r for r in ctx.pool.all_records()}
+
+    def take(self, count: int) -> list[RowSpec]:
+        rows, redraws = [], 0
+        while len(rows) < count:
+            if not self.slots:
+                n = task_slots(self.task, self.ctx.n_images)
+                self.slots = self.rng.sample(range(n), n)
+            slot = self.slots.pop()
+            spec = TASKS[self.task](self.ctx, self.rng, slot)
+            while spec.id in self.seen:
+                redraws += 1
+                if redraws > MAX_DUPLICATE_DRAWS * count:
+                    raise PlanError(f"too few images in the {self.ctx.split} split to make distinct `{self.task}` rows")
+                spec = TASKS[self.task](self.ctx, self.rng, slot)
+            self.seen.add(spec.id)
+            spec.meta = {
+                "sources": spec.source_ids,
+                "labels": [self.records[s].label for s in spec.source_ids],
+                "distractors": self.ctx.n_images - 1,
+                "captioner": self.captioner_name,
+                "generator": GENERATOR_VERSION,
+                **spec.meta,
+            }
+            rows.append(spec)
+        return rows
+
+
+def _quotas(n_rows: int, tasks: list[str]) -> dict[str, int]:
+    return {t: n_rows // len(tasks) + (i < n_rows % len(tasks)) for i, t in enumerate(tasks)}
+
+
+def plan_shards(level: int, split: str, ctx: LevelContext, n_rows: int, seed: int, shard_rows: int,
+                quantile: float, captioner_name: str) -> list[ShardPlan]:
+    """Every shard of (level, split) with its text-free candidates; cheap, so every machine runs it all."""
+    tasks = level_tasks(level, ctx.pool)
+    seen: set[str] = set()
+    streams = {t: _TaskStream(t, ctx, random.Random(f"{seed}:{level}:{split}:{t}"), seen, captioner_name) for t in tasks}
+    count = max(1, math.ceil(n_rows / shard_rows))
+    shards = []
+    for index in range(count):
+        size = min(shard_rows, n_rows - index * shard_rows)
+        shard = ShardPlan(level, split, index, count, _quotas(size, tasks))
+        for task, quota in shard.quotas.items():
+            extra = 0 if quantile >= 1.0 else math.ceil(quota / quantile) - quota + task_slots(task, ctx.n_images)
+            shard.candidates[task] = streams[task].take(quota + extra) if quota else []
+        shards.append(shard)
+    return shards
 
 
 def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str, Record]) -> None:
@@ -86,53 +173,19 @@ def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str,
         row.chosen, row.rejected = texts.get(row.chosen, row.chosen), texts.get(row.rejected, row.rejected)
 
 
-def _candidates(task: str, ctx: LevelContext, count: int, rng: random.Random, seen: set[str], captioner: Captioner) -> list[RowSpec]:
-    """`count` unique rows whose balanced answer cycles through every slot in shuffled blocks."""
-    slots = task_slots(task, ctx.n_images)
-    records = {r.source_id: r for r in ctx.objects + ctx.shapes}
+def finish_shard(shard: ShardPlan, seed: int, captioner: Captioner, records: dict[str, Record],
+                 scorer: PairScorer | None, quantile: float) -> list[RowSpec]:
+    """The shard's final rows: texts resolved, filtered per (task, answer), shuffled with the shard's seed."""
     rows: list[RowSpec] = []
-    redraws = 0
-    while len(rows) < count:
-        for slot in rng.sample(range(slots), slots):
-            spec = TASKS[task](ctx, rng, slot)
-            while spec.id in seen:
-                redraws += 1
-                if redraws > MAX_DUPLICATE_DRAWS * max(count, 1):
-                    raise PlanError(f"too few images in the {ctx.split} split to make {count} distinct `{task}` rows")
-                spec = TASKS[task](ctx, rng, slot)
-            seen.add(spec.id)
-            spec.meta = {
-                "sources": spec.source_ids,
-                "labels": [records[s].label for s in spec.source_ids],
-                "distractors": ctx.n_images - 1,
-                "captioner": captioner.name,
-                "generator": GENERATOR_VERSION,
-                **spec.meta,
-            }
-            rows.append(spec)
-    rows = rows[:count]
-    _resolve_texts(rows, captioner, records)
-    return rows
-
-
-def plan_rows(
-    level: int, split: str, ctx: LevelContext, n_rows: int, seed: int,
-    captioner: Captioner, scorer: PairScorer | None, quantile: float,
-) -> list[RowSpec]:
-    """The final rows of (level, split): tasks split evenly, filtered per task, shuffled with the seed."""
-    rows: list[RowSpec] = []
-    seen: set[str] = set()
-    for task, quota in zip(LEVEL_TASKS[level], _quotas(n_rows, LEVEL_TASKS[level])):
-        if quota == 0:
-            continue
-        slots = task_slots(task, ctx.n_images)
-        count = quota if scorer is None else math.ceil(quota / quantile) + slots
-        rng = random.Random(f"{seed}:{level}:{split}:{task}")
-        candidates = _candidates(task, ctx, count, rng, seen, captioner)
+    for task, quota in shard.quotas.items():
+        candidates = shard.candidates[task]
+        _resolve_texts(candidates, captioner, records)
+        candidates = [c for c in candidates if c.chosen != c.rejected]  # a model answer equal to gold is no pair
         if scorer is not None:
             scorer.score(candidates)
             candidates = [c for c, keep in zip(candidates, keep_mask(candidates, quantile)) if keep]
+        if len(candidates) < quota:
+            raise PlanError(f"shard {shard.path}: only {len(candidates)} usable `{task}` pairs for {quota} rows")
         rows += candidates[:quota]
-        logger.info("level %d %s %s: %d rows from %d candidates", level, split, task, min(quota, len(candidates)), count)
-    random.Random(f"{seed}:{level}:{split}:order").shuffle(rows)
+    random.Random(f"{seed}:{shard.level}:{shard.split}:order:{shard.index}").shuffle(rows)
     return rows

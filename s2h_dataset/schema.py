@@ -28,10 +28,10 @@ __all__ = [
 
 GENERATOR_VERSION = "s2h-dpo/0.1"
 
-# Tasks each level is made of; rows of a level are spread evenly over its tasks.
+# Tasks each level can hold; a build spreads a level's rows evenly over the tasks its sources support.
 LEVEL_TASKS: dict[int, tuple[str, ...]] = {
-    1: ("caption_indexed", "vqa_indexed"),
-    2: ("compare", "arithmetic"),
+    1: ("caption_indexed", "vqa_indexed", "vqa_gold"),
+    2: ("compare", "arithmetic", "kinship"),
     3: ("caption_search", "which_image"),
 }
 

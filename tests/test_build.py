@@ -33,7 +33,7 @@ def test_layout_card_and_report(built_dataset):
     assert (built_dataset / "plots" / "target_positions.png").stat().st_size > 1000
     report = json.loads((built_dataset / "build_report.json").read_text())
     assert report["rows"] == {f"level{lv}/{s}": n for lv in (1, 2, 3) for s, n in (("train", 204), ("test", 36))}
-    assert report["skipped_images"] == [] and set(report["timings_s"]) >= {"plan_and_encode", "write_shards"}
+    assert report["skipped_images"] == [] and set(report["timings_s"]) >= {"plan_and_encode_images", "captions_and_filter", "write_shards", "validate"}
     assert validate(built_dataset) == []
 
 

@@ -8,7 +8,7 @@ from s2h_dataset.captioners import ReferenceCaptioner
 from s2h_dataset.images import to_rgb
 from s2h_dataset.labels import conflicts, with_article
 from s2h_dataset.levels import LevelContext
-from s2h_dataset.plan import plan_rows, split_of
+from s2h_dataset.plan import finish_shard, plan_shards, split_of
 from s2h_dataset.sources import load_sources
 
 
@@ -48,18 +48,28 @@ def test_split_is_stable_and_near_fraction():
     assert test == [i for i in ids if split_of(i, 0.1) == "test"]
 
 
-def test_plan_balances_positions_without_filter():
+def _plan(seed: int, shard_rows: int = 400):
     sources = load_sources(["emoji"], seed=0)
-    ctx = LevelContext(sources.objects, [], 4, "train")
-    captioner = ReferenceCaptioner()
-    rows = plan_rows(3, "train", ctx, 400, seed=3, captioner=captioner, scorer=None, quantile=1.0)
+    ctx = LevelContext(sources, 4, "train")
+    records = {r.source_id: r for r in sources.objects}
+    shards = plan_shards(3, "train", ctx, 400, seed, shard_rows, 1.0, "reference")
+    return [row for s in shards for row in finish_shard(s, seed, ReferenceCaptioner(), records, None, 1.0)]
+
+
+def test_plan_balances_positions_without_filter():
+    rows = _plan(seed=3)
     assert len(rows) == 400 and len({r.id for r in rows}) == 400
     counts = np.bincount([r.target for r in rows], minlength=4)
     assert counts.tolist() == [50 * 2] * 4  # 200 rows per task, exactly balanced blocks of 4
-    again = plan_rows(3, "train", ctx, 400, seed=3, captioner=captioner, scorer=None, quantile=1.0)
-    assert [r.id for r in again] == [r.id for r in rows]
-    other = plan_rows(3, "train", ctx, 400, seed=4, captioner=captioner, scorer=None, quantile=1.0)
-    assert [r.id for r in other] != [r.id for r in rows]
+    assert [r.id for r in _plan(seed=3)] == [r.id for r in rows]
+    assert [r.id for r in _plan(seed=4)] != [r.id for r in rows]
+
+
+def test_sharding_keeps_ids_unique_and_streams_continuous():
+    one = _plan(seed=3)
+    four = _plan(seed=3, shard_rows=100)
+    assert len({r.id for r in four}) == 400
+    assert sorted(r.id for r in four) == sorted(r.id for r in one)  # same candidates, only cut differently
 
 
 def test_reference_caption_depends_only_on_image():

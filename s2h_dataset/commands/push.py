@@ -13,7 +13,7 @@ class PushArgs:
     commit_message: str | None = field(default=None, metadata={"help": "Commit message of the upload."})
 
 
-POSITIONAL = "folder"
+POSITIONAL = ("folder",)
 ARGS = (PushArgs,)
 
 

@@ -11,7 +11,7 @@ class ValidateArgs:
     folder: str = field(metadata={"help": "A folder made by `s2h build`."})
 
 
-POSITIONAL = "folder"
+POSITIONAL = ("folder",)
 ARGS = (ValidateArgs,)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..labels import ORDINALS, conflicts
-from ..sources.base import Record
+from ..sources import Record, Sources
 
 __all__ = ["LevelContext", "PlanError", "image_ref"]
 
@@ -26,13 +26,33 @@ def image_ref(position: int, style: int, capital: bool = False) -> str:
 
 @dataclass
 class LevelContext:
-    """The inputs of one (level, split): record pools and image count per row."""
+    """The inputs of one (level, split): the split's record pools and the image count per row."""
 
-    objects: list[Record]
-    shapes: list[Record]
+    pool: Sources
     n_images: int
     split: str
     _by_kind: dict[str, list[Record]] | None = field(default=None, repr=False)
+
+    @property
+    def objects(self) -> list[Record]:
+        return self.pool.objects
+
+    @property
+    def shapes(self) -> list[Record]:
+        return self.pool.shapes
+
+    def sample_groups(self, rng: random.Random, records: list[Record], chosen: list[Record], n: int) -> list[Record]:
+        """Add records from `records` until there are `n`, no two sharing a group (image file, family)."""
+        chosen = list(chosen)
+        for _ in range(MAX_DRAWS if records else 0):
+            if len(chosen) == n:
+                return chosen
+            candidate = records[rng.randrange(len(records))]
+            if all(candidate.split_key != c.split_key for c in chosen):
+                chosen.append(candidate)
+        if len(chosen) == n:
+            return chosen
+        raise PlanError(f"the {self.split} split has too few distinct images or families for {n} images per row")
 
     def by_kind(self) -> dict[str, list[Record]]:
         """Records grouped by `kind_or_label`, built once per context."""

@@ -31,7 +31,10 @@ class Record:
     caption: a reference caption when the source has one.
     kind: a coarser class used by the `compare` task ("mammal"); records with the same `kind` and
         different labels make "same kind" pairs. Defaults to the label.
-    group: a family / group id (kinship sources).
+    group: what must stay in one split and never appear twice in a row: the family (kinship) or the
+        underlying image file (VQA samples sharing a picture). Defaults to the record itself.
+    person: the person a face shows (kinship sources), `family/member`.
+    qa: a (question, gold answer) pair about this image (VQA sources).
     counts: object counts per "colour shape" for procedurally drawn images (arithmetic source).
     synthetic: drawn images, encoded losslessly (PNG) by default.
     """
@@ -42,9 +45,15 @@ class Record:
     caption: str | None = None
     kind: str | None = None
     group: str | None = None
+    person: str | None = None
+    qa: tuple[str, str] | None = None
     counts: tuple[tuple[str, int], ...] = ()
     synthetic: bool = False
 
     @property
     def kind_or_label(self) -> str:
         return self.kind or self.label
+
+    @property
+    def split_key(self) -> str:
+        return self.group or self.source_id

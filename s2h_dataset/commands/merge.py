@@ -1,0 +1,23 @@
+"""`s2h merge OUT SHARD_DIRS...`: join the folders of a sharded build into one dataset folder."""
+
+from dataclasses import dataclass, field
+
+HELP = "join the folders of a sharded build (`s2h build --shard I/N`) into one dataset folder"
+
+
+@dataclass
+class MergeArgs:
+    out: str = field(metadata={"help": "Output folder; must not exist yet."})
+    folders: list[str] = field(default_factory=list, metadata={"help": "The shard folders, in any order."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace an existing output folder."})
+
+
+POSITIONAL = ("out", "folders")
+ARGS = (MergeArgs,)
+
+
+def run(args: MergeArgs) -> int:
+    from ..merge import merge
+
+    print(merge(args.out, args.folders, overwrite=args.overwrite))
+    return 0

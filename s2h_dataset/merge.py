@@ -1,0 +1,87 @@
+"""`s2h merge OUT SHARD_DIRS...`: join the folders of a sharded build (`--shard I/N`) into one dataset.
+
+Each shard folder's `build_report.json` names the arguments it was built with and the shard files of the
+whole build. The merge checks that all folders come from the same arguments and together hold every shard
+exactly once, copies the shards, renders the card from them, validates and renames into place: the result
+has the bytes of a single-machine build with the same arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+from .build import Stopwatch, fingerprint, publish
+from .card import write_card
+from .configs import BuildConfig
+from .errors import UserError
+
+__all__ = ["merge"]
+
+
+def _report(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "build_report.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        raise UserError(f"{folder}: no readable build_report.json; pass folders made by `s2h build --shard I/N`") from None
+
+
+def _sum(values) -> dict:
+    total: dict = {}
+    for value in values:
+        for key, number in (value or {}).items():
+            if isinstance(number, (int, float)) and not isinstance(number, bool):
+                total[key] = round(total.get(key, 0) + number, 3)
+    return total
+
+
+def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -> Path:
+    out, folders = Path(out).expanduser().resolve(), [Path(f) for f in folders]
+    if out.exists() and not overwrite:
+        raise UserError(f"{out} already exists; choose a new folder or pass --overwrite")
+    clock = Stopwatch()
+    reports = [_report(f) for f in folders]
+    configs = [BuildConfig(**r["arguments"]) for r in reports]
+    for folder, cfg in zip(folders[1:], configs[1:]):
+        differing = sorted(k for k, v in fingerprint(cfg).items() if fingerprint(configs[0])[k] != v)
+        if differing:
+            raise UserError(f"{folder} was built with other arguments than {folders[0]} ({', '.join(differing)})")
+    expected = reports[0]["shard_files"]["expected"]
+    owner: dict[str, Path] = {}
+    for folder, report in zip(folders, reports):
+        for path in report["shard_files"]["written_here"]:
+            if path in owner:
+                raise UserError(f"shard {path} is in both {owner[path]} and {folder}; pass each shard folder once")
+            owner[path] = folder
+    missing = [p for p in expected if p not in owner]
+    if missing:
+        raise UserError(f"{len(missing)} shard(s) missing, e.g. {missing[0]}; build them with the missing --shard I/N")
+    staging = out.parent / f".{out.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    for path in expected:
+        (staging / "repo" / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(owner[path] / path, staging / "repo" / path)
+    clock.lap("copy_shards")
+    cfg = dataclasses.replace(configs[0], out=str(out), shard="1/1")
+    rows = write_card(staging / "repo", cfg)
+    clock.lap("card")
+    skipped = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
+    report = {
+        "arguments": dataclasses.asdict(cfg),
+        "rows": rows,
+        "merged_from": [str(f) for f in folders],
+        "shard_files": {"expected": expected, "written_here": expected},
+        "skipped_images": [skipped[k] for k in sorted(skipped)],
+        "shards": _sum(r["shards"] for r in reports),
+        "captions": {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)},
+        "filter": _sum(r["filter"] for r in reports) or None,
+        "timings_s": _sum(r["timings_s"] for r in reports),
+    }
+    publish(staging, out, report, clock)
+    report_path = out / "build_report.json"
+    merged = json.loads(report_path.read_text())
+    merged["timings_s"] = _sum([report["timings_s"], clock.seconds])  # shard stages + merge stages
+    report_path.write_text(json.dumps(merged, indent=1))
+    return out
