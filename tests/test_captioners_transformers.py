@@ -41,7 +41,9 @@ def test_cached_texts_need_no_model_and_gold_answers_are_replaced(records, tmp_p
     question = TextRequest("answer", (ids[2],), prompt="What is shown here?", gold=None, fallback="FB")
     caption = TextRequest("caption", (ids[0],))
     own_answer, _ = first.resolve([question, caption], records)
-    assert normalize_answer(own_answer)  # the tiny model says something, so the gold check below is meaningful
+    assert normalize_answer(
+        own_answer
+    )  # the tiny model says something, so the gold check below is meaningful
     raw_caption = first.cache.get(first.cache.key("caption", (ids[0],), CAPTION_PROMPT))
     assert raw_caption is not None and raw_caption.strip()
 

@@ -37,7 +37,11 @@ def test_is_gold():
 @pytest.mark.parametrize(
     "reply, caption, primary",
     [
-        ("Caption: A red car parked on a street.\nPrimary object: car", "A red car parked on a street.", "car"),
+        (
+            "Caption: A red car parked on a street.\nPrimary object: car",
+            "A red car parked on a street.",
+            "car",
+        ),
         ("**Caption:** A dog.\n**Primary object:** dog.", "A dog.", "dog"),
         ("A lamp on a desk.", "A lamp on a desk.", None),
         ("A lamp on a desk.\nPrimary Object - lamp", "A lamp on a desk.", "lamp"),
@@ -53,8 +57,12 @@ def test_cache_round_trip_and_key(tmp_path):
     key = cache.key("caption", ("emoji:1",), CAPTION_PROMPT)
     assert key != cache.key("caption", ("emoji:2",), CAPTION_PROMPT)
     assert key != cache.key("describe", ("emoji:1",), CAPTION_PROMPT)
-    assert key != CaptionCache(tmp_path, "org/model", settings="max_new_tokens=9").key("caption", ("emoji:1",), CAPTION_PROMPT)
-    assert key != CaptionCache(tmp_path, "org/other", settings="max_new_tokens=8").key("caption", ("emoji:1",), CAPTION_PROMPT)
+    assert key != CaptionCache(tmp_path, "org/model", settings="max_new_tokens=9").key(
+        "caption", ("emoji:1",), CAPTION_PROMPT
+    )
+    assert key != CaptionCache(tmp_path, "org/other", settings="max_new_tokens=8").key(
+        "caption", ("emoji:1",), CAPTION_PROMPT
+    )
     cache.put(key, "A cat — «ünïcode»\nsecond line", "caption", ("emoji:1",), CAPTION_PROMPT)
     cache.close()
     again = CaptionCache(tmp_path, "org/model", settings="max_new_tokens=8")
@@ -84,7 +92,7 @@ def test_cache_survives_garbage_and_a_complete_last_line_without_newline(tmp_pat
     path = CaptionCache(tmp_path, "m").path
     path.parent.mkdir(parents=True, exist_ok=True)
     good = json.dumps({"key": "k1", "text": "one"})
-    path.write_bytes(b"\x00\xff garbage\n[1, 2]\n{\"key\": 3, \"text\": 4}\n" + good.encode())  # no final newline
+    path.write_bytes(b'\x00\xff garbage\n[1, 2]\n{"key": 3, "text": 4}\n' + good.encode())  # no final newline
     cache = CaptionCache(tmp_path, "m")
     assert cache.entries == {"k1": "one"} and cache.skipped == 3
     cache.put("k2", "two")
@@ -123,13 +131,21 @@ def _requests(ids):
 
 def test_resolve_parses_checks_gold_and_never_asks_twice(tmp_path, records):
     def reply(kind, prompt):
-        return {"caption": "Caption: A shiny thing.\nPrimary object: thing", "describe": "Four things.", "answer": "red"}[kind]
+        return {
+            "caption": "Caption: A shiny thing.\nPrimary object: thing",
+            "describe": "Four things.",
+            "answer": "red",
+        }[kind]
 
     ids = list(records)
     model = Scripted(CaptionCache(tmp_path, "m"), reply)
     texts = model.resolve(_requests(ids), records)
     assert texts == ["A shiny thing.", "Four things.", "green", "red", "A shiny thing."]
-    assert [a[0] for a in model.asked].count("caption") == 2 and ("describe", DESCRIBE_PROMPT, 4) in model.asked
+    assert [a[0] for a in model.asked].count("caption") == 2 and (
+        "describe",
+        DESCRIBE_PROMPT,
+        4,
+    ) in model.asked
     assert ("answer", "What colour is it?", 1) in model.asked
     assert (model.hits, model.misses, model.fallbacks) == (0, 5, 1)
 
@@ -148,7 +164,14 @@ def test_empty_replies_fall_back_to_reference_texts(tmp_path, records):
 
 
 def test_make_captioner_errors(tmp_path):
-    for spec in ("gpt", "openai:", "vllm:x", "openai:localhost:8000#m", "openai:http://h/v1", "openai:http://h/v1#"):
+    for spec in (
+        "gpt",
+        "openai:",
+        "vllm:x",
+        "openai:localhost:8000#m",
+        "openai:http://h/v1",
+        "openai:http://h/v1#",
+    ):
         with pytest.raises(UserError, match="captioner"):
             make_captioner(spec, cache_dir=str(tmp_path))
     with pytest.raises(UserError, match="`concurrency`"):

@@ -20,7 +20,14 @@ from .cache import DEFAULT_DIR, CaptionCache
 from .model import ModelCaptioner
 from .reference import ReferenceCaptioner
 
-__all__ = ["CaptionCache", "Captioner", "ModelCaptioner", "ReferenceCaptioner", "TextRequest", "make_captioner"]
+__all__ = [
+    "CaptionCache",
+    "Captioner",
+    "ModelCaptioner",
+    "ReferenceCaptioner",
+    "TextRequest",
+    "make_captioner",
+]
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 SPECS = "reference, transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL"
@@ -38,13 +45,25 @@ def _number(name: str, value, kind: type = int, minimum: float = 1):
 def _check_local(model: str) -> None:
     path = Path(model).expanduser()
     if model.startswith(("/", ".", "~")) and not path.is_dir():
-        raise UserError(f"captioner `transformers:{model}`: no such model folder; give a Hub id or a saved model folder")
+        raise UserError(
+            f"captioner `transformers:{model}`: no such model folder; give a Hub id or a saved model folder"
+        )
 
 
 def make_captioner(
-    spec: str, *, device: str = "auto", dtype: str = "auto", batch_size: int = 8, max_new_tokens: int = 256,
-    concurrency: int = 8, timeout: float = 120.0, max_retries: int = 10, max_backoff: float = 30.0,
-    api_key_env: str = "OPENAI_API_KEY", cache_dir: str | None = DEFAULT_DIR, max_image_side: int = 768,
+    spec: str,
+    *,
+    device: str = "auto",
+    dtype: str = "auto",
+    batch_size: int = 8,
+    max_new_tokens: int = 256,
+    concurrency: int = 8,
+    timeout: float = 120.0,
+    max_retries: int = 10,
+    max_backoff: float = 30.0,
+    api_key_env: str = "OPENAI_API_KEY",
+    cache_dir: str | None = DEFAULT_DIR,
+    max_image_side: int = 768,
 ) -> Captioner:
     """Build the captioner a `--captioner` spec names; the keywords are the build's captioner settings.
 
@@ -74,7 +93,9 @@ def make_captioner(
 
     base_url, model = parse_spec(rest)
     if not api_key_env or not api_key_env.replace("_", "").isalnum():
-        raise UserError(f"captioner option `api_key_env` must name an environment variable, got {api_key_env!r}")
+        raise UserError(
+            f"captioner option `api_key_env` must name an environment variable, got {api_key_env!r}"
+        )
     cache = CaptionCache(cache_dir, model, settings) if cache_dir else None
     return OpenAICaptioner(
         base_url, model, cache, concurrency=_number("concurrency", concurrency),

@@ -30,7 +30,9 @@ DEFAULT_DIR = "~/.cache/s2h/captions"
 
 def cache_key(kind: str, source_ids: tuple[str, ...], prompt: str, model: str, settings: str = "") -> str:
     """A stable digest of what determines a model's text (`settings`: generation settings, e.g. the length limit)."""
-    payload = json.dumps([kind, list(source_ids), prompt, model, settings], ensure_ascii=False, separators=(",", ":"))
+    payload = json.dumps(
+        [kind, list(source_ids), prompt, model, settings], ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -69,16 +71,25 @@ class CaptionCache:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def put(self, key: str, text: str, kind: str = "", source_ids: tuple[str, ...] = (), prompt: str = "") -> None:
+    def put(
+        self, key: str, text: str, kind: str = "", source_ids: tuple[str, ...] = (), prompt: str = ""
+    ) -> None:
         """Record `text` for `key`; the request's fields are stored alongside for people reading the file."""
-        record = {"key": key, "text": text, "kind": kind, "ids": list(source_ids), "prompt": prompt, "model": self.model,
-                  "settings": self.settings}
+        record = {
+            "key": key,
+            "text": text,
+            "kind": kind,
+            "ids": list(source_ids),
+            "prompt": prompt,
+            "model": self.model,
+            "settings": self.settings,
+        }
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             fd = self._open()
             view = memoryview(line)
             while view:  # one write for regular files; loop only if the kernel writes part of it
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             if self.fsync:
                 os.fsync(fd)
             self.entries[key] = text
@@ -117,5 +128,9 @@ class CaptionCache:
                 else:
                     self.skipped += 1
         if self.skipped:
-            logger.warning("caption cache %s: ignored %d unreadable line(s) (an interrupted write)", self.path, self.skipped)
+            logger.warning(
+                "caption cache %s: ignored %d unreadable line(s) (an interrupted write)",
+                self.path,
+                self.skipped,
+            )
         logger.info("caption cache %s: %d cached texts", self.path, len(self.entries))

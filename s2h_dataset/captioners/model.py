@@ -29,7 +29,16 @@ from .base import Captioner, TextRequest
 from .cache import CaptionCache
 from .reference import ReferenceCaptioner
 
-__all__ = ["CAPTION_PROMPT", "DESCRIBE_PROMPT", "Job", "ModelCaptioner", "is_gold", "load_image", "normalize_answer", "split_caption"]
+__all__ = [
+    "CAPTION_PROMPT",
+    "DESCRIBE_PROMPT",
+    "Job",
+    "ModelCaptioner",
+    "is_gold",
+    "load_image",
+    "normalize_answer",
+    "split_caption",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +101,11 @@ class Job:
         try:
             return [load_image(r, self.max_side) for r in self.records]
         except BadImage as err:
-            logger.warning("%s: image unreadable (%s); the row gets a reference text", [r.source_id for r in self.records], err)
+            logger.warning(
+                "%s: image unreadable (%s); the row gets a reference text",
+                [r.source_id for r in self.records],
+                err,
+            )
             return None
 
 
@@ -176,9 +189,7 @@ class ModelCaptioner(Captioner):
         if reply is not None:
             if request.kind == "caption":
                 text = split_caption(reply)[0]
-            elif request.kind == "describe":
-                text = reply.strip()
-            elif not is_gold(reply, request.gold):
+            elif request.kind == "describe" or not is_gold(reply, request.gold):
                 text = reply.strip()
         if text:
             return text

@@ -142,7 +142,9 @@ class OpenAICaptioner(ModelCaptioner):
                     try:
                         return _reply_text(response.json())
                     except (ValueError, KeyError, IndexError, TypeError):
-                        raise ServerError(f"{self.url} answered 200 without a chat completion: {self._excerpt(response)}") from None
+                        raise ServerError(
+                            f"{self.url} answered 200 without a chat completion: {self._excerpt(response)}"
+                        ) from None
                 reason = f"HTTP {response.status_code}: {self._excerpt(response)}"
                 if response.status_code not in RETRY_STATUS:
                     raise ServerError(f"{self.url} refused the request ({reason})")
@@ -152,7 +154,9 @@ class OpenAICaptioner(ModelCaptioner):
             delay = self._delay(attempt, retry_after)
             with self._count_lock:
                 self.retries += 1
-            logger.warning("%s: %s; retry %d/%d in %.1f s", self.url, reason, attempt + 1, self.max_retries, delay)
+            logger.warning(
+                "%s: %s; retry %d/%d in %.1f s", self.url, reason, attempt + 1, self.max_retries, delay
+            )
             time.sleep(delay)
         raise AssertionError("unreachable")
 

@@ -51,7 +51,7 @@ class TransformersCaptioner(ModelCaptioner):
         identity = model_identity(model)
         super().__init__(f"transformers:{identity}", identity, cache, max_image_side)
         self.batch_size = batch_size
-        self._load = dict(model=model, device=device, dtype=dtype, max_new_tokens=max_new_tokens)
+        self._load = {"model": model, "device": device, "dtype": dtype, "max_new_tokens": max_new_tokens}
         self._generator: _Generator | None = None
 
     @property

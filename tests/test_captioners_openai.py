@@ -1,0 +1,203 @@
+"""`openai:` captioner against real HTTP servers.
+
+- `transformers serve` with a tiny random VLM (a real OpenAI-compatible server with image inputs): a level-3
+  build goes through it at concurrency 4, survives a crash and restart of the server in the middle, and a
+  second build asks nothing (every text comes from the cache).
+- A scripted stdlib HTTP server for what a healthy server never does: 5xx / 429 answers, refused keys
+  (echoing the key back), so retries and the API key's secrecy can be checked.
+"""
+
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import datasets
+import pytest
+from captioner_server import ServedModel, free_port
+
+from s2h_dataset.build import BuildConfig, build
+from s2h_dataset.captioners import CaptionCache, TextRequest, make_captioner
+from s2h_dataset.errors import UserError
+from s2h_dataset.sources import load_sources
+from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
+
+MAX_NEW_TOKENS = 6
+CONCURRENCY = 4
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from transformers.utils.import_utils import is_serve_available
+
+    assert is_serve_available(), (
+        "transformers serve needs fastapi, uvicorn, pydantic and openai: pip install openai"
+    )
+    model = build_tiny_vlm("llava", tmp_path_factory.mktemp("served") / "tiny-llava")
+    served = ServedModel(model, tmp_path_factory.mktemp("serve-logs"))
+    try:
+        yield served.start()
+    finally:
+        served.kill()
+
+
+def _config(out, spec, cache_dir):
+    cfg = BuildConfig(out=str(out), levels="3", n_per_level=16, filter=False, captioner=spec)
+    options = {"cache_dir": str(cache_dir), "concurrency": CONCURRENCY, "max_new_tokens": MAX_NEW_TOKENS,
+                   "max_backoff": 2.0, "max_retries": 60, "timeout": 60.0}  # fmt: skip
+    object.__setattr__(
+        cfg, "captioner_options", lambda: options
+    )  # the build's captioner settings, test-sized
+    return cfg
+
+
+def _texts(out):
+    ds = datasets.load_dataset(str(out), "level3", split="train")
+    return [
+        (row["chosen"][0]["content"][0]["text"], row["rejected"][0]["content"][0]["text"]) for row in ds
+    ], ds
+
+
+def test_level3_build_survives_a_server_restart_and_never_asks_twice(server, tmp_path, caplog):
+    spec, cache_dir = f"openai:{server.url}#{server.model}", tmp_path / "captions"
+    before = server.requests
+    restarted = threading.Event()
+
+    def crash_and_restart():
+        deadline = time.monotonic() + 120
+        while server.requests < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.kill()  # in-flight requests die with it
+        server.start()
+        restarted.set()
+
+    thread = threading.Thread(target=crash_and_restart, daemon=True)
+    thread.start()
+    with caplog.at_level(logging.WARNING, logger="s2h_dataset.captioners"):
+        first = build(_config(tmp_path / "first", spec, cache_dir))
+    thread.join(timeout=300)
+    assert (
+        restarted.is_set() and server.starts >= 2 and server.requests_since_start > 0
+    )  # finished after the crash
+    assert "retry" in caplog.text  # the build waited for the server instead of failing
+
+    cache = CaptionCache(cache_dir, server.model, f"max_new_tokens={MAX_NEW_TOKENS}")
+    lines = cache.path.read_text().splitlines()
+    asked = server.requests - before
+    assert len(lines) == len(cache) >= 8  # one record per distinct text, none written twice
+    assert len(cache) <= asked <= len(cache) + CONCURRENCY  # only replies lost in the crash were asked again
+
+    texts, ds = _texts(first)
+    raw = set(cache.entries.values())
+    model_made = [t for pair in texts for t in pair if t in raw or any(t and t in r for r in raw)]
+    assert model_made, "no row carries a text from the served model"
+    assert {json.loads(m)["captioner"] for m in ds["meta"]} == {f"openai:{server.model}"}
+
+    second = build(_config(tmp_path / "second", spec, cache_dir))
+    assert server.requests - before == asked  # everything came from the cache
+    assert _texts(second)[0] == texts
+
+
+def test_answers_through_the_server_and_the_gold_check(server, tmp_path):
+    record = load_sources(["emoji"], seed=0).objects[0]
+    spec = f"openai:{server.url}#{server.model}"
+    options = {"cache_dir": str(tmp_path), "concurrency": 2, "max_new_tokens": MAX_NEW_TOKENS}
+    question = TextRequest("answer", (record.source_id,), prompt="What is this?", fallback="FB")
+    captioner = make_captioner(spec, **options)
+    own = captioner.resolve([question], {record.source_id: record})[0]
+    assert own != "FB" and captioner.misses == 1
+    before = server.requests
+    gold = TextRequest(
+        "answer", (record.source_id,), prompt="What is this?", gold=own.upper() + ".", fallback="FB"
+    )
+    again = make_captioner(spec, **options)
+    assert again.resolve([gold], {record.source_id: record}) == ["FB"]
+    assert server.requests == before and again.hits == 1
+
+
+class Scripted(BaseHTTPRequestHandler):
+    """Chat completions answered from `server.script` (status codes, then 200s); records what it saw."""
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length))
+        state = self.server
+        with state.lock:
+            state.seen.append({"auth": self.headers.get("Authorization"), "body": body})
+            status = state.script.pop(0) if state.script else 200
+        if status == 200:
+            text = body["messages"][0]["content"][-1]["text"]
+            payload = {"choices": [{"message": {"role": "assistant", "content": f"reply to {text[:20]}"}}]}
+        else:
+            payload = {
+                "error": f"refused key {self.headers.get('Authorization')}"
+            }  # a server that echoes secrets
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        if status == 429:
+            self.send_header("Retry-After", "0")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def scripted():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    httpd.lock, httpd.seen, httpd.script = threading.Lock(), [], []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+SECRET = "sk-test-5f3c9a1e-DO-NOT-LOG"
+
+
+def _records():
+    return {r.source_id: r for r in load_sources(["emoji"], seed=0).objects[:3]}
+
+
+def test_retries_and_the_api_key_stays_secret(scripted, monkeypatch, caplog):
+    monkeypatch.setenv("S2H_TEST_KEY", SECRET)
+    url = f"http://127.0.0.1:{scripted.server_address[1]}/v1"
+    records = _records()
+    requests = [TextRequest("caption", (sid,)) for sid in records]
+    scripted.script = [503, 429, 502]
+    with caplog.at_level(logging.DEBUG):  # every logger, httpx and httpcore included
+        captioner = make_captioner(f"openai:{url}#m", api_key_env="S2H_TEST_KEY", concurrency=2, max_backoff=0.05,
+                                   cache_dir="")  # fmt: skip
+        texts = captioner.resolve(requests, records)
+        assert all(t.startswith("reply to") for t in texts) and captioner.retries == 3
+        assert len(scripted.seen) == 6 and {s["auth"] for s in scripted.seen} == {f"Bearer {SECRET}"}
+        image_part = scripted.seen[-1]["body"]["messages"][0]["content"][0]
+        assert image_part["image_url"]["url"].startswith("data:image/jpeg;base64,")
+
+        scripted.script = [401]
+        with pytest.raises(UserError) as refused:
+            make_captioner(f"openai:{url}#m", api_key_env="S2H_TEST_KEY", cache_dir="").resolve(
+                requests[:1], records
+            )
+        scripted.script = [500] * 3
+        with pytest.raises(UserError) as exhausted:
+            make_captioner(f"openai:{url}#m", api_key_env="S2H_TEST_KEY", max_retries=2, max_backoff=0.01,
+                           cache_dir="").resolve(requests[:1], records)  # fmt: skip
+    assert "HTTP 401" in str(refused.value) and "***" in str(refused.value)
+    assert "failed 3 times" in str(exhausted.value) and "HTTP 500" in str(exhausted.value)
+    assert "retry" in caplog.text and "HTTP 503" in caplog.text
+    for text in (caplog.text, str(refused.value), str(exhausted.value), repr(captioner)):
+        assert SECRET not in text
+
+
+def test_unreachable_server_is_a_one_line_error(tmp_path):
+    captioner = make_captioner(f"openai:http://127.0.0.1:{free_port()}/v1#m", max_retries=1, max_backoff=0.01,
+                               cache_dir=str(tmp_path))  # fmt: skip
+    records = _records()
+    with pytest.raises(UserError, match=r"failed 2 times, last: ConnectError.*rerun to resume"):
+        captioner.resolve([TextRequest("describe", tuple(records))], records)
