@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,28 +50,61 @@ def run_one(family: str, data: str, steps: int, warmup: int, batch: int, lora: b
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_vlm(family, Path(tmp) / "model")
         script_args = S2HScriptArguments(dataset_name=data, preflight_rows=4)
-        args = DPOConfig(output_dir=str(Path(tmp) / "out"), max_steps=warmup + steps, per_device_train_batch_size=batch,
-                         max_length=None, use_cpu=True, bf16=False, gradient_checkpointing=False, learning_rate=1e-4,
-                         report_to="none", save_strategy="no", logging_steps=1, disable_tqdm=True, dataloader_num_workers=0)  # fmt: skip
-        model_args = ModelConfig(model_name_or_path=str(model_dir), use_peft=lora, lora_r=8, lora_alpha=16,
-                                 lora_target_modules=[LORA_REGEX])  # fmt: skip
+        args = DPOConfig(
+            output_dir=str(Path(tmp) / "out"),
+            max_steps=warmup + steps,
+            per_device_train_batch_size=batch,
+            max_length=None,
+            use_cpu=True,
+            bf16=False,
+            gradient_checkpointing=False,
+            learning_rate=1e-4,
+            report_to="none",
+            save_strategy="no",
+            logging_steps=1,
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+        )
+        model_args = ModelConfig(
+            model_name_or_path=str(model_dir),
+            use_peft=lora,
+            lora_r=8,
+            lora_alpha=16,
+            lora_target_modules=[LORA_REGEX],
+        )
         mixture = build_mixture(script_args, args.seed, args.num_train_epochs, with_eval=False)
         model, processor = load_model_and_processor(model_args, args)
         report = run_preflight(processor, model, mixture.train, script_args, None, ("chosen", "rejected"))
         timer = StepTimer()
-        trainer = DPOTrainer(model=model, args=args, train_dataset=mixture.train, processing_class=processor,
-                             peft_config=get_peft_config(model_args), callbacks=[timer])  # fmt: skip
+        trainer = DPOTrainer(
+            model=model,
+            args=args,
+            train_dataset=mixture.train,
+            processing_class=processor,
+            peft_config=get_peft_config(model_args),
+            callbacks=[timer],
+        )
         trainer.train()
         timed = timer.times[warmup:]
         params = sum(p.numel() for p in model.parameters())
-    return {"family": family, "params_m": params / 1e6, "s_per_step": sum(timed) / len(timed),
-            "tokens_per_row": report.longest, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
+    return {
+        "family": family,
+        "params_m": params / 1e6,
+        "s_per_step": statistics.median(timed),
+        "s_min": min(timed),
+        "tokens_per_row": report.longest,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def _build_data(out: Path) -> str:
     from s2h_dataset.build import BuildConfig, build
 
-    return str(build(BuildConfig(out=str(out), n_per_level=24, distractors=3, filter=False, test_fraction=0.2, seed=0)))
+    return str(
+        build(
+            BuildConfig(out=str(out), n_per_level=24, distractors=3, filter=False, test_fraction=0.2, seed=0)
+        )
+    )
 
 
 def main() -> None:
@@ -78,7 +112,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default=",".join(FAMILIES))
-    parser.add_argument("--data", help="an `s2h build` folder (default: build 24 rows per level, 4 images per row)")
+    parser.add_argument(
+        "--data", help="an `s2h build` folder (default: build 24 rows per level, 4 images per row)"
+    )
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=2)
@@ -94,19 +130,37 @@ def main() -> None:
         data = args.data or _build_data(Path(tmp) / "s2h-dpo")
         rows = []
         for family in args.families.split(","):
-            cmd = [sys.executable, __file__, "--one", family, "--data", data, "--steps", str(args.steps),
-                   "--warmup", str(args.warmup), "--batch", str(args.batch)] + (["--lora"] if args.lora else [])  # fmt: skip
+            cmd = [
+                sys.executable,
+                __file__,
+                "--one",
+                family,
+                "--data",
+                data,
+                "--steps",
+                str(args.steps),
+                "--warmup",
+                str(args.warmup),
+                "--batch",
+                str(args.batch),
+            ] + (["--lora"] if args.lora else [])
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if proc.returncode:
                 sys.exit(f"{family} failed:\n{proc.stderr[-3000:]}")
             rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     mode = "LoRA r8" if args.lora else "full fine-tuning"
-    print(f"\nDPO on CPU ({os.cpu_count()} cores), {mode}, batch {args.batch}, 4 images per row, "
-          f"mean of {args.steps} steps after {args.warmup} warm-up steps\n")  # fmt: skip
-    print("| family | parameters | tokens per row (prompt + longest reply) | s/step | peak RSS (MiB) |")
+    print(
+        f"\nDPO on CPU ({os.cpu_count()} cores), {mode}, batch {args.batch}, 4 images per row, "
+        f"median (and fastest) of {args.steps} steps after {args.warmup} warm-up steps\n"
+    )
+    print(
+        "| family | parameters | tokens per row (prompt + longest reply) | s/step median (min) | peak RSS (MiB) |"
+    )
     print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['family']} | {r['params_m']:.2f}M | {r['tokens_per_row']} | {r['s_per_step']:.3f} | {r['peak_rss_mib']:.0f} |")
+        print(
+            f"| {r['family']} | {r['params_m']:.2f}M | {r['tokens_per_row']} | {r['s_per_step']:.3f} ({r['s_min']:.3f}) | {r['peak_rss_mib']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

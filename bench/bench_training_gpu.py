@@ -42,31 +42,64 @@ VARIANTS = {
 }
 # Qwen/Qwen2.5-VL-7B-Instruct config.json (text and vision towers), rewritten for transformers 5.
 QWEN25_VL_7B = dict(
-    text_config=dict(vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
-                     num_attention_heads=28, num_key_value_heads=4, max_position_embeddings=128000, rms_norm_eps=1e-6,
-                     tie_word_embeddings=False,
-                     rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [16, 24, 24]}),
-    vision_config=dict(depth=32, hidden_size=1280, intermediate_size=3420, num_heads=16, out_hidden_size=3584,
-                       patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=112,
-                       fullatt_block_indexes=[7, 15, 23, 31], tokens_per_second=2),
-)  # fmt: skip
+    text_config=dict(
+        vocab_size=152064,
+        hidden_size=3584,
+        intermediate_size=18944,
+        num_hidden_layers=28,
+        num_attention_heads=28,
+        num_key_value_heads=4,
+        max_position_embeddings=128000,
+        rms_norm_eps=1e-6,
+        tie_word_embeddings=False,
+        rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [16, 24, 24]},
+    ),
+    vision_config=dict(
+        depth=32,
+        hidden_size=1280,
+        intermediate_size=3420,
+        num_heads=16,
+        out_hidden_size=3584,
+        patch_size=14,
+        spatial_merge_size=2,
+        temporal_patch_size=2,
+        window_size=112,
+        fullatt_block_indexes=[7, 15, 23, 31],
+        tokens_per_second=2,
+    ),
+)
 
 
 def _model_and_processor(tiny: bool, config_json: str | None, tmp: Path, dtype):
     import torch
-    from transformers import (AutoConfig, AutoModelForImageTextToText, AutoProcessor, Qwen2_5_VLConfig,
-                              Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor)  # fmt: skip
+    from transformers import (
+        AutoConfig,
+        AutoModelForImageTextToText,
+        AutoProcessor,
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
 
     from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
     from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
 
     if tiny:
         path = build_tiny_vlm("qwen2_5_vl", tmp / "tiny")
-        return AutoModelForImageTextToText.from_pretrained(path, dtype=dtype), AutoProcessor.from_pretrained(path)
+        return AutoModelForImageTextToText.from_pretrained(path, dtype=dtype), AutoProcessor.from_pretrained(
+            path
+        )
     tok = build_tiny_tokenizer("qwen2_5_vl")
-    ids = {name: tok.convert_tokens_to_ids(token) for name, token in [
-        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
-        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>")]}  # fmt: skip
+    ids = {
+        name: tok.convert_tokens_to_ids(token)
+        for name, token in [
+            ("image_token_id", "<|image_pad|>"),
+            ("video_token_id", "<|video_pad|>"),
+            ("vision_start_token_id", "<|vision_start|>"),
+            ("vision_end_token_id", "<|vision_end|>"),
+        ]
+    }
     config = AutoConfig.from_pretrained(config_json) if config_json else Qwen2_5_VLConfig(**QWEN25_VL_7B)
     for name, value in ids.items():
         setattr(config, name, value)
@@ -75,8 +108,12 @@ def _model_and_processor(tiny: bool, config_json: str | None, tmp: Path, dtype):
     torch.manual_seed(0)
     with torch.device("cuda"):
         model = AutoModelForImageTextToText.from_config(config, dtype=dtype)
-    processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), tokenizer=tok,
-                                    video_processor=Qwen2VLVideoProcessor(), chat_template=tok.chat_template)  # fmt: skip
+    processor = Qwen2_5_VLProcessor(
+        image_processor=Qwen2VLImageProcessor(),
+        tokenizer=tok,
+        video_processor=Qwen2VLVideoProcessor(),
+        chat_template=tok.chat_template,
+    )
     return model, processor
 
 
@@ -92,8 +129,16 @@ def run_variant(name: str, data: str, steps: int, warmup: int, tiny: bool, confi
     cuda = torch.cuda.is_available() and not tiny
     dtype_name = spec["dtype"] or ModelConfig().dtype  # TRL's default is float32
     dtype = getattr(torch, dtype_name) if cuda else torch.float32
-    overrides = dict(max_steps=warmup + steps, per_device_train_batch_size=1, report_to="none", save_strategy="no",
-                     logging_steps=1, disable_tqdm=True, dataloader_num_workers=0, use_cpu=not cuda)  # fmt: skip
+    overrides = dict(
+        max_steps=warmup + steps,
+        per_device_train_batch_size=1,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        use_cpu=not cuda,
+    )
     if spec["max_length"] != "default":
         overrides["max_length"] = spec["max_length"]
     if spec["gradient_checkpointing"] is not None:
@@ -115,17 +160,39 @@ def run_variant(name: str, data: str, steps: int, warmup: int, tiny: bool, confi
             torch.cuda.synchronize() if cuda else None
             self.times.append(time.perf_counter() - self.start)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        args = DPOConfig(output_dir=str(Path(tmp) / "out"), **overrides)
-        mixture = build_mixture(S2HScriptArguments(dataset_name=data), args.seed, args.num_train_epochs, False)
-        model, processor = _model_and_processor(tiny, config_json, Path(tmp), dtype)
+    args = DPOConfig(output_dir=tempfile.mkdtemp(prefix="bench-gpu-"), **overrides)
+    mixture = build_mixture(S2HScriptArguments(dataset_name=data), args.seed, args.num_train_epochs, False)
+    result = {
+        "variant": name,
+        "dtype": str(dtype).replace("torch.", ""),
+        "max_length": args.max_length,
+        "gradient_checkpointing": args.gradient_checkpointing,
+        "lora": spec["use_peft"],
+    }
+    timer, tokens = Timer(), []
+    try:  # an OOM while building the policy, its reference copy, or training is a result, not a crash
+        model, processor = _model_and_processor(tiny, config_json, Path(args.output_dir), dtype)
         report = preflight(processor, mixture.train, max_length=args.max_length, rows=8)
-        peft = get_peft_config(ModelConfig(use_peft=True, lora_r=128, lora_alpha=256, lora_target_modules=[LORA_REGEX])) \
-            if spec["use_peft"] else None  # fmt: skip
+        result.update(
+            params_b=sum(p.numel() for p in model.parameters()) / 1e9, tokens_per_row=report.longest
+        )
+        peft = (
+            get_peft_config(
+                ModelConfig(use_peft=True, lora_r=128, lora_alpha=256, lora_target_modules=[LORA_REGEX])
+            )
+            if spec["use_peft"]
+            else None
+        )
         ref = None if spec["use_peft"] else copy.deepcopy(model).eval().requires_grad_(False)
-        timer, tokens = Timer(), []
-        trainer = DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=mixture.train, processing_class=processor,
-                             peft_config=peft, callbacks=[timer])  # fmt: skip
+        trainer = DPOTrainer(
+            model=model,
+            ref_model=ref,
+            args=args,
+            train_dataset=mixture.train,
+            processing_class=processor,
+            peft_config=peft,
+            callbacks=[timer],
+        )
         collate = trainer.data_collator
 
         def counting(examples):
@@ -134,19 +201,19 @@ def run_variant(name: str, data: str, steps: int, warmup: int, tiny: bool, confi
             return batch
 
         trainer.data_collator = counting
-        torch.cuda.reset_peak_memory_stats() if cuda else None
-        result = {"variant": name, "dtype": str(dtype).replace("torch.", ""), "max_length": args.max_length,
-                  "gradient_checkpointing": args.gradient_checkpointing, "lora": spec["use_peft"],
-                  "params_b": sum(p.numel() for p in model.parameters()) / 1e9, "tokens_per_row": report.longest}  # fmt: skip
-        try:
-            trainer.train()
-        except torch.OutOfMemoryError:
-            result.update(oom=True, peak_gib=torch.cuda.max_memory_allocated() / 2**30)
-            return result
+        trainer.train()
+    except torch.OutOfMemoryError:
+        result.update(oom=True, peak_gib=torch.cuda.max_memory_allocated() / 2**30)
+        result.setdefault("tokens_per_row", "?")
+        return result
     timed, counted = timer.times[warmup:], tokens[warmup : warmup + steps]
-    result.update(oom=False, s_per_step=sum(timed) / len(timed), tokens_per_s=sum(counted) / sum(timed),
-                  peak_gib=torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan"),
-                  reserved_gib=torch.cuda.max_memory_reserved() / 2**30 if cuda else float("nan"))  # fmt: skip
+    result.update(
+        oom=False,
+        s_per_step=sum(timed) / len(timed),
+        tokens_per_s=sum(counted) / sum(timed),
+        peak_gib=torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan"),
+        reserved_gib=torch.cuda.max_memory_reserved() / 2**30 if cuda else float("nan"),
+    )
     return result
 
 
@@ -161,7 +228,9 @@ def main() -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_variant(args.one, args.data, args.steps, args.warmup, args.tiny, args.config_json)))
+        print(
+            json.dumps(run_variant(args.one, args.data, args.steps, args.warmup, args.tiny, args.config_json))
+        )
         return
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)}
@@ -169,13 +238,37 @@ def main() -> None:
         if args.data is None:
             from s2h_dataset.build import BuildConfig, build
 
-            args.data = str(build(BuildConfig(out=str(Path(tmp) / "s2h"), n_per_level=24, distractors=3, filter=False,
-                                              test_fraction=0.2, seed=0, image_size=384)))  # fmt: skip
+            args.data = str(
+                build(
+                    BuildConfig(
+                        out=str(Path(tmp) / "s2h"),
+                        n_per_level=24,
+                        distractors=3,
+                        filter=False,
+                        test_fraction=0.2,
+                        seed=0,
+                        image_size=384,
+                    )
+                )
+            )
         rows = []
         for name in args.variants.split(","):
-            cmd = [sys.executable, __file__, "--one", name, "--data", args.data, "--steps", str(args.steps),
-                   "--warmup", str(args.warmup)] + (["--tiny"] if args.tiny else []) \
-                + (["--config-json", args.config_json] if args.config_json else [])  # fmt: skip
+            cmd = (
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    name,
+                    "--data",
+                    args.data,
+                    "--steps",
+                    str(args.steps),
+                    "--warmup",
+                    str(args.warmup),
+                ]
+                + (["--tiny"] if args.tiny else [])
+                + (["--config-json", args.config_json] if args.config_json else [])
+            )
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if proc.returncode:
                 print(f"{name} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
@@ -183,16 +276,24 @@ def main() -> None:
             rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     import torch
 
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() and not args.tiny else "CPU (tiny model)"
-    print(f"\nDPO, Qwen2.5-VL-7B-shaped model (random init), 4 images per row, batch 1, {device}, "
-          f"mean of {args.steps} steps after {args.warmup} warm-up\n")  # fmt: skip
-    print("| variant | weights | LoRA | grad. ckpt | max_length | tokens/row | tokens/s | s/step | peak GiB |")
+    device = (
+        torch.cuda.get_device_name() if torch.cuda.is_available() and not args.tiny else "CPU (tiny model)"
+    )
+    print(
+        f"\nDPO, Qwen2.5-VL-7B-shaped model (random init), 4 images per row, batch 1, {device}, "
+        f"mean of {args.steps} steps after {args.warmup} warm-up\n"
+    )
+    print(
+        "| variant | weights | LoRA | grad. ckpt | max_length | tokens/row | tokens/s | s/step | peak GiB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         speed = "OOM" if r["oom"] else f"{r['tokens_per_s']:.0f}"
         step = "OOM" if r["oom"] else f"{r['s_per_step']:.2f}"
-        print(f"| {r['variant']} | {r['dtype']} | {r['lora']} | {r['gradient_checkpointing']} | {r['max_length']} | "
-              f"{r['tokens_per_row']} | {speed} | {step} | {r['peak_gib']:.1f} |")  # fmt: skip
+        print(
+            f"| {r['variant']} | {r['dtype']} | {r['lora']} | {r['gradient_checkpointing']} | {r['max_length']} | "
+            f"{r['tokens_per_row']} | {speed} | {step} | {r['peak_gib']:.1f} |"
+        )
 
 
 if __name__ == "__main__":

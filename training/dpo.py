@@ -35,7 +35,13 @@ def main(argv: list[str] | None = None):
     from trl import DPOConfig, DPOTrainer, ModelConfig, TrlParser, get_peft_config
 
     from s2h_dataset.training import S2HScriptArguments, build_mixture
-    from s2h_dataset.training.steps import finish, last_checkpoint, load_model_and_processor, run_preflight, setup_logging
+    from s2h_dataset.training.steps import (
+        finish,
+        last_checkpoint,
+        load_model_and_processor,
+        run_preflight,
+        setup_logging,
+    )
 
     parser = TrlParser((S2HScriptArguments, DPOConfig, ModelConfig))
     script_args, training_args, model_args = parser.parse_args_and_config(argv)
@@ -55,11 +61,19 @@ def main(argv: list[str] | None = None):
 
     # Model, processor, and a preflight of the rows through the processor
     model, processor = load_model_and_processor(model_args, training_args)
-    run_preflight(processor, model, mixture.train, script_args, training_args.max_length, ("chosen", "rejected"))
+    run_preflight(
+        processor, model, mixture.train, script_args, training_args.max_length, ("chosen", "rejected")
+    )
 
     # Train (the reference model is the frozen base, or the base with LoRA adapters disabled)
-    trainer = DPOTrainer(model=model, args=training_args, train_dataset=mixture.train, eval_dataset=mixture.eval,
-                         processing_class=processor, peft_config=get_peft_config(model_args))  # fmt: skip
+    trainer = DPOTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=mixture.train,
+        eval_dataset=mixture.eval,
+        processing_class=processor,
+        peft_config=get_peft_config(model_args),
+    )
     checkpoint = last_checkpoint(training_args)
     train_result = trainer.train(resume_from_checkpoint=checkpoint)
     metrics = {**train_result.metrics, "train_samples": len(mixture.train)}

@@ -24,7 +24,13 @@ def main(argv: list[str] | None = None):
     from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser, get_peft_config
 
     from s2h_dataset.training import S2HScriptArguments, build_mixture
-    from s2h_dataset.training.steps import finish, last_checkpoint, load_model_and_processor, run_preflight, setup_logging
+    from s2h_dataset.training.steps import (
+        finish,
+        last_checkpoint,
+        load_model_and_processor,
+        run_preflight,
+        setup_logging,
+    )
 
     parser = TrlParser((S2HScriptArguments, SFTConfig, ModelConfig))
     script_args, training_args, model_args = parser.parse_args_and_config(argv)
@@ -41,15 +47,23 @@ def main(argv: list[str] | None = None):
     if mixture.sequential:
         training_args.train_sampling_strategy, training_args.num_train_epochs = "sequential", 1
     train = mixture.train.remove_columns("rejected").rename_column("chosen", "completion")
-    evaluation = mixture.eval.remove_columns("rejected").rename_column("chosen", "completion") if with_eval else None
+    evaluation = (
+        mixture.eval.remove_columns("rejected").rename_column("chosen", "completion") if with_eval else None
+    )
 
     # Model, processor, and a preflight of the rows through the processor
     model, processor = load_model_and_processor(model_args, training_args)
     run_preflight(processor, model, mixture.train, script_args, training_args.max_length, ("chosen",))
 
     # Train
-    trainer = SFTTrainer(model=model, args=training_args, train_dataset=train, eval_dataset=evaluation,
-                         processing_class=processor, peft_config=get_peft_config(model_args))  # fmt: skip
+    trainer = SFTTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=processor,
+        peft_config=get_peft_config(model_args),
+    )
     train_result = trainer.train(resume_from_checkpoint=last_checkpoint(training_args))
     metrics = {**train_result.metrics, "train_samples": len(train)}
     trainer.log_metrics("train", metrics)

@@ -20,16 +20,22 @@ class TrainCheckArgs:
     method (str, dpo): dpo checks chosen and rejected, sft the chosen reply. revision, trust_remote_code.
     """
 
-    model: str = field(metadata={"help": "Hub id or local folder of the model (only its config and processor load)."})
+    model: str = field(
+        metadata={"help": "Hub id or local folder of the model (only its config and processor load)."}
+    )
     dataset: str = field(metadata={"help": "Hub id or `s2h build --out` folder of the dataset."})
     config: str = field(default="all", metadata={"help": "`all` or a comma list of levels, e.g. `level3`."})
     split: str = field(default="train", metadata={"help": "Split to check."})
-    max_length: int | None = field(default=None, metadata={"help": "The training max_length (unset: no truncation)."})
+    max_length: int | None = field(
+        default=None, metadata={"help": "The training max_length (unset: no truncation)."}
+    )
     rows: int = field(default=16, metadata={"help": "Rows checked, spread over the split (-1: all)."})
     max_images: int | None = field(default=None, metadata={"help": "Most images per row the model takes."})
     method: str = field(default="dpo", metadata={"help": "dpo (chosen and rejected) or sft (chosen only)."})
     revision: str | None = field(default=None, metadata={"help": "Model revision."})
-    trust_remote_code: bool = field(default=False, metadata={"help": "Allow processor code from the model repo."})
+    trust_remote_code: bool = field(
+        default=False, metadata={"help": "Allow processor code from the model repo."}
+    )
 
     def __post_init__(self):
         from ..errors import UserError
@@ -55,10 +61,21 @@ def run(args: TrainCheckArgs) -> int:
 
     levels = parse_levels(args.config, "config")
     dataset = concatenate_datasets(list(load_levels(args.dataset, levels, args.split).values()))
-    processor = AutoProcessor.from_pretrained(args.model, revision=args.revision, trust_remote_code=args.trust_remote_code)
-    config = AutoConfig.from_pretrained(args.model, revision=args.revision, trust_remote_code=args.trust_remote_code)
-    report = preflight(processor, dataset, max_length=args.max_length, rows=args.rows, max_images=args.max_images,
-                       model_type=config.model_type, completions=("chosen",) if args.method == "sft" else ("chosen", "rejected"),
-                       context_length=getattr(config.get_text_config(), "max_position_embeddings", None))  # fmt: skip
+    processor = AutoProcessor.from_pretrained(
+        args.model, revision=args.revision, trust_remote_code=args.trust_remote_code
+    )
+    config = AutoConfig.from_pretrained(
+        args.model, revision=args.revision, trust_remote_code=args.trust_remote_code
+    )
+    report = preflight(
+        processor,
+        dataset,
+        max_length=args.max_length,
+        rows=args.rows,
+        max_images=args.max_images,
+        model_type=config.model_type,
+        completions=("chosen",) if args.method == "sft" else ("chosen", "rejected"),
+        context_length=getattr(config.get_text_config(), "max_position_embeddings", None),
+    )
     print(f"{args.model} on {args.dataset} ({args.config}/{args.split}): ok, {report.summary()}")
     return 0

@@ -21,7 +21,9 @@ def parse_levels(spec: str, name: str) -> tuple[int, ...]:
     for part in (p.strip() for p in spec.split(",")):
         key = part if part in CONFIG_LEVELS else f"level{part}"
         if key not in CONFIG_LEVELS:
-            raise UserError(f"`{name}`: unknown level `{part}` in `{spec}`; use `all` or a comma list of level1, level2, level3")
+            raise UserError(
+                f"`{name}`: unknown level `{part}` in `{spec}`; use `all` or a comma list of level1, level2, level3"
+            )
         for level in CONFIG_LEVELS[key]:
             if level in levels:
                 raise UserError(f"`{name}`: level {level} is named twice in `{spec}`")
@@ -34,16 +36,22 @@ def parse_weights(spec: str, levels: tuple[int, ...]) -> tuple[float, ...]:
     parts = [p.strip() for p in spec.split(",") if p.strip()]
     try:
         if all("=" in p for p in parts):
-            named = {parse_levels(k, "level_weights")[0]: float(v) for k, v in (p.split("=", 1) for p in parts)}
+            named = {
+                parse_levels(k, "level_weights")[0]: float(v) for k, v in (p.split("=", 1) for p in parts)
+            }
             if set(named) - set(levels):
-                raise UserError(f"`level_weights` names levels {sorted(set(named) - set(levels))} that are not trained")
+                raise UserError(
+                    f"`level_weights` names levels {sorted(set(named) - set(levels))} that are not trained"
+                )
             weights = tuple(named.get(level, 0.0) for level in levels)
         else:
             weights = tuple(float(p) for p in parts)
     except ValueError as err:
         raise UserError(f"`level_weights`: `{spec}` is not a comma list of numbers ({err})") from None
     if len(weights) != len(levels):
-        raise UserError(f"`level_weights` has {len(weights)} weights for {len(levels)} levels {levels}; give one per level")
+        raise UserError(
+            f"`level_weights` has {len(weights)} weights for {len(levels)} levels {levels}; give one per level"
+        )
     if any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
         raise UserError(f"`level_weights` must be non-negative numbers with a positive sum, got `{spec}`")
     return weights
@@ -68,43 +76,59 @@ class S2HScriptArguments:
     """
 
     dataset_name: str | None = field(
-        default=None, metadata={"help": "Hub id or local folder of an S2H-DPO dataset (`s2h build --out DIR`)."}
+        default=None,
+        metadata={"help": "Hub id or local folder of an S2H-DPO dataset (`s2h build --out DIR`)."},
     )
     dataset_config: str = field(
-        default="all", metadata={"help": "`all`, or a comma list of levels (e.g. `level1,level3`) mixed flat."}
+        default="all",
+        metadata={"help": "`all`, or a comma list of levels (e.g. `level1,level3`) mixed flat."},
     )
     curriculum: str | None = field(
         default=None,
-        metadata={"help": "Comma list of levels trained in sequence, e.g. `level1,level2,level3` (paper ablation)."},
+        metadata={
+            "help": "Comma list of levels trained in sequence, e.g. `level1,level2,level3` (paper ablation)."
+        },
     )
     level_weights: str | None = field(
         default=None, metadata={"help": "Sampling weight per level, e.g. `1,1,2` or `level3=2,level1=1`."}
     )
     dataset_train_split: str = field(default="train", metadata={"help": "Split to train on."})
-    dataset_test_split: str = field(default="test", metadata={"help": "Split evaluated when `eval_strategy` is set."})
+    dataset_test_split: str = field(
+        default="test", metadata={"help": "Split evaluated when `eval_strategy` is set."}
+    )
     eval_tasks: str | None = field(
         default=None,
-        metadata={"help": "Comma list of evaluation tasks run after training (e.g. `l3probe,blink`), if installed."},
+        metadata={
+            "help": "Comma list of evaluation tasks run after training (e.g. `l3probe,blink`), if installed."
+        },
     )
     eval_limit: int | None = field(
         default=None, metadata={"help": "Only the first N items of each evaluation task (quick checks)."}
     )
     preflight_rows: int = field(
-        default=16, metadata={"help": "Rows rendered through the processor before training (-1: all, 0: skip)."}
+        default=16,
+        metadata={"help": "Rows rendered through the processor before training (-1: all, 0: skip)."},
     )
     max_images: int | None = field(
-        default=None, metadata={"help": "Most images per row the model may get (default: the family's limit)."}
+        default=None,
+        metadata={"help": "Most images per row the model may get (default: the family's limit)."},
     )
 
     def __post_init__(self):
         if self.curriculum and self.level_weights:
-            raise UserError("set either `curriculum` (levels in sequence) or `level_weights` (a weighted mixture), not both")
+            raise UserError(
+                "set either `curriculum` (levels in sequence) or `level_weights` (a weighted mixture), not both"
+            )
         if self.curriculum and self.dataset_config not in ("all", self.curriculum):
             raise UserError("`curriculum` names the levels itself; leave `dataset_config` at `all`")
-        self.levels = parse_levels(self.curriculum or self.dataset_config, "curriculum" if self.curriculum else "dataset_config")
+        self.levels = parse_levels(
+            self.curriculum or self.dataset_config, "curriculum" if self.curriculum else "dataset_config"
+        )
         self.weights = parse_weights(self.level_weights, self.levels) if self.level_weights else None
         if self.preflight_rows < -1:
-            raise UserError(f"`preflight_rows` must be -1 (all), 0 (skip) or a row count, got {self.preflight_rows}")
+            raise UserError(
+                f"`preflight_rows` must be -1 (all), 0 (skip) or a row count, got {self.preflight_rows}"
+            )
         if self.eval_limit is not None and self.eval_limit < 1:
             raise UserError(f"`eval_limit` must be at least 1, got {self.eval_limit}")
         if self.max_images is not None and self.max_images < 1:

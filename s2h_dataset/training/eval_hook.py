@@ -14,17 +14,23 @@ __all__ = ["run_eval_tasks"]
 logger = logging.getLogger(__name__)
 
 
-def run_eval_tasks(model_path: str | os.PathLike, tasks: list[str], out_dir: str | os.PathLike,
-                   limit: int | None = None) -> tuple[dict, str] | None:  # fmt: skip
+def run_eval_tasks(
+    model_path: str | os.PathLike, tasks: list[str], out_dir: str | os.PathLike, limit: int | None = None
+) -> tuple[dict, str] | None:
     """Evaluate `model_path` on `tasks` into `out_dir`; return (results, Markdown table), or None if skipped."""
     if not tasks:
         return None
     try:
         from s2h_dataset.eval import markdown_table, run_eval
     except ImportError as err:
-        logger.warning("eval_tasks=%s skipped: the evaluation harness is not importable (%s); run `s2h eval` later",
-                       ",".join(tasks), err)  # fmt: skip
+        logger.warning(
+            "eval_tasks=%s skipped: the evaluation harness is not importable (%s); run `s2h eval` later",
+            ",".join(tasks),
+            err,
+        )
         return None
-    logger.info("evaluating %s on %s%s", model_path, ", ".join(tasks), f" (first {limit} items each)" if limit else "")
+    logger.info(
+        "evaluating %s on %s%s", model_path, ", ".join(tasks), f" (first {limit} items each)" if limit else ""
+    )
     results = run_eval(str(model_path), list(tasks), str(out_dir), limit=limit)
     return results, markdown_table(results)

@@ -18,7 +18,14 @@ from datasets import Dataset, concatenate_datasets, load_dataset
 
 from ..errors import UserError
 
-__all__ = ["Mixture", "build_mixture", "curriculum_mixture", "flat_mixture", "load_levels", "weighted_mixture"]
+__all__ = [
+    "Mixture",
+    "build_mixture",
+    "curriculum_mixture",
+    "flat_mixture",
+    "load_levels",
+    "weighted_mixture",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +43,13 @@ class Mixture:
     rows_per_level: dict[int, int] = field(default_factory=dict)
 
     def describe(self) -> dict:
-        out = {"mode": self.mode, "levels": [f"level{n}" for n in self.levels],
-               "rows_per_level": {f"level{k}": v for k, v in sorted(self.rows_per_level.items())}}  # fmt: skip
+        out = {
+            "mode": self.mode,
+            "levels": [f"level{n}" for n in self.levels],
+            "rows_per_level": {f"level{k}": v for k, v in sorted(self.rows_per_level.items())},
+        }
         if self.weights:
-            out["weights"] = dict(zip(out["levels"], self.weights))
+            out["weights"] = dict(zip(out["levels"], self.weights, strict=True))
         return out
 
 
@@ -47,16 +57,24 @@ def _permutation(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(n)
 
 
-def load_levels(dataset_name: str, levels: tuple[int, ...], split: str, revision: str | None = None) -> dict[int, Dataset]:
+def load_levels(
+    dataset_name: str, levels: tuple[int, ...], split: str, revision: str | None = None
+) -> dict[int, Dataset]:
     """Load split `split` of config `level{n}` for each level (a Hub id or a folder laid out like one)."""
     if not dataset_name:
-        raise UserError("`dataset_name` is required: pass --dataset_name with a Hub id or an `s2h build --out` folder")
+        raise UserError(
+            "`dataset_name` is required: pass --dataset_name with a Hub id or an `s2h build --out` folder"
+        )
     parts = {}
     for level in levels:
         try:
             parts[level] = load_dataset(dataset_name, f"level{level}", split=split, revision=revision)
         except ValueError as err:  # unknown config or split: datasets lists what exists
-            raise UserError(f"cannot load config `level{level}` split `{split}` of `{dataset_name}`: {err}".splitlines()[0]) from None
+            raise UserError(
+                f"cannot load config `level{level}` split `{split}` of `{dataset_name}`: {err}".splitlines()[
+                    0
+                ]
+            ) from None
         except FileNotFoundError as err:
             where = "folder" if os.path.isdir(dataset_name) else "dataset"
             raise UserError(f"cannot load `{dataset_name}` ({where}): {err}".splitlines()[0]) from None
@@ -81,13 +99,16 @@ def weighted_mixture(parts: dict[int, Dataset], weights: tuple[float, ...], seed
     total = sum(len(ds) for ds in parts.values())
     shares = np.asarray(weights, dtype=float) / sum(weights)
     counts = np.floor(shares * total).astype(int)
-    counts[np.argsort(-(shares * total - counts), kind="stable")[: total - counts.sum()]] += 1  # largest remainders
+    largest_remainders = np.argsort(-(shares * total - counts), kind="stable")[: total - counts.sum()]
+    counts[largest_remainders] += 1
     picked = []
-    for (level, ds), n in zip(parts.items(), counts):
-        passes = -(-int(n) // len(ds))
-        idx = np.concatenate([_permutation(len(ds), rng) for _ in range(passes)])[:n] if n else np.array([], int)
+    for (level, ds), n in zip(parts.items(), counts, strict=True):
+        passes = -(-int(n) // len(ds))  # ceil: enough passes over the level for its share
+        idx = np.concatenate([_permutation(len(ds), rng) for _ in range(max(passes, 1))])[:n]
         picked.append(ds.select(idx))
-        logger.info("level%d: %d of %d rows (weight %.3g)", level, n, len(ds), shares[list(parts).index(level)])
+        logger.info(
+            "level%d: %d of %d rows (weight %.3g)", level, n, len(ds), shares[list(parts).index(level)]
+        )
     joined = concatenate_datasets([ds for ds in picked if len(ds)])
     return joined.select(_permutation(len(joined), rng))
 
@@ -105,7 +126,9 @@ def build_mixture(args, seed: int, epochs: float, with_eval: bool) -> Mixture:
     sizes = {level: len(ds) for level, ds in parts.items()}
     if args.mode == "curriculum":
         if epochs != int(epochs) or epochs < 1:
-            raise UserError(f"a curriculum repeats each level a whole number of times: `num_train_epochs` is {epochs}")
+            raise UserError(
+                f"a curriculum repeats each level a whole number of times: `num_train_epochs` is {epochs}"
+            )
         train = curriculum_mixture(parts, int(epochs), seed)
     elif args.mode == "weighted":
         train = weighted_mixture(parts, args.weights, seed)
@@ -117,5 +140,12 @@ def build_mixture(args, seed: int, epochs: float, with_eval: bool) -> Mixture:
         eval_rows = concatenate_datasets(list(eval_parts.values()))
     seen = Counter(int(v) for v in train["level"])
     logger.info("%s mixture of %s: %d rows (%s)", args.mode, sizes, len(train), dict(sorted(seen.items())))
-    return Mixture(train=train, eval=eval_rows, mode=args.mode, levels=args.levels, sequential=args.mode == "curriculum",
-                   weights=args.weights, rows_per_level=dict(sorted(seen.items())))  # fmt: skip
+    return Mixture(
+        train=train,
+        eval=eval_rows,
+        mode=args.mode,
+        levels=args.levels,
+        sequential=args.mode == "curriculum",
+        weights=args.weights,
+        rows_per_level=dict(sorted(seen.items())),
+    )

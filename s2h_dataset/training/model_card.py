@@ -18,17 +18,36 @@ from pathlib import Path
 from huggingface_hub import HfApi, ModelCard, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-__all__ = ["CARD_TAGS", "CardInfo", "HYPERPARAMETERS", "hyperparameters", "model_card", "push_folder", "write_model_card"]
+__all__ = [
+    "CARD_TAGS",
+    "HYPERPARAMETERS",
+    "CardInfo",
+    "hyperparameters",
+    "model_card",
+    "push_folder",
+    "write_model_card",
+]
 
 logger = logging.getLogger(__name__)
 
 CARD_TAGS = ("trl", "s2h-dpo", "multi-image", "vision-language")
 # Training arguments worth a reader's time, in this order; those a config lacks are left out.
 HYPERPARAMETERS = (
-    "beta", "loss_type", "learning_rate", "lr_scheduler_type", "warmup_ratio", "warmup_steps", "num_train_epochs",
-    "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "bf16",
-    "gradient_checkpointing", "seed",
-)  # fmt: skip
+    "beta",
+    "loss_type",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_ratio",
+    "warmup_steps",
+    "num_train_epochs",
+    "max_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "max_length",
+    "bf16",
+    "gradient_checkpointing",
+    "seed",
+)
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "use_rslora", "use_dora")
 
 
@@ -48,7 +67,9 @@ def hyperparameters(training_args, model_args=None, world_size: int = 1) -> dict
     out = {key: getattr(training_args, key) for key in HYPERPARAMETERS if hasattr(training_args, key)}
     if isinstance(out.get("loss_type"), list) and len(out["loss_type"]) == 1:
         out["loss_type"] = out["loss_type"][0]
-    out["total_train_batch_size"] = training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps * world_size
+    out["total_train_batch_size"] = (
+        training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps * world_size
+    )
     if model_args is not None and getattr(model_args, "use_peft", False):
         out.update({key: getattr(model_args, key) for key in LORA_KEYS})
     return out
@@ -89,8 +110,12 @@ def _eval_section(results: dict | None, table: str | None) -> str:
     if table:
         return table + "\n\nScores in %, greedy decoding (`s2h eval`); full results in `eval/results.json`."
     if not results:
-        return "Not evaluated by the training run (pass `--eval_tasks`, or run `s2h eval --model <this repo>`)."
-    flat = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in results.items() if not isinstance(v, dict)}
+        return (
+            "Not evaluated by the training run (pass `--eval_tasks`, or run `s2h eval --model <this repo>`)."
+        )
+    flat = {
+        k: (round(v, 4) if isinstance(v, float) else v) for k, v in results.items() if not isinstance(v, dict)
+    }
     return _table(flat) if flat else "```json\n" + json.dumps(results, indent=2) + "\n```"
 
 
@@ -99,13 +124,20 @@ def model_card(info: CardInfo) -> ModelCard:
     base_id, data_id = _hub_id(info.base_model), _hub_id(info.dataset_name)
     tags = [*CARD_TAGS, info.method.lower(), *info.extra_tags] + (["lora"] if info.use_peft else [])
     data = ModelCardData(
-        base_model=base_id, datasets=[data_id] if data_id else None, library_name="peft" if info.use_peft else "transformers",
-        pipeline_tag="image-text-to-text", tags=list(dict.fromkeys(tags)), model_name=info.model_name,
-    )  # fmt: skip
+        base_model=base_id,
+        datasets=[data_id] if data_id else None,
+        library_name="peft" if info.use_peft else "transformers",
+        pipeline_tag="image-text-to-text",
+        tags=list(dict.fromkeys(tags)),
+        model_name=info.model_name,
+    )
     mixture = info.mixture
     repo = json.dumps(info.hub_model_id or info.model_name)
-    loader = f"PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained({json.dumps(info.base_model)}), {repo})" \
-        if info.use_peft else f"AutoModelForImageTextToText.from_pretrained({repo})"  # fmt: skip
+    loader = (
+        f"PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained({json.dumps(info.base_model)}), {repo})"
+        if info.use_peft
+        else f"AutoModelForImageTextToText.from_pretrained({repo})"
+    )
     body = f"""
 # {info.model_name}
 
@@ -143,12 +175,25 @@ def write_model_card(output_dir: str | os.PathLike, info: CardInfo) -> Path:
     return path
 
 
-def push_folder(output_dir: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool | None = None,
-                revision: str | None = None, commit_message: str = "S2H-DPO training: weights and model card") -> str:  # fmt: skip
+def push_folder(
+    output_dir: str | os.PathLike,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    private: bool | None = None,
+    revision: str | None = None,
+    commit_message: str = "S2H-DPO training: weights and model card",
+) -> str:
     """Create `repo_id` if needed and upload `output_dir` (checkpoints excluded) with its card; return the URL."""
     api = HfApi()
     url = api.create_repo(repo_id, token=token, private=private, exist_ok=True)
-    api.upload_folder(repo_id=url.repo_id, folder_path=str(output_dir), commit_message=commit_message, token=token,
-                      revision=revision, ignore_patterns=["_*", "checkpoint-*", "checkpoint-*/**"])  # fmt: skip
+    api.upload_folder(
+        repo_id=url.repo_id,
+        folder_path=str(output_dir),
+        commit_message=commit_message,
+        token=token,
+        revision=revision,
+        ignore_patterns=["_*", "checkpoint-*", "checkpoint-*/**"],
+    )
     logger.info("pushed %s to %s", output_dir, url)
     return str(url)

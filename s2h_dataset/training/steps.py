@@ -15,7 +15,14 @@ from .eval_hook import run_eval_tasks
 from .model_card import CardInfo, hyperparameters, push_folder, write_model_card
 from .preflight import preflight
 
-__all__ = ["finish", "last_checkpoint", "load_model_and_processor", "one_line_errors", "run_preflight", "setup_logging"]
+__all__ = [
+    "finish",
+    "last_checkpoint",
+    "load_model_and_processor",
+    "one_line_errors",
+    "run_preflight",
+    "setup_logging",
+]
 
 logger = logging.getLogger("s2h_dataset.training")
 
@@ -39,7 +46,9 @@ def setup_logging(training_args) -> None:
     import transformers
 
     level = training_args.get_process_log_level()  # transformers' `log_level` / `log_level_replica`
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[logging.StreamHandler(sys.stdout)])
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[logging.StreamHandler(sys.stdout)]
+    )
     logging.getLogger("s2h_dataset").setLevel(logging.INFO if training_args.should_log else logging.WARNING)
     datasets.utils.logging.set_verbosity(level)
     transformers.utils.logging.set_verbosity(level)
@@ -62,20 +71,30 @@ def last_checkpoint(training_args) -> str | None:
 def load_model_and_processor(model_args, training_args):
     """`AutoModelForImageTextToText` + `AutoProcessor` as `ModelConfig` asks (remote code only if enabled)."""
     import torch
-    from transformers import AutoModelForImageTextToText, AutoProcessor
     from accelerate import PartialState
+    from transformers import AutoModelForImageTextToText, AutoProcessor
     from trl import get_quantization_config
 
     if not model_args.model_name_or_path:
-        raise UserError("`model_name_or_path` is required: pass --model_name_or_path with a Hub id or a local folder")
+        raise UserError(
+            "`model_name_or_path` is required: pass --model_name_or_path with a Hub id or a local folder"
+        )
     dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
     quantization = get_quantization_config(model_args)
-    kwargs = dict(revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code,
-                  attn_implementation=model_args.attn_implementation, dtype=dtype, quantization_config=quantization,
-                  device_map={"": PartialState().local_process_index} if quantization is not None else None)  # fmt: skip
+    kwargs = dict(
+        revision=model_args.model_revision,
+        trust_remote_code=training_args.trust_remote_code,
+        attn_implementation=model_args.attn_implementation,
+        dtype=dtype,
+        quantization_config=quantization,
+        device_map={"": PartialState().local_process_index} if quantization is not None else None,
+    )
     kwargs.update(training_args.model_init_kwargs or {})
-    processor = AutoProcessor.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision,
-                                              trust_remote_code=training_args.trust_remote_code)  # fmt: skip
+    processor = AutoProcessor.from_pretrained(
+        model_args.model_name_or_path,
+        revision=model_args.model_revision,
+        trust_remote_code=training_args.trust_remote_code,
+    )
     model = AutoModelForImageTextToText.from_pretrained(model_args.model_name_or_path, **kwargs)
     return model, processor
 
@@ -86,28 +105,53 @@ def run_preflight(processor, model, dataset, script_args, max_length, completion
         logger.warning("preflight skipped (preflight_rows=0)")
         return None
     text_config = model.config.get_text_config()
-    return preflight(processor, dataset, max_length=max_length, rows=script_args.preflight_rows,
-                     max_images=script_args.max_images, model_type=model.config.model_type,
-                     context_length=getattr(text_config, "max_position_embeddings", None), completions=completions)  # fmt: skip
+    return preflight(
+        processor,
+        dataset,
+        max_length=max_length,
+        rows=script_args.preflight_rows,
+        max_images=script_args.max_images,
+        model_type=model.config.model_type,
+        context_length=getattr(text_config, "max_position_embeddings", None),
+        completions=completions,
+    )
 
 
-def finish(trainer, script_args, training_args, model_args, mixture, method: str, argv: list[str] | None) -> dict | None:
+def finish(
+    trainer, script_args, training_args, model_args, mixture, method: str, argv: list[str] | None
+) -> dict | None:
     """After training: evaluation tasks, the S2H model card and the push (main process only). Returns eval results."""
     output_dir = training_args.output_dir
     if not trainer.is_world_process_zero():
         return None
-    evaluated = run_eval_tasks(output_dir, script_args.tasks, os.path.join(output_dir, "eval"), script_args.eval_limit)
+    evaluated = run_eval_tasks(
+        output_dir, script_args.tasks, os.path.join(output_dir, "eval"), script_args.eval_limit
+    )
     results, table = evaluated if evaluated else (None, None)
     script = f"training/{method.lower()}.py"
     command = "python " + script + " " + shlex.join(sys.argv[1:] if argv is None else argv)
     info = CardInfo(
-        method=method, base_model=model_args.model_name_or_path, dataset_name=script_args.dataset_name,
-        mixture=mixture.describe(), hyperparameters=hyperparameters(training_args, model_args, trainer.accelerator.num_processes),
-        model_name=(training_args.hub_model_id or os.path.basename(os.path.abspath(output_dir))).split("/")[-1],
-        use_peft=model_args.use_peft, eval_results=results, eval_table=table, command=command, hub_model_id=trainer.hub_model_id,
-    )  # fmt: skip
+        method=method,
+        base_model=model_args.model_name_or_path,
+        dataset_name=script_args.dataset_name,
+        mixture=mixture.describe(),
+        hyperparameters=hyperparameters(training_args, model_args, trainer.accelerator.num_processes),
+        model_name=(training_args.hub_model_id or os.path.basename(os.path.abspath(output_dir))).split("/")[
+            -1
+        ],
+        use_peft=model_args.use_peft,
+        eval_results=results,
+        eval_table=table,
+        command=command,
+        hub_model_id=trainer.hub_model_id,
+    )
     write_model_card(output_dir, info)
     if training_args.push_to_hub:
-        push_folder(output_dir, trainer.hub_model_id or training_args.hub_model_id, token=training_args.hub_token,
-                    private=training_args.hub_private_repo, revision=training_args.hub_revision)  # fmt: skip
+        push_folder(
+            output_dir,
+            trainer.hub_model_id or training_args.hub_model_id,
+            token=training_args.hub_token,
+            private=training_args.hub_private_repo,
+            revision=training_args.hub_revision,
+        )
     return results

@@ -12,14 +12,39 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[2]
+# Without the `train` extra (torch, trl, peft) there is nothing to test here.
+TRAIN_EXTRA = ("torch", "trl", "peft", "accelerate")
+collect_ignore_glob = [] if all(importlib.util.find_spec(m) for m in TRAIN_EXTRA) else ["test_training_*.py"]
 
 # Small, fast CPU settings; every test adds model, dataset and output_dir.
 CPU_ARGS = [
-    "--max_steps", "2", "--per_device_train_batch_size", "2", "--max_length", "None", "--use_cpu", "true",
-    "--bf16", "false", "--gradient_checkpointing", "false", "--learning_rate", "1e-3", "--report_to", "none",
-    "--logging_steps", "1", "--disable_tqdm", "true", "--save_strategy", "no", "--preflight_rows", "4",
-    "--dataloader_num_workers", "0",
-]  # fmt: skip
+    "--max_steps",
+    "2",
+    "--per_device_train_batch_size",
+    "2",
+    "--max_length",
+    "None",
+    "--use_cpu",
+    "true",
+    "--bf16",
+    "false",
+    "--gradient_checkpointing",
+    "false",
+    "--learning_rate",
+    "1e-3",
+    "--report_to",
+    "none",
+    "--logging_steps",
+    "1",
+    "--disable_tqdm",
+    "true",
+    "--save_strategy",
+    "no",
+    "--preflight_rows",
+    "4",
+    "--dataloader_num_workers",
+    "0",
+]
 LORA_REGEX = r".*(language_model|text_model).*\.(q|k|v|o|gate|up|down)_proj"
 
 
@@ -29,8 +54,20 @@ def s2h_data(tmp_path_factory) -> Path:
     from s2h_dataset.build import BuildConfig, build
 
     out = tmp_path_factory.mktemp("s2h-train") / "s2h-dpo"
-    return Path(build(BuildConfig(out=str(out), n_per_level=24, distractors=3, filter=False, test_fraction=0.2,
-                                  seed=0, image_size=96, workers=1)))  # fmt: skip
+    return Path(
+        build(
+            BuildConfig(
+                out=str(out),
+                n_per_level=24,
+                distractors=3,
+                filter=False,
+                test_fraction=0.2,
+                seed=0,
+                image_size=96,
+                workers=1,
+            )
+        )
+    )
 
 
 def load_script(name: str):

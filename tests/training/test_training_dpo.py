@@ -57,8 +57,17 @@ def _losses(trainer) -> list[float]:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_dpo_full_finetune_each_family(family, s2h_data, dpo_script, cpu_args, tmp_path):
     base, out = tiny_vlm_cache(family), tmp_path / "out"
-    trainer = dpo_script.main(["--model_name_or_path", str(base), "--dataset_name", str(s2h_data),
-                               "--output_dir", str(out), *cpu_args])  # fmt: skip
+    trainer = dpo_script.main(
+        [
+            "--model_name_or_path",
+            str(base),
+            "--dataset_name",
+            str(s2h_data),
+            "--output_dir",
+            str(out),
+            *cpu_args,
+        ]
+    )
     losses = _losses(trainer)
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
 
@@ -106,8 +115,13 @@ report_to: none
 output_dir: {out}
 """)
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
-    proc = subprocess.run([sys.executable, str(REPO / "training" / "dpo.py"), "--config", str(config), "--max_steps", "2"],
-                          env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "training" / "dpo.py"), "--config", str(config), "--max_steps", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     state = json.loads((out / "trainer_state.json").read_text())
@@ -132,9 +146,21 @@ output_dir: {out}
 
 def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, cpu_args, tmp_path):
     base, out = tiny_vlm_cache("idefics3"), tmp_path / "sft"
-    trainer = sft_script.main(["--model_name_or_path", str(base), "--dataset_name", str(s2h_data),
-                               "--output_dir", str(out), *cpu_args])  # fmt: skip
-    assert "rejected" not in trainer.train_dataset.column_names and "completion" in trainer.train_dataset.column_names
+    trainer = sft_script.main(
+        [
+            "--model_name_or_path",
+            str(base),
+            "--dataset_name",
+            str(s2h_data),
+            "--output_dir",
+            str(out),
+            *cpu_args,
+        ]
+    )
+    assert (
+        "rejected" not in trainer.train_dataset.column_names
+        and "completion" in trainer.train_dataset.column_names
+    )
     losses = _losses(trainer)
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
     _card_checks((out / "README.md").read_text(), base, s2h_data, method="sft")
@@ -164,14 +190,31 @@ def test_push_to_hub_sends_model_card(monkeypatch, s2h_data, dpo_script, cpu_arg
     monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", create_repo)
     monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
     base, out = tiny_vlm_cache("gemma3"), tmp_path / "push"
-    dpo_script.main(["--model_name_or_path", str(base), "--dataset_name", str(s2h_data), "--output_dir", str(out),
-                     *cpu_args, "--push_to_hub", "true", "--hub_model_id", "me/tiny-s2h-dpo"])  # fmt: skip
+    dpo_script.main(
+        [
+            "--model_name_or_path",
+            str(base),
+            "--dataset_name",
+            str(s2h_data),
+            "--output_dir",
+            str(out),
+            *cpu_args,
+            "--push_to_hub",
+            "true",
+            "--hub_model_id",
+            "me/tiny-s2h-dpo",
+        ]
+    )
 
     assert ("create_repo", "me/tiny-s2h-dpo") in [c[:2] for c in calls]
     uploads = [c for c in calls if c[0] == "upload_folder"]
     assert uploads and all(c[1] == "me/tiny-s2h-dpo" for c in uploads)
     last = uploads[-1]
-    assert "- s2h-dpo\n" in last[2] and "- multi-image\n" in last[2] and "levels: level1, level2, level3" in last[2]
+    assert (
+        "- s2h-dpo\n" in last[2]
+        and "- multi-image\n" in last[2]
+        and "levels: level1, level2, level3" in last[2]
+    )
     assert "checkpoint-*" in last[3]["ignore_patterns"]
     assert (out / "README.md").read_text() == last[2]
 
@@ -179,7 +222,15 @@ def test_push_to_hub_sends_model_card(monkeypatch, s2h_data, dpo_script, cpu_arg
 def test_user_errors_exit_2_with_one_line(s2h_data, dpo_script, cpu_args, tmp_path, capsys):
     main = one_line_errors(dpo_script.main)
     base = tiny_vlm_cache("llava")
-    common = ["--model_name_or_path", str(base), "--dataset_name", str(s2h_data), "--output_dir", str(tmp_path), *cpu_args]
+    common = [
+        "--model_name_or_path",
+        str(base),
+        "--dataset_name",
+        str(s2h_data),
+        "--output_dir",
+        str(tmp_path),
+        *cpu_args,
+    ]
     with pytest.raises(SystemExit) as exit_info:
         main([*common, "--curriculum", "level1,level2", "--level_weights", "1,1"])
     assert exit_info.value.code == 2

@@ -14,7 +14,10 @@ from s2h_dataset.training.arguments import parse_levels, parse_weights
 
 
 def _parts(sizes: dict[int, int]) -> dict[int, Dataset]:
-    return {lv: Dataset.from_dict({"id": [f"{lv}-{i}" for i in range(n)], "level": [lv] * n}) for lv, n in sizes.items()}
+    return {
+        lv: Dataset.from_dict({"id": [f"{lv}-{i}" for i in range(n)], "level": [lv] * n})
+        for lv, n in sizes.items()
+    }
 
 
 def test_flat_mixture_keeps_every_row_once_and_mixes():
@@ -84,19 +87,36 @@ def _rows_seen(trainer) -> list[int]:
 
 @pytest.mark.parametrize("mode", ["curriculum", "flat", "weighted"])
 def test_script_feeds_the_trainer_the_mixture(mode, s2h_data, dpo_script, cpu_args, tmp_path):
-    extra = {"curriculum": ["--curriculum", "level3,level1", "--num_train_epochs", "2"],
-             "flat": ["--dataset_config", "all"], "weighted": ["--level_weights", "level1=1,level3=3"]}[mode]  # fmt: skip
+    extra = {
+        "curriculum": ["--curriculum", "level3,level1", "--num_train_epochs", "2"],
+        "flat": ["--dataset_config", "all"],
+        "weighted": ["--level_weights", "level1=1,level3=3"],
+    }[mode]
     if mode == "weighted":
         extra += ["--dataset_config", "level1,level3"]
-    trainer = dpo_script.main(["--model_name_or_path", str(tiny_vlm_cache("llava")), "--dataset_name", str(s2h_data),
-                               "--output_dir", str(tmp_path), *cpu_args, "--max_steps", "1", *extra])  # fmt: skip
+    trainer = dpo_script.main(
+        [
+            "--model_name_or_path",
+            str(tiny_vlm_cache("llava")),
+            "--dataset_name",
+            str(s2h_data),
+            "--output_dir",
+            str(tmp_path),
+            *cpu_args,
+            "--max_steps",
+            "1",
+            *extra,
+        ]
+    )
     seen = _rows_seen(trainer)
     n = Counter(seen)
     card = (tmp_path / "README.md").read_text()
     if mode == "curriculum":
         assert seen == [3] * n[3] + [1] * n[1]  # stage after stage, read in order
         assert n[3] % 2 == 0 and n[1] % 2 == 0  # every stage repeated for each of the 2 epochs
-        assert "mixture: curriculum (levels trained in this order)" in card and "levels: level3, level1" in card
+        assert (
+            "mixture: curriculum (levels trained in this order)" in card and "levels: level3, level1" in card
+        )
     elif mode == "flat":
         assert n[1] == n[2] == n[3] and len(set(seen[: len(seen) // 3])) == 3
         assert "mixture: flat" in card

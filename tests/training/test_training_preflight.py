@@ -59,7 +59,9 @@ def test_mismatched_row_is_named(rows, processors):
     bad = Dataset.from_list([rows[1], row], features=FEATURES)
     with pytest.raises(PreflightError) as err:
         preflight(processors["qwen2_5_vl"], bad, max_length=None)
-    assert _one_line(err).startswith(f"row 1 (id {row['id']}): the prompt has 3 image parts but the row has 4 images")
+    assert _one_line(err).startswith(
+        f"row 1 (id {row['id']}): the prompt has 3 image parts but the row has 4 images"
+    )
 
 
 def test_image_token_typed_in_the_text_is_caught(rows, processors):
@@ -89,7 +91,19 @@ def test_train_check_command(s2h_data, capsys):
     assert cli.main(["train-check", "--model", model, "--dataset", str(s2h_data), "--rows", "4"]) == 0
     assert "ok, 4 rows, 4-4 images each" in capsys.readouterr().out
 
-    code = cli.main(["train-check", "--model", model, "--dataset", str(s2h_data), "--config", "level2", "--max-length", "16"])
+    code = cli.main(
+        [
+            "train-check",
+            "--model",
+            model,
+            "--dataset",
+            str(s2h_data),
+            "--config",
+            "level2",
+            "--max-length",
+            "16",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and "max_length=16 cuts image tokens" in err
 

@@ -10,8 +10,13 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPES = sorted((REPO / "training" / "recipes").glob("*/*/*/config_*.yaml"))
-MODELS = ("llava-hf/llava-1.5-7b-hf", "Qwen/Qwen2.5-VL-7B-Instruct", "Qwen/Qwen3-VL-2B-Instruct",
-          "HuggingFaceTB/SmolVLM-Instruct", "google/gemma-3-4b-it")  # fmt: skip
+MODELS = (
+    "llava-hf/llava-1.5-7b-hf",
+    "Qwen/Qwen2.5-VL-7B-Instruct",
+    "Qwen/Qwen3-VL-2B-Instruct",
+    "HuggingFaceTB/SmolVLM-Instruct",
+    "google/gemma-3-4b-it",
+)
 
 
 def _parse(path: Path, *overrides: str):
@@ -78,7 +83,12 @@ def test_accelerate_configs_load(name):
     expected = {"ddp": "MULTI_GPU", "zero3": "DEEPSPEED", "fsdp": "FSDP"}[name]
     assert config.distributed_type.value == expected and config.mixed_precision == "bf16"
     if name == "zero3":
-        assert yaml.safe_load((REPO / "training" / "accelerate" / "zero3.yaml").read_text())["deepspeed_config"]["zero_stage"] == 3
+        assert (
+            yaml.safe_load((REPO / "training" / "accelerate" / "zero3.yaml").read_text())["deepspeed_config"][
+                "zero_stage"
+            ]
+            == 3
+        )
 
 
 def test_script_help_lists_s2h_arguments(dpo_script, capsys):
