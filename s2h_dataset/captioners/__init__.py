@@ -12,6 +12,7 @@ prompt, model), so a rerun or a resumed build never asks twice.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from ..errors import UserError
@@ -79,6 +80,8 @@ def make_captioner(
     max_image_side = _number("max_image_side", max_image_side, minimum=28)
     settings = f"max_new_tokens={max_new_tokens}"
     if backend == "transformers":
+        if importlib.util.find_spec("torch") is None:
+            raise UserError("the transformers: captioner needs torch: pip install 's2h-dpo[eval]'")
         from .transformers_backend import TransformersCaptioner, model_identity
 
         _check_local(rest)

@@ -17,7 +17,6 @@ import logging
 import os
 import random
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -107,11 +106,12 @@ class OpenAICaptioner(ModelCaptioner):
         if not jobs:
             return
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="s2h-caption")
+        stop = threading.Event()  # set when this call ends early: workers stop retrying
         pending: dict[Future, int] = {}
         try:
             waiting = iter(range(len(jobs)))
             for index in waiting:  # keep at most 2x concurrency jobs queued: images are loaded lazily
-                pending[pool.submit(self._complete, jobs[index])] = index
+                pending[pool.submit(self._complete, jobs[index], stop)] = index
                 if len(pending) >= 2 * self.concurrency:
                     break
             while pending:
@@ -121,13 +121,14 @@ class OpenAICaptioner(ModelCaptioner):
                     yield index, future.result()
                     nxt = next(waiting, None)
                     if nxt is not None:
-                        pending[pool.submit(self._complete, jobs[nxt])] = nxt
+                        pending[pool.submit(self._complete, jobs[nxt], stop)] = nxt
         except ServerError as err:
             raise UserError(f"{err}; replies received so far are cached, rerun to resume") from None
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
 
-    def _complete(self, job: Job) -> str | None:
+    def _complete(self, job: Job, stop: threading.Event) -> str | None:
         images = job.images()
         if images is None:
             return None
@@ -157,7 +158,8 @@ class OpenAICaptioner(ModelCaptioner):
             logger.warning(
                 "%s: %s; retry %d/%d in %.1f s", self.url, reason, attempt + 1, self.max_retries, delay
             )
-            time.sleep(delay)
+            if stop.wait(delay):
+                raise ServerError(f"{self.url}: stopped while waiting to retry")
         raise AssertionError("unreachable")
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
