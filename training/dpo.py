@@ -17,12 +17,12 @@ accelerate launch --config_file training/accelerate/zero3.yaml training/dpo.py \
 
 # Without a recipe; the curriculum ablation; a weighted mixture; check the data only
 ```bash
-python training/dpo.py --model_name_or_path Qwen/Qwen3-VL-2B-Instruct --dataset_name ./s2h-dpo \
+python training/dpo.py --model_name_or_path Qwen/Qwen3-VL-2B-Instruct --dataset_name build/s2h-dpo \
     --learning_rate 5e-5 --beta 0.1 --num_train_epochs 3 --use_peft --lora_r 128 --lora_alpha 256 \
     --lora_target_modules '.*(language_model|text_model).*\\.(q|k|v|o|gate|up|down)_proj' --output_dir runs/q3
 python training/dpo.py --config RECIPE --curriculum level1,level2,level3
 python training/dpo.py --config RECIPE --level_weights level1=1,level2=1,level3=2
-s2h train-check --model Qwen/Qwen3-VL-2B-Instruct --dataset ./s2h-dpo --max-length 2048
+s2h train-check --model Qwen/Qwen3-VL-2B-Instruct --dataset build/s2h-dpo --max-length 2048
 ```
 """
 

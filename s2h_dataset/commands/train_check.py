@@ -1,6 +1,6 @@
 """`s2h train-check`: render a sample of rows through a model's processor before training.
 
-    s2h train-check --model Qwen/Qwen2.5-VL-7B-Instruct --dataset ./s2h-dpo [--config all] [--max-length 2048] [--rows 64]
+    s2h train-check --model Qwen/Qwen2.5-VL-7B-Instruct --dataset build/s2h-dpo [--config all] [--max-length 2048] [--rows 64]
 
 Fails with one line when image parts and images disagree, when `max_length` would cut image tokens or the
 completion, or when a row has more images than the model takes; otherwise prints what the rows need.
