@@ -124,7 +124,12 @@ def build(cfg: BuildConfig) -> Path:
     staging = _open_staging(cfg)
     repo = staging / "repo"
     store = ImageStore(staging / "work" / "images", cfg.image_size, cfg.image_format, cfg.workers)
-    shards = _plan(cfg, sources, sizes, store, captioner.name)
+    try:
+        shards = _plan(cfg, sources, sizes, store, captioner.name)
+    except UserError:
+        if not (staging / "repo").exists():
+            shutil.rmtree(staging)  # nothing written yet: leave no unfinished build behind
+        raise
     clock.lap("plan_and_encode_images")
 
     scorer = PairScorer(cfg.filter_model) if cfg.filter else None
@@ -136,6 +141,8 @@ def build(cfg: BuildConfig) -> Path:
         if (repo / shard.path).exists():
             reused += 1
             continue
+        if scorer is not None:
+            scorer.clear_cache()
         rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
         clock.lap("captions_and_filter")
         write_shard(repo / shard.path, rows, store)

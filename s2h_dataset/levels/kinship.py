@@ -52,7 +52,8 @@ def kinship(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     first, second = rng.choice(faces[a]), rng.choice(faces[b])
     families = {first.split_key, second.split_key}
     strangers = [r for r in ctx.pool.faces if r.split_key not in families]
-    others = ctx.sample_groups(rng, strangers, [], ctx.n_images - 2) if ctx.n_images > 2 else []
+    # distractors: other people, none from the families asked about
+    others = ctx.sample_groups(rng, strangers, [], ctx.n_images - 2, key=lambda r: r.person) if ctx.n_images > 2 else []
     p1, p2 = rng.sample(range(ctx.n_images), 2)
     images = list(others)
     rng.shuffle(images)
