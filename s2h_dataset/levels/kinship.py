@@ -54,11 +54,7 @@ def kinship(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     strangers = [r for r in ctx.pool.faces if r.split_key not in families]
     # distractors: other people, none from the families asked about
     others = ctx.sample_groups(rng, strangers, [], ctx.n_images - 2, key=lambda r: r.person) if ctx.n_images > 2 else []
-    p1, p2 = rng.sample(range(ctx.n_images), 2)
-    images = list(others)
-    rng.shuffle(images)
-    for position, record in sorted([(p1, first), (p2, second)]):
-        images.insert(position, record)
+    images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
     words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "phrase": PHRASES[relation]}
     yes_text, no_text = YES.format(**words), NO.format(**words)

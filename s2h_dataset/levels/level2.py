@@ -62,11 +62,7 @@ def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         if second is None:
             raise PlanError(f"the {ctx.split} split has only one kind of image; `compare` needs two kinds")
     others = ctx.fill(rng, [first, second], ctx.n_images)[2:]
-    p1, p2 = rng.sample(range(ctx.n_images), 2)
-    images = list(others)
-    rng.shuffle(images)
-    for position, record in sorted([(p1, first), (p2, second)]):
-        images.insert(position, record)
+    images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
     words = {
         "r1": image_ref(p1, style), "R1": image_ref(p1, style, capital=True), "r2": image_ref(p2, style),
