@@ -35,7 +35,7 @@ def main() -> None:
     for level in (1, 2, 3):
         for split in ("train", "test"):
             ctx = LevelContext(pools[split], 4, split)
-            shards += plan_shards(level, split, ctx, sizes[split], 0, args.shard_rows, 0.75, "reference")
+            shards += list(plan_shards(level, split, ctx, sizes[split], 0, args.shard_rows, 0.75, "reference"))
     batches = [[c for rows in s.candidates.values() for c in rows] for s in shards]
     for batch in batches:
         _resolve_texts(batch, ReferenceCaptioner(), records)

@@ -2,6 +2,7 @@
 
 A preference pair teaches the wrong lesson when chosen is systematically longer than rejected, when
 "yes" is the usual right answer, or when the answer sits at one position; the card reports all three.
+The audit streams the text columns shard by shard, so its memory does not grow with the dataset.
 """
 
 from __future__ import annotations
@@ -9,65 +10,62 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-
 from pathlib import Path
 
-import numpy as np
 import pyarrow.parquet as pq
 
-__all__ = ["audit", "read_rows"]
+__all__ = ["audit"]
 
 YES_NO = re.compile(r"^\s*(yes|no)\b", re.IGNORECASE)
-
-
 TEXT_COLUMNS = ["level", "task", "chosen", "rejected", "target", "similarity"]
 
 
-def read_rows(repo: Path) -> dict[tuple[int, str], list[dict]]:
-    """The text columns of every shard in a built folder, by (level, split); images are not read."""
-    rows: dict[tuple[int, str], list[dict]] = defaultdict(list)
-    for shard in sorted(repo.glob("data/level*/*.parquet")):
-        level, split = int(shard.parent.name[len("level"):]), shard.name.split("-")[0]
-        for row in pq.read_table(shard, columns=TEXT_COLUMNS).to_pylist():
-            row["chosen"], row["rejected"] = (row[k][0]["content"][0]["text"] for k in ("chosen", "rejected"))
-            rows[level, split].append(row)
-    return rows
+class _TaskStats:
+    def __init__(self):
+        self.rows = self.chosen_words = self.rejected_words = self.yes = self.verdicts = self.scored = 0
+        self.similarity_sum, self.similarity_max = 0.0, -math.inf
+
+    def add(self, chosen: str, rejected: str, similarity: float | None) -> None:
+        self.rows += 1
+        self.chosen_words += len(chosen.split())
+        self.rejected_words += len(rejected.split())
+        verdict = YES_NO.match(chosen)
+        if verdict:
+            self.verdicts += 1
+            self.yes += verdict.group(1).lower() == "yes"
+        if similarity is not None and not math.isnan(similarity):
+            self.scored += 1
+            self.similarity_sum += similarity
+            self.similarity_max = max(self.similarity_max, similarity)
+
+    def summary(self, level: int, task: str) -> dict:
+        return {
+            "level": level, "task": task, "rows": self.rows,
+            "chosen_words": round(self.chosen_words / self.rows, 2),
+            "rejected_words": round(self.rejected_words / self.rows, 2),
+            "length_ratio": round(self.chosen_words / self.rejected_words, 3),
+            "yes_ratio": round(self.yes / self.verdicts, 4) if self.verdicts else None,
+            "similarity_mean": round(self.similarity_sum / self.scored, 4) if self.scored else None,
+            "similarity_max_kept": round(self.similarity_max, 4) if self.scored else None,
+        }
 
 
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-def audit(rows_by_split: dict[tuple[int, str], list[dict]]) -> dict:
-    """Per-task statistics over all splits, plus target-position histograms per level."""
-    by_task: dict[tuple[int, str], list[dict]] = defaultdict(list)
+def audit(repo: Path) -> dict:
+    """Per-task statistics, target-position histograms per level, and row counts per (level, task, split)."""
+    tasks: dict[tuple[int, str], _TaskStats] = defaultdict(_TaskStats)
     positions: dict[int, Counter] = defaultdict(Counter)
-    for (level, _split), rows in sorted(rows_by_split.items()):
-        for row in rows:
-            by_task[level, row["task"]].append(row)
+    counts: Counter = Counter()
+    for shard in sorted(repo.glob("data/level*/*.parquet")):
+        split = shard.name.split("-")[0]
+        for row in pq.read_table(shard, columns=TEXT_COLUMNS).to_pylist():
+            level, task = row["level"], row["task"]
+            tasks[level, task].add(row["chosen"][0]["content"][0]["text"], row["rejected"][0]["content"][0]["text"],
+                                   row["similarity"])
+            counts[level, task, split] += 1
             if row["target"] >= 0:
                 positions[level][row["target"]] += 1
-    tasks = []
-    for (level, task), rows in sorted(by_task.items()):
-        chosen = np.mean([_words(r["chosen"]) for r in rows])
-        rejected = np.mean([_words(r["rejected"]) for r in rows])
-        similarities = [r["similarity"] for r in rows if r["similarity"] is not None and not math.isnan(r["similarity"])]
-        verdicts = [YES_NO.match(r["chosen"]) for r in rows]
-        yes = [v.group(1).lower() == "yes" for v in verdicts if v]
-        tasks.append(
-            {
-                "level": level,
-                "task": task,
-                "rows": len(rows),
-                "chosen_words": round(float(chosen), 2),
-                "rejected_words": round(float(rejected), 2),
-                "length_ratio": round(float(chosen / rejected), 3),
-                "yes_ratio": round(sum(yes) / len(yes), 4) if yes else None,
-                "similarity_mean": round(float(np.mean(similarities)), 4) if similarities else None,
-                "similarity_max_kept": round(float(np.max(similarities)), 4) if similarities else None,
-            }
-        )
-    histograms = {
-        f"level{level}": [counter.get(p, 0) for p in range(max(counter) + 1)] for level, counter in sorted(positions.items())
+    return {
+        "tasks": [stats.summary(level, task) for (level, task), stats in sorted(tasks.items())],
+        "target_positions": {f"level{lv}": [c.get(p, 0) for p in range(max(c) + 1)] for lv, c in sorted(positions.items())},
+        "counts": counts,
     }
-    return {"tasks": tasks, "target_positions": histograms}

@@ -10,6 +10,7 @@ With `--shard I/N` only every N-th shard is written; `s2h merge` joins the shard
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from .errors import UserError
 from .filtering import PairScorer
 from .imagestore import ImageStore, atomic_write
 from .levels import LevelContext
-from .plan import SPLITS, ShardPlan, check_pools, finish_shard, plan_shards, split_pools, split_sizes
+from .plan import SPLITS, check_pools, finish_shard, plan_shards, split_pools, split_sizes
 from .sources import Sources, load_sources
 from .validate import validate
 from .writer import write_shard
@@ -68,28 +69,63 @@ def _open_staging(cfg: BuildConfig) -> Path:
     return staging
 
 
-def _plan(cfg: BuildConfig, sources: Sources, sizes: dict, store: ImageStore, captioner_name: str) -> list[ShardPlan]:
-    """Plan every shard; re-plan without images that turn out unreadable until none are left.
-
-    Every machine of a sharded build encodes the images of all shards, so all of them see the same bad
-    images and plan the same rows; only texts (captions, scores) and writing are split.
-    """
-    by_id = {r.source_id: r for r in sources.all_records()}
+def _iter_shards(cfg: BuildConfig, sources: Sources, sizes: dict, excluded: frozenset, captioner_name: str):
+    """Every shard of the build, in order (level, split, index), planned without the excluded images."""
+    pools = split_pools(sources, cfg.test_fraction, excluded)
+    check_pools(pools, cfg.level_list, sizes, cfg.n_images)
     quantile = cfg.filter_quantile if cfg.filter else 1.0
+    for level in cfg.level_list:
+        for split in SPLITS:
+            if sizes[split]:
+                ctx = LevelContext(pools[split], cfg.n_images, split)
+                yield from plan_shards(level, split, ctx, sizes[split], cfg.seed, cfg.shard_rows, quantile, captioner_name)
+
+
+def _match_epoch(work: Path, repo: Path, store: ImageStore) -> None:
+    """Shards on disk were planned without a set of bad images; drop them if that set has grown since.
+
+    Finding an unreadable image changes the plan of every shard, so shards written before are void. The
+    epoch file names the bad-image set the written shards were planned with, so even a build killed between
+    finding a bad image and deleting shards resumes correctly."""
+    epoch = hashlib.sha1(json.dumps(sorted(store.bad)).encode()).hexdigest()
+    epoch_file = work / "shards_epoch"
+    if epoch_file.exists() and epoch_file.read_text() != epoch:
+        shutil.rmtree(repo / "data", ignore_errors=True)
+    atomic_write(epoch_file, epoch.encode())
+
+
+def _write_shards(cfg, sources, sizes, store, staging, captioner, scorer, clock) -> tuple[list[str], list[str], dict]:
+    """Walk every shard: encode its images (all machines, so all skip the same bad files), then resolve,
+    filter and write the shards that are this machine's. Start over when an image turns out unreadable."""
+    work, repo = staging / "work", staging / "repo"
+    records = {r.source_id: r for r in sources.all_records()}
+    index, count = cfg.shard_index
     while True:
-        pools = split_pools(sources, cfg.test_fraction, frozenset(store.bad))
-        check_pools(pools, cfg.level_list, sizes, cfg.n_images)
-        shards = [
-            shard
-            for level in cfg.level_list
-            for split in SPLITS
-            if sizes[split]
-            for shard in plan_shards(level, split, LevelContext(pools[split], cfg.n_images, split), sizes[split],
-                                     cfg.seed, cfg.shard_rows, quantile, captioner_name)
-        ]
-        referenced = sorted(set().union(*(s.source_ids() for s in shards)))
-        if not store.ensure([by_id[sid] for sid in referenced]):
-            return shards
+        _match_epoch(work, repo, store)
+        expected, mine, counts, restart = [], [], {"written": 0, "reused": 0}, False
+        for i, shard in enumerate(_iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner.name)):
+            expected.append(shard.path)
+            new_bad = store.ensure([records[sid] for sid in sorted(shard.source_ids())])
+            clock.lap("plan_and_encode_images")
+            if new_bad:
+                logger.warning("%d unreadable image(s) found; planning again without them", len(new_bad))
+                restart = True
+                break
+            if i % count != index:
+                continue
+            mine.append(shard.path)
+            if (repo / shard.path).exists():
+                counts["reused"] += 1
+                continue
+            if scorer is not None:
+                scorer.clear_cache()
+            rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
+            clock.lap("captions_and_filter")
+            write_shard(repo / shard.path, rows, store)
+            counts["written"] += 1
+            clock.lap("write_shards")
+        if not restart:
+            return expected, mine, counts
 
 
 def publish(staging: Path, out: Path, report: dict, clock: Stopwatch) -> Path:
@@ -124,43 +160,26 @@ def build(cfg: BuildConfig) -> Path:
     staging = _open_staging(cfg)
     repo = staging / "repo"
     store = ImageStore(staging / "work" / "images", cfg.image_size, cfg.image_format, cfg.workers)
+    scorer = PairScorer(cfg.filter_model) if cfg.filter else None
     try:
-        shards = _plan(cfg, sources, sizes, store, captioner.name)
+        expected, mine, counts = _write_shards(cfg, sources, sizes, store, staging, captioner, scorer, clock)
     except UserError:
-        if not (staging / "repo").exists():
+        if not any((repo / "data").glob("*/*.parquet")):
             shutil.rmtree(staging)  # nothing written yet: leave no unfinished build behind
         raise
-    clock.lap("plan_and_encode_images")
-
-    scorer = PairScorer(cfg.filter_model) if cfg.filter else None
-    records = {r.source_id: r for r in sources.all_records()}
-    index, count = cfg.shard_index
-    mine = [s for i, s in enumerate(shards) if i % count == index]
-    written = reused = 0
-    for shard in mine:
-        if (repo / shard.path).exists():
-            reused += 1
-            continue
-        if scorer is not None:
-            scorer.clear_cache()
-        rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
-        clock.lap("captions_and_filter")
-        write_shard(repo / shard.path, rows, store)
-        written += 1
-        clock.lap("write_shards")
     rows = write_card(repo, cfg)
     clock.lap("card")
     report = {
         "arguments": dataclasses.asdict(cfg),
         "rows": rows,
-        "shard_files": {"expected": [s.path for s in shards], "written_here": [s.path for s in mine]},
+        "shard_files": {"expected": expected, "written_here": mine},
         "skipped_images": [{"source_id": sid, "reason": reason} for sid, reason in sorted(store.bad.items())],
         "images": {"encoded_this_run": store.encoded},
-        "shards": {"written": written, "reused": reused},
+        "shards": counts,
         "captions": {"captioner": captioner.name, "hits": getattr(captioner, "hits", None),
                      "misses": getattr(captioner, "misses", None)},
         "filter": scorer.stats() if scorer else None,
     }
     publish(staging, out, report, clock)
-    logger.info("built %s (%d shards written, %d reused)", out, written, reused)
+    logger.info("built %s (%d shards written, %d reused)", out, counts["written"], counts["reused"])
     return out

@@ -15,7 +15,7 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from .audit import audit, read_rows
+from .audit import audit
 from .configs import BUILDER_CONFIGS, OUTPUT_INDEPENDENT, BuildConfig
 from .imagestore import atomic_write
 from .plots import write_plots
@@ -92,15 +92,13 @@ def write_card(repo: Path, cfg: BuildConfig, repo_id: str = "ORG/s2h-dpo") -> di
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
 
     Returns the row count per `level<L>/<split>`."""
-    rows_by_split = read_rows(repo)
-    stats = audit(rows_by_split)
-    splits = sorted({split for _, split in rows_by_split}, key=["train", "test"].index)
-    counts = {key: len(rows) for key, rows in rows_by_split.items()}
+    stats = audit(repo)
+    task_counts = stats["counts"]
+    counts: dict[tuple[int, str], int] = {}
+    for (level, _task, split), n in task_counts.items():
+        counts[level, split] = counts.get((level, split), 0) + n
+    splits = sorted({split for _, split in counts}, key=["train", "test"].index)
     write_plots(repo / "plots", stats)
-    task_counts: dict[tuple[int, str, str], int] = {}
-    for (level, split), rows in rows_by_split.items():
-        for row in rows:
-            task_counts[level, row["task"], split] = task_counts.get((level, row["task"], split), 0) + 1
     counts_rows = sorted({(lv, t) for lv, t, _ in task_counts})
     attribution = (EMOJI_DIR / "NOTICE.md").read_text(encoding="utf-8") if "emoji" in cfg.source else ""
     others = [s for s in cfg.source if s not in ("emoji", "arithmetic")]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .captioners import Captioner, TextRequest
@@ -148,21 +149,20 @@ def _quotas(n_rows: int, tasks: list[str]) -> dict[str, int]:
 
 
 def plan_shards(level: int, split: str, ctx: LevelContext, n_rows: int, seed: int, shard_rows: int,
-                quantile: float, captioner_name: str) -> list[ShardPlan]:
-    """Every shard of (level, split) with its text-free candidates; cheap, so every machine runs it all."""
+                quantile: float, captioner_name: str) -> Iterator[ShardPlan]:
+    """Every shard of (level, split) in order, with its text-free candidates; cheap, so every machine of a
+    sharded build walks them all. A generator: only the shard at hand is held in memory."""
     tasks = level_tasks(level, ctx.pool)
     seen: set[str] = set()
     streams = {t: _TaskStream(t, ctx, random.Random(f"{seed}:{level}:{split}:{t}"), seen, captioner_name) for t in tasks}
     count = max(1, math.ceil(n_rows / shard_rows))
-    shards = []
     for index in range(count):
         size = min(shard_rows, n_rows - index * shard_rows)
         shard = ShardPlan(level, split, index, count, _quotas(size, tasks))
         for task, quota in shard.quotas.items():
             extra = 0 if quantile >= 1.0 else math.ceil(quota / quantile) - quota + task_slots(task, ctx.n_images)
             shard.candidates[task] = streams[task].take(quota + extra) if quota else []
-        shards.append(shard)
-    return shards
+        yield shard
 
 
 def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str, Record]) -> None:

@@ -55,7 +55,8 @@ def messy_folder(tmp_path):
 
 def test_messy_imagefolder_builds_and_reports(messy_folder, tmp_path):
     out = build(BuildConfig(out=str(tmp_path / "out"), source=[f"imagefolder:{messy_folder}"], levels="1,3",
-                            n_per_level=60, test_fraction=0.0, filter=False, distractors=2, seed=0))
+                            n_per_level=60, test_fraction=0.0, filter=False, distractors=2, seed=0,
+                            shard_rows=10))  # several shards: a bad image found late voids earlier ones
     report = json.loads((out / "build_report.json").read_text())
     skipped = {item["source_id"].split("/")[-1]: item["reason"] for item in report["skipped_images"]}
     assert set(skipped) == {"truncated.jpg", "empty.jpg", "notes.jpg", "bomb.png"}

@@ -52,7 +52,7 @@ def _plan(seed: int, shard_rows: int = 400):
     sources = load_sources(["emoji"], seed=0)
     ctx = LevelContext(sources, 4, "train")
     records = {r.source_id: r for r in sources.objects}
-    shards = plan_shards(3, "train", ctx, 400, seed, shard_rows, 1.0, "reference")
+    shards = list(plan_shards(3, "train", ctx, 400, seed, shard_rows, 1.0, "reference"))
     return [row for s in shards for row in finish_shard(s, seed, ReferenceCaptioner(), records, None, 1.0)]
 
 
