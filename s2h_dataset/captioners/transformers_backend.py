@@ -2,9 +2,7 @@
 
 Any `AutoModelForImageTextToText` + `AutoProcessor` (safetensors, no remote code): the model's own chat
 template, greedy decoding, left-padded batches of `batch_size` chats (the evaluation harness's
-`HFGenerator`, with the chat template rendered as text and the processor called on text + nested image
-lists, which every family accepts: Idefics3 / SmolVLM return lists, not tensors, from a tokenizing
-`apply_chat_template` over a batch). Jobs are grouped by image count so a batch pads little. For a large model on a cluster,
+`HFGenerator`). Jobs are grouped by image count so a batch pads little. For a large model on a cluster,
 serve it with vLLM / SGLang and use the `openai:` captioner instead.
 """
 
@@ -30,14 +28,6 @@ def model_identity(model: str) -> str:
     return path.resolve().name if path.is_dir() else model
 
 
-class _Generator(HFGenerator):
-    def encode(self, items):
-        texts = [self.processor.apply_chat_template(item.messages(), add_generation_prompt=True, tokenize=False)
-                 for item in items]  # fmt: skip
-        return self.processor(text=texts, images=[item.images for item in items], padding=True,
-                              return_tensors="pt").to(self.device)  # fmt: skip
-
-
 class TransformersCaptioner(ModelCaptioner):
     """Batched greedy generation with a local model.
 
@@ -52,13 +42,13 @@ class TransformersCaptioner(ModelCaptioner):
         super().__init__(f"transformers:{identity}", identity, cache, max_image_side)
         self.batch_size = batch_size
         self._load = {"model": model, "device": device, "dtype": dtype, "max_new_tokens": max_new_tokens}
-        self._generator: _Generator | None = None
+        self._generator: HFGenerator | None = None
 
     @property
-    def generator(self) -> _Generator:
+    def generator(self) -> HFGenerator:
         """The model, loaded on first use: a rerun whose texts are all cached never loads it."""
         if self._generator is None:
-            self._generator = _Generator(**self._load)
+            self._generator = HFGenerator(**self._load)
         return self._generator
 
     def generate(self, jobs: list[Job]) -> Iterator[tuple[int, str | None]]:

@@ -75,12 +75,13 @@ class HFGenerator:
         self.truncation_warnings = 0
 
     def encode(self, items: Sequence[Item]):
-        """The processor's batch for `items`: chat template applied, images in place, left padding."""
-        conversations = [item.messages(with_images=True) for item in items]
-        return self.processor.apply_chat_template(
-            conversations, add_generation_prompt=True, tokenize=True, return_dict=True,
-            processor_kwargs={"padding": True, "return_tensors": "pt"},
-        ).to(self.device)  # fmt: skip
+        """The processor's batch for `items`: chat template rendered as text, then the processor with the
+        images in placeholder order and left padding. (Tokenizing inside `apply_chat_template` returns
+        Python lists instead of tensors for Idefics3 / SmolVLM batches.)"""
+        texts = [self.processor.apply_chat_template(item.messages(), add_generation_prompt=True, tokenize=False)
+                 for item in items]  # fmt: skip
+        return self.processor(text=texts, images=[item.images for item in items], padding=True,
+                              return_tensors="pt").to(self.device)  # fmt: skip
 
     def generate(self, items: Sequence[Item]) -> list[str]:
         import torch
