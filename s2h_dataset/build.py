@@ -167,7 +167,9 @@ def build(cfg: BuildConfig) -> Path:
         if not any((repo / "data").glob("*/*.parquet")):
             shutil.rmtree(staging)  # nothing written yet: leave no unfinished build behind
         raise
-    rows = write_card(repo, cfg)
+    captions = {"captioner": captioner.name, "hits": getattr(captioner, "hits", None),
+                "misses": getattr(captioner, "misses", None)}
+    rows = write_card(repo, cfg, clock.seconds, captions)
     clock.lap("card")
     report = {
         "arguments": dataclasses.asdict(cfg),
@@ -176,8 +178,7 @@ def build(cfg: BuildConfig) -> Path:
         "skipped_images": [{"source_id": sid, "reason": reason} for sid, reason in sorted(store.bad.items())],
         "images": {"encoded_this_run": store.encoded},
         "shards": counts,
-        "captions": {"captioner": captioner.name, "hits": getattr(captioner, "hits", None),
-                     "misses": getattr(captioner, "misses", None)},
+        "captions": captions,
         "filter": scorer.stats() if scorer else None,
     }
     publish(staging, out, report, clock)

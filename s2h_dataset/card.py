@@ -88,10 +88,23 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def write_card(repo: Path, cfg: BuildConfig, repo_id: str = "ORG/s2h-dpo") -> dict[str, int]:
+def _build_stats(timings: dict[str, float], captions: dict) -> str:
+    """Seconds per stage and the caption cache hit rate, as the card's last table."""
+    lines = _table(["stage", "seconds"], [[f"`{stage}`", f"{seconds:.1f}"] for stage, seconds in timings.items()])
+    hits, misses = captions.get("hits"), captions.get("misses")
+    if hits is None or misses is None or hits + misses == 0:
+        rate = f"captioner `{captions.get('captioner', 'reference')}`: no model requests (texts from labels and captions)"
+    else:
+        rate = f"captioner `{captions['captioner']}`: {hits + misses} texts, cache hit rate {hits / (hits + misses):.1%}"
+    return f"{lines}\n\n{rate}. Timings are of the machine(s) that built it; they do not change the data."
+
+
+def write_card(repo: Path, cfg: BuildConfig, timings: dict[str, float], captions: dict,
+               repo_id: str = "ORG/s2h-dpo") -> dict[str, int]:
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
 
-    Returns the row count per `level<L>/<split>`."""
+    `timings` (seconds per stage so far) and `captions` (captioner name, cache hits and misses) go into the
+    card's build statistics. Returns the row count per `level<L>/<split>`."""
     stats = audit(repo)
     task_counts = stats["counts"]
     counts: dict[tuple[int, str], int] = {}
@@ -133,6 +146,7 @@ def write_card(repo: Path, cfg: BuildConfig, repo_id: str = "ORG/s2h-dpo") -> di
             [[name, *hist] for name, hist in stats["target_positions"].items()],
         ),
         attribution=attribution.strip(),
+        build_stats=_build_stats(timings, captions),
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)
     atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode("utf-8"))

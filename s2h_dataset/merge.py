@@ -66,7 +66,9 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
         shutil.copyfile(owner[path] / path, staging / "repo" / path)
     clock.lap("copy_shards")
     cfg = dataclasses.replace(configs[0], out=str(out), shard="1/1")
-    rows = write_card(staging / "repo", cfg)
+    shard_timings = _sum(r["timings_s"] for r in reports)
+    captions = {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)}
+    rows = write_card(staging / "repo", cfg, _sum([shard_timings, clock.seconds]), captions)
     clock.lap("card")
     skipped = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     report = {
@@ -76,10 +78,9 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
         "shard_files": {"expected": expected, "written_here": expected},
         "skipped_images": [skipped[k] for k in sorted(skipped)],
         "shards": _sum(r["shards"] for r in reports),
-        "captions": {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)},
+        "captions": captions,
         "filter": _sum(r["filter"] for r in reports) or None,
     }
-    shard_timings = _sum(r["timings_s"] for r in reports)
     publish(staging, out, report, clock)
     report["timings_s"] = _sum([shard_timings, clock.seconds])  # the shards' stages + the merge's own
     atomic_write(out / "build_report.json", json.dumps(report, indent=1, default=str).encode())

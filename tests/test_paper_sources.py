@@ -125,6 +125,7 @@ def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path)
     report = json.loads((out / "build_report.json").read_text())
     name = report["captions"]["captioner"]
     assert report["captions"]["misses"] > 0 and name == f"transformers:{model.name}"  # local folders by name
+    assert "cache hit rate" in (out / "README.md").read_text()
     for config in ("level1", "level2", "level3"):
         ds = datasets.load_dataset(str(out), config, split="train")
         assert len(ds) == 12 and {json.loads(m)["captioner"] for m in ds["meta"]} == {name}
