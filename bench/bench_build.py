@@ -35,7 +35,9 @@ print(json.dumps({"wall_s": time.perf_counter() - start,
 
 def run_build(out: Path, n: int) -> dict:
     result = subprocess.run([sys.executable, "-c", CHILD, str(out), str(n)], capture_output=True, text=True,
-                            env={"HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PATH": "/usr/bin:/bin"}, check=True)
+                            env={"HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PATH": "/usr/bin:/bin"})
+    if result.returncode != 0:
+        sys.exit(f"build of {n} rows per level failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
