@@ -99,10 +99,3 @@ class RowSpec:
     @property
     def id(self) -> str:
         return row_id(self.level, self.task, self.source_ids, self.prompt)
-
-    def to_json(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_json(cls, data: dict) -> RowSpec:
-        return cls(**data)
