@@ -39,7 +39,9 @@ class S2HDataset(datasets.GeneratorBasedBuilder):
     DEFAULT_CONFIG_NAME = "all"
 
     def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(description=self.config.description, features=FEATURES, citation=_CITATION)
+        return datasets.DatasetInfo(
+            description=self.config.description, features=FEATURES, citation=_CITATION
+        )
 
     def _split_generators(self, dl_manager):
         if not self.config.data_dir:
@@ -47,7 +49,11 @@ class S2HDataset(datasets.GeneratorBasedBuilder):
         root = Path(self.config.data_dir)
         splits = []
         for split in ("train", "test"):
-            files = [str(f) for level in self.config.levels for f in sorted(root.glob(f"data/level{level}/{split}-*.parquet"))]
+            files = [
+                str(f)
+                for level in self.config.levels
+                for f in sorted(root.glob(f"data/level{level}/{split}-*.parquet"))
+            ]
             if files:
                 splits.append(datasets.SplitGenerator(name=split, gen_kwargs={"files": files}))
         return splits

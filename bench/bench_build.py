@@ -34,8 +34,12 @@ print(json.dumps({"wall_s": time.perf_counter() - start,
 
 
 def run_build(out: Path, n: int) -> dict:
-    result = subprocess.run([sys.executable, "-c", CHILD, str(out), str(n)], capture_output=True, text=True,
-                            env={"HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(out), str(n)],
+        capture_output=True,
+        text=True,
+        env={"HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PATH": "/usr/bin:/bin"},
+    )
     if result.returncode != 0:
         sys.exit(f"build of {n} rows per level failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -55,14 +59,25 @@ def disk_stats(out: Path) -> dict:
                     if digest not in seen:
                         seen.add(digest)
                         images += len(image["bytes"])
-                text += sum(len(json.dumps(row[c], ensure_ascii=False).encode()) for c in ("id", "task", "prompt", "chosen", "rejected", "meta"))
-    return {"rows": rows, "disk_bytes": disk, "unique_image_bytes": images, "text_bytes": text,
-            "bytes_per_pair": disk / rows, "ratio_to_unique": disk / (images + text)}
+                text += sum(
+                    len(json.dumps(row[c], ensure_ascii=False).encode())
+                    for c in ("id", "task", "prompt", "chosen", "rejected", "meta")
+                )
+    return {
+        "rows": rows,
+        "disk_bytes": disk,
+        "unique_image_bytes": images,
+        "text_bytes": text,
+        "bytes_per_pair": disk / rows,
+        "ratio_to_unique": disk / (images + text),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs=2, default=[2000, 20000], help="small and large rows per level")
+    parser.add_argument(
+        "--sizes", type=int, nargs=2, default=[2000, 20000], help="small and large rows per level"
+    )
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,18 +88,36 @@ def main() -> None:
             stats["pairs_per_s"] = stats["rows"] / stats["wall_s"]
             results[n] = stats
         check = subprocess.run(
-            [sys.executable, "-c", f"import datasets; r = datasets.load_dataset({str(out)!r}, 'level3', split='test')[0]; "
-             "print(type(r['images'][0]).__module__)"], capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+            [
+                sys.executable,
+                "-c",
+                f"import datasets; r = datasets.load_dataset({str(out)!r}, 'level3', split='test')[0]; "
+                "print(type(r['images'][0]).__module__)",
+            ],
+            capture_output=True,
+            text=True,
+            env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        )
     small, large = (results[n] for n in args.sizes)
-    print("| rows/level | rows | wall s | pairs/s | peak RSS MB | disk MB | bytes/pair | unique images MB | text MB | disk / unique |")
+    print(
+        "| rows/level | rows | wall s | pairs/s | peak RSS MB | disk MB | bytes/pair | unique images MB | text MB | disk / unique |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n, r in results.items():
-        print(f"| {n} | {r['rows']} | {r['wall_s']:.1f} | {r['pairs_per_s']:.0f} | {r['peak_rss_mb']:.0f} | "
-              f"{r['disk_bytes'] / 2**20:.1f} | {r['bytes_per_pair']:.0f} | {r['unique_image_bytes'] / 2**20:.1f} | "
-              f"{r['text_bytes'] / 2**20:.1f} | {r['ratio_to_unique']:.2f} |")
-    print(f"\npeak RSS ratio {args.sizes[1]} / {args.sizes[0]}: {large['peak_rss_mb'] / small['peak_rss_mb']:.2f}")
+        print(
+            f"| {n} | {r['rows']} | {r['wall_s']:.1f} | {r['pairs_per_s']:.0f} | {r['peak_rss_mb']:.0f} | "
+            f"{r['disk_bytes'] / 2**20:.1f} | {r['bytes_per_pair']:.0f} | {r['unique_image_bytes'] / 2**20:.1f} | "
+            f"{r['text_bytes'] / 2**20:.1f} | {r['ratio_to_unique']:.2f} |"
+        )
+    print(
+        f"\npeak RSS ratio {args.sizes[1]} / {args.sizes[0]}: {large['peak_rss_mb'] / small['peak_rss_mb']:.2f}"
+    )
     print(f"load_dataset image type module: {check.stdout.strip() or check.stderr[-300:]}")
-    print(json.dumps({"machine": {"cores": __import__('os').cpu_count()}, "time": time.strftime("%Y-%m-%d %H:%M")}))
+    print(
+        json.dumps(
+            {"machine": {"cores": __import__("os").cpu_count()}, "time": time.strftime("%Y-%m-%d %H:%M")}
+        )
+    )
 
 
 if __name__ == "__main__":

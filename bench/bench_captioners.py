@@ -29,8 +29,12 @@ MODES = {"default": (), "cb": ("--continuous-batching",)}
 
 
 def _run(server: ServedModel, requests, records, concurrency: int, max_new_tokens: int) -> float:
-    captioner = make_captioner(f"openai:{server.url}#{server.model}", concurrency=concurrency,
-                               max_new_tokens=max_new_tokens, cache_dir="")  # fmt: skip
+    captioner = make_captioner(
+        f"openai:{server.url}#{server.model}",
+        concurrency=concurrency,
+        max_new_tokens=max_new_tokens,
+        cache_dir="",
+    )
     start = time.perf_counter()
     texts = captioner.resolve(requests, records)
     elapsed = time.perf_counter() - start
@@ -69,9 +73,14 @@ def main() -> None:
             finally:
                 server.kill()
             for concurrency, runs in times.items():
-                row = {"mode": mode, "concurrency": concurrency, "captions": len(requests),
-                       "max_new_tokens": args.max_new_tokens, "seconds": [round(t, 2) for t in runs],
-                       "captions_per_s": round(len(requests) / statistics.median(runs), 2)}  # fmt: skip
+                row = {
+                    "mode": mode,
+                    "concurrency": concurrency,
+                    "captions": len(requests),
+                    "max_new_tokens": args.max_new_tokens,
+                    "seconds": [round(t, 2) for t in runs],
+                    "captions_per_s": round(len(requests) / statistics.median(runs), 2),
+                }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
 

@@ -52,9 +52,20 @@ def main() -> None:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
         rates[batch_size] = len(items) / seconds
-        print(json.dumps({"family": args.family, "device": generator.device, "threads": torch.get_num_threads(),
-                          "batch_size": batch_size, "questions": len(items), "max_new_tokens": args.max_new_tokens,
-                          "seconds": round(seconds, 3), "questions_per_s": round(rates[batch_size], 2)}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "family": args.family,
+                    "device": generator.device,
+                    "threads": torch.get_num_threads(),
+                    "batch_size": batch_size,
+                    "questions": len(items),
+                    "max_new_tokens": args.max_new_tokens,
+                    "seconds": round(seconds, 3),
+                    "questions_per_s": round(rates[batch_size], 2),
+                }
+            )
+        )
     low, high = min(rates), max(rates)
     print(json.dumps({"speedup": f"batch {high} vs {low}", "ratio": round(rates[high] / rates[low], 2)}))
 

@@ -35,14 +35,18 @@ def main() -> None:
     for level in (1, 2, 3):
         for split in ("train", "test"):
             ctx = LevelContext(pools[split], 4, split)
-            shards += list(plan_shards(level, split, ctx, sizes[split], 0, args.shard_rows, 0.75, "reference"))
+            shards += list(
+                plan_shards(level, split, ctx, sizes[split], 0, args.shard_rows, 0.75, "reference")
+            )
     batches = [[c for rows in s.candidates.values() for c in rows] for s in shards]
     for batch in batches:
         _resolve_texts(batch, ReferenceCaptioner(), records)
     plan_s = time.perf_counter() - start
     pairs = sum(len(b) for b in batches)
     print(f"planned {pairs} candidate pairs in {plan_s:.1f} s\n")
-    print("| string cache | pairs | strings asked | strings encoded | seconds | pairs/s | strings encoded/s |")
+    print(
+        "| string cache | pairs | strings asked | strings encoded | seconds | pairs/s | strings encoded/s |"
+    )
     print("|---|---|---|---|---|---|---|")
     results = {}
     for cache in (True, False):
@@ -53,8 +57,10 @@ def main() -> None:
             scorer.score(batch)
         seconds = time.perf_counter() - start
         results[cache] = seconds
-        print(f"| {'on' if cache else 'off'} | {pairs} | {scorer.requested} | {scorer.encoded} | {seconds:.1f} | "
-              f"{pairs / seconds:.0f} | {scorer.encoded / scorer.seconds:.0f} |")
+        print(
+            f"| {'on' if cache else 'off'} | {pairs} | {scorer.requested} | {scorer.encoded} | {seconds:.1f} | "
+            f"{pairs / seconds:.0f} | {scorer.encoded / scorer.seconds:.0f} |"
+        )
     print(f"\nspeed-up from the cache: {results[False] / results[True]:.2f}x")
 
 

@@ -25,7 +25,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 LABELS = ["dog", "peacock", "car", "banana", "rocket", "guitar", "cactus", "owl"]
 
 
@@ -37,8 +43,12 @@ def _port() -> int:
 
 def _summary(values: list[float]) -> dict:
     ordered = sorted(values)
-    return {"median_s": round(statistics.median(ordered), 3), "min_s": round(ordered[0], 3),
-            "max_s": round(ordered[-1], 3), "n": len(ordered)}  # fmt: skip
+    return {
+        "median_s": round(statistics.median(ordered), 3),
+        "min_s": round(ordered[0], 3),
+        "max_s": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
 
 
 def bench_api(url: str, repeats: int) -> dict:
@@ -50,14 +60,20 @@ def bench_api(url: str, repeats: int) -> dict:
     results = {}
     for n in (4, 8):
         files = [bundled_image(label) for label in LABELS[:n]]
-        client.predict([handle_file(f) for f in files], "Which image contains a peacock?", api_name="/search")  # warm-up
+        client.predict(
+            [handle_file(f) for f in files], "Which image contains a peacock?", api_name="/search"
+        )  # warm-up
         times, model_times = [], []
         for _ in range(repeats):
             start = time.perf_counter()
-            out = client.predict([handle_file(f) for f in files], "Which image contains a peacock?", api_name="/search")
+            out = client.predict(
+                [handle_file(f) for f in files], "Which image contains a peacock?", api_name="/search"
+            )
             times.append(time.perf_counter() - start)
             assert out[1].count("<figure") == n, out[2]
-            model_times.append(float(re.search(r"([0-9.]+) s</sub>", out[2]).group(1)))  # the handler's timing
+            model_times.append(
+                float(re.search(r"([0-9.]+) s</sub>", out[2]).group(1))
+            )  # the handler's timing
         results[f"{n}_images"] = _summary(times)
         results[f"{n}_images_model_generate_only"] = _summary(model_times)
     return results
@@ -79,7 +95,9 @@ def bench_browser(url: str, repeats: int) -> dict:
             page.goto(url)
             page.locator("#s2h-submit").wait_for(state="visible", timeout=60_000)
             loaded = time.perf_counter() - start
-            page.locator("#s2h-files input[type=file]").set_input_files([bundled_image(x) for x in LABELS[:4]])
+            page.locator("#s2h-files input[type=file]").set_input_files(
+                [bundled_image(x) for x in LABELS[:4]]
+            )
             page.get_by_text("1f34c.webp").first.wait_for(timeout=30_000)
             page.locator("#s2h-query textarea").fill("Which image contains a peacock?")
             start = time.perf_counter()
@@ -93,14 +111,19 @@ def bench_browser(url: str, repeats: int) -> dict:
                 answers.append(answered)
             page.close()
         browser.close()
-    return {"first_page_load_s": round(first_load, 3), "page_load": _summary(loads),
-            "browser_submit_to_answer_4_images": _summary(answers)}  # fmt: skip
+    return {
+        "first_page_load_s": round(first_load, 3),
+        "page_load": _summary(loads),
+        "browser_submit_to_answer_4_images": _summary(answers),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="qwen2_vl", help="tiny VLM family when --model is not given")
-    parser.add_argument("--model", default=None, help="a real checkpoint (folder or Hub id) instead of a tiny one")
+    parser.add_argument(
+        "--model", default=None, help="a real checkpoint (folder or Hub id) instead of a tiny one"
+    )
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true")
@@ -121,9 +144,13 @@ def main() -> None:
     startup = time.perf_counter() - start
     start = time.perf_counter()
     _, url, _ = launch(demo, limits=limits, port=_port(), prevent_thread_lock=True, quiet=True)
-    report = {"model": args.model or f"tiny {args.family}", "max_new_tokens": args.max_new_tokens,
-              "load_and_build_s": round(startup, 3), "launch_s": round(time.perf_counter() - start, 3),
-              "cpu_count": os.cpu_count()}  # fmt: skip
+    report = {
+        "model": args.model or f"tiny {args.family}",
+        "max_new_tokens": args.max_new_tokens,
+        "load_and_build_s": round(startup, 3),
+        "launch_s": round(time.perf_counter() - start, 3),
+        "cpu_count": os.cpu_count(),
+    }
     try:
         report["api_submit_to_answer"] = bench_api(url, args.repeats)
         if not args.no_browser:

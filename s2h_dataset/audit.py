@@ -40,7 +40,9 @@ class _TaskStats:
 
     def summary(self, level: int, task: str) -> dict:
         return {
-            "level": level, "task": task, "rows": self.rows,
+            "level": level,
+            "task": task,
+            "rows": self.rows,
             "chosen_words": round(self.chosen_words / self.rows, 2),
             "rejected_words": round(self.rejected_words / self.rows, 2),
             "length_ratio": round(self.chosen_words / self.rejected_words, 3),
@@ -59,13 +61,18 @@ def audit(repo: Path) -> dict:
         split = shard.name.split("-")[0]
         for row in pq.read_table(shard, columns=TEXT_COLUMNS).to_pylist():
             level, task = row["level"], row["task"]
-            tasks[level, task].add(row["chosen"][0]["content"][0]["text"], row["rejected"][0]["content"][0]["text"],
-                                   row["similarity"])
+            tasks[level, task].add(
+                row["chosen"][0]["content"][0]["text"],
+                row["rejected"][0]["content"][0]["text"],
+                row["similarity"],
+            )
             counts[level, task, split] += 1
             if row["target"] >= 0:
                 positions[level][row["target"]] += 1
     return {
         "tasks": [stats.summary(level, task) for (level, task), stats in sorted(tasks.items())],
-        "target_positions": {f"level{lv}": [c.get(p, 0) for p in range(max(c) + 1)] for lv, c in sorted(positions.items())},
+        "target_positions": {
+            f"level{lv}": [c.get(p, 0) for p in range(max(c) + 1)] for lv, c in sorted(positions.items())
+        },
         "counts": counts,
     }

@@ -35,7 +35,6 @@ __all__ = ["BuildConfig", "build", "fingerprint", "publish"]
 logger = logging.getLogger(__name__)
 
 
-
 def fingerprint(cfg: BuildConfig) -> dict:
     return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in OUTPUT_INDEPENDENT}
 
@@ -78,7 +77,9 @@ def _iter_shards(cfg: BuildConfig, sources: Sources, sizes: dict, excluded: froz
         for split in SPLITS:
             if sizes[split]:
                 ctx = LevelContext(pools[split], cfg.n_images, split)
-                yield from plan_shards(level, split, ctx, sizes[split], cfg.seed, cfg.shard_rows, quantile, captioner_name)
+                yield from plan_shards(
+                    level, split, ctx, sizes[split], cfg.seed, cfg.shard_rows, quantile, captioner_name
+                )
 
 
 def _match_epoch(work: Path, repo: Path, store: ImageStore) -> None:
@@ -94,7 +95,9 @@ def _match_epoch(work: Path, repo: Path, store: ImageStore) -> None:
     atomic_write(epoch_file, epoch.encode())
 
 
-def _write_shards(cfg, sources, sizes, store, staging, captioner, scorer, clock) -> tuple[list[str], list[str], dict]:
+def _write_shards(
+    cfg, sources, sizes, store, staging, captioner, scorer, clock
+) -> tuple[list[str], list[str], dict]:
     """Walk every shard: encode its images (all machines, so all skip the same bad files), then resolve,
     filter and write the shards that are this machine's. Start over when an image turns out unreadable."""
     work, repo = staging / "work", staging / "repo"
@@ -133,7 +136,9 @@ def publish(staging: Path, out: Path, report: dict, clock: Stopwatch) -> Path:
     repo = staging / "repo"
     problems = validate(repo)
     if problems:
-        raise RuntimeError("the built folder failed validation (a bug, please report it):\n" + "\n".join(problems[:20]))
+        raise RuntimeError(
+            "the built folder failed validation (a bug, please report it):\n" + "\n".join(problems[:20])
+        )
     clock.lap("validate")
     report["timings_s"] = clock.seconds
     atomic_write(repo / "build_report.json", json.dumps(report, indent=1, default=str).encode())
@@ -150,8 +155,9 @@ def build(cfg: BuildConfig) -> Path:
     if out.exists() and not cfg.overwrite:
         raise UserError(f"--out {out} already exists; choose a new folder or pass --overwrite")
     clock = Stopwatch()
-    sources = load_sources(cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column,
-                           cfg.caption_column)
+    sources = load_sources(
+        cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column, cfg.caption_column
+    )
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     check_pools(split_pools(sources, cfg.test_fraction), cfg.level_list, sizes, cfg.n_images)
     captioner = make_captioner(cfg.captioner, **cfg.captioner_options())
@@ -167,8 +173,11 @@ def build(cfg: BuildConfig) -> Path:
         if not any((repo / "data").glob("*/*.parquet")):
             shutil.rmtree(staging)  # nothing written yet: leave no unfinished build behind
         raise
-    captions = {"captioner": captioner.name, "hits": getattr(captioner, "hits", None),
-                "misses": getattr(captioner, "misses", None)}
+    captions = {
+        "captioner": captioner.name,
+        "hits": getattr(captioner, "hits", None),
+        "misses": getattr(captioner, "misses", None),
+    }
     rows = write_card(repo, cfg, clock.seconds, captions)
     clock.lap("card")
     report = {

@@ -45,7 +45,12 @@ def build_command(cfg: BuildConfig) -> str:
 
 
 def _size_category(n: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
         if n < limit:
             return name
     return "1M<n<10M"
@@ -53,8 +58,12 @@ def _size_category(n: int) -> str:
 
 def _card_data(repo: Path, cfg: BuildConfig, splits: list[str], total: int, counts: dict) -> DatasetCardData:
     data = DatasetCardData(
-        license=cfg.license, task_categories=["image-text-to-text"], language=["en"], tags=TAGS,
-        size_categories=[_size_category(total)], pretty_name="S2H-DPO",
+        license=cfg.license,
+        task_categories=["image-text-to-text"],
+        language=["en"],
+        tags=TAGS,
+        size_categories=[_size_category(total)],
+        pretty_name="S2H-DPO",
     )
     configs, infos = {}, {}
     for config in BUILDER_CONFIGS:
@@ -74,8 +83,10 @@ def _card_data(repo: Path, cfg: BuildConfig, splits: list[str], total: int, coun
             rows = sum(counts.get((lv, split), 0) for lv in config.levels)
             split_infos.append(datasets.SplitInfo(name=split, num_examples=rows, num_bytes=size))
         infos[config.name] = datasets.DatasetInfo(
-            features=FEATURES, splits=datasets.SplitDict({s.name: s for s in split_infos}),
-            download_size=sum(s.num_bytes for s in split_infos), dataset_size=sum(s.num_bytes for s in split_infos),
+            features=FEATURES,
+            splits=datasets.SplitDict({s.name: s for s in split_infos}),
+            download_size=sum(s.num_bytes for s in split_infos),
+            dataset_size=sum(s.num_bytes for s in split_infos),
         )
     MetadataConfigs(configs).to_dataset_card_data(data)
     DatasetInfosDict(infos).to_dataset_card_data(data)
@@ -90,7 +101,9 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 def _build_stats(timings: dict[str, float], captions: dict) -> str:
     """Seconds per stage and the caption cache hit rate, as the card's last table."""
-    lines = _table(["stage", "seconds"], [[f"`{stage}`", f"{seconds:.1f}"] for stage, seconds in timings.items()])
+    lines = _table(
+        ["stage", "seconds"], [[f"`{stage}`", f"{seconds:.1f}"] for stage, seconds in timings.items()]
+    )
     hits, misses = captions.get("hits"), captions.get("misses")
     if hits is None or misses is None or hits + misses == 0:
         rate = f"captioner `{captions.get('captioner', 'reference')}`: no model requests (texts from labels and captions)"
@@ -99,8 +112,9 @@ def _build_stats(timings: dict[str, float], captions: dict) -> str:
     return f"{lines}\n\n{rate}. Timings are of the machine(s) that built it; they do not change the data."
 
 
-def write_card(repo: Path, cfg: BuildConfig, timings: dict[str, float], captions: dict,
-               repo_id: str = "ORG/s2h-dpo") -> dict[str, int]:
+def write_card(
+    repo: Path, cfg: BuildConfig, timings: dict[str, float], captions: dict, repo_id: str = "ORG/s2h-dpo"
+) -> dict[str, int]:
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
 
     `timings` (seconds per stage so far) and `captions` (captioner name, cache hits and misses) go into the
@@ -119,7 +133,9 @@ def write_card(repo: Path, cfg: BuildConfig, timings: dict[str, float], captions
         attribution += "\n\nImages from " + ", ".join(f"`{s}`" for s in others) + " keep their own licenses."
     if "arithmetic" in cfg.source:
         attribution += "\n\nShape images for `arithmetic` are drawn procedurally by the generator."
-    body = Template((Path(__file__).resolve().parent / "dataset_card.md").read_text(encoding="utf-8")).substitute(
+    body = Template(
+        (Path(__file__).resolve().parent / "dataset_card.md").read_text(encoding="utf-8")
+    ).substitute(
         n_images=cfg.n_images,
         repo_id=repo_id,
         command=build_command(cfg),
@@ -130,16 +146,39 @@ def write_card(repo: Path, cfg: BuildConfig, timings: dict[str, float], captions
         filter_text=(
             f"Pairs were filtered with `{cfg.filter_model}`: within each task and answer, pairs above the "
             f"{cfg.filter_quantile:g} quantile of chosen-rejected cosine similarity were dropped."
-            if cfg.filter else "Pairs were not filtered (`--no-filter`)."
+            if cfg.filter
+            else "Pairs were not filtered (`--no-filter`)."
         ),
         counts_table=_table(
             ["level", "task", *splits],
             [[lv, f"`{t}`", *(task_counts.get((lv, t, s), 0) for s in splits)] for lv, t in counts_rows],
         ),
         audit_table=_table(
-            ["level", "task", "rows", "chosen words", "rejected words", "length ratio", "yes-ratio", "mean sim.", "max sim. kept"],
-            [[t["level"], f"`{t['task']}`", t["rows"], t["chosen_words"], t["rejected_words"], t["length_ratio"],
-              t["yes_ratio"], t["similarity_mean"], t["similarity_max_kept"]] for t in stats["tasks"]],
+            [
+                "level",
+                "task",
+                "rows",
+                "chosen words",
+                "rejected words",
+                "length ratio",
+                "yes-ratio",
+                "mean sim.",
+                "max sim. kept",
+            ],
+            [
+                [
+                    t["level"],
+                    f"`{t['task']}`",
+                    t["rows"],
+                    t["chosen_words"],
+                    t["rejected_words"],
+                    t["length_ratio"],
+                    t["yes_ratio"],
+                    t["similarity_mean"],
+                    t["similarity_max_kept"],
+                ]
+                for t in stats["tasks"]
+            ],
         ),
         positions_table=_table(
             ["config", *(f"image {i + 1}" for i in range(cfg.n_images))],
@@ -149,5 +188,5 @@ def write_card(repo: Path, cfg: BuildConfig, timings: dict[str, float], captions
         build_stats=_build_stats(timings, captions),
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)
-    atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode("utf-8"))
+    atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode())
     return {f"level{level}/{split}": n for (level, split), n in sorted(counts.items())}

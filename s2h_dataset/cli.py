@@ -14,7 +14,6 @@ import pkgutil
 import sys
 
 from . import commands
-
 from .errors import UserError
 
 __all__ = ["COMMANDS", "main"]
@@ -27,7 +26,11 @@ COMMANDS = {
 
 
 def _usage() -> str:
-    lines = ["usage: s2h <command> [options]   (s2h <command> --help for a command's options)", "", "commands:"]
+    lines = [
+        "usage: s2h <command> [options]   (s2h <command> --help for a command's options)",
+        "",
+        "commands:",
+    ]
     for name, module in COMMANDS.items():
         lines.append(f"  {name:<12} {importlib.import_module(f'.commands.{module}', __package__).HELP}")
     return "\n".join(lines)
@@ -46,7 +49,7 @@ def parse(command: str, argv: list[str]):
         for name, value in zip(positional[:-1], values):
             flags += [f"--{name}", value]
         if len(values) >= len(positional):
-            flags += [f"--{positional[-1]}", *values[len(positional) - 1:]]
+            flags += [f"--{positional[-1]}", *values[len(positional) - 1 :]]
         argv = flags + argv[bare:]
     parser = HfArgumentParser(module.ARGS, prog=f"s2h {command}", description=module.HELP)
     if len(argv) == 2 and argv[0] == "--config" and argv[1].endswith((".yaml", ".yml")):

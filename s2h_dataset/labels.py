@@ -8,12 +8,34 @@ distractor that merely shares a word with the target is redrawn, never kept.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 __all__ = ["ORDINALS", "conflicts", "content_words", "with_article"]
 
 STOPWORDS = frozenset(
-    "a an the of with and or in on at to for by from its it face sign symbol button mark".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "with",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "from",
+        "its",
+        "it",
+        "face",
+        "sign",
+        "symbol",
+        "button",
+        "mark",
+    ]
 )
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
@@ -28,7 +50,7 @@ def _singular(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=None)
+@cache
 def content_words(label: str) -> frozenset[str]:
     """Lower-cased singular content words; digits are split off letters and dropped ("clock11" -> clock)."""
     text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", label.lower())
@@ -44,6 +66,6 @@ def conflicts(a: str, b: str) -> bool:
 def with_article(label: str) -> str:
     """'peacock' -> 'a peacock', 'umbrella' -> 'an umbrella'; labels already starting with one are kept."""
     lowered = label.lower()
-    if lowered.startswith(("a ", "an ", "the ")) or lowered.endswith("s") and not lowered.endswith("ss"):
+    if lowered.startswith(("a ", "an ", "the ")) or (lowered.endswith("s") and not lowered.endswith("ss")):
         return label
     return ("an " if lowered[:1] in "aeiou" else "a ") + label

@@ -26,7 +26,9 @@ def _report(folder: Path) -> dict:
     try:
         return json.loads((folder / "build_report.json").read_text())
     except (OSError, json.JSONDecodeError):
-        raise UserError(f"{folder}: no readable build_report.json; pass folders made by `s2h build --shard I/N`") from None
+        raise UserError(
+            f"{folder}: no readable build_report.json; pass folders made by `s2h build --shard I/N`"
+        ) from None
 
 
 def _sum(values) -> dict:
@@ -48,17 +50,23 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
     for folder, cfg in zip(folders[1:], configs[1:]):
         differing = sorted(k for k, v in fingerprint(cfg).items() if fingerprint(configs[0])[k] != v)
         if differing:
-            raise UserError(f"{folder} was built with other arguments than {folders[0]} ({', '.join(differing)})")
+            raise UserError(
+                f"{folder} was built with other arguments than {folders[0]} ({', '.join(differing)})"
+            )
     expected = reports[0]["shard_files"]["expected"]
     owner: dict[str, Path] = {}
     for folder, report in zip(folders, reports):
         for path in report["shard_files"]["written_here"]:
             if path in owner:
-                raise UserError(f"shard {path} is in both {owner[path]} and {folder}; pass each shard folder once")
+                raise UserError(
+                    f"shard {path} is in both {owner[path]} and {folder}; pass each shard folder once"
+                )
             owner[path] = folder
     missing = [p for p in expected if p not in owner]
     if missing:
-        raise UserError(f"{len(missing)} shard(s) missing, e.g. {missing[0]}; build them with the missing --shard I/N")
+        raise UserError(
+            f"{len(missing)} shard(s) missing, e.g. {missing[0]}; build them with the missing --shard I/N"
+        )
     staging = out.parent / f".{out.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     for path in expected:

@@ -23,8 +23,17 @@ from .levels import NEEDS, TASKS, LevelContext, PlanError, task_slots
 from .schema import GENERATOR_VERSION, LEVEL_TASKS, RowSpec
 from .sources import Record, Sources
 
-__all__ = ["SPLITS", "ShardPlan", "check_pools", "finish_shard", "level_tasks", "plan_shards", "split_of",
-           "split_pools", "split_sizes"]
+__all__ = [
+    "SPLITS",
+    "ShardPlan",
+    "check_pools",
+    "finish_shard",
+    "level_tasks",
+    "plan_shards",
+    "split_of",
+    "split_pools",
+    "split_sizes",
+]
 
 SPLITS = ("train", "test")
 MAX_DUPLICATE_DRAWS = 50  # redraws allowed per row before a pool is declared too small for unique rows
@@ -36,7 +45,9 @@ def split_of(key: str, test_fraction: float) -> str:
     return "test" if digest / 16**12 < test_fraction else "train"
 
 
-def split_pools(sources: Sources, test_fraction: float, excluded: frozenset[str] = frozenset()) -> dict[str, Sources]:
+def split_pools(
+    sources: Sources, test_fraction: float, excluded: frozenset[str] = frozenset()
+) -> dict[str, Sources]:
     """Records per split by `split_key`, so no image, picture or family is in both train and test."""
     pools = {split: Sources(relations=sources.relations) for split in SPLITS}
     for kind in Sources.KINDS:
@@ -76,8 +87,10 @@ def check_pools(pools: dict[str, Sources], levels: list[int], sizes: dict[str, i
         for level in levels:
             if not level_tasks(level, pool):
                 needs = sorted({NEEDS[t] for t in LEVEL_TASKS[level]})
-                raise PlanError(f"level {level} has no task its sources support in the {split} split "
-                                f"(it needs one of: {', '.join(needs)}); add a --source or drop it from --levels")
+                raise PlanError(
+                    f"level {level} has no task its sources support in the {split} split "
+                    f"(it needs one of: {', '.join(needs)}); add a --source or drop it from --levels"
+                )
         if pool.objects and _distinct_labels(pool.objects) < n_images:
             raise PlanError(
                 f"too few labels for {n_images - 1} distractors: the {split} split has "
@@ -87,8 +100,10 @@ def check_pools(pools: dict[str, Sources], levels: list[int], sizes: dict[str, i
         for kind, what in (("shapes", "shape images"), ("qa", "VQA images")):
             records = getattr(pool, kind)
             if records and len({r.split_key for r in records}) < n_images:
-                raise PlanError(f"the {split} split has {len(records)} {what} and a row needs {n_images}; "
-                                "add images or lower --distractors")
+                raise PlanError(
+                    f"the {split} split has {len(records)} {what} and a row needs {n_images}; "
+                    "add images or lower --distractors"
+                )
 
 
 @dataclass
@@ -129,7 +144,9 @@ class _TaskStream:
             while spec.id in self.seen:
                 redraws += 1
                 if redraws > MAX_DUPLICATE_DRAWS * count:
-                    raise PlanError(f"too few images in the {self.ctx.split} split to make distinct `{self.task}` rows")
+                    raise PlanError(
+                        f"too few images in the {self.ctx.split} split to make distinct `{self.task}` rows"
+                    )
                 spec = TASKS[self.task](self.ctx, self.rng, slot)
             self.seen.add(spec.id)
             spec.meta = {
@@ -148,44 +165,69 @@ def _quotas(n_rows: int, tasks: list[str]) -> dict[str, int]:
     return {t: n_rows // len(tasks) + (i < n_rows % len(tasks)) for i, t in enumerate(tasks)}
 
 
-def plan_shards(level: int, split: str, ctx: LevelContext, n_rows: int, seed: int, shard_rows: int,
-                quantile: float, captioner_name: str) -> Iterator[ShardPlan]:
+def plan_shards(
+    level: int,
+    split: str,
+    ctx: LevelContext,
+    n_rows: int,
+    seed: int,
+    shard_rows: int,
+    quantile: float,
+    captioner_name: str,
+) -> Iterator[ShardPlan]:
     """Every shard of (level, split) in order, with its text-free candidates; cheap, so every machine of a
     sharded build walks them all. A generator: only the shard at hand is held in memory."""
     tasks = level_tasks(level, ctx.pool)
     seen: set[str] = set()
-    streams = {t: _TaskStream(t, ctx, random.Random(f"{seed}:{level}:{split}:{t}"), seen, captioner_name) for t in tasks}
+    streams = {
+        t: _TaskStream(t, ctx, random.Random(f"{seed}:{level}:{split}:{t}"), seen, captioner_name)
+        for t in tasks
+    }
     count = max(1, math.ceil(n_rows / shard_rows))
     for index in range(count):
         size = min(shard_rows, n_rows - index * shard_rows)
         shard = ShardPlan(level, split, index, count, _quotas(size, tasks))
         for task, quota in shard.quotas.items():
-            extra = 0 if quantile >= 1.0 else math.ceil(quota / quantile) - quota + task_slots(task, ctx.n_images)
+            extra = (
+                0 if quantile >= 1.0 else math.ceil(quota / quantile) - quota + task_slots(task, ctx.n_images)
+            )
             shard.candidates[task] = streams[task].take(quota + extra) if quota else []
         yield shard
 
 
 def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str, Record]) -> None:
     """Replace every `TextRequest` in the rows by the captioner's text, asking once per unique request."""
-    requests = list(dict.fromkeys(t for r in rows for t in (r.chosen, r.rejected) if isinstance(t, TextRequest)))
+    requests = list(
+        dict.fromkeys(t for r in rows for t in (r.chosen, r.rejected) if isinstance(t, TextRequest))
+    )
     texts = dict(zip(requests, captioner.resolve(requests, records))) if requests else {}
     for row in rows:
         row.chosen, row.rejected = texts.get(row.chosen, row.chosen), texts.get(row.rejected, row.rejected)
 
 
-def finish_shard(shard: ShardPlan, seed: int, captioner: Captioner, records: dict[str, Record],
-                 scorer: PairScorer | None, quantile: float) -> list[RowSpec]:
+def finish_shard(
+    shard: ShardPlan,
+    seed: int,
+    captioner: Captioner,
+    records: dict[str, Record],
+    scorer: PairScorer | None,
+    quantile: float,
+) -> list[RowSpec]:
     """The shard's final rows: texts resolved, filtered per (task, answer), shuffled with the shard's seed."""
     rows: list[RowSpec] = []
     for task, quota in shard.quotas.items():
         candidates = shard.candidates[task]
         _resolve_texts(candidates, captioner, records)
-        candidates = [c for c in candidates if c.chosen != c.rejected]  # a model answer equal to gold is no pair
+        candidates = [
+            c for c in candidates if c.chosen != c.rejected
+        ]  # a model answer equal to gold is no pair
         if scorer is not None:
             scorer.score(candidates)
             candidates = [c for c, keep in zip(candidates, keep_mask(candidates, quantile)) if keep]
         if len(candidates) < quota:
-            raise PlanError(f"shard {shard.path}: only {len(candidates)} usable `{task}` pairs for {quota} rows")
+            raise PlanError(
+                f"shard {shard.path}: only {len(candidates)} usable `{task}` pairs for {quota} rows"
+            )
         rows += candidates[:quota]
     random.Random(f"{seed}:{shard.level}:{shard.split}:order:{shard.index}").shuffle(rows)
     return rows

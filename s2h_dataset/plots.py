@@ -29,7 +29,12 @@ def write_plots(folder: Path, stats: dict) -> None:
     histograms = stats["target_positions"]
     width = 0.8 / max(len(histograms), 1)
     for i, (name, counts) in enumerate(histograms.items()):
-        ax.bar([p + 1 + (i - (len(histograms) - 1) / 2) * width for p in range(len(counts))], counts, width, label=name)
+        ax.bar(
+            [p + 1 + (i - (len(histograms) - 1) / 2) * width for p in range(len(counts))],
+            counts,
+            width,
+            label=name,
+        )
     ax.set_xlabel("target image position")
     ax.set_ylabel("rows")
     ax.set_title("Where the answer is")

@@ -52,7 +52,9 @@ def _check_configs(root: Path, problems: list[str]) -> set[str]:
             for pattern in patterns:
                 matches = glob.glob(str(root / pattern))
                 if not matches:
-                    problems.append(f"README.md: config `{name}` split `{entry['split']}` pattern {pattern} matches no file")
+                    problems.append(
+                        f"README.md: config `{name}` split `{entry['split']}` pattern {pattern} matches no file"
+                    )
                 named.update(str(Path(m).relative_to(root)) for m in matches)
     return named
 
@@ -63,13 +65,18 @@ def _check_row(where: str, row: dict, level: int, seen_ids: set[str], problems: 
     checks = [
         (row["id"] not in seen_ids, f"duplicate id {row['id']}"),
         (len(images) >= 2, f"{len(images)} image(s); rows need at least 2"),
-        (placeholders == len(images), f"{len(images)} images but {placeholders} image placeholders in the prompt"),
+        (
+            placeholders == len(images),
+            f"{len(images)} images but {placeholders} image placeholders in the prompt",
+        ),
         (row["level"] == level, f"level {row['level']} in the level{level} folder"),
         (row["task"] in LEVEL_TASKS[level], f"task `{row['task']}` is not a level-{level} task"),
         (-1 <= row["target"] < len(images), f"target {row['target']} out of range for {len(images)} images"),
         ([m["role"] for m in row["prompt"]] == ["user"], "prompt must be one user message"),
-        ([m["role"] for m in row["chosen"]] == ["assistant"] == [m["role"] for m in row["rejected"]],
-         "chosen and rejected must each be one assistant message"),
+        (
+            [m["role"] for m in row["chosen"]] == ["assistant"] == [m["role"] for m in row["rejected"]],
+            "chosen and rejected must each be one assistant message",
+        ),
         (row["chosen"] != row["rejected"], "chosen equals rejected"),
         (all(p["text"] for m in row["chosen"] + row["rejected"] for p in m["content"]), "empty answer text"),
     ]
@@ -106,7 +113,7 @@ def validate(root: str | Path) -> list[str]:
         where = str(shard.relative_to(root))
         if where not in named:
             problems.append(f"{where}: not referenced by any config in README.md")
-        level, split = int(shard.parent.name[len("level"):]), shard.name.split("-")[0]
+        level, split = int(shard.parent.name[len("level") :]), shard.name.split("-")[0]
         file = pq.ParquetFile(shard)
         try:
             features = datasets.Features.from_arrow_schema(file.schema_arrow)

@@ -31,7 +31,9 @@ def _images_column(specs: list[RowSpec], store: ImageStore) -> pa.Array:
     indices = [unique.setdefault(sid, len(unique)) for spec in specs for sid in spec.source_ids]
     dictionary = pa.array([store.read(sid) for sid in unique], type=pa.binary())
     values = pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), dictionary)
-    element = pa.StructArray.from_arrays([values, pa.nulls(len(indices), pa.string())], names=["bytes", "path"])
+    element = pa.StructArray.from_arrays(
+        [values, pa.nulls(len(indices), pa.string())], names=["bytes", "path"]
+    )
     offsets = np.cumsum([0] + [len(spec.source_ids) for spec in specs], dtype=np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), element)
 
@@ -58,7 +60,10 @@ def write_shard(path: Path, specs: list[RowSpec], store: ImageStore) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with pq.ParquetWriter(
-        tmp, table.schema, store_schema=False, compression="zstd",
+        tmp,
+        table.schema,
+        store_schema=False,
+        compression="zstd",
         dictionary_pagesize_limit=1 << 30,  # 1 GiB: never fall back to plain encoding for repeated images
         write_statistics=["id", "level", "task", "target", "similarity"],
     ) as writer:

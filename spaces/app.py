@@ -19,4 +19,7 @@ from s2h_dataset.space import create_app, launch
 demo = create_app(os.environ.get("MODEL_ID"), os.environ.get("BASE_MODEL_ID"), os.environ.get("DATASET_ID"))
 
 if __name__ == "__main__":
-    launch(demo, host=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"))
+    launch(
+        demo,
+        host=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"),
+    )

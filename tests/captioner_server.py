@@ -37,8 +37,13 @@ def _serve_command() -> list[str]:
 class ServedModel:
     """`transformers serve` for one local model folder; `url` is the API root, `model` the served name."""
 
-    def __init__(self, model_dir: str | os.PathLike, log_dir: str | os.PathLike, port: int | None = None,
-                 extra_args: tuple[str, ...] = ()):  # fmt: skip
+    def __init__(
+        self,
+        model_dir: str | os.PathLike,
+        log_dir: str | os.PathLike,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.model = str(model_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
@@ -49,8 +54,20 @@ class ServedModel:
 
     def start(self, timeout: float = 240.0) -> ServedModel:
         self.starts += 1
-        command = [*_serve_command(), "serve", self.model, "--host", "127.0.0.1", "--port", str(self.port),
-                   "--device", "cpu", "--log-level", "info", *self.extra_args]  # fmt: skip
+        command = [
+            *_serve_command(),
+            "serve",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--device",
+            "cpu",
+            "--log-level",
+            "info",
+            *self.extra_args,
+        ]
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1"}
         with open(self.log_dir / f"serve-{self.starts}.log", "wb") as log:  # the child keeps its own copy
             self.proc = subprocess.Popen(

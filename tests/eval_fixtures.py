@@ -39,14 +39,24 @@ def write_hub_folder(root: Path, tables: dict[str, dict[str, tuple[dict, Feature
     return root
 
 
-BLINK_FEATURES = Features({
-    "idx": Value("string"), "question": Value("string"), "sub_task": Value("string"),
-    **{f"image_{i}": DImage() for i in range(1, 5)}, "choices": List(Value("string")),
-    "answer": Value("string"), "prompt": Value("string"), "explanation": Value("string"),
-})  # fmt: skip
+BLINK_FEATURES = Features(
+    {
+        "idx": Value("string"),
+        "question": Value("string"),
+        "sub_task": Value("string"),
+        **{f"image_{i}": DImage() for i in range(1, 5)},
+        "choices": List(Value("string")),
+        "answer": Value("string"),
+        "prompt": Value("string"),
+        "explanation": Value("string"),
+    }
+)
 # config -> (images per row, golds); golds vary so an always-"A" model scores a known, non-trivial share
-BLINK_ROWS = {"Art_Style": (3, ["(A)", "(B)", "(A)"]), "Counting": (1, ["(C)", "(A)", "(D)", "(B)"]),
-              "IQ_Test": (2, ["(B)", "(B)"])}  # fmt: skip
+BLINK_ROWS = {
+    "Art_Style": (3, ["(A)", "(B)", "(A)"]),
+    "Counting": (1, ["(C)", "(A)", "(D)", "(B)"]),
+    "IQ_Test": (2, ["(B)", "(B)"]),
+}
 
 
 def blink(root: Path) -> Path:
@@ -59,56 +69,94 @@ def blink(root: Path) -> Path:
             "question": [f"Question {i} of {config}?" for i in range(len(answers))],
             "sub_task": [config.replace("_", " ")] * len(answers),
             **{f"image_{k}": [image() if k <= n_images else None for _ in answers] for k in range(1, 5)},
-            "choices": choices, "answer": answers,
-            "prompt": [f"Question {i} of {config}?\nSelect from the following choices.\n"
-                       + "\n".join(f"({c}) {o}" for c, o in zip("ABCD", ch)) for i, ch in enumerate(choices)],
+            "choices": choices,
+            "answer": answers,
+            "prompt": [
+                f"Question {i} of {config}?\nSelect from the following choices.\n"
+                + "\n".join(f"({c}) {o}" for c, o in zip("ABCD", ch))
+                for i, ch in enumerate(choices)
+            ],
             "explanation": [""] * len(answers),
-        }  # fmt: skip
+        }
         tables[config] = {"val": (rows, BLINK_FEATURES)}
     return write_hub_folder(root, tables)
 
 
-MANTIS_FEATURES = Features({
-    "id": Value("string"), "question_type": Value("string"), "question": Value("string"),
-    "images": List(DImage()), "options": List(Value("string")), "answer": Value("string"),
-    "data_source": Value("string"), "category": Value("string"),
-})  # fmt: skip
+MANTIS_FEATURES = Features(
+    {
+        "id": Value("string"),
+        "question_type": Value("string"),
+        "question": Value("string"),
+        "images": List(DImage()),
+        "options": List(Value("string")),
+        "answer": Value("string"),
+        "data_source": Value("string"),
+        "category": Value("string"),
+    }
+)
 
 
 def mantis(root: Path) -> Path:
     rows = {
         "id": ["m1", "m2", "m3", "m4", "m5"],
         "question_type": ["multi-choice", "multi-choice", "multi-choice", "short-answer", "multi-choice"],
-        "question": ["<image> <image> Which image shows an animal?", "Compare <image> with <image>: same colour?",
-                     "How do the images differ?", "<image><image> How many images are there?",
-                     "Image 1: <image>\nImage 2: <image>\nImage 3: <image>\nWhich one is round?"],
-        "images": [[image(), image()], [image(), image()], [image(), image(), image()], [image(), image()],
-                   [image(), image(), image()]],
-        "options": [["(A) the first", "(B) the second"], ["A. yes", "B. no"], ["colour", "size", "shape"], [],
-                    ["first", "second", "third"]],
+        "question": [
+            "<image> <image> Which image shows an animal?",
+            "Compare <image> with <image>: same colour?",
+            "How do the images differ?",
+            "<image><image> How many images are there?",
+            "Image 1: <image>\nImage 2: <image>\nImage 3: <image>\nWhich one is round?",
+        ],
+        "images": [
+            [image(), image()],
+            [image(), image()],
+            [image(), image(), image()],
+            [image(), image()],
+            [image(), image(), image()],
+        ],
+        "options": [
+            ["(A) the first", "(B) the second"],
+            ["A. yes", "B. no"],
+            ["colour", "size", "shape"],
+            [],
+            ["first", "second", "third"],
+        ],
         "answer": ["(B)", "A", "C", "Two", "(A)"],
-        "data_source": ["fixture"] * 5, "category": ["difference", "comparison", "difference", "counting", "shape"],
-    }  # fmt: skip
+        "data_source": ["fixture"] * 5,
+        "category": ["difference", "comparison", "difference", "counting", "shape"],
+    }
     return write_hub_folder(root, {"mantis_eval": {"test": (rows, MANTIS_FEATURES)}})
 
 
 def nlvr2(root: Path) -> Path:
     golds = ["A", "B", "B", "A", "B"]
     rows = {
-        "id": [f"nlvr2-{i}" for i in range(len(golds))], "question_type": ["multi-choice"] * len(golds),
-        "question": [f"<image><image> Statement {i}: the left image holds two objects. True or False?"
-                     for i in range(len(golds))],
-        "images": [[image(), image()] for _ in golds], "options": [["True", "False"]] * len(golds),
-        "answer": golds, "data_source": ["nlvr2"] * len(golds), "category": ["nlvr2"] * len(golds),
-    }  # fmt: skip
+        "id": [f"nlvr2-{i}" for i in range(len(golds))],
+        "question_type": ["multi-choice"] * len(golds),
+        "question": [
+            f"<image><image> Statement {i}: the left image holds two objects. True or False?"
+            for i in range(len(golds))
+        ],
+        "images": [[image(), image()] for _ in golds],
+        "options": [["True", "False"]] * len(golds),
+        "answer": golds,
+        "data_source": ["nlvr2"] * len(golds),
+        "category": ["nlvr2"] * len(golds),
+    }
     return write_hub_folder(root, {"nlvr2": {"test": (rows, MANTIS_FEATURES)}})
 
 
-MMSTAR_FEATURES = Features({
-    "index": Value("int64"), "question": Value("string"), "image": DImage(), "answer": Value("string"),
-    "category": Value("string"), "l2_category": Value("string"),
-    "meta_info": {"source": Value("string"), "split": Value("string"), "image_path": Value("string")},
-})  # fmt: skip
+MMSTAR_FEATURES = Features(
+    {
+        "index": Value("int64"),
+        "question": Value("string"),
+        "image": DImage(),
+        "answer": Value("string"),
+        "category": Value("string"),
+        "l2_category": Value("string"),
+        "meta_info": {"source": Value("string"), "split": Value("string"), "image_path": Value("string")},
+    }
+)
 
 
 def mmstar(root: Path) -> Path:
@@ -116,18 +164,31 @@ def mmstar(root: Path) -> Path:
     categories = ["coarse perception", "coarse perception", "math", "math", "math", "logical reasoning"]
     rows = {
         "index": list(range(len(golds))),
-        "question": [f"What is shown? Options: A: cat, B: dog, C: car, D: tree (q{i})" for i in range(len(golds))],
-        "image": [image() for _ in golds], "answer": golds, "category": categories,
+        "question": [
+            f"What is shown? Options: A: cat, B: dog, C: car, D: tree (q{i})" for i in range(len(golds))
+        ],
+        "image": [image() for _ in golds],
+        "answer": golds,
+        "category": categories,
         "l2_category": ["recognition"] * len(golds),
-        "meta_info": [{"source": "fixture", "split": "val", "image_path": f"images/{i}.jpg"} for i in range(len(golds))],
-    }  # fmt: skip
+        "meta_info": [
+            {"source": "fixture", "split": "val", "image_path": f"images/{i}.jpg"} for i in range(len(golds))
+        ],
+    }
     return write_hub_folder(root, {"val": {"val": (rows, MMSTAR_FEATURES)}})
 
 
-POPE_FEATURES = Features({
-    "id": Value("string"), "question_id": Value("string"), "question": Value("string"), "answer": Value("string"),
-    "image_source": Value("string"), "image": DImage(), "category": Value("string"),
-})  # fmt: skip
+POPE_FEATURES = Features(
+    {
+        "id": Value("string"),
+        "question_id": Value("string"),
+        "question": Value("string"),
+        "answer": Value("string"),
+        "image_source": Value("string"),
+        "image": DImage(),
+        "category": Value("string"),
+    }
+)
 POPE_GOLDS = {
     "adversarial": ["yes", "no", "no", "yes"],
     "popular": ["no", "yes", "yes"],
@@ -139,11 +200,14 @@ def pope(root: Path) -> Path:
     splits = {}
     for split, golds in POPE_GOLDS.items():
         rows = {
-            "id": [str(i) for i in range(len(golds))], "question_id": [str(i + 1) for i in range(len(golds))],
+            "id": [str(i) for i in range(len(golds))],
+            "question_id": [str(i + 1) for i in range(len(golds))],
             "question": [f"Is there a dog in the image? ({split} {i})" for i in range(len(golds))],
-            "answer": golds, "image_source": [f"COCO_val2014_{i:012d}" for i in range(len(golds))],
-            "image": [image() for _ in golds], "category": [split] * len(golds),
-        }  # fmt: skip
+            "answer": golds,
+            "image_source": [f"COCO_val2014_{i:012d}" for i in range(len(golds))],
+            "image": [image() for _ in golds],
+            "category": [split] * len(golds),
+        }
         splits[split] = (rows, POPE_FEATURES)
     return write_hub_folder(root, {"Full": splits})
 

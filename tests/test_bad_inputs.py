@@ -36,7 +36,9 @@ def messy_folder(tmp_path):
         (root / label).mkdir()
         (root / label / name).write_bytes(data)
     (root / "deep_png").mkdir()
-    Image.fromarray(np.linspace(0, 65535, 64 * 64, dtype=np.uint16).reshape(64, 64)).save(root / "deep_png" / "x.png")
+    Image.fromarray(np.linspace(0, 65535, 64 * 64, dtype=np.uint16).reshape(64, 64)).save(
+        root / "deep_png" / "x.png"
+    )
     (root / "palette_kite").mkdir()
     palette = Image.new("P", (64, 64), 0)
     palette.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
@@ -49,14 +51,26 @@ def messy_folder(tmp_path):
     (broken / "notes.jpg").write_text("this is a text file, not a JPEG\n")
     bomb = Image.new("1", (10_000, 10_000))  # 100 M pixels: over Pillow's 89.5 M decompression-bomb limit
     bomb.save(broken / "bomb.png")
-    (root / "captions.jsonl").write_text(json.dumps({"file": "peacock/a.jpg", "caption": "A blue peacock."}) + "\n")
+    (root / "captions.jsonl").write_text(
+        json.dumps({"file": "peacock/a.jpg", "caption": "A blue peacock."}) + "\n"
+    )
     return root
 
 
 def test_messy_imagefolder_builds_and_reports(messy_folder, tmp_path):
-    out = build(BuildConfig(out=str(tmp_path / "out"), source=[f"imagefolder:{messy_folder}"], levels="1,3",
-                            n_per_level=60, test_fraction=0.0, filter=False, distractors=2, seed=0,
-                            shard_rows=10))  # several shards: a bad image found late voids earlier ones
+    out = build(
+        BuildConfig(
+            out=str(tmp_path / "out"),
+            source=[f"imagefolder:{messy_folder}"],
+            levels="1,3",
+            n_per_level=60,
+            test_fraction=0.0,
+            filter=False,
+            distractors=2,
+            seed=0,
+            shard_rows=10,
+        )
+    )  # several shards: a bad image found late voids earlier ones
     report = json.loads((out / "build_report.json").read_text())
     skipped = {item["source_id"].split("/")[-1]: item["reason"] for item in report["skipped_images"]}
     assert set(skipped) == {"truncated.jpg", "empty.jpg", "notes.jpg", "bomb.png"}
@@ -78,9 +92,22 @@ def test_too_few_labels_is_one_line_exit_2_and_leaves_nothing(tmp_path):
         (root / label / "a.jpg").write_bytes(_jpeg((1, 2, 3)))
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "s2h_dataset.cli", "build", "--out", str(out), "--source", f"imagefolder:{root}",
-         "--n-per-level", "10", "--no-filter"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "s2h_dataset.cli",
+            "build",
+            "--out",
+            str(out),
+            "--source",
+            f"imagefolder:{root}",
+            "--n-per-level",
+            "10",
+            "--no-filter",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

@@ -33,8 +33,15 @@ def test_layout_card_and_report(built_dataset):
     assert "`write_shards`" in readme and "no model requests" in readme  # build statistics
     assert (built_dataset / "plots" / "target_positions.png").stat().st_size > 1000
     report = json.loads((built_dataset / "build_report.json").read_text())
-    assert report["rows"] == {f"level{lv}/{s}": n for lv in (1, 2, 3) for s, n in (("train", 204), ("test", 36))}
-    assert report["skipped_images"] == [] and set(report["timings_s"]) >= {"plan_and_encode_images", "captions_and_filter", "write_shards", "validate"}
+    assert report["rows"] == {
+        f"level{lv}/{s}": n for lv in (1, 2, 3) for s, n in (("train", 204), ("test", 36))
+    }
+    assert report["skipped_images"] == [] and set(report["timings_s"]) >= {
+        "plan_and_encode_images",
+        "captions_and_filter",
+        "write_shards",
+        "validate",
+    }
     assert validate(built_dataset) == []
 
 
@@ -57,15 +64,29 @@ def test_load_dataset_without_our_package(built_dataset):
         print(sizes)
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd="/", timeout=300,
-                            env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(built_dataset.parent)})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=300,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(built_dataset.parent)},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     sizes = eval(result.stdout.strip().splitlines()[-1])
     assert sizes == {"level1": (204, 36), "level2": (204, 36), "level3": (204, 36), "all": (612, 108)}
 
 
 def _small(out: Path, **kwargs) -> BuildConfig:
-    args = dict(out=str(out), n_per_level=30, test_fraction=0.2, filter=False, shard_rows=8, arithmetic_pool=64, seed=5)
+    args = dict(
+        out=str(out),
+        n_per_level=30,
+        test_fraction=0.2,
+        filter=False,
+        shard_rows=8,
+        arithmetic_pool=64,
+        seed=5,
+    )
     return BuildConfig(**(args | kwargs))
 
 
@@ -93,8 +114,13 @@ def test_interrupted_build_resumes_to_the_same_bytes(tmp_path, monkeypatch):
         build(_small(out))
     assert not out.exists()  # nothing half-written appears under --out
     assert (tmp_path / ".resumed.partial").is_dir()
-    encoded_before = len([p for p in (tmp_path / ".resumed.partial" / "work" / "images").rglob("*") if p.is_file()
-                          and p.name != "bad.json"])
+    encoded_before = len(
+        [
+            p
+            for p in (tmp_path / ".resumed.partial" / "work" / "images").rglob("*")
+            if p.is_file() and p.name != "bad.json"
+        ]
+    )
     monkeypatch.setattr(build_module, "write_shard", real_write)
     build(_small(out))
     assert _parquet_bytes(out) == _parquet_bytes(reference)

@@ -9,7 +9,9 @@ from s2h_dataset.cli import COMMANDS, main
 
 
 def s2h(*args):
-    return subprocess.run([sys.executable, "-m", "s2h_dataset.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "s2h_dataset.cli", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_top_level_help_lists_commands():
@@ -36,5 +38,7 @@ def test_unknown_command_is_one_line_exit_2(capsys):
 def test_bad_argument_value_is_one_line_exit_2(tmp_path):
     result = s2h("build", "--out", str(tmp_path / "x"), "--distractors", "9")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["s2h build: error: `--distractors` must be between 1 and 5 (2 to 6 images per row)"]
+    assert result.stderr.strip().splitlines() == [
+        "s2h build: error: `--distractors` must be between 1 and 5 (2 to 6 images per row)"
+    ]
     assert not (tmp_path / "x").exists()

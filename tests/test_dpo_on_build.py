@@ -21,9 +21,19 @@ def test_tiny_vlm_trains_two_dpo_steps_on_all(built_dataset, tmp_path):
     processor = AutoProcessor.from_pretrained(path)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     args = DPOConfig(
-        output_dir=str(tmp_path), use_cpu=True, bf16=False, gradient_checkpointing=False,
-        activation_checkpointing=False, max_length=None, per_device_train_batch_size=2, max_steps=2,
-        learning_rate=1e-3, report_to="none", save_strategy="no", logging_steps=1, disable_tqdm=True,
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+        activation_checkpointing=False,
+        max_length=None,
+        per_device_train_batch_size=2,
+        max_steps=2,
+        learning_rate=1e-3,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        disable_tqdm=True,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)

@@ -15,10 +15,16 @@ from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
 
 
 def _specs():
-    pairs = [("The image shows a peacock.", "The image shows a lamp."),
-             ("Image 3 contains the peacock.", "Image 2 contains the peacock."),
-             ("A peacock.", "A peacock."), ("Yes. Both are birds.", "No. They differ.")]
-    return [RowSpec(3, "caption_search", [f"x:{i}", "y"], "p", c, r, stratum="0") for i, (c, r) in enumerate(pairs)]
+    pairs = [
+        ("The image shows a peacock.", "The image shows a lamp."),
+        ("Image 3 contains the peacock.", "Image 2 contains the peacock."),
+        ("A peacock.", "A peacock."),
+        ("Yes. Both are birds.", "No. They differ."),
+    ]
+    return [
+        RowSpec(3, "caption_search", [f"x:{i}", "y"], "p", c, r, stratum="0")
+        for i, (c, r) in enumerate(pairs)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +32,29 @@ def tiny_clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("clip") / "tiny-clip"
     tokenizer = build_tiny_tokenizer("llava")
     eos = tokenizer.eos_token  # CLIP pools the text at its end-of-text token, as real CLIP tokenizers add it
-    tokenizer._tokenizer.post_processor = TemplateProcessing(single=f"$A {eos}", special_tokens=[(eos, tokenizer.eos_token_id)])
+    tokenizer._tokenizer.post_processor = TemplateProcessing(
+        single=f"$A {eos}", special_tokens=[(eos, tokenizer.eos_token_id)]
+    )
     config = CLIPConfig(
-        text_config={"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
-                     "num_attention_heads": 2, "max_position_embeddings": 64, "eos_token_id": tokenizer.eos_token_id,
-                     "bos_token_id": tokenizer.bos_token_id,
-                     "pad_token_id": tokenizer.pad_token_id},
-        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
-                       "image_size": 32, "patch_size": 16},
+        text_config={
+            "vocab_size": len(tokenizer),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "max_position_embeddings": 64,
+            "eos_token_id": tokenizer.eos_token_id,
+            "bos_token_id": tokenizer.bos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "image_size": 32,
+            "patch_size": 16,
+        },
         projection_dim=16,
     )
     CLIPModel(config).save_pretrained(path)

@@ -27,23 +27,48 @@ def llava_fixture(tmp_path):
     samples = []
     for i in range(12):
         _face(root / "coco" / f"{i:03d}.jpg", i)
-        samples.append({"id": f"s{i}", "image": f"coco/{i:03d}.jpg", "conversations": [
-            {"from": "human", "value": f"<image>\nWhat colour is the object in the image? ({i})"},
-            {"from": "gpt", "value": f"It is colour number {i}."},
-            {"from": "human", "value": "And then?"}, {"from": "gpt", "value": "Nothing."}]})
-    samples.append({"id": "text-only", "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]})
+        samples.append(
+            {
+                "id": f"s{i}",
+                "image": f"coco/{i:03d}.jpg",
+                "conversations": [
+                    {"from": "human", "value": f"<image>\nWhat colour is the object in the image? ({i})"},
+                    {"from": "gpt", "value": f"It is colour number {i}."},
+                    {"from": "human", "value": "And then?"},
+                    {"from": "gpt", "value": "Nothing."},
+                ],
+            }
+        )
+    samples.append(
+        {
+            "id": "text-only",
+            "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}],
+        }
+    )
     (root / "mix.json").write_text(json.dumps(samples))
     return f"llava:{root / 'mix.json'}:{root}"
 
 
 def test_point_at_rewrites_the_question():
     assert point_at("What colour is the bus in the image?", "Image 3") == "What colour is the bus in Image 3?"
-    assert point_at("How many people are there?", "the second image") == "In the second image, how many people are there?"
+    assert (
+        point_at("How many people are there?", "the second image")
+        == "In the second image, how many people are there?"
+    )
 
 
 def test_llava_level1_rows(llava_fixture, tmp_path):
-    out = build(BuildConfig(out=str(tmp_path / "out"), source=[llava_fixture], levels="1", n_per_level=16,
-                            test_fraction=0.0, filter=False, seed=0))
+    out = build(
+        BuildConfig(
+            out=str(tmp_path / "out"),
+            source=[llava_fixture],
+            levels="1",
+            n_per_level=16,
+            test_fraction=0.0,
+            filter=False,
+            seed=0,
+        )
+    )
     assert validate(out) == []
     ds = datasets.load_dataset(str(out), "level1", split="train")
     assert set(ds["task"]) == {"vqa_gold"}
@@ -60,9 +85,17 @@ def test_llava_level1_rows(llava_fixture, tmp_path):
 
 def _fiw(root):
     # three families; in F0001 MID1 and MID2 are parents of MID3 and MID4 is MID3's sibling
-    matrix = {"F0001": ["MID,1,2,3,4,Gender,Name", "1,0,5,4,4,m,a", "2,5,0,4,4,f,b", "3,1,1,0,2,m,c", "4,1,1,2,0,f,d"],
-              "F0002": ["MID,1,2,Gender,Name", "1,0,4,m,e", "2,1,0,f,f"],
-              "F0003": ["MID,1,2,Gender,Name", "1,0,2,m,g", "2,2,0,f,h"]}
+    matrix = {
+        "F0001": [
+            "MID,1,2,3,4,Gender,Name",
+            "1,0,5,4,4,m,a",
+            "2,5,0,4,4,f,b",
+            "3,1,1,0,2,m,c",
+            "4,1,1,2,0,f,d",
+        ],
+        "F0002": ["MID,1,2,Gender,Name", "1,0,4,m,e", "2,1,0,f,f"],
+        "F0003": ["MID,1,2,Gender,Name", "1,0,2,m,g", "2,2,0,f,h"],
+    }
     seed = 0
     for family, lines in matrix.items():
         (root / family).mkdir(parents=True)
@@ -74,7 +107,12 @@ def _fiw(root):
 
 
 def _kinfacew(root):
-    for folder, prefix in (("father-dau", "fd"), ("father-son", "fs"), ("mother-dau", "md"), ("mother-son", "ms")):
+    for folder, prefix in (
+        ("father-dau", "fd"),
+        ("father-son", "fs"),
+        ("mother-dau", "md"),
+        ("mother-son", "ms"),
+    ):
         for n in range(1, 4):
             for side in (1, 2):
                 _face(root / "images" / folder / f"{prefix}_{n:03d}_{side}.jpg", n * 10 + side)
@@ -84,16 +122,30 @@ def test_fiw_relations_read_from_mid_csv(tmp_path):
     _fiw(tmp_path / "fiw")
     records, relations = kinship_records(str(tmp_path / "fiw"))
     assert len(records) == 16
-    assert relations["F0001/MID1", "F0001/MID3"] == "parent" and relations["F0001/MID3", "F0001/MID1"] == "child"
-    assert relations["F0001/MID3", "F0001/MID4"] == "sibling" and relations["F0001/MID1", "F0001/MID2"] == "spouse"
+    assert (
+        relations["F0001/MID1", "F0001/MID3"] == "parent" and relations["F0001/MID3", "F0001/MID1"] == "child"
+    )
+    assert (
+        relations["F0001/MID3", "F0001/MID4"] == "sibling"
+        and relations["F0001/MID1", "F0001/MID2"] == "spouse"
+    )
 
 
 @pytest.mark.parametrize("layout", ["fiw", "kinfacew"])
 def test_kinship_level2_rows(layout, tmp_path):
     (_fiw if layout == "fiw" else _kinfacew)(tmp_path / layout)
     _, relations = kinship_records(str(tmp_path / layout))
-    out = build(BuildConfig(out=str(tmp_path / "out"), source=[f"kinship:{tmp_path / layout}"], levels="2",
-                            n_per_level=24, test_fraction=0.0, filter=False, seed=0))
+    out = build(
+        BuildConfig(
+            out=str(tmp_path / "out"),
+            source=[f"kinship:{tmp_path / layout}"],
+            levels="2",
+            n_per_level=24,
+            test_fraction=0.0,
+            filter=False,
+            seed=0,
+        )
+    )
     assert validate(out) == []
     ds = datasets.load_dataset(str(out), "level2", split="train")
     assert set(ds["task"]) == {"kinship"}
@@ -105,7 +157,10 @@ def test_kinship_level2_rows(layout, tmp_path):
         chosen = row["chosen"][0]["content"][0]["text"]
         assert chosen.startswith("Yes." if truth else "No.")
         assert row["rejected"][0]["content"][0]["text"].startswith("No." if truth else "Yes.")
-        families = [s.split("/")[1] if layout == "fiw" else re.search(r"(\w\w_\d+)_", s).group(1) for s in meta["sources"]]
+        families = [
+            s.split("/")[1] if layout == "fiw" else re.search(r"(\w\w_\d+)_", s).group(1)
+            for s in meta["sources"]
+        ]
         named = set(meta["named"])
         assert all(families[i] not in {families[j] for j in named} for i in range(4) if i not in named)
         answers[chosen.split(".")[0]] += 1
@@ -117,10 +172,22 @@ def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path)
     from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
 
     model = tiny_vlm_cache("qwen2_vl")
-    out = build(BuildConfig(out=str(tmp_path / "out"), source=["emoji", "arithmetic", llava_fixture], n_per_level=12,
-                            test_fraction=0.0, filter=False, seed=0, arithmetic_pool=32, captioner=f"transformers:{model}",
-                            caption_max_new_tokens=6, caption_batch_size=4, device="cpu",
-                            caption_cache=str(tmp_path / "captions")))
+    out = build(
+        BuildConfig(
+            out=str(tmp_path / "out"),
+            source=["emoji", "arithmetic", llava_fixture],
+            n_per_level=12,
+            test_fraction=0.0,
+            filter=False,
+            seed=0,
+            arithmetic_pool=32,
+            captioner=f"transformers:{model}",
+            caption_max_new_tokens=6,
+            caption_batch_size=4,
+            device="cpu",
+            caption_cache=str(tmp_path / "captions"),
+        )
+    )
     assert validate(out) == []
     report = json.loads((out / "build_report.json").read_text())
     name = report["captions"]["captioner"]
@@ -129,5 +196,7 @@ def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path)
     for config in ("level1", "level2", "level3"):
         ds = datasets.load_dataset(str(out), config, split="train")
         assert len(ds) == 12 and {json.loads(m)["captioner"] for m in ds["meta"]} == {name}
-    search = datasets.load_dataset(str(out), "level3", split="train").filter(lambda r: r["task"] == "caption_search")
+    search = datasets.load_dataset(str(out), "level3", split="train").filter(
+        lambda r: r["task"] == "caption_search"
+    )
     assert len(search) > 0  # chosen / rejected of these rows came from the model (or its reference fallback)

@@ -13,8 +13,16 @@ from s2h_dataset.merge import merge
 
 
 def _cfg(out, shard="1/1"):
-    return BuildConfig(out=str(out), n_per_level=40, test_fraction=0.2, shard_rows=12, arithmetic_pool=64,
-                       filter=True, seed=2, shard=shard)
+    return BuildConfig(
+        out=str(out),
+        n_per_level=40,
+        test_fraction=0.2,
+        shard_rows=12,
+        arithmetic_pool=64,
+        filter=True,
+        seed=2,
+        shard=shard,
+    )
 
 
 def _parquet(folder):
@@ -48,12 +56,22 @@ def test_merge_equals_single_build(single_and_shards):
 
 
 def test_merge_refuses_incomplete_or_mixed_sets(single_and_shards, tmp_path):
-    tmp, single, halves = single_and_shards
-    with pytest.raises(UserError, match="shard\\(s\\) missing"):
+    _tmp, _single, halves = single_and_shards
+    with pytest.raises(UserError, match=r"shard\(s\) missing"):
         merge(tmp_path / "x", [halves[0]])
     with pytest.raises(UserError, match="is in both"):
         merge(tmp_path / "y", [halves[0], halves[0], halves[1]])
-    other = build(BuildConfig(out=str(tmp_path / "other"), n_per_level=40, test_fraction=0.2, shard_rows=12,
-                              arithmetic_pool=64, filter=True, seed=3, shard="2/2"))
-    with pytest.raises(UserError, match="other arguments.*seed"):
+    other = build(
+        BuildConfig(
+            out=str(tmp_path / "other"),
+            n_per_level=40,
+            test_fraction=0.2,
+            shard_rows=12,
+            arithmetic_pool=64,
+            filter=True,
+            seed=3,
+            shard="2/2",
+        )
+    )
+    with pytest.raises(UserError, match=r"other arguments.*seed"):
         merge(tmp_path / "z", [halves[0], other])

@@ -20,7 +20,10 @@ from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
 from s2h_dataset.testing.tiny_vlms import FAMILIES, build_tiny_vlm, tiny_vlm_cache
 
 _REPO = pathlib.Path(__file__).resolve().parents[1]
-_EMOJI_DIRS = [_REPO / "s2h_dataset/data/fluent-emoji-3d/images", _REPO.parent / "shared/data/fluent-emoji-3d/images"]
+_EMOJI_DIRS = [
+    _REPO / "s2h_dataset/data/fluent-emoji-3d/images",
+    _REPO.parent / "shared/data/fluent-emoji-3d/images",
+]
 # Different sizes and aspect ratios (64-256 px), so per-image token counts differ for the dynamic-resolution
 # families (Qwen-VL) and every processor has to resize.
 _SIZES = [(64, 64), (256, 128), (96, 160), (200, 200), (128, 72), (256, 256)]
@@ -45,7 +48,10 @@ def images() -> list[Image.Image]:
 
 def _user(n_images: int, text: str) -> dict:
     # "text": None on image parts, as rows read back from Arrow carry it.
-    return {"role": "user", "content": [{"type": "image", "text": None}] * n_images + [{"type": "text", "text": text}]}
+    return {
+        "role": "user",
+        "content": [{"type": "image", "text": None}] * n_images + [{"type": "text", "text": text}],
+    }
 
 
 def _assistant(text: str) -> dict:
@@ -58,7 +64,9 @@ def _n_image_tokens(model, input_ids: torch.Tensor) -> int:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_build_reload_forward_generate(family: str, tmp_path: pathlib.Path, images: list[Image.Image]) -> None:
+def test_build_reload_forward_generate(
+    family: str, tmp_path: pathlib.Path, images: list[Image.Image]
+) -> None:
     out = build_tiny_vlm(family, tmp_path / "a", seed=0)
     assert out == tmp_path / "a" and (out / "model.safetensors").is_file()
     model = AutoModelForImageTextToText.from_pretrained(out).eval()
@@ -67,7 +75,9 @@ def test_build_reload_forward_generate(family: str, tmp_path: pathlib.Path, imag
     assert 0.3e6 < model.num_parameters() < 2e6
     assert len(processor.tokenizer) <= model.config.get_text_config().vocab_size
     # The reloaded tokenizer (whatever class AutoProcessor picks) tokenizes exactly like the built one.
-    sample = processor.apply_chat_template([_user(2, "Which image shows a red apple?"), _assistant("The first.")])
+    sample = processor.apply_chat_template(
+        [_user(2, "Which image shows a red apple?"), _assistant("The first.")]
+    )
     assert processor.tokenizer(sample)["input_ids"] == build_tiny_tokenizer(family)(sample)["input_ids"]
 
     # Deterministic for a seed: a second build writes identical weights and tokenizer.
@@ -78,7 +88,9 @@ def test_build_reload_forward_generate(family: str, tmp_path: pathlib.Path, imag
     # One placeholder per image, consistent image tokens for 2-6 images of different sizes.
     per_image = None
     for n in (2, 4, 6):
-        prompt = processor.apply_chat_template([_user(n, "Which image contains a cat?")], add_generation_prompt=True)
+        prompt = processor.apply_chat_template(
+            [_user(n, "Which image contains a cat?")], add_generation_prompt=True
+        )
         assert isinstance(prompt, str)
         batch = processor(text=[prompt], images=[images[:n]], return_tensors="pt")
         n_tokens = _n_image_tokens(model, batch["input_ids"])
@@ -123,12 +135,22 @@ def test_dpo_two_steps(family: str, tmp_path: pathlib.Path, images: list[Image.I
     dataset = datasets.Dataset.from_list(rows)
     args = DPOConfig(
         # activation_checkpointing is the transformers 5 name of gradient_checkpointing (TRL defaults it on).
-        output_dir=str(tmp_path), use_cpu=True, bf16=False, gradient_checkpointing=False,
-        activation_checkpointing=False, max_length=None,
-        per_device_train_batch_size=2, max_steps=2, report_to="none", save_strategy="no", logging_steps=1,
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+        activation_checkpointing=False,
+        max_length=None,
+        per_device_train_batch_size=2,
+        max_steps=2,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
         disable_tqdm=True,
-    )  # fmt: skip
-    trainer = DPOTrainer(model=model, ref_model=None, args=args, train_dataset=dataset, processing_class=processor)
+    )
+    trainer = DPOTrainer(
+        model=model, ref_model=None, args=args, train_dataset=dataset, processing_class=processor
+    )
     result = trainer.train()
     assert result.global_step == 2
     losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]

@@ -89,9 +89,14 @@ def make_captioner(
             raise UserError(f"captioner option `dtype` must be one of {', '.join(DTYPES)}, got {dtype!r}")
         cache = CaptionCache(cache_dir, model_identity(rest), settings) if cache_dir else None
         return TransformersCaptioner(
-            rest, cache, device=device, dtype=dtype, batch_size=_number("batch_size", batch_size),
-            max_new_tokens=max_new_tokens, max_image_side=max_image_side,
-        )  # fmt: skip
+            rest,
+            cache,
+            device=device,
+            dtype=dtype,
+            batch_size=_number("batch_size", batch_size),
+            max_new_tokens=max_new_tokens,
+            max_image_side=max_image_side,
+        )
     from .openai_backend import OpenAICaptioner, parse_spec
 
     base_url, model = parse_spec(rest)
@@ -101,7 +106,14 @@ def make_captioner(
         )
     cache = CaptionCache(cache_dir, model, settings) if cache_dir else None
     return OpenAICaptioner(
-        base_url, model, cache, concurrency=_number("concurrency", concurrency),
-        timeout=_number("timeout", timeout, float, minimum=0.1), max_retries=_number("max_retries", max_retries, minimum=0),
-        max_backoff=_number("max_backoff", max_backoff, float, minimum=0), api_key_env=api_key_env, max_new_tokens=max_new_tokens, max_image_side=max_image_side,
-    )  # fmt: skip
+        base_url,
+        model,
+        cache,
+        concurrency=_number("concurrency", concurrency),
+        timeout=_number("timeout", timeout, float, minimum=0.1),
+        max_retries=_number("max_retries", max_retries, minimum=0),
+        max_backoff=_number("max_backoff", max_backoff, float, minimum=0),
+        api_key_env=api_key_env,
+        max_new_tokens=max_new_tokens,
+        max_image_side=max_image_side,
+    )

@@ -133,8 +133,13 @@ class ModelCaptioner(Captioner):
 
     def stats(self) -> dict:
         asked = self.hits + self.misses
-        return {"captioner": self.name, "cache_hits": self.hits, "cache_misses": self.misses,
-                "cache_hit_rate": round(self.hits / asked, 4) if asked else None, "fallbacks": self.fallbacks}  # fmt: skip
+        return {
+            "captioner": self.name,
+            "cache_hits": self.hits,
+            "cache_misses": self.misses,
+            "cache_hit_rate": round(self.hits / asked, 4) if asked else None,
+            "fallbacks": self.fallbacks,
+        }
 
     def prompt_for(self, request: TextRequest) -> str:
         if request.kind == "caption":
@@ -155,8 +160,13 @@ class ModelCaptioner(Captioner):
                 replies[key] = cached
                 self.hits += 1
             elif key not in jobs:
-                jobs[key] = Job(key, request.kind, tuple(records[s] for s in request.source_ids),
-                                self.prompt_for(request), self.max_image_side)  # fmt: skip
+                jobs[key] = Job(
+                    key,
+                    request.kind,
+                    tuple(records[s] for s in request.source_ids),
+                    self.prompt_for(request),
+                    self.max_image_side,
+                )
             else:
                 self.hits += 1  # the same text asked twice in one batch: asked once
         replies.update(self._ask(list(jobs.values())))

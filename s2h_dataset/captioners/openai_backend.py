@@ -70,9 +70,19 @@ class OpenAICaptioner(ModelCaptioner):
     variable holding the API key (unset: no Authorization header, fine for local servers).
     """
 
-    def __init__(self, base_url: str, model: str, cache: CaptionCache | None, concurrency: int = 8,
-                 timeout: float = 120.0, max_retries: int = 10, max_backoff: float = 30.0,
-                 api_key_env: str = "OPENAI_API_KEY", max_new_tokens: int = 256, max_image_side: int = 768):  # fmt: skip
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        cache: CaptionCache | None,
+        concurrency: int = 8,
+        timeout: float = 120.0,
+        max_retries: int = 10,
+        max_backoff: float = 30.0,
+        api_key_env: str = "OPENAI_API_KEY",
+        max_new_tokens: int = 256,
+        max_image_side: int = 768,
+    ):
         super().__init__(f"openai:{model}", model, cache, max_image_side)
         self.url = f"{base_url}/chat/completions"
         self.concurrency, self.max_retries, self.max_backoff = concurrency, max_retries, max_backoff
@@ -83,9 +93,10 @@ class OpenAICaptioner(ModelCaptioner):
         self._secrets = [api_key] if api_key else []
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        )  # fmt: skip
+        )
 
     def __repr__(self) -> str:
         return f"OpenAICaptioner(url={self.url!r}, model={self.model!r}, concurrency={self.concurrency})"
@@ -99,8 +110,12 @@ class OpenAICaptioner(ModelCaptioner):
     def body(self, job: Job, images) -> dict:
         content = [{"type": "image_url", "image_url": {"url": data_url(image)}} for image in images]
         content.append({"type": "text", "text": job.prompt})
-        return {"model": self.model, "messages": [{"role": "user", "content": content}],
-                "max_tokens": self.max_new_tokens, "temperature": 0}  # fmt: skip
+        return {
+            "model": self.model,
+            "messages": [{"role": "user", "content": content}],
+            "max_tokens": self.max_new_tokens,
+            "temperature": 0,
+        }
 
     def generate(self, jobs: list[Job]) -> Iterator[tuple[int, str | None]]:
         if not jobs:

@@ -56,7 +56,9 @@ class ReferenceCaptioner(Captioner):
         if record.caption:
             return record.caption
         a_label = with_article(record.label)
-        return _pick(record.source_id, CAPTION_TEMPLATES).format(a_label=a_label, A_label=a_label[:1].upper() + a_label[1:])
+        return _pick(record.source_id, CAPTION_TEMPLATES).format(
+            a_label=a_label, A_label=a_label[:1].upper() + a_label[1:]
+        )
 
     def describe(self, records: list[Record]) -> str:
         """A description of the whole set that names every object and singles none out."""

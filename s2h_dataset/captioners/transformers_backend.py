@@ -36,8 +36,16 @@ class TransformersCaptioner(ModelCaptioner):
     batch_size: chats per `generate` call. max_new_tokens: reply length limit.
     """
 
-    def __init__(self, model: str, cache: CaptionCache | None, device: str = "auto", dtype: str = "auto",
-                 batch_size: int = 8, max_new_tokens: int = 256, max_image_side: int = 768):  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        cache: CaptionCache | None,
+        device: str = "auto",
+        dtype: str = "auto",
+        batch_size: int = 8,
+        max_new_tokens: int = 256,
+        max_image_side: int = 768,
+    ):
         identity = model_identity(model)
         super().__init__(f"transformers:{identity}", identity, cache, max_image_side)
         self.batch_size = batch_size
@@ -62,7 +70,15 @@ class TransformersCaptioner(ModelCaptioner):
                     continue
                 content = [{"type": "image"} for _ in images] + [{"type": "text", "text": jobs[index].prompt}]
                 batch.append(index)
-                items.append(Item(id=jobs[index].key[:12], subtask=jobs[index].kind, images=images, content=content,
-                                  gold="", answer_type="free"))  # fmt: skip
+                items.append(
+                    Item(
+                        id=jobs[index].key[:12],
+                        subtask=jobs[index].kind,
+                        images=images,
+                        content=content,
+                        gold="",
+                        answer_type="free",
+                    )
+                )
             if items:
                 yield from zip(batch, self.generator.generate(items))

@@ -22,10 +22,18 @@ class SpaceArguments:
         port (`int`, defaults to `7860`): port to listen on.
     """
 
-    model: str | None = field(default=None, metadata={"help": "Checkpoint that answers (folder or Hub id); default $MODEL_ID."})
-    base_model: str | None = field(default=None, metadata={"help": "Optional base model shown side by side; default $BASE_MODEL_ID."})
-    dataset: str | None = field(default=None, metadata={"help": "Dataset folder or Hub id for the explorer; default $DATASET_ID."})
-    host: str = field(default="127.0.0.1", metadata={"help": "Address to listen on (0.0.0.0 for the whole network)."})
+    model: str | None = field(
+        default=None, metadata={"help": "Checkpoint that answers (folder or Hub id); default $MODEL_ID."}
+    )
+    base_model: str | None = field(
+        default=None, metadata={"help": "Optional base model shown side by side; default $BASE_MODEL_ID."}
+    )
+    dataset: str | None = field(
+        default=None, metadata={"help": "Dataset folder or Hub id for the explorer; default $DATASET_ID."}
+    )
+    host: str = field(
+        default="127.0.0.1", metadata={"help": "Address to listen on (0.0.0.0 for the whole network)."}
+    )
     port: int = field(default=7860, metadata={"help": "Port to listen on."})
 
     def __post_init__(self):

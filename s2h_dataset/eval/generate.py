@@ -39,8 +39,15 @@ def _resolve_device(device: str) -> str:
 class HFGenerator:
     """Load `model` (Hub id or local folder) once; `generate` runs one left-padded greedy batch."""
 
-    def __init__(self, model: str, revision: str | None = None, device: str = "auto", dtype: str = "auto",
-                 max_new_tokens: int = 32, trust_remote_code: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        revision: str | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        max_new_tokens: int = 32,
+        trust_remote_code: bool = False,
+    ):
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -53,9 +60,12 @@ class HFGenerator:
                 model, revision=revision, trust_remote_code=trust_remote_code
             )
             self.model = AutoModelForImageTextToText.from_pretrained(
-                model, revision=revision, dtype=getattr(torch, dtype), use_safetensors=True,
+                model,
+                revision=revision,
+                dtype=getattr(torch, dtype),
+                use_safetensors=True,
                 trust_remote_code=trust_remote_code,
-            )  # fmt: skip
+            )
         except (OSError, ValueError) as err:
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise UserError(
@@ -78,10 +88,13 @@ class HFGenerator:
         """The processor's batch for `items`: chat template rendered as text, then the processor with the
         images in placeholder order and left padding. (Tokenizing inside `apply_chat_template` returns
         Python lists instead of tensors for Idefics3 / SmolVLM batches.)"""
-        texts = [self.processor.apply_chat_template(item.messages(), add_generation_prompt=True, tokenize=False)
-                 for item in items]  # fmt: skip
-        return self.processor(text=texts, images=[item.images for item in items], padding=True,
-                              return_tensors="pt").to(self.device)  # fmt: skip
+        texts = [
+            self.processor.apply_chat_template(item.messages(), add_generation_prompt=True, tokenize=False)
+            for item in items
+        ]
+        return self.processor(
+            text=texts, images=[item.images for item in items], padding=True, return_tensors="pt"
+        ).to(self.device)
 
     def generate(self, items: Sequence[Item]) -> list[str]:
         import torch
@@ -93,14 +106,22 @@ class HFGenerator:
             item.meta["prompt_tokens"] = int(length)
             if self.max_positions and length + self.max_new_tokens > self.max_positions:
                 self.truncation_warnings += 1
-                logger.warning("%s: %d prompt tokens + %d new exceed the model's %d positions", item.id, length,
-                               self.max_new_tokens, self.max_positions)  # fmt: skip
+                logger.warning(
+                    "%s: %d prompt tokens + %d new exceed the model's %d positions",
+                    item.id,
+                    length,
+                    self.max_new_tokens,
+                    self.max_positions,
+                )
         if "pixel_values" in batch and batch["pixel_values"].is_floating_point():
             batch["pixel_values"] = batch["pixel_values"].to(self.model.dtype)
         with torch.inference_mode():
             output = self.model.generate(
-                **batch, do_sample=False, max_new_tokens=self.max_new_tokens, pad_token_id=self.pad_token_id,
-            )  # fmt: skip
+                **batch,
+                do_sample=False,
+                max_new_tokens=self.max_new_tokens,
+                pad_token_id=self.pad_token_id,
+            )
         return [
             text.strip()
             for text in self.processor.batch_decode(output[:, prompt_len:], skip_special_tokens=True)

@@ -68,10 +68,16 @@ class Item:
 
     def record(self) -> dict[str, Any]:
         return {
-            "id": self.id, "subtask": self.subtask, "gold": self.gold, "answer_type": self.answer_type,
-            "choices": list(self.choices), "options": list(self.options), "n_images": len(self.images),
-            "prompt": self.prompt_text(), **({"meta": self.meta} if self.meta else {}),
-        }  # fmt: skip
+            "id": self.id,
+            "subtask": self.subtask,
+            "gold": self.gold,
+            "answer_type": self.answer_type,
+            "choices": list(self.choices),
+            "options": list(self.options),
+            "n_images": len(self.images),
+            "prompt": self.prompt_text(),
+            **({"meta": self.meta} if self.meta else {}),
+        }
 
 
 def format_options(options: list[str], choices: tuple[str, ...]) -> str:

@@ -80,12 +80,21 @@ def _item(question: ProbeQuestion, style: str) -> Item:
     else:
         text = f"{ask}\nThe images are numbered 1 to {k} in the order shown. Answer with the image's number."
     return Item(
-        id=f"l3probe-{question.index:04d}", subtask=f"N={k - 1}", images=[r.load() for r in question.records],
+        id=f"l3probe-{question.index:04d}",
+        subtask=f"N={k - 1}",
+        images=[r.load() for r in question.records],
         content=[{"type": "image"} for _ in range(k)] + [{"type": "text", "text": text}],
-        gold=choices[question.target], answer_type="position", choices=choices, options=options,
-        meta={"n_distractors": k - 1, "target": question.target, "label": question.label,
-              "source_ids": [r.source_id for r in question.records]},
-    )  # fmt: skip
+        gold=choices[question.target],
+        answer_type="position",
+        choices=choices,
+        options=options,
+        meta={
+            "n_distractors": k - 1,
+            "target": question.target,
+            "label": question.label,
+            "source_ids": [r.source_id for r in question.records],
+        },
+    )
 
 
 @dataclass
@@ -103,8 +112,14 @@ class ProbeUnit:
             yield _item(question, self.style)
 
 
-def probe_unit(source: str = "emoji", n_questions: int = 500, seed: int = 0, style: str = "letter",
-               limit: int | None = None, holdout: float = 0.0) -> ProbeUnit:  # fmt: skip
+def probe_unit(
+    source: str = "emoji",
+    n_questions: int = 500,
+    seed: int = 0,
+    style: str = "letter",
+    limit: int | None = None,
+    holdout: float = 0.0,
+) -> ProbeUnit:
     if style not in STYLES:
         raise UserError(f"`probe_style` must be one of {', '.join(STYLES)}, got `{style}`")
     if n_questions < 1:

@@ -6,8 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PREDICTIONS", "RESULTS_JSON", "RESULTS_MD", "markdown_report", "markdown_table", "read_predictions",
-           "write_results"]  # fmt: skip
+__all__ = [
+    "PREDICTIONS",
+    "RESULTS_JSON",
+    "RESULTS_MD",
+    "markdown_report",
+    "markdown_table",
+    "read_predictions",
+    "write_results",
+]
 
 PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = (
     "predictions.jsonl",
@@ -15,8 +22,14 @@ PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = (
     "results.md",
     "run.json",
 )
-TITLES = {"blink": "BLINK (val)", "mantis": "MANTIS-Eval", "nlvr2": "NLVR2", "mmstar": "MMStar", "pope": "POPE",
-          "l3probe": "Level-3 probe"}  # fmt: skip
+TITLES = {
+    "blink": "BLINK (val)",
+    "mantis": "MANTIS-Eval",
+    "nlvr2": "NLVR2",
+    "mmstar": "MMStar",
+    "pope": "POPE",
+    "l3probe": "Level-3 probe",
+}
 
 
 def read_predictions(out_dir: str | Path) -> list[dict[str, Any]]:
@@ -34,9 +47,15 @@ def _pct(value: float) -> str:
 def _headline(task: str, scores: dict[str, Any]) -> list[tuple[str, str]]:
     """(metric, value) pairs for the summary table."""
     if task == "pope":
-        return [("accuracy / F1 / yes-ratio (mean of 3 splits)",
-                 (f"{_pct(scores['accuracy_mean_of_subtasks'])} / {_pct(scores['f1_mean_of_splits'])} / "
-                  f"{_pct(scores['yes_ratio_mean_of_splits'])}"))]  # fmt: skip
+        return [
+            (
+                "accuracy / F1 / yes-ratio (mean of 3 splits)",
+                (
+                    f"{_pct(scores['accuracy_mean_of_subtasks'])} / {_pct(scores['f1_mean_of_splits'])} / "
+                    f"{_pct(scores['yes_ratio_mean_of_splits'])}"
+                ),
+            )
+        ]
     if task == "l3probe":
         return [("accuracy (chance)", f"{_pct(scores['accuracy'])} ({_pct(scores['chance'])})")]
     rows = [("accuracy", _pct(scores["accuracy"]))]

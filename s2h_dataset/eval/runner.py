@@ -125,8 +125,16 @@ class EvalConfig:
 
 def _units(task: str, config: EvalConfig) -> list:
     if task == "l3probe":
-        return [probe_unit(config.probe_source, config.probe_questions, config.probe_seed, config.probe_style,
-                           config.limit, config.probe_holdout)]  # fmt: skip
+        return [
+            probe_unit(
+                config.probe_source,
+                config.probe_questions,
+                config.probe_seed,
+                config.probe_style,
+                config.limit,
+                config.probe_holdout,
+            )
+        ]
     return load_units(BENCHMARKS[task], config.dataset_paths.get(task), None, config.limit)
 
 
@@ -142,8 +150,12 @@ def _check_run(out: Path, config: EvalConfig, generator: Generator) -> None:
     import datasets
     import transformers
 
-    run = {"model": generator.name, "revision": config.revision, "config": asdict(config),
-           "versions": {"transformers": transformers.__version__, "datasets": datasets.__version__}}  # fmt: skip
+    run = {
+        "model": generator.name,
+        "revision": config.revision,
+        "config": asdict(config),
+        "versions": {"transformers": transformers.__version__, "datasets": datasets.__version__},
+    }
     path.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
 
 
@@ -198,21 +210,34 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
         changed += parsed != record["parsed"]
         record["parsed"] = parsed
     if changed:
-        logger.warning("%d replies read differently from when they were saved; results use the current reading",
-                       changed)  # fmt: skip
+        logger.warning(
+            "%d replies read differently from when they were saved; results use the current reading", changed
+        )
     results = score_records(records)
     write_results(out, results)
     for task, scores in results.items():
-        logger.info("%s: accuracy %.4f over %d (%d unreadable)", task, scores["accuracy"], scores["n"],
-                    scores["parse_failures"])  # fmt: skip
+        logger.info(
+            "%s: accuracy %.4f over %d (%d unreadable)",
+            task,
+            scores["accuracy"],
+            scores["n"],
+            scores["parse_failures"],
+        )
     return results
 
 
-def run_eval(model_path: str, tasks: str | list[str], out_dir: str | Path, limit: int | None = None,
-             **kwargs: Any) -> dict[str, Any]:  # fmt: skip
+def run_eval(
+    model_path: str, tasks: str | list[str], out_dir: str | Path, limit: int | None = None, **kwargs: Any
+) -> dict[str, Any]:
     """Evaluate a saved model; returns results.json's content. `kwargs`: any other `EvalConfig` field."""
     tasks = tasks if isinstance(tasks, str) else ",".join(tasks)
     config = EvalConfig(model=str(model_path), tasks=tasks, out=str(out_dir), limit=limit, **kwargs)
-    generator = HFGenerator(config.model, config.revision, config.device, config.dtype, config.max_new_tokens,
-                            config.trust_remote_code)  # fmt: skip
+    generator = HFGenerator(
+        config.model,
+        config.revision,
+        config.device,
+        config.dtype,
+        config.max_new_tokens,
+        config.trust_remote_code,
+    )
     return evaluate(config, generator)

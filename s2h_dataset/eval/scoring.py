@@ -51,9 +51,11 @@ def _pope_metrics(records: list[dict[str, Any]]) -> dict[str, float]:
 def _subtask(records: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     correct = sum(r["parsed"] is not None and r["parsed"] == r["gold"] for r in records)
     scores: dict[str, Any] = {
-        "n": len(records), "correct": correct, "accuracy": correct / len(records),
+        "n": len(records),
+        "correct": correct,
+        "accuracy": correct / len(records),
         "parse_failures": sum(r["parsed"] is None for r in records),
-    }  # fmt: skip
+    }
     if kind == "pope":
         scores.update(_pope_metrics(records))
     if kind == "probe":
@@ -72,10 +74,13 @@ def score_task(task: str, records: list[dict[str, Any]]) -> dict[str, Any]:
     subtasks = {name: _subtask(groups[name], kind) for name in sorted(groups)}
     pooled = _subtask(records, "accuracy")
     result: dict[str, Any] = {
-        "n": pooled["n"], "correct": pooled["correct"], "accuracy": pooled["accuracy"],
+        "n": pooled["n"],
+        "correct": pooled["correct"],
+        "accuracy": pooled["accuracy"],
         "accuracy_mean_of_subtasks": sum(s["accuracy"] for s in subtasks.values()) / len(subtasks),
-        "parse_failures": pooled["parse_failures"], "parse_failure_rate": pooled["parse_failures"] / pooled["n"],
-    }  # fmt: skip
+        "parse_failures": pooled["parse_failures"],
+        "parse_failure_rate": pooled["parse_failures"] / pooled["n"],
+    }
     if kind == "pope":
         for metric in ("precision", "recall", "f1", "yes_ratio"):
             result[f"{metric}_mean_of_splits"] = sum(s[metric] for s in subtasks.values()) / len(subtasks)

@@ -28,10 +28,21 @@ logger = logging.getLogger(__name__)
 
 LETTER_HINT = "Answer with the option's letter from the given choices directly."
 BLINK_CONFIGS = (
-    "Art_Style", "Counting", "Forensic_Detection", "Functional_Correspondence", "IQ_Test", "Jigsaw",
-    "Multi-view_Reasoning", "Object_Localization", "Relative_Depth", "Relative_Reflectance",
-    "Semantic_Correspondence", "Spatial_Relation", "Visual_Correspondence", "Visual_Similarity",
-)  # fmt: skip
+    "Art_Style",
+    "Counting",
+    "Forensic_Detection",
+    "Functional_Correspondence",
+    "IQ_Test",
+    "Jigsaw",
+    "Multi-view_Reasoning",
+    "Object_Localization",
+    "Relative_Depth",
+    "Relative_Reflectance",
+    "Semantic_Correspondence",
+    "Spatial_Relation",
+    "Visual_Correspondence",
+    "Visual_Similarity",
+)
 
 
 @dataclass(frozen=True)
@@ -64,11 +75,15 @@ def blink_item(row: dict[str, Any], config: str, split: str) -> Item:
         row.get("prompt") or ""
     ).strip() or f"{row['question']}\n{format_options(row['choices'], choices)}"
     return Item(
-        id=str(row["idx"]), subtask=config, images=images,
+        id=str(row["idx"]),
+        subtask=config,
+        images=images,
         content=[{"type": "image"} for _ in images] + [{"type": "text", "text": f"{text}\n{LETTER_HINT}"}],
-        gold=_letter_gold(row["answer"], row["idx"]), answer_type="letter", choices=choices,
+        gold=_letter_gold(row["answer"], row["idx"]),
+        answer_type="letter",
+        choices=choices,
         options=tuple(row["choices"]),
-    )  # fmt: skip
+    )
 
 
 def mantis_item(row: dict[str, Any], config: str, split: str) -> Item:
@@ -81,10 +96,15 @@ def mantis_item(row: dict[str, Any], config: str, split: str) -> Item:
         text = f"{row['question']}\n{format_options(options, choices)}\n{LETTER_HINT}"
         gold, answer_type = _letter_gold(row["answer"], row["id"]), "letter"
     return Item(
-        id=str(row["id"]), subtask=row["question_type"], images=list(row["images"]),
-        content=interleave(text, len(row["images"])), gold=gold, answer_type=answer_type,
-        choices=choices, options=tuple(options) if choices else (),
-    )  # fmt: skip
+        id=str(row["id"]),
+        subtask=row["question_type"],
+        images=list(row["images"]),
+        content=interleave(text, len(row["images"])),
+        gold=gold,
+        answer_type=answer_type,
+        choices=choices,
+        options=tuple(options) if choices else (),
+    )
 
 
 def nlvr2_item(row: dict[str, Any], config: str, split: str) -> Item:
@@ -100,18 +120,28 @@ def nlvr2_item(row: dict[str, Any], config: str, split: str) -> Item:
         )
     text = f"{row['question']}\nAnswer with True or False."
     return Item(
-        id=str(row["id"]), subtask="nlvr2", images=list(row["images"]), content=interleave(text, len(row["images"])),
-        gold=gold, answer_type="truefalse", choices=choices, options=tuple(options),
-    )  # fmt: skip
+        id=str(row["id"]),
+        subtask="nlvr2",
+        images=list(row["images"]),
+        content=interleave(text, len(row["images"])),
+        gold=gold,
+        answer_type="truefalse",
+        choices=choices,
+        options=tuple(options),
+    )
 
 
 def mmstar_item(row: dict[str, Any], config: str, split: str) -> Item:
     text = f"{row['question'].strip()}\n{LETTER_HINT}"
     return Item(
-        id=str(row["index"]), subtask=row["category"], images=[row["image"]],
+        id=str(row["index"]),
+        subtask=row["category"],
+        images=[row["image"]],
         content=[{"type": "image"}, {"type": "text", "text": text}],
-        gold=_letter_gold(row["answer"], row["index"]), answer_type="letter", choices=("A", "B", "C", "D"),
-    )  # fmt: skip
+        gold=_letter_gold(row["answer"], row["index"]),
+        answer_type="letter",
+        choices=("A", "B", "C", "D"),
+    )
 
 
 def pope_item(row: dict[str, Any], config: str, split: str) -> Item:
@@ -120,9 +150,13 @@ def pope_item(row: dict[str, Any], config: str, split: str) -> Item:
         raise UserError(f"pope row {row['question_id']}: answer {row['answer']!r} is not yes/no")
     text = f"{row['question'].strip()}\nAnswer with yes or no."
     return Item(
-        id=f"{split}/{row['question_id']}", subtask=split, images=[row["image"]],
-        content=[{"type": "image"}, {"type": "text", "text": text}], gold=gold, answer_type="yesno",
-    )  # fmt: skip
+        id=f"{split}/{row['question_id']}",
+        subtask=split,
+        images=[row["image"]],
+        content=[{"type": "image"}, {"type": "text", "text": text}],
+        gold=gold,
+        answer_type="yesno",
+    )
 
 
 BENCHMARKS: dict[str, TaskSpec] = {
@@ -165,13 +199,20 @@ def _configs(spec: TaskSpec, path: str | None) -> tuple[str, ...]:
     if not configs:
         raise UserError(f"{spec.name}: {path} holds none of the configs {', '.join(spec.configs)}")
     if len(configs) < len(spec.configs):
-        logger.warning("%s: %s holds %d of %d configs; missing: %s", spec.name, path, len(configs),
-                       len(spec.configs), ", ".join(c for c in spec.configs if c not in present))  # fmt: skip
+        logger.warning(
+            "%s: %s holds %d of %d configs; missing: %s",
+            spec.name,
+            path,
+            len(configs),
+            len(spec.configs),
+            ", ".join(c for c in spec.configs if c not in present),
+        )
     return configs
 
 
-def load_units(spec: TaskSpec, path: str | None = None, revision: str | None = None,
-               limit: int | None = None) -> list[Unit]:  # fmt: skip
+def load_units(
+    spec: TaskSpec, path: str | None = None, revision: str | None = None, limit: int | None = None
+) -> list[Unit]:
     """Load every (config, split) of `spec` with `datasets`, from `path` when given, first `limit` rows each."""
     import datasets
 
@@ -179,9 +220,10 @@ def load_units(spec: TaskSpec, path: str | None = None, revision: str | None = N
     for config in _configs(spec, path):
         for split in spec.splits:
             try:
-                dataset = datasets.load_dataset(path or spec.hub_id, config, split=split,
-                                                revision=None if path else revision)  # fmt: skip
-            except Exception as err:  # noqa: BLE001 - datasets raises many types; the user needs the one-line reason
+                dataset = datasets.load_dataset(
+                    path or spec.hub_id, config, split=split, revision=None if path else revision
+                )
+            except Exception as err:
                 reason = str(err).splitlines()[0] if str(err) else ""
                 raise UserError(
                     f"{spec.name}: cannot load {path or spec.hub_id} config `{config}` split `{split}` "

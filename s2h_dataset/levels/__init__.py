@@ -28,8 +28,14 @@ TASKS = {
 
 # the record pool (a `Sources` field) each task draws its images from
 NEEDS = {
-    "caption_indexed": "objects", "vqa_indexed": "objects", "compare": "objects", "caption_search": "objects",
-    "which_image": "objects", "arithmetic": "shapes", "vqa_gold": "qa", "kinship": "faces",
+    "caption_indexed": "objects",
+    "vqa_indexed": "objects",
+    "compare": "objects",
+    "caption_search": "objects",
+    "which_image": "objects",
+    "arithmetic": "shapes",
+    "vqa_gold": "qa",
+    "kinship": "faces",
 }
 
 

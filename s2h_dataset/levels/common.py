@@ -41,8 +41,14 @@ class LevelContext:
     def shapes(self) -> list[Record]:
         return self.pool.shapes
 
-    def sample_groups(self, rng: random.Random, records: list[Record], chosen: list[Record], n: int,
-                      key=lambda record: record.split_key) -> list[Record]:
+    def sample_groups(
+        self,
+        rng: random.Random,
+        records: list[Record],
+        chosen: list[Record],
+        n: int,
+        key=lambda record: record.split_key,
+    ) -> list[Record]:
         """Add records from `records` until there are `n`, no two sharing a `key` (by default the group:
         image file or family)."""
         chosen = list(chosen)
@@ -54,7 +60,9 @@ class LevelContext:
                 chosen.append(candidate)
         if len(chosen) == n:
             return chosen
-        raise PlanError(f"the {self.split} split has too few distinct images or families for {n} images per row")
+        raise PlanError(
+            f"the {self.split} split has too few distinct images or families for {n} images per row"
+        )
 
     def by_kind(self) -> dict[str, list[Record]]:
         """Records grouped by `kind_or_label`, built once per context."""
@@ -76,7 +84,9 @@ class LevelContext:
             if len(chosen) == n:
                 return chosen
             candidate = self.pick(rng)
-            if all(candidate.source_id != c.source_id and not conflicts(candidate.label, c.label) for c in chosen):
+            if all(
+                candidate.source_id != c.source_id and not conflicts(candidate.label, c.label) for c in chosen
+            ):
                 chosen.append(candidate)
         raise PlanError(
             f"the {self.split} split has too few distinct labels for {n} images per row "

@@ -14,8 +14,14 @@ from .common import LevelContext, PlanError, image_ref
 
 __all__ = ["kinship"]
 
-PHRASES = {"parent": "a parent of", "child": "a child of", "sibling": "a sibling of", "spouse": "the spouse of",
-           "grandparent": "a grandparent of", "grandchild": "a grandchild of"}
+PHRASES = {
+    "parent": "a parent of",
+    "child": "a child of",
+    "sibling": "a sibling of",
+    "spouse": "the spouse of",
+    "grandparent": "a grandparent of",
+    "grandchild": "a grandchild of",
+}
 PROMPTS = (
     "Is the person in {r1} {phrase} the person in {r2}?",
     "Look at {r1} and {r2}. Is the person in {r1} {phrase} the person in {r2}? Answer yes or no.",
@@ -28,7 +34,9 @@ def _pair(ctx: LevelContext, rng: random.Random, yes: bool) -> tuple[str, str, s
     """(person a, person b, relation asked)."""
     relations = sorted(ctx.pool.relations.items())
     if not relations:
-        raise PlanError(f"the {ctx.split} split has no related people with images; `kinship` needs a kinship: source")
+        raise PlanError(
+            f"the {ctx.split} split has no related people with images; `kinship` needs a kinship: source"
+        )
     if yes:
         (a, b), relation = rng.choice(relations)
         return a, b, relation
@@ -53,14 +61,23 @@ def kinship(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     families = {first.split_key, second.split_key}
     strangers = [r for r in ctx.pool.faces if r.split_key not in families]
     # distractors: other people, none from the families asked about
-    others = ctx.sample_groups(rng, strangers, [], ctx.n_images - 2, key=lambda r: r.person) if ctx.n_images > 2 else []
+    others = (
+        ctx.sample_groups(rng, strangers, [], ctx.n_images - 2, key=lambda r: r.person)
+        if ctx.n_images > 2
+        else []
+    )
     images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
     words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "phrase": PHRASES[relation]}
     yes_text, no_text = YES.format(**words), NO.format(**words)
     return RowSpec(
-        level=2, task="kinship", source_ids=[r.source_id for r in images],
-        prompt=rng.choice(PROMPTS).format(**words), chosen=yes_text if yes else no_text,
-        rejected=no_text if yes else yes_text, target=-1, stratum="yes" if yes else "no",
+        level=2,
+        task="kinship",
+        source_ids=[r.source_id for r in images],
+        prompt=rng.choice(PROMPTS).format(**words),
+        chosen=yes_text if yes else no_text,
+        rejected=no_text if yes else yes_text,
+        target=-1,
+        stratum="yes" if yes else "no",
         meta={"named": [p1, p2], "people": [a, b], "relation": relation, "answer": "yes" if yes else "no"},
     )

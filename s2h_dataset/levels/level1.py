@@ -39,10 +39,15 @@ def caption_indexed(ctx: LevelContext, rng: random.Random, position: int) -> Row
     images, wrong = _set(ctx, rng, position)
     prompt = rng.choice(CAPTION_PROMPTS).format(ref=image_ref(position, rng.randrange(2)))
     return RowSpec(
-        level=1, task="caption_indexed", source_ids=[r.source_id for r in images], prompt=prompt,
+        level=1,
+        task="caption_indexed",
+        source_ids=[r.source_id for r in images],
+        prompt=prompt,
         chosen=TextRequest("caption", (images[position].source_id,)),
         rejected=TextRequest("caption", (images[wrong].source_id,)),
-        target=position, stratum=str(position), meta={"rejected_from": wrong},
+        target=position,
+        stratum=str(position),
+        meta={"rejected_from": wrong},
     )
 
 
@@ -52,8 +57,13 @@ def vqa_indexed(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec
     style = rng.randrange(2)
     ref, cap_ref = image_ref(position, style), image_ref(position, style, capital=True)
     return RowSpec(
-        level=1, task="vqa_indexed", source_ids=[r.source_id for r in images], prompt=question.format(ref=ref),
+        level=1,
+        task="vqa_indexed",
+        source_ids=[r.source_id for r in images],
+        prompt=question.format(ref=ref),
         chosen=answer.format(ref=ref, Ref=cap_ref, a_label=with_article(images[position].label)),
         rejected=answer.format(ref=ref, Ref=cap_ref, a_label=with_article(images[wrong].label)),
-        target=position, stratum=str(position), meta={"rejected_from": wrong},
+        target=position,
+        stratum=str(position),
+        meta={"rejected_from": wrong},
     )

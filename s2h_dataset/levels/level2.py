@@ -21,7 +21,10 @@ COMPARE_PROMPTS = (
     "Are the objects in {r1} and {r2} the same kind of thing? Answer yes or no.",
     "Is the object in {r1} the same kind of thing as the one in {r2}?",
 )
-SAME, DIFFERENT = "Yes. {R1} shows {a} and {r2} shows {b}; {same}.", "No. {R1} shows {a} and {r2} shows {b}; they are different kinds of thing."
+SAME, DIFFERENT = (
+    "Yes. {R1} shows {a} and {r2} shows {b}; {same}.",
+    "No. {R1} shows {a} and {r2} shows {b}; they are different kinds of thing.",
+)
 
 OPERATORS = ("add", "subtract", "total")
 QUESTIONS = {
@@ -40,7 +43,8 @@ def _same_kind_partner(ctx: LevelContext, rng: random.Random):
     for _ in range(200):
         first = ctx.pick(rng)
         partners = [
-            r for r in ctx.by_kind().get(first.kind_or_label, [])
+            r
+            for r in ctx.by_kind().get(first.kind_or_label, [])
             if r.source_id != first.source_id and (first.kind is None or not conflicts(r.label, first.label))
         ]
         if partners:
@@ -57,24 +61,37 @@ def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     else:
         first = ctx.pick(rng)
         second = next(
-            (r for r in (ctx.pick(rng) for _ in range(500))
-             if r.kind_or_label != first.kind_or_label and not conflicts(r.label, first.label)), None)
+            (
+                r
+                for r in (ctx.pick(rng) for _ in range(500))
+                if r.kind_or_label != first.kind_or_label and not conflicts(r.label, first.label)
+            ),
+            None,
+        )
         if second is None:
             raise PlanError(f"the {ctx.split} split has only one kind of image; `compare` needs two kinds")
     others = ctx.fill(rng, [first, second], ctx.n_images)[2:]
     images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
     words = {
-        "r1": image_ref(p1, style), "R1": image_ref(p1, style, capital=True), "r2": image_ref(p2, style),
-        "a": with_article(first.label), "b": with_article(second.label),
+        "r1": image_ref(p1, style),
+        "R1": image_ref(p1, style, capital=True),
+        "r2": image_ref(p2, style),
+        "a": with_article(first.label),
+        "b": with_article(second.label),
         "same": f"both are {first.kind}" if first.kind else "they are the same kind of thing",
     }
     same, different = SAME.format(**words), DIFFERENT.format(**words)
     return RowSpec(
-        level=2, task="compare", source_ids=[r.source_id for r in images],
+        level=2,
+        task="compare",
+        source_ids=[r.source_id for r in images],
         prompt=rng.choice(COMPARE_PROMPTS).format(**words),
-        chosen=same if yes else different, rejected=different if yes else same,
-        target=-1, stratum="yes" if yes else "no", meta={"named": [p1, p2], "answer": "yes" if yes else "no"},
+        chosen=same if yes else different,
+        rejected=different if yes else same,
+        target=-1,
+        stratum="yes" if yes else "no",
+        meta={"named": [p1, p2], "answer": "yes" if yes else "no"},
     )
 
 
@@ -93,7 +110,9 @@ def _mistake(rng: random.Random, counts: list[int], named: list[int]) -> tuple[l
 
 def arithmetic(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     if len(ctx.shapes) < ctx.n_images:
-        raise PlanError(f"the {ctx.split} split has {len(ctx.shapes)} shape images; `arithmetic` needs {ctx.n_images}")
+        raise PlanError(
+            f"the {ctx.split} split has {len(ctx.shapes)} shape images; `arithmetic` needs {ctx.n_images}"
+        )
     op = OPERATORS[slot] if ctx.n_images >= 3 else OPERATORS[slot % 2]
     images = rng.sample(ctx.shapes, ctx.n_images)
     named = rng.sample(range(ctx.n_images), 3 if op == "total" else 2)
@@ -121,9 +140,20 @@ def arithmetic(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         return ANSWERS[op].format(**refs, **dict(zip("abc", values)), ans=ans, units=units)
 
     return RowSpec(
-        level=2, task="arithmetic", source_ids=[r.source_id for r in images],
+        level=2,
+        task="arithmetic",
+        source_ids=[r.source_id for r in images],
         prompt=QUESTIONS[op].format(**refs, units=units),
-        chosen=answer([counts[p] for p in named], truth), rejected=answer(wrong, wrong_answer),
-        target=-1, stratum=op,
-        meta={"unit": unit, "op": op, "named": named, "answer": truth, "rejected_answer": wrong_answer, "error": error},
+        chosen=answer([counts[p] for p in named], truth),
+        rejected=answer(wrong, wrong_answer),
+        target=-1,
+        stratum=op,
+        meta={
+            "unit": unit,
+            "op": op,
+            "named": named,
+            "answer": truth,
+            "rejected_answer": wrong_answer,
+            "error": error,
+        },
     )

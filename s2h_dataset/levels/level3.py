@@ -37,11 +37,15 @@ def _search_set(ctx: LevelContext, rng: random.Random, position: int):
 def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec:
     target, images = _search_set(ctx, rng, position)
     return RowSpec(
-        level=3, task="caption_search", source_ids=[r.source_id for r in images],
+        level=3,
+        task="caption_search",
+        source_ids=[r.source_id for r in images],
         prompt=rng.choice(SEARCH_PROMPTS).format(a_label=with_article(target.label)),
         chosen=TextRequest("caption", (target.source_id,)),
         rejected=TextRequest("describe", tuple(r.source_id for r in images)),
-        target=position, stratum=str(position), meta={"query": target.label},
+        target=position,
+        stratum=str(position),
+        meta={"query": target.label},
     )
 
 
@@ -51,11 +55,18 @@ def which_image(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec
     answer, style = rng.choice(WHICH_ANSWERS), rng.randrange(2)
 
     def say(p):
-        return answer.format(Ref=image_ref(p, style, capital=True), ref=image_ref(p, style), label=target.label)
+        return answer.format(
+            Ref=image_ref(p, style, capital=True), ref=image_ref(p, style), label=target.label
+        )
 
     return RowSpec(
-        level=3, task="which_image", source_ids=[r.source_id for r in images],
+        level=3,
+        task="which_image",
+        source_ids=[r.source_id for r in images],
         prompt=rng.choice(WHICH_PROMPTS).format(a_label=with_article(target.label)),
-        chosen=say(position), rejected=say(wrong),
-        target=position, stratum=str(position), meta={"query": target.label, "rejected_from": wrong},
+        chosen=say(position),
+        rejected=say(wrong),
+        target=position,
+        stratum=str(position),
+        meta={"query": target.label, "rejected_from": wrong},
     )

@@ -38,15 +38,22 @@ def vqa_gold(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec:
         if wrong_answers:
             break
     else:
-        raise PlanError(f"the {ctx.split} split's VQA samples all share one answer; `vqa_gold` needs different answers")
+        raise PlanError(
+            f"the {ctx.split} split's VQA samples all share one answer; `vqa_gold` needs different answers"
+        )
     wrong_record = others[rng.choice(wrong_answers)]
     images = ctx.place(rng, target, position, others)
     question, gold = target.qa
     prompt = point_at(question, image_ref(position, rng.randrange(2)))
     ids = tuple(r.source_id for r in images)
     return RowSpec(
-        level=1, task="vqa_gold", source_ids=list(ids), prompt=prompt, chosen=gold,
+        level=1,
+        task="vqa_gold",
+        source_ids=list(ids),
+        prompt=prompt,
+        chosen=gold,
         rejected=TextRequest("answer", ids, prompt=prompt, gold=gold, fallback=wrong_record.qa[1]),
-        target=position, stratum=str(position),
+        target=position,
+        stratum=str(position),
         meta={"rejected_from": images.index(wrong_record), "question": question},
     )

@@ -19,8 +19,12 @@ __all__ = ["COLOURS", "SHAPES", "arithmetic_records", "draw_shapes"]
 
 SHAPES = ("circle", "square", "triangle", "star", "diamond")
 COLOURS = {
-    "red": (220, 40, 40), "blue": (40, 90, 220), "green": (40, 160, 70),
-    "yellow": (235, 200, 30), "purple": (140, 60, 190), "orange": (240, 130, 20),
+    "red": (220, 40, 40),
+    "blue": (40, 90, 220),
+    "green": (40, 160, 70),
+    "yellow": (235, 200, 30),
+    "purple": (140, 60, 190),
+    "orange": (240, 130, 20),
 }
 GRID = 4  # cells per side; at most GRID * GRID shapes per image
 CANVAS = 256  # drawn size in pixels; the build resizes to --image-size
@@ -46,7 +50,10 @@ def _polygon(shape: str, cx: float, cy: float, r: float) -> list[tuple[float, fl
         angles, radii = [90, 180, 270, 0], [r] * 4
     else:  # star
         angles, radii = [90 + 36 * i for i in range(10)], [r if i % 2 == 0 else r * 0.45 for i in range(10)]
-    return [(cx + q * math.cos(math.radians(a)), cy - q * math.sin(math.radians(a))) for a, q in zip(angles, radii)]
+    return [
+        (cx + q * math.cos(math.radians(a)), cy - q * math.sin(math.radians(a)))
+        for a, q in zip(angles, radii)
+    ]
 
 
 def draw_shapes(seed: int, index: int) -> Image.Image:

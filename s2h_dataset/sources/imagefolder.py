@@ -42,7 +42,9 @@ def _read_captions(path: Path) -> dict[str, str]:
 def imagefolder_records(root: str | Path) -> list[Record]:
     root = Path(root)
     if not root.is_dir():
-        raise SourceError(f"imagefolder:{root}: no such folder; pass imagefolder:PATH with PATH/<label>/<image>")
+        raise SourceError(
+            f"imagefolder:{root}: no such folder; pass imagefolder:PATH with PATH/<label>/<image>"
+        )
     captions = _read_captions(root / "captions.jsonl") if (root / "captions.jsonl").exists() else {}
     records = []
     for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):

@@ -23,19 +23,38 @@ from .base import Record, SourceError
 __all__ = ["RELATIONS", "kinship_records"]
 
 # what person A is to person B -> the inverse relation (what B is to A)
-RELATIONS = {"parent": "child", "child": "parent", "sibling": "sibling", "spouse": "spouse",
-             "grandparent": "grandchild", "grandchild": "grandparent"}
+RELATIONS = {
+    "parent": "child",
+    "child": "parent",
+    "sibling": "sibling",
+    "spouse": "spouse",
+    "grandparent": "grandchild",
+    "grandchild": "grandparent",
+}
 FIW_CODES = {1: "child", 2: "sibling", 3: "grandchild", 4: "parent", 5: "spouse", 6: "grandparent"}
-KINFACEW_FOLDERS = {"father-dau": "fd", "father-son": "fs", "mother-dau": "md", "mother-son": "ms",
-                    "fd": "fd", "fs": "fs", "md": "md", "ms": "ms"}
+KINFACEW_FOLDERS = {
+    "father-dau": "fd",
+    "father-son": "fs",
+    "mother-dau": "md",
+    "mother-son": "ms",
+    "fd": "fd",
+    "fs": "fs",
+    "md": "md",
+    "ms": "ms",
+}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 Relations = dict[tuple[str, str], str]
 
 
 def _face(root: Path, path: Path, family: str, person: str) -> Record:
-    return Record(source_id=f"kinship:{root.name}/{path.relative_to(root).as_posix()}", label="",
-                  load=partial(Image.open, path), group=family, person=person)
+    return Record(
+        source_id=f"kinship:{root.name}/{path.relative_to(root).as_posix()}",
+        label="",
+        load=partial(Image.open, path),
+        group=family,
+        person=person,
+    )
 
 
 def _fiw(root: Path) -> tuple[list[Record], Relations]:
@@ -44,8 +63,11 @@ def _fiw(root: Path) -> tuple[list[Record], Relations]:
         family = family_dir.name
         for member_dir in sorted(p for p in family_dir.iterdir() if p.is_dir() and p.name.startswith("MID")):
             person = f"{family}/{member_dir.name}"
-            records += [_face(root, f, family, person) for f in sorted(member_dir.iterdir())
-                        if f.suffix.lower() in IMAGE_SUFFIXES]
+            records += [
+                _face(root, f, family, person)
+                for f in sorted(member_dir.iterdir())
+                if f.suffix.lower() in IMAGE_SUFFIXES
+            ]
         table = family_dir / "mid.csv"
         if not table.exists():
             continue
@@ -79,17 +101,24 @@ def _kinfacew(root: Path) -> tuple[list[Record], Relations]:
 def kinship_records(path: str) -> tuple[list[Record], Relations]:
     root = Path(path)
     if not root.is_dir():
-        raise SourceError(f"kinship:{path}: no such folder; use the FIW (F0001/MID1/*.jpg) or KinFaceW layout")
+        raise SourceError(
+            f"kinship:{path}: no such folder; use the FIW (F0001/MID1/*.jpg) or KinFaceW layout"
+        )
     names = {p.name for p in root.iterdir() if p.is_dir()} | (
-        {p.name for p in (root / "images").iterdir() if p.is_dir()} if (root / "images").is_dir() else set())
+        {p.name for p in (root / "images").iterdir() if p.is_dir()} if (root / "images").is_dir() else set()
+    )
     if any(re.fullmatch(r"F\d+", n) for n in names):
         records, relations = _fiw(root)
     elif names & set(KINFACEW_FOLDERS):
         records, relations = _kinfacew(root)
     else:
-        raise SourceError(f"kinship:{path}: neither FIW family folders (F0001/...) nor KinFaceW folders (fd, fs, md, ms)")
+        raise SourceError(
+            f"kinship:{path}: neither FIW family folders (F0001/...) nor KinFaceW folders (fd, fs, md, ms)"
+        )
     people = {r.person for r in records}
     relations = {pair: rel for pair, rel in relations.items() if pair[0] in people and pair[1] in people}
     if not relations:
-        raise SourceError(f"kinship:{path}: no relation between two people with images; check mid.csv / pair names")
+        raise SourceError(
+            f"kinship:{path}: no relation between two people with images; check mid.csv / pair names"
+        )
     return records, relations

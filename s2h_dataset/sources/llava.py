@@ -21,7 +21,9 @@ __all__ = ["llava_records", "parse_llava_spec"]
 def parse_llava_spec(arg: str) -> tuple[Path, Path]:
     json_path, sep, image_root = arg.partition(".json:")
     if not sep or not image_root:
-        raise SourceError(f"llava:{arg}: use llava:JSON_PATH:IMAGE_ROOT (e.g. llava:llava_v1_5_mix665k.json:/data)")
+        raise SourceError(
+            f"llava:{arg}: use llava:JSON_PATH:IMAGE_ROOT (e.g. llava:llava_v1_5_mix665k.json:/data)"
+        )
     return Path(json_path + ".json"), Path(image_root)
 
 

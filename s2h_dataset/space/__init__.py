@@ -13,8 +13,13 @@ __all__ = ["create_app", "launch"]
 logger = logging.getLogger(__name__)
 
 
-def create_app(model_id: str | None, base_model_id: str | None = None, dataset: str | None = None,
-               limits=None, examples: bool = True):  # fmt: skip
+def create_app(
+    model_id: str | None,
+    base_model_id: str | None = None,
+    dataset: str | None = None,
+    limits=None,
+    examples: bool = True,
+):
     """Load `model_id` (and `base_model_id` for the before/after view) and build the Space's Blocks."""
     from .inference import VisionChat
     from .limits import Limits

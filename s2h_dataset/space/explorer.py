@@ -33,14 +33,18 @@ def open_dataset(source: str, config: str):
 
     source = (source or "").strip()
     if not source:
-        raise UserError("enter a dataset folder (built with `s2h build --out DIR`) or a Hub id like org/s2h-dpo")
+        raise UserError(
+            "enter a dataset folder (built with `s2h build --out DIR`) or a Hub id like org/s2h-dpo"
+        )
     if config not in CONFIGS:
         raise UserError(f"unknown config `{config}`; choose one of {', '.join(CONFIGS)}")
     folder = Path(source).expanduser()
     if not folder.is_dir() and not _HUB_ID.match(source):
         raise UserError(f"`{source}` is neither a folder nor a Hub dataset id (org/name); check the path")
     if folder.is_dir() and not (folder / "README.md").is_file():
-        raise UserError(f"`{source}` has no README.md with `configs:`; point at the folder `s2h build --out` wrote")
+        raise UserError(
+            f"`{source}` has no README.md with `configs:`; point at the folder `s2h build --out` wrote"
+        )
     try:
         return datasets.load_dataset(str(folder) if folder.is_dir() else source, config)
     except (ValueError, FileNotFoundError, OSError) as err:
@@ -95,7 +99,10 @@ class ExplorerRow:
 
 def _text(messages: list[dict]) -> str:
     return "\n".join(
-        part.get("text") or "" for message in messages for part in message["content"] if part.get("type") == "text"
+        part.get("text") or ""
+        for message in messages
+        for part in message["content"]
+        if part.get("type") == "text"
     )
 
 

@@ -96,9 +96,17 @@ class VisionChat:
                 "checkpoint with safetensors weights (set MODEL_ID or --model)"
             ) from None
         if getattr(processor, "chat_template", None) is None:
-            raise UserError(f"model `{model_id}` has no chat template in its processor; use an instruction-tuned checkpoint")
+            raise UserError(
+                f"model `{model_id}` has no chat template in its processor; use an instruction-tuned checkpoint"
+            )
         model.to(device).eval()
-        logger.info("loaded %s (%s) on %s in %.1f s", model_id, model.config.model_type, device, time.perf_counter() - start)
+        logger.info(
+            "loaded %s (%s) on %s in %.1f s",
+            model_id,
+            model.config.model_type,
+            device,
+            time.perf_counter() - start,
+        )
         return cls(model, processor, name=model_id, device=device)
 
     def build_inputs(self, images: list[Image.Image], text: str):

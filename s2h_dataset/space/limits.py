@@ -18,6 +18,7 @@ Uploads are decoded from their files into memory (`load_uploads`) and the files 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -46,7 +47,9 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise UserError(f"environment variable `{name}={raw}` is not an integer; set it to e.g. {default}") from None
+        raise UserError(
+            f"environment variable `{name}={raw}` is not an integer; set it to e.g. {default}"
+        ) from None
 
 
 def _int_field(env: str, default: int, help: str):
@@ -82,7 +85,9 @@ class Limits:
     def __post_init__(self):
         for f in fields(self):
             if getattr(self, f.name) < 1:
-                raise UserError(f"`{f.name}` (env `{f.metadata['env']}`) must be at least 1, got {getattr(self, f.name)}")
+                raise UserError(
+                    f"`{f.name}` (env `{f.metadata['env']}`) must be at least 1, got {getattr(self, f.name)}"
+                )
         if self.min_images > self.max_images:
             raise UserError(
                 f"`min_images` ({self.min_images}) is above `max_images` ({self.max_images}); "
@@ -99,7 +104,9 @@ def _open_one(path: Path, limits: Limits) -> Image.Image:
     if size == 0:
         raise UploadError(f"`{name}` is empty; upload an image file (PNG, JPEG, WebP, GIF or BMP)")
     if size > limits.max_file_mb * 1024 * 1024:
-        raise UploadError(f"`{name}` is {size / 2**20:.1f} MiB; the limit is {limits.max_file_mb} MiB per image")
+        raise UploadError(
+            f"`{name}` is {size / 2**20:.1f} MiB; the limit is {limits.max_file_mb} MiB per image"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -119,7 +126,9 @@ def _open_one(path: Path, limits: Limits) -> Image.Image:
         except UnidentifiedImageError:
             raise UploadError(f"`{name}` is not an image; upload PNG, JPEG, WebP, GIF or BMP files") from None
         except (OSError, SyntaxError, ValueError) as err:
-            raise UploadError(f"`{name}` is not a readable image ({err}); upload it again or use another file") from None
+            raise UploadError(
+                f"`{name}` is not a readable image ({err}); upload it again or use another file"
+            ) from None
     if max(rgb.size) > limits.max_side:
         rgb.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
     return rgb
@@ -138,7 +147,9 @@ def load_uploads(paths: list[str] | None, limits: Limits) -> list[tuple[str, Ima
             f"the model picks one of {limits.min_images}-{limits.max_images}"
         )
     if len(paths) > limits.max_images:
-        raise UploadError(f"upload at most {limits.max_images} images (got {len(paths)}); remove {len(paths) - limits.max_images}")
+        raise UploadError(
+            f"upload at most {limits.max_images} images (got {len(paths)}); remove {len(paths) - limits.max_images}"
+        )
     return [(path.name, _open_one(path, limits)) for path in paths]
 
 
@@ -150,7 +161,9 @@ def file_digest(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def discard_uploads(paths: list[str] | None, cache_dir: str | os.PathLike, keep_digests: frozenset[str] = frozenset()) -> int:
+def discard_uploads(
+    paths: list[str] | None, cache_dir: str | os.PathLike, keep_digests: frozenset[str] = frozenset()
+) -> int:
     """Delete uploaded files that live under Gradio's upload folder `cache_dir`. Files whose SHA-256 is in
     `keep_digests` stay: those are the bundled example images, whose cached copies Gradio serves to every
     visitor. Empty per-upload folders go too; files outside `cache_dir` (paths given when the handler is
@@ -177,8 +190,6 @@ def discard_uploads(paths: list[str] | None, cache_dir: str | os.PathLike, keep_
             continue
         parent = path.parent
         if parent != root:
-            try:
+            with contextlib.suppress(OSError):
                 parent.rmdir()  # Gradio puts each upload in its own hashed folder
-            except OSError:
-                pass
     return deleted

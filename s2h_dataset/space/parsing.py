@@ -12,12 +12,29 @@ import re
 __all__ = ["parse_choice"]
 
 _NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-}  # fmt: skip
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 _ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10,
-}  # fmt: skip
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+}
 _NOUN = r"(?:image|picture|photo|photograph|img|pic)s?"
 _ORDINAL = r"(?:" + "|".join(_ORDINALS) + r"|\d{1,2}(?:st|nd|rd|th)|last)"
 _COUNT = r"(?:\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
@@ -30,7 +47,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     # "the third image", "3rd picture", "the last one"
     ("ordinal", re.compile(rf"\b({_ORDINAL})\s+(?:{_NOUN}|one)\b", re.I)),
     # "answer: C", "answer is (3)", "option B"
-    ("answer", re.compile(r"\b(?:answer|option|choice)\s*(?:is|:|=)?\s*\(?([A-J]|\d{1,2})\)?(?![A-Za-z0-9])", re.I)),
+    (
+        "answer",
+        re.compile(r"\b(?:answer|option|choice)\s*(?:is|:|=)?\s*\(?([A-J]|\d{1,2})\)?(?![A-Za-z0-9])", re.I),
+    ),
 )
 # the whole reply is just a number, a letter or an ordinal: "3", "3.", "(C)", "C)", "Third."
 _BARE = re.compile(rf"^\s*\(?(\d{{1,2}}|[A-J]|{_ORDINAL}|{_COUNT})\)?\s*[.):!]?\s*$", re.I)

@@ -63,7 +63,7 @@ def highlight_html(names: list[str], images: list[Image.Image], result: SearchRe
         opacity = "1" if chosen or result.pick is None else "0.45"
         badge = (
             f'<span style="position:absolute;top:8px;left:8px;background:{_PICK_COLOUR};color:white;'
-            'padding:2px 8px;border-radius:999px;font-weight:600;font-size:13px">model\'s pick</span>'
+            "padding:2px 8px;border-radius:999px;font-weight:600;font-size:13px\">model's pick</span>"
             if chosen
             else ""
         )
@@ -99,8 +99,14 @@ class SearchHandler:
     Uploads under `cache_dir` are deleted, except files identical to one in `keep` (the bundled examples).
     """
 
-    def __init__(self, model: ChatModel | None, limits: Limits, cache_dir: str, base: ChatModel | None = None,
-                 keep: tuple[str, ...] | list[str] = ()):  # fmt: skip
+    def __init__(
+        self,
+        model: ChatModel | None,
+        limits: Limits,
+        cache_dir: str,
+        base: ChatModel | None = None,
+        keep: tuple[str, ...] | list[str] = (),
+    ):
         self.model, self.base, self.limits = model, base, limits
         self.cache_dir, self.keep_digests = cache_dir, frozenset(file_digest(path) for path in keep)
 
@@ -112,12 +118,16 @@ class SearchHandler:
         paths = [str(f) for f in (files or [])]
         try:
             if self.model is None:
-                return self._refuse("no model is loaded; start the app with MODEL_ID set or `s2h space --model ...`")
+                return self._refuse(
+                    "no model is loaded; start the app with MODEL_ID set or `s2h space --model ...`"
+                )
             query = (query or "").strip()
             if not query:
                 return self._refuse("type a request, e.g. “Which image contains a peacock?”")
             if len(query) > self.limits.max_query_chars:
-                return self._refuse(f"the request is {len(query)} characters; keep it under {self.limits.max_query_chars}")
+                return self._refuse(
+                    f"the request is {len(query)} characters; keep it under {self.limits.max_query_chars}"
+                )
             try:
                 loaded = load_uploads(paths, self.limits)
             except UploadError as err:

@@ -18,17 +18,26 @@ from .inference import ChatModel
 from .limits import Limits
 from .search import SearchHandler
 
-__all__ = ["EXAMPLES", "bundled_image", "build_demo", "launch"]
+__all__ = ["EXAMPLES", "build_demo", "bundled_image", "launch"]
 
 logger = logging.getLogger(__name__)
 
 _IMAGES = Path(__file__).resolve().parent.parent / "data" / "fluent-emoji-3d" / "images"
 # bundled Fluent Emoji 3D renders (label -> file) used by the examples and tests
 _BUNDLED = {
-    "peacock": "1f99a", "car": "1f697", "dog": "1f436", "cat": "1f431", "banana": "1f34c", "rocket": "1f680",
-    "guitar": "1f3b8", "pizza": "1f355", "owl": "1f989", "penguin": "1f427", "cactus": "1f335",
+    "peacock": "1f99a",
+    "car": "1f697",
+    "dog": "1f436",
+    "cat": "1f431",
+    "banana": "1f34c",
+    "rocket": "1f680",
+    "guitar": "1f3b8",
+    "pizza": "1f355",
+    "owl": "1f989",
+    "penguin": "1f427",
+    "cactus": "1f335",
     "umbrella": "2602-fe0f",
-}  # fmt: skip
+}
 
 
 def bundled_image(label: str) -> str:
@@ -78,41 +87,58 @@ def random_row(source: str, config: str, split: str) -> tuple:
 def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits, examples: bool) -> None:
     gr.Markdown(_INTRO.format(lo=limits.min_images, hi=limits.max_images))
     if model is None:
-        gr.Markdown("⚠️ **No model loaded.** Set `MODEL_ID` (or run `s2h space --model ...`) to enable search.")
+        gr.Markdown(
+            "⚠️ **No model loaded.** Set `MODEL_ID` (or run `s2h space --model ...`) to enable search."
+        )
     with gr.Row():
         with gr.Column(scale=2):
             files = gr.File(
                 label=f"Images ({limits.min_images}–{limits.max_images}; PNG, JPEG, WebP, GIF or BMP)",
-                file_count="multiple", type="filepath", elem_id="s2h-files",
-            )  # fmt: skip
-            query = gr.Textbox(label="Request", placeholder="Which image contains a peacock?", lines=2,
-                               max_length=limits.max_query_chars, elem_id="s2h-query")  # fmt: skip
+                file_count="multiple",
+                type="filepath",
+                elem_id="s2h-files",
+            )
+            query = gr.Textbox(
+                label="Request",
+                placeholder="Which image contains a peacock?",
+                lines=2,
+                max_length=limits.max_query_chars,
+                elem_id="s2h-query",
+            )
             submit = gr.Button("Search", variant="primary", elem_id="s2h-submit")
         with gr.Column(scale=3):
             label = model.name if model is not None else "model"
             highlight = gr.HTML(label="Images", elem_id="s2h-highlight")
             answer = gr.Markdown(label="Answer", elem_id="s2h-answer")
             raw = gr.Textbox(label=f"Raw reply · {label}", interactive=False, elem_id="s2h-raw", lines=3)
-    with gr.Row(visible=base is not None):
-        with gr.Column():
-            gr.Markdown(f"### Before training · {base.name if base is not None else ''}")
-            base_highlight = gr.HTML(elem_id="s2h-base-highlight")
-            base_answer = gr.Markdown(elem_id="s2h-base-answer")
-            base_raw = gr.Textbox(label="Raw reply (base model)", interactive=False, lines=3, elem_id="s2h-base-raw")
-    example_files = sorted({bundled_image(label) for labels, _ in EXAMPLES for label in labels}) if examples else []
+    with gr.Row(visible=base is not None), gr.Column():
+        gr.Markdown(f"### Before training · {base.name if base is not None else ''}")
+        base_highlight = gr.HTML(elem_id="s2h-base-highlight")
+        base_answer = gr.Markdown(elem_id="s2h-base-answer")
+        base_raw = gr.Textbox(
+            label="Raw reply (base model)", interactive=False, lines=3, elem_id="s2h-base-raw"
+        )
+    example_files = (
+        sorted({bundled_image(label) for labels, _ in EXAMPLES for label in labels}) if examples else []
+    )
     handler = SearchHandler(model, limits, cache_dir=files.GRADIO_CACHE, base=base, keep=example_files)
     outputs = [files, highlight, answer, raw, base_highlight, base_answer, base_raw]
     submit.click(handler, inputs=[files, query], outputs=outputs, api_name="search")
     query.submit(handler, inputs=[files, query], outputs=outputs, api_visibility="private")
     if examples:
-        rows = [[[bundled_image(label) for label in labels][: limits.max_images], text] for labels, text in EXAMPLES]
+        rows = [
+            [[bundled_image(label) for label in labels][: limits.max_images], text]
+            for labels, text in EXAMPLES
+        ]
         gr.Examples(rows, inputs=[files, query], cache_examples=False, label="Examples (bundled images)")
 
 
 def _explorer_tab(dataset: str | None) -> None:
     gr.Markdown("Open a dataset built with `s2h build --out DIR` (its folder) or a Hub id, then pick a row.")
     with gr.Row():
-        source = gr.Textbox(label="Dataset folder or Hub id", value=dataset or "", scale=3, elem_id="s2h-source")
+        source = gr.Textbox(
+            label="Dataset folder or Hub id", value=dataset or "", scale=3, elem_id="s2h-source"
+        )
         config = gr.Dropdown(list(CONFIGS), value="level3", label="Config", scale=1, elem_id="s2h-config")
         split = gr.Radio(["train", "test"], value="train", label="Split", scale=1)
         index = gr.Number(value=0, precision=0, minimum=0, label="Row", scale=1, elem_id="s2h-index")
@@ -130,12 +156,19 @@ def _explorer_tab(dataset: str | None) -> None:
     rand.click(random_row, inputs=[source, config, split], outputs=outputs, api_name="random_row")
 
 
-def build_demo(model: ChatModel | None, base: ChatModel | None = None, limits: Limits | None = None,
-               dataset: str | None = None, examples: bool = True) -> gr.Blocks:  # fmt: skip
+def build_demo(
+    model: ChatModel | None,
+    base: ChatModel | None = None,
+    limits: Limits | None = None,
+    dataset: str | None = None,
+    examples: bool = True,
+) -> gr.Blocks:
     """The Space's Blocks. `model`/`base` are loaded `VisionChat`s (or anything with `name` + `generate`)."""
     limits = limits or Limits()
     # sweep Gradio's cache (explorer images, empty temp files) every 5 min; uploads are deleted per request
-    with gr.Blocks(title="S2H-DPO global visual search", analytics_enabled=False, delete_cache=(300, 600)) as demo:
+    with gr.Blocks(
+        title="S2H-DPO global visual search", analytics_enabled=False, delete_cache=(300, 600)
+    ) as demo:
         with gr.Tab("Global visual search", id="search"):
             _search_tab(model, base, limits, examples)
         with gr.Tab("Dataset explorer", id="explorer"):
@@ -144,11 +177,23 @@ def build_demo(model: ChatModel | None, base: ChatModel | None = None, limits: L
     return demo
 
 
-def launch(demo: gr.Blocks, limits: Limits | None = None, host: str = "127.0.0.1", port: int | None = None,
-           prevent_thread_lock: bool = False, **kwargs):  # fmt: skip
+def launch(
+    demo: gr.Blocks,
+    limits: Limits | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    prevent_thread_lock: bool = False,
+    **kwargs,
+):
     """Start the server (theme and CSS go to `launch()` in Gradio 6)."""
     limits = limits or Limits()
     return demo.launch(
-        server_name=host, server_port=port, prevent_thread_lock=prevent_thread_lock, ssr_mode=False,
-        max_file_size=f"{2 * limits.max_file_mb}mb", theme=gr.themes.Soft(), css=CSS, **kwargs,
-    )  # fmt: skip
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=prevent_thread_lock,
+        ssr_mode=False,
+        max_file_size=f"{2 * limits.max_file_mb}mb",
+        theme=gr.themes.Soft(),
+        css=CSS,
+        **kwargs,
+    )

@@ -106,7 +106,9 @@ def check_row(
     keys = (
         completions if len(completions) == 2 else ("completion",)
     )  # TRL's preference / prompt-completion keys
-    example.update({key: prepare_multimodal_messages(row[col]) for key, col in zip(keys, completions, strict=True)})
+    example.update(
+        {key: prepare_multimodal_messages(row[col]) for key, col in zip(keys, completions, strict=True)}
+    )
     try:
         text = apply_chat_template(example, processor)
     except Exception as err:  # a template error message is the most useful thing to show

@@ -12,8 +12,15 @@ class ScriptedModel:
         self.reply, self.name, self.calls = reply, name, []
 
     def generate(self, images, text, max_new_tokens):
-        self.calls.append({"n_images": len(images), "sizes": [im.size for im in images], "text": text,
-                           "modes": [im.mode for im in images], "max_new_tokens": max_new_tokens})  # fmt: skip
+        self.calls.append(
+            {
+                "n_images": len(images),
+                "sizes": [im.size for im in images],
+                "text": text,
+                "modes": [im.mode for im in images],
+                "max_new_tokens": max_new_tokens,
+            }
+        )
         return self.reply
 
 

@@ -7,15 +7,15 @@ import subprocess
 import sys
 
 import pytest
-from space_helpers import ScriptedModel
 from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
 from PIL import Image
+from space_helpers import ScriptedModel
 
 from s2h_dataset.space.explorer import get_row
 from s2h_dataset.space.limits import Limits
 from s2h_dataset.space.search import SearchHandler
-from s2h_dataset.space.ui import EXAMPLES, bundled_image, build_demo, random_row, show_row
+from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image, random_row, show_row
 
 FOUR = ["dog", "peacock", "car", "banana"]
 
@@ -36,8 +36,15 @@ def test_handler_highlights_the_parsed_image_and_deletes_uploads(tmp_path):
     paths = _copies(tmp_path, FOUR)
     cleared, html, answer, raw, base_html, _, _ = handler(paths, "  Which image contains a peacock? ")
     assert cleared is None and base_html == ""
-    assert model.calls == [{"n_images": 4, "sizes": [(256, 256)] * 4, "text": "Which image contains a peacock?",
-                            "modes": ["RGB"] * 4, "max_new_tokens": 9}]  # fmt: skip
+    assert model.calls == [
+        {
+            "n_images": 4,
+            "sizes": [(256, 256)] * 4,
+            "text": "Which image contains a peacock?",
+            "modes": ["RGB"] * 4,
+            "max_new_tokens": 9,
+        }
+    ]
     assert 'data-pick="2"' in html and html.count("<figure") == 4
     assert re.search(r'class="s2h-image s2h-chosen" data-index="2"', html)
     assert html.count("data:image/jpeg;base64,") == 4  # inlined: no copy of an upload on disk
@@ -47,7 +54,9 @@ def test_handler_highlights_the_parsed_image_and_deletes_uploads(tmp_path):
 
 
 def test_handler_side_by_side_with_base_model(tmp_path):
-    handler = SearchHandler(ScriptedModel("Image 4"), Limits(), str(tmp_path), base=ScriptedModel("Image 1", "base"))
+    handler = SearchHandler(
+        ScriptedModel("Image 4"), Limits(), str(tmp_path), base=ScriptedModel("Image 1", "base")
+    )
     out = handler([bundled_image(label) for label in FOUR], "Which image contains a banana?")
     assert 'data-pick="4"' in out[1] and 'data-pick="1"' in out[4] and out[6] == "Image 1"
     assert all(os.path.exists(bundled_image(label)) for label in FOUR)  # outside the cache: never deleted
@@ -55,13 +64,19 @@ def test_handler_side_by_side_with_base_model(tmp_path):
 
 def test_handler_reply_naming_no_image(tmp_path):
     handler = SearchHandler(ScriptedModel("A peacock with a blue neck."), Limits(), str(tmp_path))
-    _, html, answer, *_ = handler([bundled_image(label) for label in FOUR], "Caption the image with a peacock")
+    _, html, answer, *_ = handler(
+        [bundled_image(label) for label in FOUR], "Caption the image with a peacock"
+    )
     assert 'data-pick="none"' in html and "s2h-chosen" not in html and "names none of the 4" in answer
 
 
 @pytest.mark.parametrize(
     "labels, query, message",
-    [(["dog"], "Which one?", "at least 2"), (FOUR * 3, "Which one?", "at most 8"), (FOUR, "   ", "type a request")],
+    [
+        (["dog"], "Which one?", "at least 2"),
+        (FOUR * 3, "Which one?", "at most 8"),
+        (FOUR, "   ", "type a request"),
+    ],
 )
 def test_handler_warns_on_bad_requests(tmp_path, labels, query, message):
     model = ScriptedModel("Image 1")
@@ -83,7 +98,9 @@ def test_handler_warns_on_non_image(tmp_path):
 
 def test_real_tiny_model_through_the_handler(tmp_path, tiny_model):
     handler = SearchHandler(tiny_model, Limits(max_new_tokens=12), str(tmp_path))
-    _, html, answer, raw, *_ = handler([bundled_image(label) for label in FOUR], "Which image contains a peacock?")
+    _, html, answer, raw, *_ = handler(
+        [bundled_image(label) for label in FOUR], "Which image contains a peacock?"
+    )
     assert raw and raw in answer.replace("\n> ", "\n")  # nonsense, but the reply went model -> parse -> view
     assert html.count("<figure") == 4 and 'data-pick="' in html
 
@@ -93,16 +110,19 @@ def test_explorer_shows_a_built_row(space_dataset):
     assert row.level == 3 and row.task in ("caption_search", "which_image")
     assert len(row.images) == 4 and row.prompt and row.chosen != row.rejected
     assert f"Image {row.target + 1}" in row.summary_markdown() and "(target)" in row.captions()[row.target]
-    index, gallery, summary, prompt, chosen, rejected = show_row(space_dataset, "all", "test", 1)
+    index, gallery, summary, prompt, chosen, _rejected = show_row(space_dataset, "all", "test", 1)
     assert index == 1 and len(gallery) >= 2 and "level" in summary and prompt and chosen
     assert random_row(space_dataset, "level1", "train")[2].count("level **1**") == 1
 
 
 @pytest.mark.parametrize(
     "source, config, index, message",
-    [("/no/such/folder", "level3", 0, "neither a folder"), ("BUILT", "level9", 0, "unknown config"),
-     ("BUILT", "level3", 10_000, "out of range")],
-)  # fmt: skip
+    [
+        ("/no/such/folder", "level3", 0, "neither a folder"),
+        ("BUILT", "level9", 0, "unknown config"),
+        ("BUILT", "level3", 10_000, "out of range"),
+    ],
+)
 def test_explorer_warnings(space_dataset, source, config, index, message):
     source = space_dataset if source == "BUILT" else source
     with pytest.warns(UserWarning, match=message):
@@ -115,7 +135,9 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     limits = Limits(max_new_tokens=8)
     url = served(build_demo(scripted, base=tiny_model, limits=limits, dataset=space_dataset))
     client = Client(url, verbose=False, download_files=str(tmp_path / "dl"))
-    assert {"/search", "/show_row", "/random_row"} <= set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/search", "/show_row", "/random_row"} <= set(
+        client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    )
 
     files = [handle_file(bundled_image(label)) for label in FOUR]
     out = client.predict(files, "Which image contains a car?", api_name="/search")
@@ -134,7 +156,9 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     left = [f for _, _, names in os.walk(get_upload_folder()) for f in names if f.startswith("own-upload-")]
     assert left == []
 
-    eight = client.predict([handle_file(bundled_image(label)) for label in EXAMPLES[2][0]], "Which?", api_name="/search")
+    eight = client.predict(
+        [handle_file(bundled_image(label)) for label in EXAMPLES[2][0]], "Which?", api_name="/search"
+    )
     assert eight[1].count("<figure") == 8
     refused = client.predict(files[:1], "Which image contains a car?", api_name="/search")
     assert "at least 2" in refused[2] and refused[1] == ""
@@ -148,6 +172,11 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
 
 def test_cli_help():
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    proc = subprocess.run([sys.executable, "-m", "s2h_dataset.cli", "space", "--help"], capture_output=True,
-                          text=True, env=env, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "s2h_dataset.cli", "space", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0 and "--base-model" in proc.stdout and "--port" in proc.stdout

@@ -10,14 +10,22 @@ import pytest
 from space_helpers import ScriptedModel
 
 from s2h_dataset.space.limits import Limits
-from s2h_dataset.space.ui import bundled_image, build_demo
+from s2h_dataset.space.ui import build_demo, bundled_image
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing: run `bash .ci/install-chromium.sh`"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing: run `bash .ci/install-chromium.sh`"
+    ),
 ]
 
 
@@ -33,7 +41,9 @@ def browser():
 def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_dataset, tmp_path):
     # the scripted model makes the pick known; the real tiny model answers beside it (before/after view)
     scripted = ScriptedModel("The peacock is in the second image.")
-    url = served(build_demo(scripted, base=tiny_model, limits=Limits(max_new_tokens=8), dataset=space_dataset))
+    url = served(
+        build_demo(scripted, base=tiny_model, limits=Limits(max_new_tokens=8), dataset=space_dataset)
+    )
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
     start = time.perf_counter()
     page.goto(url)
@@ -91,7 +101,10 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     summary = page.locator("#s2h-summary").inner_text()
     assert "level 3" in summary.replace("**", "") and "Row 0 of" in summary
     assert page.locator("#s2h-prompt textarea").input_value()
-    assert page.locator("#s2h-chosen textarea").input_value() != page.locator("#s2h-rejected textarea").input_value()
+    assert (
+        page.locator("#s2h-chosen textarea").input_value()
+        != page.locator("#s2h-rejected textarea").input_value()
+    )
     page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
     if os.environ.get("S2H_SCREENSHOT_DIR"):  # keep copies to look at
         for name in ("search.png", "warning.png", "explorer.png"):

@@ -22,7 +22,7 @@ def test_gpu_uses_spaces_on_zero_gpu(monkeypatch):
     calls = []
     fake = types.ModuleType("spaces")
 
-    def GPU(duration):  # noqa: N802 (the real API's name)
+    def GPU(duration):
         calls.append(duration)
         return lambda fn: ("wrapped", fn)
 
@@ -52,5 +52,7 @@ def test_tiny_models_answer_over_several_images(family):
     inputs = chat.build_inputs(images, "Which image is darkest?")
     assert inputs["input_ids"].shape[0] == 1
     reply = chat.generate(images, "Which image is darkest?", max_new_tokens=6)
-    assert isinstance(reply, str) and reply == chat.generate(images, "Which image is darkest?", max_new_tokens=6)  # greedy
+    assert isinstance(reply, str) and reply == chat.generate(
+        images, "Which image is darkest?", max_new_tokens=6
+    )  # greedy
     assert inference.on_zero_gpu() is False

@@ -55,11 +55,11 @@ def test_bad_files_are_named(tmp_path):
         load_uploads([good, str(text)], Limits())
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
-    with pytest.raises(UploadError, match="`empty.jpg` is empty"):
+    with pytest.raises(UploadError, match=r"`empty\.jpg` is empty"):
         load_uploads([good, str(empty)], Limits())
     truncated = tmp_path / "cut.png"
     truncated.write_bytes((tmp_path / "good.png").read_bytes()[:60])
-    with pytest.raises(UploadError, match="`cut.png`"):
+    with pytest.raises(UploadError, match=r"`cut\.png`"):
         load_uploads([good, str(truncated)], Limits())
     with pytest.raises(UploadError, match="missing"):
         load_uploads([good, str(tmp_path / "gone.png")], Limits())

@@ -70,8 +70,13 @@ def test_empty_task_is_an_error():
 
 
 def test_markdown_table_lists_every_task():
-    results = score_records([rec("blink", "Counting", "A", "A"), rec("blink", "Jigsaw", "B", None),
-                             rec("l3probe", "N=3", "C", "C", n_distractors=3)])  # fmt: skip
+    results = score_records(
+        [
+            rec("blink", "Counting", "A", "A"),
+            rec("blink", "Jigsaw", "B", None),
+            rec("l3probe", "N=3", "C", "C", n_distractors=3),
+        ]
+    )
     table = markdown_table(results)
     assert "| BLINK (val) | accuracy | 50.00 | 2 | 1 |" in table
     assert "| BLINK (val) | mean of subtask accuracies | 50.00 | 2 | 1 |" in table
@@ -87,7 +92,10 @@ def test_probe_plan_is_seeded_and_valid(emoji):
     plan = plan_probe(emoji, 500, seed=0)
     again = plan_probe(emoji, 500, seed=0)
     other = plan_probe(emoji, 500, seed=1)
-    ids = lambda p: [(q.target, tuple(r.source_id for r in q.records)) for q in p]
+
+    def ids(p):
+        return [(q.target, tuple(r.source_id for r in q.records)) for q in p]
+
     assert ids(plan) == ids(again) and ids(plan) != ids(other)
     by_n = {}
     for q in plan:

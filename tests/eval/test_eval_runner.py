@@ -21,8 +21,13 @@ def bench(tmp_path_factory):
 
 
 def config(bench, out, **kwargs):
-    return EvalConfig(model="scripted", out=str(out), dataset_path=[f"{k}={v}" for k, v in bench.items()],
-                      probe_questions=PROBE_N, **kwargs)  # fmt: skip
+    return EvalConfig(
+        model="scripted",
+        out=str(out),
+        dataset_path=[f"{k}={v}" for k, v in bench.items()],
+        probe_questions=PROBE_N,
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -154,15 +159,24 @@ def test_items_follow_the_benchmark_layout(bench):
 
 def test_missing_dataset_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="--dataset-path mmstar=LOCAL_COPY"):
-        evaluate(EvalConfig(model="x", out=str(tmp_path), tasks="mmstar",
-                            dataset_path=[f"mmstar={tmp_path / 'nowhere'}"]), OracleModel())  # fmt: skip
+        evaluate(
+            EvalConfig(
+                model="x", out=str(tmp_path), tasks="mmstar", dataset_path=[f"mmstar={tmp_path / 'nowhere'}"]
+            ),
+            OracleModel(),
+        )
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"tasks": "blink,vqa"}, "unknown vqa"), ({"limit": 0}, "--limit"), ({"batch_size": 0}, "--batch-size"),
-     ({"dataset_path": ["blink"]}, "TASK=PATH"), ({"out": None}, "--out")],
-)  # fmt: skip
+    [
+        ({"tasks": "blink,vqa"}, "unknown vqa"),
+        ({"limit": 0}, "--limit"),
+        ({"batch_size": 0}, "--batch-size"),
+        ({"dataset_path": ["blink"]}, "TASK=PATH"),
+        ({"out": None}, "--out"),
+    ],
+)
 def test_config_validation(kwargs, message):
     with pytest.raises(UserError, match=message):
         EvalConfig(**{"model": "m", "out": "o", **kwargs})

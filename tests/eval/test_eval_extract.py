@@ -63,10 +63,19 @@ def test_letter_from_option_text():
 
 @pytest.mark.parametrize(
     "reply, expected",
-    [("Yes.", "yes"), ("yes", "yes"), ("No, there is no dog.", "no"), ("NO", "no"), ("There is no dog.", "no"),
-     ("**Yes**, a dog.", "yes"), ("I can't tell.", None), ("Maybe", None), ("", None),
-     ("Not sure, yes or no", None)],
-)  # fmt: skip
+    [
+        ("Yes.", "yes"),
+        ("yes", "yes"),
+        ("No, there is no dog.", "no"),
+        ("NO", "no"),
+        ("There is no dog.", "no"),
+        ("**Yes**, a dog.", "yes"),
+        ("I can't tell.", None),
+        ("Maybe", None),
+        ("", None),
+        ("Not sure, yes or no", None),
+    ],
+)
 def test_yes_no(reply, expected):
     assert extract_word(reply, ("yes", "no")) == expected
     assert extract("yesno", reply) == expected
@@ -74,9 +83,17 @@ def test_yes_no(reply, expected):
 
 @pytest.mark.parametrize(
     "reply, expected",
-    [("True", "true"), ("False.", "false"), ("The statement is true.", "true"), ("It is false", "false"),
-     ("true or false?", "true"), ("Unclear.", None), ("(B)", "false"), ("A", "true")],
-)  # fmt: skip
+    [
+        ("True", "true"),
+        ("False.", "false"),
+        ("The statement is true.", "true"),
+        ("It is false", "false"),
+        ("true or false?", "true"),
+        ("Unclear.", None),
+        ("(B)", "false"),
+        ("A", "true"),
+    ],
+)
 def test_true_false_with_letter_options(reply, expected):
     assert extract("truefalse", reply, ("A", "B"), ("True", "False")) == expected
 
@@ -87,11 +104,25 @@ def test_true_false_without_options_ignores_letters():
 
 @pytest.mark.parametrize(
     "reply, expected",
-    [("C", 3), ("The answer is (B).", 2), ("Image 3", 3), ("image 4 contains the dog", 4), ("the third image", 3),
-     ("The 2nd image.", 2), ("3", 3), ("Picture #1", 1), ("C. Image 3", 3), ("The first one.", 1),
-     ("Image 5", None), ("9", None), ("Image 1 and Image 2", None), ("C. Image 2", None), ("The cat.", None),
-     ("Based on it, image 2", 2)],
-)  # fmt: skip
+    [
+        ("C", 3),
+        ("The answer is (B).", 2),
+        ("Image 3", 3),
+        ("image 4 contains the dog", 4),
+        ("the third image", 3),
+        ("The 2nd image.", 2),
+        ("3", 3),
+        ("Picture #1", 1),
+        ("C. Image 3", 3),
+        ("The first one.", 1),
+        ("Image 5", None),
+        ("9", None),
+        ("Image 1 and Image 2", None),
+        ("C. Image 2", None),
+        ("The cat.", None),
+        ("Based on it, image 2", 2),
+    ],
+)
 def test_position(reply, expected):
     assert extract_position(reply, 4) == expected
 
@@ -103,9 +134,14 @@ def test_position_dispatch_returns_the_letter():
 
 @pytest.mark.parametrize(
     "reply, expected",
-    [("Final Answer: 3", "3"), ("The answer is Paris.", "Paris"), ("two", "two"), ("Answer: \"blue\"", "blue"),
-     ("", None)],
-)  # fmt: skip
+    [
+        ("Final Answer: 3", "3"),
+        ("The answer is Paris.", "Paris"),
+        ("two", "two"),
+        ('Answer: "blue"', "blue"),
+        ("", None),
+    ],
+)
 def test_short(reply, expected):
     assert extract_short(reply) == expected
 

@@ -22,13 +22,34 @@ def bench(tmp_path_factory):
 def test_every_benchmark_through_the_cli(bench, tmp_path):
     model, out = tiny_vlm_cache("qwen2_vl"), tmp_path / "eval"
     paths = [f"{task}={path}" for task, path in bench.items()]
-    argv = ["eval", "--model", str(model), "--out", str(out), "--limit", "1", "--batch-size", "2",
-            "--max-new-tokens", "6", "--probe-questions", "3", "--dataset-path", *paths]  # fmt: skip
+    argv = [
+        "eval",
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+        "--limit",
+        "1",
+        "--batch-size",
+        "2",
+        "--max-new-tokens",
+        "6",
+        "--probe-questions",
+        "3",
+        "--dataset-path",
+        *paths,
+    ]
     assert main(argv) == 0
     results = json.loads((out / RESULTS_JSON).read_text())
     # one row per config / split: 3 BLINK configs, 3 POPE splits, the rest one each, probe limited to 1
-    assert {t: r["n"] for t, r in results.items()} == {"blink": 3, "mantis": 1, "nlvr2": 1, "mmstar": 1, "pope": 3,
-                                                       "l3probe": 1}  # fmt: skip
+    assert {t: r["n"] for t, r in results.items()} == {
+        "blink": 3,
+        "mantis": 1,
+        "nlvr2": 1,
+        "mmstar": 1,
+        "pope": 3,
+        "l3probe": 1,
+    }
     records = read_predictions(out)
     assert all(isinstance(r["raw"], str) and r["meta"]["prompt_tokens"] > 0 for r in records)
     assert all(
@@ -43,8 +64,16 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
 
 
 def test_run_eval_api_with_interleaved_images(bench, tmp_path):
-    results = run_eval(tiny_vlm_cache("llava"), ["mantis", "l3probe"], tmp_path, limit=3, batch_size=3,
-                       max_new_tokens=4, probe_questions=3, dataset_path=[f"mantis={bench['mantis']}"])  # fmt: skip
+    results = run_eval(
+        tiny_vlm_cache("llava"),
+        ["mantis", "l3probe"],
+        tmp_path,
+        limit=3,
+        batch_size=3,
+        max_new_tokens=4,
+        probe_questions=3,
+        dataset_path=[f"mantis={bench['mantis']}"],
+    )
     assert results["mantis"]["n"] == 3 and results["l3probe"]["n"] == 3
     assert 0.0 <= results["l3probe"]["accuracy"] <= 1.0 and results["l3probe"]["chance"] > 0
 

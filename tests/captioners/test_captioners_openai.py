@@ -44,8 +44,16 @@ def server(tmp_path_factory):
 
 def _config(out, spec, cache_dir):
     """A test-sized build whose captioner settings go through the real BuildConfig fields."""
-    return BuildConfig(out=str(out), levels="3", n_per_level=16, filter=False, captioner=spec,
-                       caption_cache=str(cache_dir), concurrency=CONCURRENCY, caption_max_new_tokens=MAX_NEW_TOKENS)
+    return BuildConfig(
+        out=str(out),
+        levels="3",
+        n_per_level=16,
+        filter=False,
+        captioner=spec,
+        caption_cache=str(cache_dir),
+        concurrency=CONCURRENCY,
+        caption_max_new_tokens=MAX_NEW_TOKENS,
+    )
 
 
 def _texts(out):
@@ -167,8 +175,9 @@ def test_retries_and_the_api_key_stays_secret(scripted, monkeypatch, caplog):
     requests = [TextRequest("caption", (sid,)) for sid in records]
     scripted.script = [503, 429, 502]
     with caplog.at_level(logging.DEBUG):  # every logger, httpx and httpcore included
-        captioner = make_captioner(f"openai:{url}#m", api_key_env="S2H_TEST_KEY", concurrency=2, max_backoff=0.05,
-                                   cache_dir="")  # fmt: skip
+        captioner = make_captioner(
+            f"openai:{url}#m", api_key_env="S2H_TEST_KEY", concurrency=2, max_backoff=0.05, cache_dir=""
+        )
         texts = captioner.resolve(requests, records)
         assert all(t.startswith("reply to") for t in texts) and captioner.retries == 3
         assert len(scripted.seen) == 6 and {s["auth"] for s in scripted.seen} == {f"Bearer {SECRET}"}
@@ -182,8 +191,9 @@ def test_retries_and_the_api_key_stays_secret(scripted, monkeypatch, caplog):
             )
         scripted.script = [500] * 3
         with pytest.raises(UserError) as exhausted:
-            make_captioner(f"openai:{url}#m", api_key_env="S2H_TEST_KEY", max_retries=2, max_backoff=0.01,
-                           cache_dir="").resolve(requests[:1], records)  # fmt: skip
+            make_captioner(
+                f"openai:{url}#m", api_key_env="S2H_TEST_KEY", max_retries=2, max_backoff=0.01, cache_dir=""
+            ).resolve(requests[:1], records)
     assert "HTTP 401" in str(refused.value) and "***" in str(refused.value)
     assert "failed 3 times" in str(exhausted.value) and "HTTP 500" in str(exhausted.value)
     assert "retry" in caplog.text and "HTTP 503" in caplog.text
@@ -192,8 +202,12 @@ def test_retries_and_the_api_key_stays_secret(scripted, monkeypatch, caplog):
 
 
 def test_unreachable_server_is_a_one_line_error(tmp_path):
-    captioner = make_captioner(f"openai:http://127.0.0.1:{free_port()}/v1#m", max_retries=1, max_backoff=0.01,
-                               cache_dir=str(tmp_path))  # fmt: skip
+    captioner = make_captioner(
+        f"openai:http://127.0.0.1:{free_port()}/v1#m",
+        max_retries=1,
+        max_backoff=0.01,
+        cache_dir=str(tmp_path),
+    )
     records = _records()
     with pytest.raises(UserError, match=r"failed 2 times, last: ConnectError.*rerun to resume"):
         captioner.resolve([TextRequest("describe", tuple(records))], records)

@@ -48,8 +48,9 @@ def test_cached_texts_need_no_model_and_gold_answers_are_replaced(records, tmp_p
     assert raw_caption is not None and raw_caption.strip()
 
     again = make_captioner(spec, device="cpu", max_new_tokens=6, cache_dir=str(tmp_path))
-    same_as_gold = TextRequest("answer", (ids[2],), prompt="What is shown here?", gold=f" {own_answer.upper()}!",
-                               fallback="FB")  # fmt: skip
+    same_as_gold = TextRequest(
+        "answer", (ids[2],), prompt="What is shown here?", gold=f" {own_answer.upper()}!", fallback="FB"
+    )
     assert again.resolve([same_as_gold, question], records) == ["FB", own_answer]
     assert (again.hits, again.misses) == (2, 0) and again._generator is None  # the model was never loaded
     assert isinstance(first.cache, CaptionCache)

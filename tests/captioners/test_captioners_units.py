@@ -20,9 +20,16 @@ from s2h_dataset.sources import load_sources
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("The Cat.", "cat"), ("  a  RED, round ball!", "red round ball"), ("An apple", "apple"),
-     ("there", "there"), ("Yes.", "yes"), ("two-thirds", "two thirds"), ("", "")],
-)  # fmt: skip
+    [
+        ("The Cat.", "cat"),
+        ("  a  RED, round ball!", "red round ball"),
+        ("An apple", "apple"),
+        ("there", "there"),
+        ("Yes.", "yes"),
+        ("two-thirds", "two thirds"),
+        ("", ""),
+    ],
+)
 def test_normalize_answer(text, expected):
     assert normalize_answer(text) == expected
 
