@@ -23,6 +23,7 @@ import datasets
 import pyarrow.parquet as pq
 
 from s2h_dataset.configs import BUILDER_CONFIGS, S2HConfig
+from s2h_dataset.layout import SPLITS, shard_glob
 from s2h_dataset.schema import FEATURES
 
 _CITATION = """@article{s2hdpo2026,
@@ -48,11 +49,9 @@ class S2HDataset(datasets.GeneratorBasedBuilder):
             raise ValueError("pass `data_dir=` a folder made by `s2h build`")
         root = Path(self.config.data_dir)
         splits = []
-        for split in ("train", "test"):
+        for split in SPLITS:
             files = [
-                str(f)
-                for level in self.config.levels
-                for f in sorted(root.glob(f"data/level{level}/{split}-*.parquet"))
+                str(f) for level in self.config.levels for f in sorted(root.glob(shard_glob(level, split)))
             ]
             if files:
                 splits.append(datasets.SplitGenerator(name=split, gen_kwargs={"files": files}))

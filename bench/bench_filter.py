@@ -16,6 +16,7 @@ import time
 
 from s2h_dataset.captioners import ReferenceCaptioner
 from s2h_dataset.filtering import PairScorer
+from s2h_dataset.layout import SPLITS
 from s2h_dataset.levels import LevelContext
 from s2h_dataset.plan import _resolve_texts, plan_shards, split_pools, split_sizes
 from s2h_dataset.sources import load_sources
@@ -33,7 +34,7 @@ def main() -> None:
     shards = []
     start = time.perf_counter()
     for level in (1, 2, 3):
-        for split in ("train", "test"):
+        for split in SPLITS:
             ctx = LevelContext(pools[split], 4, split)
             shards += list(
                 plan_shards(level, split, ctx, sizes[split], 0, args.shard_rows, 0.75, "reference")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .layout import parse_shard_path
+
 __all__ = ["audit"]
 
 YES_NO = re.compile(r"^\s*(yes|no)\b", re.IGNORECASE)
@@ -58,7 +60,8 @@ def audit(repo: Path) -> dict:
     positions: dict[int, Counter] = defaultdict(Counter)
     counts: Counter = Counter()
     for shard in sorted(repo.glob("data/level*/*.parquet")):
-        split = shard.name.split("-")[0]
+        name = parse_shard_path(shard.relative_to(repo).as_posix())
+        split = name.split if name else shard.name.split("-")[0]
         for row in pq.read_table(shard, columns=TEXT_COLUMNS).to_pylist():
             level, task = row["level"], row["task"]
             tasks[level, task].add(

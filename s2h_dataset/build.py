@@ -24,8 +24,9 @@ from .configs import OUTPUT_INDEPENDENT, BuildConfig
 from .errors import UserError
 from .filtering import PairScorer
 from .imagestore import ImageStore, atomic_write
+from .layout import SPLITS
 from .levels import LevelContext
-from .plan import SPLITS, check_pools, finish_shard, plan_shards, split_pools, split_sizes
+from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes
 from .sources import Sources, load_sources
 from .validate import validate
 from .writer import write_shard

@@ -18,6 +18,7 @@ from huggingface_hub import DatasetCardData
 from .audit import audit
 from .configs import BUILDER_CONFIGS, OUTPUT_INDEPENDENT, BuildConfig
 from .imagestore import atomic_write
+from .layout import SPLITS, shard_glob
 from .plots import write_plots
 from .schema import FEATURES, GENERATOR_VERSION
 from .sources.emoji import EMOJI_DIR
@@ -69,7 +70,7 @@ def _card_data(repo: Path, cfg: BuildConfig, splits: list[str], total: int, coun
     for config in BUILDER_CONFIGS:
         files = {}  # split -> patterns of the config's levels that have shards in that split
         for split in splits:
-            patterns = [f"data/level{lv}/{split}-*.parquet" for lv in config.levels if (lv, split) in counts]
+            patterns = [shard_glob(lv, split) for lv in config.levels if (lv, split) in counts]
             if patterns:
                 files[split] = patterns
         if not files:
@@ -124,7 +125,7 @@ def write_card(
     counts: dict[tuple[int, str], int] = {}
     for (level, _task, split), n in task_counts.items():
         counts[level, split] = counts.get((level, split), 0) + n
-    splits = sorted({split for _, split in counts}, key=["train", "test"].index)
+    splits = sorted({split for _, split in counts}, key=SPLITS.index)
     write_plots(repo / "plots", stats)
     counts_rows = sorted({(lv, t) for lv, t, _ in task_counts})
     attribution = (EMOJI_DIR / "NOTICE.md").read_text(encoding="utf-8") if "emoji" in cfg.source else ""

@@ -10,7 +10,6 @@ Planning touches no pixels; image bytes are attached when a shard is written.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections.abc import Iterator
@@ -19,30 +18,22 @@ from dataclasses import dataclass, field
 from .captioners import Captioner, TextRequest
 from .filtering import PairScorer, keep_mask
 from .labels import conflicts
+from .layout import SPLITS, shard_path, split_of
 from .levels import NEEDS, TASKS, LevelContext, PlanError, task_slots
 from .schema import GENERATOR_VERSION, LEVEL_TASKS, RowSpec
 from .sources import Record, Sources
 
 __all__ = [
-    "SPLITS",
     "ShardPlan",
     "check_pools",
     "finish_shard",
     "level_tasks",
     "plan_shards",
-    "split_of",
     "split_pools",
     "split_sizes",
 ]
 
-SPLITS = ("train", "test")
 MAX_DUPLICATE_DRAWS = 50  # redraws allowed per row before a pool is declared too small for unique rows
-
-
-def split_of(key: str, test_fraction: float) -> str:
-    """Stable split of a source image (or family, or picture): the same in every build and seed."""
-    digest = int(hashlib.sha1(f"split:{key}".encode()).hexdigest()[:12], 16)
-    return "test" if digest / 16**12 < test_fraction else "train"
 
 
 def split_pools(
@@ -119,7 +110,7 @@ class ShardPlan:
 
     @property
     def path(self) -> str:
-        return f"data/level{self.level}/{self.split}-{self.index:05d}-of-{self.count:05d}.parquet"
+        return shard_path(self.level, self.split, self.index, self.count)
 
     def source_ids(self) -> set[str]:
         return {s for rows in self.candidates.values() for row in rows for s in row.source_ids}

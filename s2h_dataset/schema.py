@@ -14,6 +14,8 @@ from typing import Any
 
 import datasets
 
+from .layout import CONFIG_LEVELS
+
 __all__ = [
     "COLUMNS",
     "CONFIG_LEVELS",
@@ -35,8 +37,6 @@ LEVEL_TASKS: dict[int, tuple[str, ...]] = {
     3: ("caption_search", "which_image"),
 }
 
-# Hub configs and the levels each one holds; `all` is the flat mixture the paper trains on.
-CONFIG_LEVELS: dict[str, tuple[int, ...]] = {"level1": (1,), "level2": (2,), "level3": (3,), "all": (1, 2, 3)}
 
 _TEXT_PART = {"type": datasets.Value("string"), "text": datasets.Value("string")}
 _MESSAGES = datasets.List({"role": datasets.Value("string"), "content": datasets.List(_TEXT_PART)})

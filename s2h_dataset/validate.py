@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
+from .layout import CONFIG_LEVELS, SPLITS, shard_glob
 from .schema import FEATURES, LEVEL_TASKS
 
 __all__ = ["validate"]
@@ -43,8 +44,10 @@ def _check_configs(root: Path, problems: list[str]) -> set[str]:
         return set()
     named: set[str] = set()
     configs = {c.get("config_name"): c for c in meta.get("configs", [])}
-    for name in ("level1", "level2", "level3", "all"):
-        if name not in configs and any((root / "data" / f"level{name[-1]}").glob("*.parquet")):
+    for name, levels in CONFIG_LEVELS.items():
+        if name not in configs and any(
+            glob.glob(str(root / shard_glob(lv, split))) for lv in levels for split in SPLITS
+        ):
             problems.append(f"README.md: config `{name}` missing although its shards exist")
     for name, config in configs.items():
         for entry in config.get("data_files", []):

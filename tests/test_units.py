@@ -7,8 +7,9 @@ from PIL import Image
 from s2h_dataset.captioners import ReferenceCaptioner
 from s2h_dataset.images import to_rgb
 from s2h_dataset.labels import conflicts, with_article
+from s2h_dataset.layout import split_of
 from s2h_dataset.levels import LevelContext
-from s2h_dataset.plan import finish_shard, plan_shards, split_of
+from s2h_dataset.plan import finish_shard, plan_shards
 from s2h_dataset.sources import load_sources
 
 

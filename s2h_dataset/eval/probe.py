@@ -7,7 +7,7 @@ the target's (`labels.conflicts`: no near-synonyms) nor with each other. The pro
 following images contains a <c>?" with lettered (A. Image 1 ...) or numbered options; chance is 1 / (N + 1).
 
 `holdout` keeps only the source images a build with `--test-fraction holdout` holds out of training
-(`plan.split_of`; a smaller fraction selects a subset of a larger one's held-out images), so a model trained
+(`layout.split_of`; a smaller fraction selects a subset of a larger one's held-out images), so a model trained
 on a default build is probed on images it never saw. 0 uses every image.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import UserError
 from ..labels import conflicts, with_article
-from ..plan import split_of
+from ..layout import split_of
 from ..sources import Record, load_sources
 from .items import LETTERS, Item
 

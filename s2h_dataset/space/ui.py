@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..errors import UserError
+from ..layout import SPLITS
 from .explorer import CONFIGS, get_row, random_index
 from .inference import ChatModel
 from .limits import Limits
@@ -140,7 +141,7 @@ def _explorer_tab(dataset: str | None) -> None:
             label="Dataset folder or Hub id", value=dataset or "", scale=3, elem_id="s2h-source"
         )
         config = gr.Dropdown(list(CONFIGS), value="level3", label="Config", scale=1, elem_id="s2h-config")
-        split = gr.Radio(["train", "test"], value="train", label="Split", scale=1)
+        split = gr.Radio(list(SPLITS), value="train", label="Split", scale=1)
         index = gr.Number(value=0, precision=0, minimum=0, label="Row", scale=1, elem_id="s2h-index")
     with gr.Row():
         show = gr.Button("Show row", variant="primary", elem_id="s2h-show")

@@ -142,7 +142,7 @@ def test_probe_from_imagefolder(tmp_path):
 
 
 def test_probe_holdout_uses_only_images_a_build_holds_out():
-    from s2h_dataset.plan import split_of
+    from s2h_dataset.layout import split_of
 
     items = list(probe_unit("emoji", n_questions=30, seed=0, holdout=0.05))
     used = {sid for item in items for sid in item.meta["source_ids"]}

@@ -1,0 +1,95 @@
+"""The layout of a built folder (= a Hub dataset repo), defined once.
+
+```
+README.md                                   card; YAML `configs:` level1 / level2 / level3 / all
+build_report.json                           counts, skipped inputs, timings
+data/level{L}/{split}-{IIIII}-of-{NNNNN}.parquet
+```
+
+Every module that writes, reads, checks or serves a built folder takes its names from here: levels,
+splits, config names and the levels each holds, the shard path pattern (build and parse), the glob of a
+config's split, and the stable split of a source image. This module imports nothing of the package, so any
+layer may use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "CONFIG_LEVELS",
+    "DEFAULT_CONFIG",
+    "LEVELS",
+    "REPORT_FILE",
+    "SPLITS",
+    "ShardName",
+    "config_of_level",
+    "parse_shard_path",
+    "shard_glob",
+    "shard_path",
+    "split_of",
+]
+
+LEVELS = (1, 2, 3)
+SPLITS = ("train", "test")
+# Hub configs and the levels each one holds; `all` is the flat mixture the paper trains on (the default).
+CONFIG_LEVELS: dict[str, tuple[int, ...]] = {"level1": (1,), "level2": (2,), "level3": (3,), "all": LEVELS}
+DEFAULT_CONFIG = "all"
+REPORT_FILE = "build_report.json"
+CARD_FILE = "README.md"
+DATA_DIR = "data"
+
+_SHARD = re.compile(
+    r"^data/level(?P<level>\d+)/(?P<split>[a-z]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$"
+)
+
+
+@dataclass(frozen=True)
+class ShardName:
+    """A parsed shard path; `index` is 0-based, `count` the number of shards of its (level, split)."""
+
+    level: int
+    split: str
+    index: int
+    count: int
+
+    @property
+    def path(self) -> str:
+        return shard_path(self.level, self.split, self.index, self.count)
+
+
+def config_of_level(level: int) -> str:
+    return f"level{level}"
+
+
+def shard_path(level: int, split: str, index: int, count: int) -> str:
+    """`data/level3/train-00000-of-00002.parquet`: the repo-relative path of one shard."""
+    return f"{DATA_DIR}/level{level}/{split}-{index:05d}-of-{count:05d}.parquet"
+
+
+def shard_glob(level: int, split: str) -> str:
+    """The repo-relative glob of every shard of (level, split), as the card's `data_files` write it."""
+    return f"{DATA_DIR}/level{level}/{split}-*.parquet"
+
+
+def parse_shard_path(path: str) -> ShardName | None:
+    """The shard a repo-relative path names, or None when it is not a well-formed shard path of a known
+    level and split (`data/level4/...`, `data/level1/train.parquet`, a stray copy under another name)."""
+    match = _SHARD.match(str(path).replace("\\", "/"))
+    if not match:
+        return None
+    name = ShardName(int(match["level"]), match["split"], int(match["index"]), int(match["count"]))
+    if name.level not in LEVELS or name.split not in SPLITS or not name.index < name.count:
+        return None
+    return name
+
+
+def split_of(key: str, test_fraction: float) -> str:
+    """Stable split of a source image (or family, or picture): the same in every build and seed.
+
+    A smaller fraction selects a subset of a larger fraction's test keys, so the eval probe can hold out
+    images that no default build trains on."""
+    digest = int(hashlib.sha1(f"split:{key}".encode()).hexdigest()[:12], 16)
+    return "test" if digest / 16**12 < test_fraction else "train"
