@@ -49,19 +49,19 @@ def test_load_dataset_without_our_package(built_dataset):
     """A user's process: `datasets` alone, no import of s2h_dataset, PIL images back."""
     script = textwrap.dedent(
         f"""
-        import sys, datasets
+        import json, sys, datasets
         from PIL import Image
         sizes = {{}}
         for config in ("level1", "level2", "level3", "all"):
             ds = datasets.load_dataset({str(built_dataset)!r}, config)
-            sizes[config] = (len(ds["train"]), len(ds["test"]))
+            sizes[config] = [len(ds["train"]), len(ds["test"])]
         ds = datasets.load_dataset({str(built_dataset)!r}, "level3", split="train")
         row = ds[0]
         assert all(isinstance(im, Image.Image) for im in row["images"]), type(row["images"][0])
         assert list(ds.features) == ["id", "level", "task", "images", "prompt", "chosen", "rejected", "target", "similarity", "meta"]
         assert str(ds.features["level"].dtype) == "int8" and str(ds.features["target"].dtype) == "int16"
         assert "s2h_dataset" not in sys.modules
-        print(sizes)
+        print(json.dumps(sizes))
         """
     )
     result = subprocess.run(
@@ -73,8 +73,8 @@ def test_load_dataset_without_our_package(built_dataset):
         env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(built_dataset.parent)},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    sizes = eval(result.stdout.strip().splitlines()[-1])
-    assert sizes == {"level1": (204, 36), "level2": (204, 36), "level3": (204, 36), "all": (612, 108)}
+    sizes = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sizes == {"level1": [204, 36], "level2": [204, 36], "level3": [204, 36], "all": [612, 108]}
 
 
 def _small(out: Path, **kwargs) -> BuildConfig:

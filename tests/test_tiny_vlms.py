@@ -91,7 +91,7 @@ def test_build_reload_forward_generate(
         prompt = processor.apply_chat_template(
             [_user(n, "Which image contains a cat?")], add_generation_prompt=True
         )
-        assert isinstance(prompt, str)
+        assert prompt.count("Which image contains a cat?") == 1 and prompt != "Which image contains a cat?"
         batch = processor(text=[prompt], images=[images[:n]], return_tensors="pt")
         n_tokens = _n_image_tokens(model, batch["input_ids"])
         assert n_tokens >= n
@@ -112,7 +112,9 @@ def test_build_reload_forward_generate(
     batch = processor(text=[prompt], images=[images[:4]], return_tensors="pt")
     generated = model.generate(**batch, max_new_tokens=5, min_new_tokens=5, do_sample=False)
     assert generated.shape[1] == batch["input_ids"].shape[1] + 5
-    assert isinstance(processor.batch_decode(generated[:, -5:], skip_special_tokens=True)[0], str)
+    assert (
+        generated[0, : batch["input_ids"].shape[1]].tolist() == batch["input_ids"][0].tolist()
+    )  # prompt kept
 
 
 # Raised by transformers' Trainer itself whatever the config says.
