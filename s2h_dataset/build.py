@@ -27,6 +27,7 @@ from .imagestore import ImageStore, atomic_write
 from .layout import SPLITS
 from .levels import LevelContext
 from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes
+from .redact import redact_obj
 from .sources import Sources, load_sources
 from .validate import validate
 from .writer import write_shard
@@ -36,8 +37,13 @@ __all__ = ["BuildConfig", "build", "fingerprint", "publish"]
 logger = logging.getLogger(__name__)
 
 
+def public_arguments(cfg: BuildConfig) -> dict:
+    """The build's arguments as written to disk (report, staging): credentials in URLs redacted."""
+    return redact_obj(dataclasses.asdict(cfg))
+
+
 def fingerprint(cfg: BuildConfig) -> dict:
-    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in OUTPUT_INDEPENDENT}
+    return {k: v for k, v in public_arguments(cfg).items() if k not in OUTPUT_INDEPENDENT}
 
 
 class Stopwatch:
@@ -179,10 +185,10 @@ def build(cfg: BuildConfig) -> Path:
         "hits": getattr(captioner, "hits", None),
         "misses": getattr(captioner, "misses", None),
     }
-    rows = write_card(repo, cfg, clock.seconds, captions)
+    rows = write_card(repo, BuildConfig(**public_arguments(cfg)), clock.seconds, captions)
     clock.lap("card")
     report = {
-        "arguments": dataclasses.asdict(cfg),
+        "arguments": public_arguments(cfg),
         "rows": rows,
         "shard_files": {"expected": expected, "written_here": mine},
         "skipped_images": [{"source_id": sid, "reason": reason} for sid, reason in sorted(store.bad.items())],

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 
 from . import commands
 from .errors import UserError
+from .redact import install_log_redaction, redact
 
 __all__ = ["COMMANDS", "main"]
 
@@ -67,11 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"s2h: unknown command `{command}`; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction(http_logs=os.environ.get("S2H_HTTP_LOGS") == "1")  # per-request lines are noise
     try:
         module, args = parse(command, rest)
         return int(module.run(*args) or 0)
     except UserError as err:
-        print(f"s2h {command}: error: {err}", file=sys.stderr)
+        print(f"s2h {command}: error: {redact(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"s2h {command}: interrupted; rerun the same command to resume", file=sys.stderr)

@@ -13,7 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .build import Stopwatch, fingerprint, publish
+from .build import Stopwatch, fingerprint, public_arguments, publish
 from .card import write_card
 from .configs import BuildConfig
 from .errors import UserError
@@ -80,7 +80,7 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
     clock.lap("card")
     skipped = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     report = {
-        "arguments": dataclasses.asdict(cfg),
+        "arguments": public_arguments(cfg),
         "rows": rows,
         "merged_from": [str(f) for f in folders],
         "shard_files": {"expected": expected, "written_here": expected},
