@@ -4,8 +4,8 @@
     results = run_eval("out/checkpoint", "blink,l3probe", "out/eval", limit=50)
     print(markdown_table(results))
 
-Modules: `tasks` (benchmark definitions), `probe` (Level-3 probe), `items` (one question), `extract`
-(reply -> answer), `scoring`, `generate` (transformers, greedy, batched), `runner`, `report`.
+Modules: `tasks` (benchmark definitions), `probe` (Level-3 probe), `items` (one question), `scoring`, `generate` (transformers, greedy, batched), `runner`, `report`.
+Replies are read by `s2h_dataset.vlm.replies`, the parser the Space uses too.
 """
 
 from .report import markdown_report, markdown_table

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from .extract import extract
+from ..vlm.replies import read_reply
 from .generate import Generator, HFGenerator
 from .probe import probe_unit
 from .report import PREDICTIONS, RUN_JSON, read_predictions, write_results
@@ -187,7 +187,7 @@ def evaluate(config: EvalConfig, generator: Generator) -> dict[str, Any]:
                         todo = [item for item in batch if (task, item.id) not in done]
                         replies = generator.generate(todo) if todo else []
                         for item, reply in zip(todo, replies, strict=True):
-                            parsed = extract(item.answer_type, reply, item.choices, item.options)
+                            parsed = read_reply(item.answer_type, reply, item.choices, item.options).value
                             record = {"task": task, **item.record(), "raw": reply, "parsed": parsed}
                             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                             done.add((task, item.id))
@@ -197,7 +197,7 @@ def evaluate(config: EvalConfig, generator: Generator) -> dict[str, Any]:
 
 
 def rescore(out_dir: str | Path) -> dict[str, Any]:
-    """Re-read every reply in OUT/predictions.jsonl with the current extractor; rewrite the results files."""
+    """Re-read every reply in OUT/predictions.jsonl with the current reply parser; rewrite the results files."""
     out = Path(out_dir)
     records = read_predictions(out)
     if not records:
@@ -206,7 +206,7 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
         )
     changed = 0
     for record in records:
-        parsed = extract(record["answer_type"], record["raw"], record["choices"], record["options"])
+        parsed = read_reply(record["answer_type"], record["raw"], record["choices"], record["options"]).value
         changed += parsed != record["parsed"]
         record["parsed"] = parsed
     if changed:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UserError
-from .extract import option_text
+from ..vlm.replies import option_text
 from .items import LETTERS, Item, format_options, interleave
 
 __all__ = ["BENCHMARKS", "TaskSpec", "load_units"]

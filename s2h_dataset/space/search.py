@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import gradio as gr
 from PIL import Image
 
+from ..vlm.replies import read_position
 from .inference import ChatModel
 from .limits import Limits, UploadError, discard_uploads, file_digest, load_uploads
-from .parsing import parse_choice
 
 __all__ = ["SearchHandler", "SearchResult", "highlight_html", "run_search"]
 
@@ -43,7 +43,9 @@ class SearchResult:
 def run_search(model: ChatModel, images: list[Image.Image], query: str, max_new_tokens: int) -> SearchResult:
     start = time.perf_counter()
     reply = model.generate(images, query, max_new_tokens)
-    return SearchResult(model.name, reply, parse_choice(reply, len(images)), time.perf_counter() - start)
+    reading = read_position(reply, len(images))  # the probe's reading: the demo highlights what it scores
+    pick = reading.value - 1 if reading.ok else None
+    return SearchResult(model.name, reply, pick, time.perf_counter() - start)
 
 
 def _data_uri(image: Image.Image) -> str:

@@ -7,11 +7,11 @@ from eval_fixtures import build_all
 
 from s2h_dataset.cli import main
 from s2h_dataset.eval import run_eval
-from s2h_dataset.eval.extract import extract
 from s2h_dataset.eval.generate import HFGenerator
 from s2h_dataset.eval.probe import probe_unit
 from s2h_dataset.eval.report import RESULTS_JSON, RESULTS_MD, read_predictions
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.vlm.replies import read_reply
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,8 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
     records = read_predictions(out)
     assert all(isinstance(r["raw"], str) and r["meta"]["prompt_tokens"] > 0 for r in records)
     assert all(
-        r["parsed"] == extract(r["answer_type"], r["raw"], r["choices"], r["options"]) for r in records
+        r["parsed"] == read_reply(r["answer_type"], r["raw"], r["choices"], r["options"]).value
+        for r in records
     )
     before = (out / RESULTS_JSON).read_bytes()
     (out / RESULTS_JSON).unlink()

@@ -1,39 +1,23 @@
+"""The Space highlights the image the Level-3 probe would score: both read replies with the one parser,
+checked here on the shared reply table (tests/vlm/reply_cases.py)."""
+
 import pytest
+from PIL import Image
+from space_helpers import ScriptedModel
+from vlm.reply_cases import POSITION
 
-from s2h_dataset.space.parsing import parse_choice
-
-
-@pytest.mark.parametrize(
-    "reply, expected",
-    [
-        ("Image 3", 2),
-        ("image #2 has it", 1),
-        ("The peacock is in Image three.", 2),
-        ("the third image contains a peacock", 2),
-        ("It's the 4th picture.", 3),
-        ("The last one.", 3),
-        ("3", 2),
-        ("3.", 2),
-        ("(C)", 2),
-        ("B", 1),
-        ("Answer: D", 3),
-        ("The answer is (1)", 0),
-        ("Image C shows it", 2),
-        ("Second.", 1),
-        ("Image 2 shows a cat, but Image 4 shows the peacock.", 1),  # first mention wins
-        ("A peacock spreads its tail.", None),  # the article is not option A
-        ("In the image I see a dog", None),
-        ("Image 9", None),  # out of range for 4 images
-        ("0", None),
-        ("", None),
-        ("I cannot tell.", None),
-    ],
-)
-def test_parse_choice(reply, expected):
-    assert parse_choice(reply, 4) == expected
+from s2h_dataset.eval.items import LETTERS
+from s2h_dataset.space.search import run_search
+from s2h_dataset.vlm.replies import read_reply
 
 
-def test_range_depends_on_image_count():
-    assert parse_choice("Image 6", 8) == 5
-    assert parse_choice("Image 6", 4) is None
-    assert parse_choice("the last image", 8) == 7
+@pytest.mark.parametrize("case", POSITION, ids=[c.reply[:40] for c in POSITION])
+def test_space_pick_is_what_the_probe_scores(case):
+    images = [Image.new("RGB", (8, 8), (40 * i, 0, 0)) for i in range(case.choices)]
+    result = run_search(ScriptedModel(case.reply), images, "Which image contains a peacock?", 16)
+    choices = tuple(LETTERS[: case.choices])
+    probe = read_reply("position", case.reply, choices, tuple(f"Image {i + 1}" for i in range(case.choices)))
+    assert result.pick == (None if case.expected is None else case.expected - 1)
+    assert (result.pick is None) == (probe.value is None)
+    if probe.ok:
+        assert choices[result.pick] == probe.value

@@ -1,0 +1,445 @@
+"""The one reply parser: a model's raw reply -> the answer it gives, or a failure with its reason.
+
+Eval (every benchmark and the Level-3 probe), the Space's highlight and anything else that asks a model a
+closed question read replies here, so a reply means the same everywhere. The rules, in order:
+
+1. explicit final markers ("the answer is D", "Answer: b", "so C.", "I choose B", `\\boxed{C}`, "答案：C",
+   "答案是B", "选C"); when there are several the LAST one wins ("... A? No, the answer is D" -> D);
+2. else the reply's lone answer tokens: a standalone valid letter ("B", "(C)", "A. a red car"), yes/no,
+   true/false, an image reference ("Image 2", "the third picture", "the last one", "Picture three");
+3. else (letters) a unique option-text match ("blue bus" for "(B) blue bus").
+
+Two different answers ("B or C", "(B) and (C)", "Image 1 and Image 2") are a failure, never the first one.
+A mention that is negated ("C, not A", "image 2, not image 4", "Option A is wrong") is not an answer. The
+article / pronoun guard keeps "A cat sits ..." and "I think ..." from reading as A or I, but only when a
+lower-case word follows directly, so "A. a red car", "A) ...", "A: ..." and "A, ..." all read A.
+
+Nothing here imports torch or transformers: this module sits at the bottom of the import graph.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..labels import ORDINALS
+
+__all__ = [
+    "ANSWER_TYPES",
+    "Reading",
+    "option_text",
+    "read_letter",
+    "read_position",
+    "read_reply",
+    "read_short",
+    "read_true_false",
+    "read_yes_no",
+]
+
+ANSWER_TYPES = ("letter", "yesno", "truefalse", "position", "short")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reply says: `value` (None when unreadable) and, when unreadable, `failure` (why)."""
+
+    value: str | int | None = None
+    failure: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+Mention = tuple[int, int, object]  # (start, end, value) of one answer the text gives
+EMPTY = Reading(failure="empty reply")
+NOTHING = Reading(failure="no answer found")
+
+# --- text pieces -------------------------------------------------------------------------------------------
+
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_ORDINAL_WORDS = (*ORDINALS, "ninth", "tenth")[:10]
+_NOUN = r"(?:image|picture|photo|photograph|img|pic|figure)s?"
+_NEGATION = re.compile(
+    r"(?:\bnot|n't|\brather\s+than|\binstead\s+of|\bother\s+than|\bexcept(?:\s+for)?|\bnever)"
+    r"\s+(?:the\s+)?(?:option\s+|choice\s+|letter\s+)?[\(\[]?\s*$",
+    re.IGNORECASE,
+)
+_REJECTED_AFTER = re.compile(
+    r"^[\)\]]?\s*(?:is|are|seems|looks|would\s+be|'s)\s+(?:wrong|incorrect|not\b|false|unlikely)", re.I
+)
+# words after a capital A / I that make it a choice, not an article or a pronoun ("A is right")
+_VERBS_AFTER_LETTER = frozenset(
+    [
+        "is",
+        "was",
+        "seems",
+        "looks",
+        "appears",
+        "would",
+        "should",
+        "must",
+        "matches",
+        "shows",
+        "contains",
+        "fits",
+        "because",
+        "since",
+        "as",
+        "and",
+        "or",
+    ]
+)
+_LOWER_OK_AFTER = frozenset(["because", "since", "as", "is", "was", "would", "should", "seems"])
+_LETTER = re.compile(r"(?<![A-Za-z0-9'’\\])([\(\[]?)([A-Za-z])([\)\]]?)(?![A-Za-z0-9'’])")
+_NOUN_NUMBER = re.compile(
+    rf"\b{_NOUN}\s*(?:#|no\.?|number|-)?\s*(\d{{1,2}}|{'|'.join(_NUMBER_WORDS)})\b(?![.,]\d)", re.I
+)
+_NOUN_LETTER = re.compile(rf"\b(?i:{_NOUN})\s+[\(\[]?([A-Z])[\)\]]?(?![A-Za-z0-9'’])")
+_ORDINAL = re.compile(
+    rf"\b({'|'.join(_ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th)|last)\s+(?:{_NOUN}|one)\b", re.I
+)
+_BARE_POSITION = re.compile(
+    rf"^\W*?(?:the\s+)?(\d{{1,2}}|{'|'.join(_NUMBER_WORDS)}|{'|'.join(_ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th)|last)"
+    r"(?:\s+one)?\W*$",
+    re.I,
+)
+# where an explicit answer starts; the answer is read from the rest of that sentence
+_MARKERS = (
+    r"\b(?:the\s+)?(?:final\s+|correct\s+|right\s+|best\s+)?answer\s*(?:is|would\s+be|should\s+be|will\s+be|"
+    r"must\s+be|:|=|-)?\s*(?:option|choice|letter)?\s*:?",
+    r"\b(?:the\s+)?(?:correct|right|best|final)\s+(?:option|choice|image|picture|one)\s*(?:is|would\s+be|:)?",
+    r"\bmy\s+(?:answer|choice|pick|guess)\s*(?:is|would\s+be|:)?",
+    r"\bI(?:\s*(?:would|will|'d|'ll))?\s+(?:choose|pick|select|go\s+with|say)\b(?:\s+(?:option|choice))?",
+    r"答案\s*(?:应该|應該|应|應)?\s*(?:是|为|為)?\s*[:：]?",
+    r"(?:故|所以|应|應)?(?:选择|選擇|选|選)\s*(?:项|項)?\s*[:：]?",
+)
+_MARKER = re.compile("|".join(f"(?:{m})" for m in _MARKERS), re.IGNORECASE)
+# "so C." / "Therefore, (B)": only when the rest of the sentence is nothing but the answer
+_CONCLUSION = re.compile(r"\b(?:so|therefore|thus|hence)\s*,?\s+(?:it(?:'s|\s+is)\s+)?", re.IGNORECASE)
+_BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+_SENTENCE_END = re.compile(r"[.;!?。；！？\n](?=\s|$)|[。；！？\n]")
+_UNSURE = re.compile(
+    r"\b(?:can(?:no|')t\s+(?:tell|determine|say|be\s+sure)|not\s+sure|unsure|unclear|impossible\s+to\s+(?:tell|say))\b",
+    re.I,
+)
+_JOINER = re.compile(
+    r"\s*[\)\]]?\s*(?:,|/|&|\bor\b|\band\b|,\s*or\b|,\s*and\b)\s*[\(\[]?\s*(?:(?:option|choice|image|picture)\s*)?",
+    re.I,
+)
+_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
+_ARTICLES = frozenset(("a", "an", "the"))
+_OPTION_PREFIX = re.compile(r"^\s*(?:\(([A-Z])\)|([A-Z])[\.\):])\s*")
+
+
+def _normalise(reply: str) -> str:
+    """NFKC (full-width letters and CJK punctuation become ASCII), markdown emphasis and code ticks dropped."""
+    text = unicodedata.normalize("NFKC", reply or "")
+    return re.sub(r"\*+|`+|__+", "", text).strip()
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """Whether the mention text[start:end] is ruled out ("not A", "A is wrong")."""
+    return bool(_NEGATION.search(text[max(0, start - 30) : start]) or _REJECTED_AFTER.match(text[end:]))
+
+
+def _sentence(text: str, start: int) -> str:
+    match = _SENTENCE_END.search(text, start)
+    return text[start : match.start() if match else len(text)]
+
+
+def _marked(text: str) -> list[tuple[str, bool]]:
+    """The text after each explicit marker, in reply order: (segment, strict). A strict segment (after "so")
+    counts only when it is nothing but the answer."""
+    found = [(m.start(), m.group(1), False) for m in _BOXED.finditer(text)]
+    found += [
+        (m.start(), _sentence(text, m.end()), False) for m in _MARKER.finditer(text) if m.group().strip()
+    ]
+    found += [(m.start(), _sentence(text, m.end()), True) for m in _CONCLUSION.finditer(text)]
+    return [(segment, strict) for _, segment, strict in sorted(found)]
+
+
+def _decide(values: list, what: str) -> Reading:
+    distinct = list(dict.fromkeys(values))
+    if not distinct:
+        return NOTHING
+    if len(distinct) > 1:
+        return Reading(
+            failure=f"{len(distinct)} different answers: " + ", ".join(map(str, distinct)) + f" ({what})"
+        )
+    return Reading(distinct[0])
+
+
+def _first_answer(mentions: list[Mention], segment: str) -> list[Mention]:
+    """After a marker the answer is its first mention, with any alternatives joined to it ("A or B")."""
+    chosen = mentions[:1]
+    for mention in mentions[1:]:
+        if not _JOINER.fullmatch(segment[chosen[-1][1] : mention[0]]):
+            break
+        chosen.append(mention)
+    return chosen
+
+
+def _read(
+    text: str, mentions: Callable[[str, bool], list[Mention]], strict_ok: Callable[[str], bool]
+) -> Reading:
+    """Markers first (last wins; an ambiguous last marker is a failure), then the whole reply's mentions."""
+    if not text:
+        return EMPTY
+    for segment, strict in reversed(_marked(text)):
+        if strict and not strict_ok(segment):
+            continue
+        found = _first_answer(mentions(segment, True), segment)
+        reading = _decide([value for _, _, value in found], "after the answer marker")
+        if reading is not NOTHING:
+            return reading
+    reading = _decide([value for _, _, value in mentions(text, False)], "in the reply")
+    if reading is NOTHING and _UNSURE.search(text):
+        return Reading(failure="the reply says it cannot tell")
+    return reading
+
+
+# --- letters -----------------------------------------------------------------------------------------------
+
+
+def _article(letter: str, text: str, end: int) -> bool:
+    """A capital A / I followed directly by a lower-case word ("A cat sits ...", "I think ...")."""
+    following = re.match(r"\s+([A-Za-z]+)", text[end:])
+    word = following.group(1) if following else ""
+    return letter in "AI" and word[:1].islower() and word not in _VERBS_AFTER_LETTER
+
+
+def _letters(text: str, valid: set[str], marked: bool) -> list[Mention]:
+    """(start, end, letter) of each standalone valid choice letter, without negated ones and articles/pronouns.
+
+    Lower-case letters count after a marker ("Answer: b"), in parentheses ("(b)") or as the whole reply."""
+    whole = text.strip(" .!:()[]")
+    if len(whole) == 1 and whole.upper() in valid:
+        return [(0, len(text), whole.upper())]
+    found = []
+    for match in _LETTER.finditer(text):
+        opened, letter, closed = match.groups()
+        if letter.upper() not in valid or _negated(text, match.start(), match.end()):
+            continue
+        if letter.islower():
+            following = re.match(r"\s+([A-Za-z]+)", text[match.end() :])
+            word = following.group(1).lower() if following and not closed else None
+            if not (opened and closed) and not (marked and (word is None or word in _LOWER_OK_AFTER)):
+                continue
+        elif not (opened or closed) and _article(letter, text, match.end()):
+            continue
+        found.append((match.start(2), match.end(), letter.upper()))
+    return found
+
+
+def _strict_letter(segment: str) -> bool:
+    return bool(re.fullmatch(r"\s*[\(\[]?[A-Za-z][\)\]]?\s*[.!]?\s*", segment))
+
+
+def option_text(option: str) -> str:
+    """'(B) red car' / 'B. red car' / 'B: red car' -> 'red car'; unprefixed options are returned as is."""
+    return _OPTION_PREFIX.sub("", option, count=1).strip()
+
+
+def _words(text: str) -> str:
+    words = text.lower().translate(_PUNCTUATION).split()
+    while words and words[0] in _ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _option_match(text: str, choices: Sequence[str], options: Sequence[str]) -> Reading:
+    """The one option whose text the reply is, else the one option whose text the reply contains."""
+    texts = [_words(option_text(o)) for o in options]
+    reply = _words(text)
+    exact = [c for c, t in zip(choices, texts) if t and t == reply]
+    if exact:
+        return _decide(exact, "option texts")
+    padded = f" {' '.join(text.lower().translate(_PUNCTUATION).split())} "
+    hits = []
+    for choice, t in zip(choices, texts):
+        at = padded.find(f" {t} ") if t else -1
+        if at >= 0 and not _negated(padded, at + 1, at + 1 + len(t)):
+            hits.append((choice, t))
+    # "red car" inside a reply that also names "a big red car": only the longer option is meant
+    hits = [(c, t) for c, t in hits if not any(t != u and f" {t} " in f" {u} " for _, u in hits)]
+    return _decide([c for c, _ in hits], "option texts")
+
+
+def read_letter(reply: str, choices: Sequence[str], options: Sequence[str] = ()) -> Reading:
+    """A choice letter among `choices`; `options` (texts, same order) let an option's text count."""
+    valid = {c.upper() for c in choices}
+    text = _normalise(reply)
+    reading = _read(text, lambda t, marked: _letters(t, valid, marked), _strict_letter)
+    if reading is NOTHING and options:
+        reading = _option_match(text, list(choices), list(options))
+    return reading
+
+
+# --- yes / no and true / false -----------------------------------------------------------------------------
+
+_YES = r"yes|yeah|yep|yup"
+_NO = r"no|nope|nah"
+_SEES_NOT = re.compile(
+    r"\b(?:do(?:es)?\s*n[o']t|can(?:no|')?t|could\s*n[o']t|did\s*n[o']t)\s+(?:see|find|spot|notice|detect|observe|contain|show|have)\b"
+    r"|\bthere(?:\s+is|'s|\s+are)\s+(?:no|not)\b|\b(?:is|are)\s*n[o']t\s+(?:any|present|visible|there|in\b)"
+    r"|\bnot\s+(?:present|visible)\b|\bno\s+sign\s+of\b",
+    re.I,
+)
+
+
+def _words_of(pairs: dict[str, str], text: str) -> list[Mention]:
+    """Which of the two answers `text` gives: its words ("yes", "nope"), negations flipped ("not true")."""
+    found = []
+    for value, pattern in pairs.items():
+        for match in re.finditer(rf"\b(?:{pattern})\b", text, re.I):
+            flipped = re.search(
+                r"(?:\bnot|n't)\s+(?:be\s+)?$", text[max(0, match.start() - 12) : match.start()], re.I
+            )
+            found.append((match.start(), match.end(), _other(pairs, value) if flipped else value))
+    return sorted(found)
+
+
+def _other(pairs: dict[str, str], value: str) -> str:
+    return next(v for v in pairs if v != value)
+
+
+def _read_pair(
+    reply: str, pairs: dict[str, str], extra: Callable[[str], list[Mention]] | None = None
+) -> Reading:
+    text = _normalise(reply)
+    if not text:
+        return EMPTY
+    first = re.match(r"^\W*([A-Za-z]+)\b", text)
+    for value, pattern in pairs.items():
+        if first and re.fullmatch(pattern, first.group(1), re.I):
+            rest = text[first.end() :]
+            if re.match(rf"\s*(?:,|/|or\b|and\b)\s*(?:{pairs[_other(pairs, value)]})\b", rest, re.I):
+                return Reading(failure=f"2 different answers: {value}, {_other(pairs, value)} (in the reply)")
+            return Reading(value)  # "No, there is no dog." / "Nope"
+
+    def mentions(segment: str, marked: bool) -> list[Mention]:
+        found = _words_of(pairs, segment)
+        return found or (extra(segment) if extra and not marked else [])
+
+    return _read(
+        text, mentions, lambda s: bool(re.fullmatch(rf"\W*(?:{'|'.join(pairs.values())})\W*", s, re.I))
+    )
+
+
+def read_yes_no(reply: str) -> Reading:
+    """'yes' or 'no': the first word, an explicit marker, or the one of the two the reply says
+    ("There is no dog" -> no; "I don't see a dog" -> no)."""
+    return _read_pair(
+        reply, {"yes": _YES, "no": _NO}, lambda t: [(m.start(), m.end(), "no") for m in _SEES_NOT.finditer(t)]
+    )
+
+
+def read_true_false(reply: str, choices: Sequence[str] = (), options: Sequence[str] = ()) -> Reading:
+    """'true' or 'false' ("It's not true" -> false); with options such as "(A) True", a choice letter too."""
+    reading = _read_pair(reply, {"true": r"true|correct", "false": r"false|incorrect"})
+    if reading is NOTHING and options:
+        letter = read_letter(reply, choices, options)
+        if letter.ok:
+            word = option_text(options[list(choices).index(letter.value)]).lower()
+            return Reading(word) if word in ("true", "false") else NOTHING
+        return letter
+    return reading
+
+
+# --- image positions ---------------------------------------------------------------------------------------
+
+
+def _position_value(token: str, n_images: int) -> int:
+    low = token.lower()
+    if low.isdigit():
+        return int(low)
+    if low in _NUMBER_WORDS:
+        return _NUMBER_WORDS.index(low) + 1
+    if low in _ORDINAL_WORDS:
+        return _ORDINAL_WORDS.index(low) + 1
+    if low == "last":
+        return n_images
+    return int(low[:-2])  # "3rd"
+
+
+def _positions(text: str, n_images: int, marked: bool) -> list[Mention]:
+    """Every image the text names (1-based, possibly out of range), negated mentions left out."""
+    bare = _BARE_POSITION.match(text)
+    if bare:
+        return [(0, len(text), _position_value(bare.group(1), n_images))]
+    found = []
+    for pattern in (_NOUN_NUMBER, _ORDINAL):
+        for match in pattern.finditer(text):
+            if not _negated(text, match.start(), match.end()):
+                found.append((match.start(), match.end(), _position_value(match.group(1), n_images)))
+    noun_letters = set()
+    for match in _NOUN_LETTER.finditer(text):
+        if not _negated(text, match.start(), match.end()) and not _article(match.group(1), text, match.end()):
+            found.append((match.start(), match.end(), ord(match.group(1)) - ord("A") + 1))
+            noun_letters.add(match.start(1))
+    letters = {chr(ord("A") + i) for i in range(n_images)}
+    for start, end, letter in _letters(text, letters, marked):
+        if start not in noun_letters:
+            found.append((start, end, ord(letter) - ord("A") + 1))
+    if marked and not found:
+        number = re.match(r"^\W*(\d{1,2})\b", text)
+        if number:
+            found.append((number.start(1), number.end(), int(number.group(1))))
+    return sorted(found)
+
+
+def read_position(reply: str, n_images: int) -> Reading:
+    """A 1-based image position among `n_images`: "Image 3", "the third image", "C" (A = 1), "3", "the last
+    one", "Picture three". Positions out of range are a failure when nothing in range is named."""
+    if n_images < 1:
+        return Reading(failure="no images")
+
+    def mentions(segment: str, marked: bool) -> list[Mention]:
+        named = _positions(segment, n_images, marked)
+        return [m for m in named if 1 <= m[2] <= n_images] or named
+
+    reading = _read(
+        _normalise(reply), mentions, lambda s: bool(_positions(s, n_images, True)) and len(s.split()) <= 4
+    )
+    if reading.ok and not 1 <= reading.value <= n_images:
+        return Reading(failure=f"names image {reading.value}, but there are {n_images}")
+    return reading
+
+
+# --- short answers and dispatch ----------------------------------------------------------------------------
+
+
+def read_short(reply: str) -> Reading:
+    """Short free-form answer: the text after 'Final Answer:' / 'the answer is' / 'Answer:', else the reply."""
+    text = _normalise(reply).strip("\"' ")
+    lowered = text.lower()
+    for marker in ("final answer:", "the answer is", "answer:"):
+        if marker in lowered:
+            text = text[lowered.rindex(marker) + len(marker) :]
+            break
+    text = text.strip().rstrip(".").strip().strip("\"'")
+    return Reading(text) if text else EMPTY
+
+
+def read_reply(
+    answer_type: str, reply: str, choices: Sequence[str] = (), options: Sequence[str] = ()
+) -> Reading:
+    """Read `reply` as `answer_type`; the value is comparable with an eval item's canonical gold (a choice
+    letter for letter and position items, 'yes'/'no', 'true'/'false', a lower-cased short answer)."""
+    if answer_type == "letter":
+        return read_letter(reply, choices, options)
+    if answer_type == "yesno":
+        return read_yes_no(reply)
+    if answer_type == "truefalse":
+        return read_true_false(reply, choices, options)
+    if answer_type == "position":
+        reading = read_position(reply, len(choices))
+        return Reading(choices[reading.value - 1]) if reading.ok else reading
+    if answer_type == "short":
+        reading = read_short(reply)
+        return Reading(reading.value.lower()) if reading.ok else reading
+    raise ValueError(f"unknown answer type {answer_type!r}; expected one of {ANSWER_TYPES}")
