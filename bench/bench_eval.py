@@ -17,7 +17,7 @@ import time
 import torch
 
 from s2h_dataset.eval.generate import HFGenerator
-from s2h_dataset.eval.probe import probe_unit
+from s2h_dataset.eval.probe import probe_text, probe_unit
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
 
 
@@ -38,7 +38,8 @@ def main() -> None:
     generator = HFGenerator(
         str(tiny_vlm_cache(args.family)), device=args.device, max_new_tokens=args.max_new_tokens
     )
-    items = list(probe_unit("emoji", n_questions=args.questions, seed=0))  # images decoded here, not timed
+    unit = probe_unit("emoji", n_questions=args.questions, seed=0)
+    items = [q.to_item(probe_text(q)) for q in unit]  # images decoded here, not timed
     rates = {}
     for batch_size in args.batch_sizes:
         batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]

@@ -1,26 +1,24 @@
-"""`s2h eval`: score a model on BLINK, MANTIS-Eval, NLVR2, MMStar, POPE and the Level-3 probe.
+"""`s2h eval`: score a model on BLINK, MANTIS-Eval, NLVR2, MMStar, POPE, the Level-3 probe and s2h_test.
 
 s2h eval --model ID_OR_PATH --tasks blink,mantis,nlvr2,mmstar,pope,l3probe --out DIR [--limit N]
-         [--batch-size B] [--dataset-path blink=/data/BLINK ...] [--revision REV]
-s2h eval --rescore DIR      # recompute results.json / results.md from DIR/predictions.jsonl
+         [--protocol s2h|lmms-eval|vlmevalkit|official] [--circular] [--batch-size B]
+         [--dataset-path blink=/data/BLINK ...] [--revision blink=COMMIT ...] [--processor-kwargs JSON]
+         [--backend openai:BASE_URL#MODEL] [--judge openai:BASE_URL#MODEL] [--resume refuse|fresh]
+s2h eval --rescore DIR      # recompute results.json / results.md from DIR/predictions.jsonl, print the table
 """
 
 from __future__ import annotations
 
-from ..eval.runner import EvalConfig
+from ..eval.config import EvalConfig
 
-HELP = "evaluate a VLM on BLINK, MANTIS, NLVR2, MMStar, POPE and the Level-3 probe (or --rescore DIR)"
+HELP = "evaluate a VLM on BLINK, MANTIS, NLVR2, MMStar, POPE, the Level-3 probe, s2h_test (or --rescore DIR)"
 ARGS = (EvalConfig,)
 
 
 def run(config: EvalConfig) -> int:
+    from ..eval.report import markdown_table
     from ..eval.runner import rescore, run_eval
 
-    if config.rescore:
-        rescore(config.rescore)
-        return 0
-    options = {
-        k: v for k, v in vars(config).items() if k not in ("model", "tasks", "out", "limit", "rescore")
-    }
-    run_eval(config.model, config.tasks, config.out, limit=config.limit, **options)
+    results = rescore(config.rescore) if config.rescore else run_eval(config)
+    print(markdown_table(results))
     return 0

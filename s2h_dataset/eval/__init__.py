@@ -1,14 +1,17 @@
-"""Evaluation harness: BLINK, MANTIS-Eval, NLVR2, MMStar, POPE and the Level-3 probe.
+"""Evaluation harness: BLINK, MANTIS-Eval, NLVR2, MMStar, POPE, the Level-3 probe and s2h_test.
 
-    from s2h_dataset.eval import run_eval, markdown_table
-    results = run_eval("out/checkpoint", "blink,l3probe", "out/eval", limit=50)
+    from s2h_dataset.eval import EvalConfig, markdown_table, run_eval
+    results = run_eval(EvalConfig(model="out/checkpoint", tasks="blink,l3probe", out="out/eval", limit=50))
     print(markdown_table(results))
 
-Modules: `tasks` (benchmark definitions), `probe` (Level-3 probe), `items` (one question), `scoring`, `generate` (transformers, greedy, batched), `runner`, `report`.
+Modules: `spec` (the task registry), `tasks` (the five benchmarks and their protocol prompts), `probe`
+(Level-3 probe), `items` (one question), `loading`, `config` (`EvalConfig`, resume key), `resume`,
+`scoring`, `generate` (transformers, greedy, batched), `runner`, `report`.
 Replies are read by `s2h_dataset.vlm.replies`, the parser the Space uses too.
 """
 
+from .config import EvalConfig
 from .report import markdown_report, markdown_table
-from .runner import ALL_TASKS, EvalConfig, evaluate, rescore, run_eval
+from .runner import evaluate, rescore, run_eval
 
-__all__ = ["ALL_TASKS", "EvalConfig", "evaluate", "markdown_report", "markdown_table", "rescore", "run_eval"]
+__all__ = ["EvalConfig", "evaluate", "markdown_report", "markdown_table", "rescore", "run_eval"]

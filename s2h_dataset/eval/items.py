@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..images import to_rgb
 
-__all__ = ["LETTERS", "Item", "format_options", "interleave"]
+__all__ = ["LETTERS", "Item", "Question", "format_options", "interleave", "rotations"]
 
 LETTERS = string.ascii_uppercase
 
@@ -80,6 +80,84 @@ class Item:
         }
 
 
+@dataclass
+class Question:
+    """A benchmark row in protocol-neutral form: what every protocol's prompt is rendered from.
+
+    stem: the question without its options. options: option texts without letter prefixes, in order.
+    gold: canonical answer (a choice letter for multiple choice). row: the raw row, for renderers that
+    use a field of their own (BLINK's `prompt`). rotation: 0, or the CircularEval shift (`rotations`).
+    """
+
+    id: str
+    subtask: str
+    images: list[Image.Image]
+    stem: str
+    gold: str
+    answer_type: str
+    options: tuple[str, ...] = ()
+    row: dict[str, Any] = field(default_factory=dict)
+    config: str = ""
+    split: str = ""
+    rotation: int = 0
+    letters: tuple[str, ...] = ()  # valid letters when the options are not known as texts (MMStar)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(LETTERS[: len(self.options)]) if self.options else self.letters
+
+    def to_item(self, text: str, answer_type: str | None = None) -> Item:
+        """The Item whose user turn is `text` with this question's images at its `<image>` placeholders."""
+        answer_type = answer_type or self.answer_type
+        letters = answer_type in ("letter", "position")
+        meta = dict(self.meta)
+        if self.rotation or meta.get("circular_of"):
+            meta["rotation"] = self.rotation
+        return Item(
+            id=self.id,
+            subtask=self.subtask,
+            images=list(self.images),
+            content=interleave(text, len(self.images)),
+            gold=self.gold,
+            answer_type=answer_type,
+            choices=self.choices if letters else (),
+            options=self.options,
+            meta=meta,
+        )
+
+
+def rotations(question: Question) -> list[Question]:
+    """CircularEval (VLMEvalKit): the question once per cyclic shift of its options, gold moved along.
+
+    Rotation r shows options[r:] + options[:r]; ids get `#c<r>` and `meta["circular_of"]` names the
+    original, so scoring counts the question right only when every rotation is right.
+    """
+    from ..vlm.replies import option_text
+
+    k = len(question.options)
+    if question.answer_type != "letter" or k < 2:
+        return [question]
+    gold_index = LETTERS.index(question.gold)
+    plain = tuple(option_text(o) for o in question.options)  # "(A) red" would keep a stale letter
+    out = []
+    for r in range(k):
+        options = plain[r:] + plain[:r]
+        out.append(
+            Question(
+                **{
+                    **question.__dict__,
+                    "id": f"{question.id}#c{r}",
+                    "options": options,
+                    "gold": LETTERS[(gold_index - r) % k],
+                    "rotation": r,
+                    "meta": {**question.meta, "circular_of": question.id},
+                }
+            )
+        )
+    return out
+
+
 def format_options(options: list[str], choices: tuple[str, ...]) -> str:
     """'(A) red\n(B) blue'; options that already carry their letter ('A. red', '(A) red') are kept as is."""
     lines = []
@@ -103,8 +181,8 @@ def interleave(question: str, n_images: int, placeholder: str = "<image>") -> li
     parts: list[dict[str, Any]] = []
     pieces = question.split(placeholder)
     for i, piece in enumerate(pieces):
-        if piece.strip():
-            parts.append({"type": "text", "text": piece.strip()})
+        if piece.strip():  # kept as written (Mantis' eval does not strip), whitespace-only pieces dropped
+            parts.append({"type": "text", "text": piece})
         if i < len(pieces) - 1:
             parts.append({"type": "image"})
     return parts

@@ -21,9 +21,18 @@ from ..errors import UserError
 from ..labels import conflicts, with_article
 from ..layout import split_of
 from ..sources import Record, load_sources
-from .items import LETTERS, Item
+from .items import LETTERS, Question
+from .spec import S2H_TOKENS, Prompt, TaskSpec, register
 
-__all__ = ["PROBE_DISTRACTORS", "ProbeQuestion", "ProbeUnit", "plan_probe", "probe_unit"]
+__all__ = [
+    "PROBE_DISTRACTORS",
+    "PROBE_SPEC",
+    "ProbeQuestion",
+    "ProbeUnit",
+    "plan_probe",
+    "probe_records",
+    "probe_unit",
+]
 
 PROBE_DISTRACTORS = (2, 3, 4)
 STYLES = ("letter", "number")
@@ -69,32 +78,36 @@ def plan_probe(records: list[Record], n_questions: int, seed: int) -> list[Probe
     return plan
 
 
-def _item(question: ProbeQuestion, style: str) -> Item:
+PROBE_HINT = "Answer with the option's letter from the given choices directly."
+
+
+def _question(question: ProbeQuestion, style: str) -> Question:
     k = len(question.records)
-    choices = tuple(LETTERS[:k])
-    options = tuple(f"Image {i + 1}" for i in range(k))
-    ask = f"Which of the following images contains {with_article(question.label)}?"
-    if style == "letter":
-        listing = "\n".join(f"{c}. {o}" for c, o in zip(choices, options))
-        text = f"{ask}\n{listing}\nAnswer with the option's letter from the given choices directly."
-    else:
-        text = f"{ask}\nThe images are numbered 1 to {k} in the order shown. Answer with the image's number."
-    return Item(
+    return Question(
         id=f"l3probe-{question.index:04d}",
         subtask=f"N={k - 1}",
         images=[r.load() for r in question.records],
-        content=[{"type": "image"} for _ in range(k)] + [{"type": "text", "text": text}],
-        gold=choices[question.target],
+        stem=f"Which of the following images contains {with_article(question.label)}?",
+        gold=LETTERS[question.target],
         answer_type="position",
-        choices=choices,
-        options=options,
+        options=tuple(f"Image {i + 1}" for i in range(k)),
         meta={
             "n_distractors": k - 1,
             "target": question.target,
             "label": question.label,
             "source_ids": [r.source_id for r in question.records],
+            "style": style,
         },
     )
+
+
+def probe_text(q: Question) -> str:
+    """The paper's question; options lettered ("A. Image 1") or the images numbered."""
+    if q.meta.get("style", "letter") == "letter":
+        listing = "\n".join(f"{c}. {o}" for c, o in zip(q.choices, q.options))
+        return f"{q.stem}\n{listing}\n{PROBE_HINT}"
+    k = len(q.options)
+    return f"{q.stem}\nThe images are numbered 1 to {k} in the order shown. Answer with the image's number."
 
 
 @dataclass
@@ -103,13 +116,21 @@ class ProbeUnit:
 
     plan: list[ProbeQuestion]
     style: str = "letter"
+    config: str = "probe"
+    split: str = "test"
 
     def __len__(self) -> int:
         return len(self.plan)
 
-    def __iter__(self) -> Iterator[Item]:
+    def __iter__(self) -> Iterator[Question]:
         for question in self.plan:
-            yield _item(question, self.style)
+            yield _question(question, self.style)
+
+    def subtasks(self) -> list[str]:
+        return [f"N={len(q.records) - 1}" for q in self.plan]
+
+    def select(self, indices: list[int]) -> ProbeUnit:
+        return ProbeUnit([self.plan[i] for i in indices], self.style)
 
 
 def probe_unit(
@@ -126,6 +147,13 @@ def probe_unit(
         raise UserError(f"`probe_questions` must be at least 1, got {n_questions}")
     if not 0.0 <= holdout < 0.5:
         raise UserError(f"`probe_holdout` must be in [0, 0.5), got {holdout}")
+    records = probe_records(source, seed, holdout)
+    plan = plan_probe(records, n_questions, seed)
+    return ProbeUnit(plan[:limit] if limit is not None else plan, style)
+
+
+def probe_records(source: str, seed: int = 0, holdout: float = 0.0) -> list[Record]:
+    """The labelled source images the probe draws from (only the held-out ones when `holdout` > 0)."""
     records = load_sources([source], seed=seed).objects
     if holdout > 0:
         records = [r for r in records if split_of(r.source_id, holdout) == "test"]
@@ -134,5 +162,35 @@ def probe_unit(
             f"probe: source `{source}` has no labelled images (holdout {holdout}); "
             "use emoji, imagefolder:PATH or hub:ID, or a smaller `probe_holdout` (0 = all images)"
         )
-    plan = plan_probe(records, n_questions, seed)
-    return ProbeUnit(plan[:limit] if limit is not None else plan, style)
+    return records
+
+
+def _load(spec, config) -> list[ProbeUnit]:
+    if config.train_dataset:
+        from .holdout import check_holdout
+
+        check_holdout(config.train_dataset, config.probe_source, config.probe_seed, config.probe_holdout)
+    return [
+        probe_unit(
+            config.probe_source,
+            config.probe_questions,
+            config.probe_seed,
+            config.probe_style,
+            None,
+            config.probe_holdout,
+        )
+    ]
+
+
+PROBE_SPEC = register(
+    TaskSpec(
+        name="l3probe",
+        title="Level-3 probe",
+        build=_question,
+        prompts={"s2h": Prompt(probe_text, S2H_TOKENS, "position", "S2H-DPO paper, section 5")},
+        metrics="probe",
+        headline=(("accuracy (chance)", "accuracy"),),
+        load=_load,
+        key_fields=("probe_source", "probe_questions", "probe_seed", "probe_style", "probe_holdout"),
+    )
+)

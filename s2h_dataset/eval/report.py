@@ -22,14 +22,6 @@ PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = (
     "results.md",
     "run.json",
 )
-TITLES = {
-    "blink": "BLINK (val)",
-    "mantis": "MANTIS-Eval",
-    "nlvr2": "NLVR2",
-    "mmstar": "MMStar",
-    "pope": "POPE",
-    "l3probe": "Level-3 probe",
-}
 
 
 def read_predictions(out_dir: str | Path) -> list[dict[str, Any]]:
@@ -44,23 +36,35 @@ def _pct(value: float) -> str:
     return f"{100 * value:.2f}"
 
 
+def _spec(task: str):
+    from ..errors import UserError
+    from .spec import get_task
+
+    try:
+        return get_task(task)
+    except UserError:
+        return None
+
+
+def _title(task: str) -> str:
+    spec = _spec(task)
+    return spec.title if spec else task
+
+
 def _headline(task: str, scores: dict[str, Any]) -> list[tuple[str, str]]:
-    """(metric, value) pairs for the summary table."""
-    if task == "pope":
-        return [
-            (
-                "accuracy / F1 / yes-ratio (mean of 3 splits)",
-                (
-                    f"{_pct(scores['accuracy_mean_of_subtasks'])} / {_pct(scores['f1_mean_of_splits'])} / "
-                    f"{_pct(scores['yes_ratio_mean_of_splits'])}"
-                ),
-            )
-        ]
-    if task == "l3probe":
-        return [("accuracy (chance)", f"{_pct(scores['accuracy'])} ({_pct(scores['chance'])})")]
-    rows = [("accuracy", _pct(scores["accuracy"]))]
-    if len(scores["subtasks"]) > 1 and task in ("blink", "mmstar"):
-        rows.append(("mean of subtask accuracies", _pct(scores["accuracy_mean_of_subtasks"])))
+    """(metric, value) pairs for the summary table, as the task's spec lists them."""
+    spec = _spec(task)
+    rows = []
+    for label, key in spec.headline if spec else (("accuracy", "accuracy"),):
+        if key not in scores:
+            continue
+        value = _pct(scores[key])
+        if key == "accuracy" and "chance" in scores:
+            low, high = scores["ci95"]
+            value += f" ({_pct(scores['chance'])}; 95% CI {_pct(low)}-{_pct(high)})"
+        rows.append((label, value))
+        if "with_judge" in scores and key in scores["with_judge"]:
+            rows.append((f"{label}, rules + judge", _pct(scores["with_judge"][key])))
     return rows
 
 
@@ -70,13 +74,17 @@ def markdown_table(results: dict[str, Any]) -> str:
     for task, scores in results.items():
         for metric, value in _headline(task, scores):
             lines.append(
-                f"| {TITLES.get(task, task)} | {metric} | {value} | {scores['n']} | {scores['parse_failures']} |"
+                f"| {_title(task)} | {metric} | {value} | {scores['n']} | {scores['parse_failures']} |"
             )
     return "\n".join(lines)
 
 
 def _subtask_table(task: str, scores: dict[str, Any]) -> str:
-    extra = {"pope": ["precision", "recall", "f1", "yes_ratio"], "l3probe": ["chance"]}.get(task, [])
+    extra = [
+        m
+        for m in ("precision", "recall", "f1", "yes_ratio", "chance")
+        if m in next(iter(scores["subtasks"].values()))
+    ]
     head = ["subtask", "items", "accuracy", *extra, "unreadable"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, s in scores["subtasks"].items():
@@ -102,11 +110,12 @@ def markdown_report(results: dict[str, Any], run: dict[str, Any] | None = None) 
     parts += [
         markdown_table(results),
         "",
-        "Scores in %. Greedy decoding. Unreadable replies count as wrong.",
+        "Scores in %. Greedy decoding. Unreadable replies count as wrong"
+        + (f"; prompts: `{run['protocol']}` protocol." if run.get("protocol") else "."),
         "",
     ]
     for task, scores in results.items():
-        parts += [f"## {TITLES.get(task, task)}", "", _subtask_table(task, scores), ""]
+        parts += [f"## {_title(task)}", "", _subtask_table(task, scores), ""]
     return "\n".join(parts)
 
 

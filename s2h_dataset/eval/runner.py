@@ -1,162 +1,59 @@
 """Run tasks through a generator, append predictions.jsonl as it goes, score, write results; or rescore.
 
-`run_eval(model_path, tasks, out_dir, limit=...)` is the Python entry point (the DPO recipe calls it after
-training); `s2h eval` builds the same `EvalConfig` from flags or YAML. A run resumes: questions already in
-OUT/predictions.jsonl (same model) are not asked again.
+`run_eval(config)` is the Python entry point (the DPO recipe calls it after training); `s2h eval` builds the
+same `EvalConfig` from flags or YAML. Every task comes from the registry (`spec.REGISTRY`): its units,
+prompts and parser. A run resumes: questions already in OUT/predictions.jsonl with the same answer
+settings and the same prompt are not asked again (`resume.py`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
 from ..vlm.replies import read_reply
-from .generate import Generator, HFGenerator
-from .probe import probe_unit
+from .config import EvalConfig
+from .items import Item, rotations
+from .loading import even_sample, load_units, provenance
 from .report import PREDICTIONS, RUN_JSON, read_predictions, write_results
+from .resume import prepare_folder, write_json_atomic
 from .scoring import score_records
-from .tasks import BENCHMARKS, load_units
+from .spec import TaskSpec, get_task
 
-__all__ = ["ALL_TASKS", "EvalConfig", "evaluate", "rescore", "run_eval"]
+__all__ = ["evaluate", "read_record", "rescore", "run_eval", "task_items", "task_units"]
 
 logger = logging.getLogger(__name__)
 
-ALL_TASKS = (*BENCHMARKS, "l3probe")
+
+def read_record(record: dict[str, Any]) -> None:
+    """Read `record["raw"]` with the one reply parser (`vlm.replies`): sets `parsed` (None when unreadable)
+    and `failure` (why, for the per-task breakdown)."""
+    reading = read_reply(record["answer_type"], record["raw"], record["choices"], record["options"])
+    record["parsed"] = reading.value
+    if reading.ok:
+        record.pop("failure", None)
+    else:
+        record["failure"] = reading.failure
 
 
-@dataclass
-class EvalConfig:
-    """Arguments of `s2h eval` and `run_eval`.
-
-    model (str, None): Hub id or local folder of an image-text-to-text model. Required unless `rescore`.
-    tasks (str, all): comma-separated subset of blink, mantis, nlvr2, mmstar, pope, l3probe.
-    out (str, None): output folder (predictions.jsonl, results.json, results.md, run.json).
-    rescore (str, None): recompute results of a finished folder from its predictions, no model.
-    limit (int, None): first N questions of each subtask config / split (and of the probe).
-    batch_size (int, 1): questions per generate call (left padding); 1 gives the reproducible numbers.
-    dataset_path (list[str], []): TASK=PATH local copies laid out like the Hub repo (offline use).
-    revision (str, None): model revision. max_new_tokens (int, 32). device (str, auto). dtype (str, auto).
-    trust_remote_code (bool, False). probe_source (str, emoji). probe_questions (int, 500).
-    probe_seed (int, 0). probe_style (str, letter). probe_holdout (float, 0.05).
-    """
-
-    model: str | None = field(
-        default=None, metadata={"help": "Hub id or local folder of the model to evaluate."}
-    )
-    tasks: str = field(
-        default=",".join(ALL_TASKS), metadata={"help": f"Comma-separated tasks: {','.join(ALL_TASKS)}."}
-    )
-    out: str | None = field(default=None, metadata={"help": "Output folder for predictions and results."})
-    rescore: str | None = field(
-        default=None, metadata={"help": "Recompute results in this folder from predictions.jsonl (no model)."}
-    )
-    limit: int | None = field(
-        default=None, metadata={"help": "Only the first N questions of each config/split (and of the probe)."}
-    )
-    batch_size: int = field(
-        default=1, metadata={"help": "Questions per generate call; 1 is the reproducible setting."}
-    )
-    dataset_path: list[str] = field(
-        default_factory=list,
-        metadata={"help": "TASK=PATH: read TASK from a local copy laid out like its Hub repo."},
-    )
-    revision: str | None = field(default=None, metadata={"help": "Model revision (branch, tag or commit)."})
-    max_new_tokens: int = field(default=32, metadata={"help": "Tokens generated per reply (greedy)."})
-    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N."})
-    dtype: str = field(
-        default="auto",
-        metadata={"help": "auto (bfloat16 on GPU, float32 on CPU), float16, bfloat16, float32."},
-    )
-    trust_remote_code: bool = field(
-        default=False, metadata={"help": "Allow model code from the Hub repo (off by default)."}
-    )
-    probe_source: str = field(
-        default="emoji",
-        metadata={"help": "Level-3 probe images: emoji, imagefolder:PATH or hub:ID[:CONFIG][@SPLIT]."},
-    )
-    probe_questions: int = field(default=500, metadata={"help": "Questions in the Level-3 probe."})
-    probe_seed: int = field(default=0, metadata={"help": "Seed of the Level-3 probe."})
-    probe_style: str = field(
-        default="letter", metadata={"help": "Probe options: letter (A. Image 1 ...) or number."}
-    )
-    probe_holdout: float = field(
-        default=0.05,
-        metadata={
-            "help": "Probe only on source images a build with this --test-fraction holds out of training "
-            "(the build default is 0.05); 0 uses every image."
-        },
-    )
-
-    def __post_init__(self):
-        if self.rescore:
-            return
-        if not self.model:
-            raise UserError("`--model` is required (a Hub id or a local folder); or use `--rescore DIR`")
-        if not self.out:
-            raise UserError("`--out` is required: the folder for predictions.jsonl and results")
-        unknown = [t for t in self.task_list if t not in ALL_TASKS]
-        if unknown or not self.task_list:
-            raise UserError(
-                f"`--tasks`: unknown {', '.join(unknown) or '(empty)'}; choose from {','.join(ALL_TASKS)}"
-            )
-        if self.limit is not None and self.limit < 1:
-            raise UserError(f"`--limit` must be at least 1, got {self.limit}")
-        if self.batch_size < 1:
-            raise UserError(f"`--batch-size` must be at least 1, got {self.batch_size}")
-        for entry in self.dataset_path:
-            task, sep, path = entry.partition("=")
-            if not sep or task not in BENCHMARKS or not path:
-                raise UserError(
-                    f"`--dataset-path {entry}`: use TASK=PATH with TASK one of {', '.join(BENCHMARKS)}"
-                )
-
-    @property
-    def task_list(self) -> list[str]:
-        return [t.strip() for t in self.tasks.split(",") if t.strip()]
-
-    @property
-    def dataset_paths(self) -> dict[str, str]:
-        return dict(entry.split("=", 1) for entry in self.dataset_path)
+def task_units(spec: TaskSpec, config: EvalConfig) -> list:
+    if spec.load is not None:
+        units = spec.load(spec, config)
+    else:
+        units = load_units(spec, config.dataset_paths.get(spec.name), config.revisions.get(spec.name))
+    return even_sample(units, config.limit, config.limit_seed) if config.limit else units
 
 
-def _units(task: str, config: EvalConfig) -> list:
-    if task == "l3probe":
-        return [
-            probe_unit(
-                config.probe_source,
-                config.probe_questions,
-                config.probe_seed,
-                config.probe_style,
-                config.limit,
-                config.probe_holdout,
-            )
-        ]
-    return load_units(BENCHMARKS[task], config.dataset_paths.get(task), None, config.limit)
-
-
-def _check_run(out: Path, config: EvalConfig, generator: Generator) -> None:
-    path = out / RUN_JSON
-    if path.exists():
-        previous = json.loads(path.read_text(encoding="utf-8"))
-        if previous.get("model") != generator.name:
-            raise UserError(
-                f"{out} holds predictions of `{previous.get('model')}`; pass a new `--out` for `{generator.name}`"
-            )
-        return
-    import datasets
-    import transformers
-
-    run = {
-        "model": generator.name,
-        "revision": config.revision,
-        "config": asdict(config),
-        "versions": {"transformers": transformers.__version__, "datasets": datasets.__version__},
-    }
-    path.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+def task_items(spec: TaskSpec, unit, config: EvalConfig) -> Iterator[Item]:
+    """The unit's questions as Items under `config.protocol` (one per option rotation with `--circular`)."""
+    prompt = spec.prompt(config.protocol)
+    for question in unit:
+        for shown in rotations(question) if config.circular and spec.circular else [question]:
+            yield shown.to_item(prompt.render(shown), prompt.parser or None)
 
 
 def _batches(items, size: int):
@@ -170,50 +67,89 @@ def _batches(items, size: int):
         yield batch
 
 
-def evaluate(config: EvalConfig, generator: Generator) -> dict[str, Any]:
-    """Ask every question of `config.tasks` that OUT does not hold yet, then score everything in OUT."""
+def _versions() -> dict[str, str]:
+    import datasets
+    import transformers
+
+    return {"transformers": transformers.__version__, "datasets": datasets.__version__}
+
+
+def _ask(task: str, units: list, spec: TaskSpec, config: EvalConfig, generator, sink, done: dict) -> None:
     from tqdm.auto import tqdm
 
+    generator.max_new_tokens = config.max_tokens(task)
+    with tqdm(total=sum(len(u) for u in units), desc=task, unit="q") as bar:
+        for unit in units:
+            for batch in _batches(task_items(spec, unit, config), config.batch_size):
+                todo = [item for item in batch if done.get((task, item.id)) != item.prompt_text()]
+                replies = generator.generate(todo) if todo else []
+                for item, reply in zip(todo, replies, strict=True):
+                    record = {"task": task, **item.record(), "raw": reply}
+                    read_record(record)
+                    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    done[(task, item.id)] = item.prompt_text()
+                sink.flush()
+                bar.update(sum(item.meta.get("rotation", 0) == 0 for item in batch))
+
+
+def evaluate(config: EvalConfig, generator) -> dict[str, Any]:
+    """Ask every question of `config.tasks` that OUT does not hold yet, then score everything in OUT."""
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    _check_run(out, config, generator)
-    done = {(r["task"], r["id"]) for r in read_predictions(out)}
+    name = getattr(generator, "name", type(generator).__name__)
+    run = prepare_folder(out, config, _versions(), name)
+    run["generator"] = name
+    done = {(r["task"], r["id"]): r.get("prompt") for r in read_predictions(out)}
+    datasets_read = run.setdefault("datasets", {})
     with open(out / PREDICTIONS, "a", encoding="utf-8") as sink:
         for task in config.task_list:
-            units = _units(task, config)
-            with tqdm(total=sum(len(u) for u in units), desc=task, unit="q") as bar:
-                for unit in units:
-                    for batch in _batches(unit, config.batch_size):
-                        todo = [item for item in batch if (task, item.id) not in done]
-                        replies = generator.generate(todo) if todo else []
-                        for item, reply in zip(todo, replies, strict=True):
-                            parsed = read_reply(item.answer_type, reply, item.choices, item.options).value
-                            record = {"task": task, **item.record(), "raw": reply, "parsed": parsed}
-                            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-                            done.add((task, item.id))
-                        sink.flush()
-                        bar.update(len(batch))
+            spec = get_task(task)
+            if getattr(spec, "run", None):
+                spec.run(spec, config, out)
+                continue
+            units = task_units(spec, config)
+            datasets_read[task] = provenance(units)
+            _ask(task, units, spec, config, generator, sink, done)
+    write_json_atomic(out / RUN_JSON, run)
+    if config.judge:
+        from .judge import judge_unreadable
+
+        judge_unreadable(out, config.judge, config.concurrency)
     return rescore(out)
 
 
+def _latest(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per (task, id): the last one written (a re-asked question supersedes its old reply)."""
+    latest = {(r["task"], r["id"]): r for r in records}
+    return list(latest.values())
+
+
 def rescore(out_dir: str | Path) -> dict[str, Any]:
-    """Re-read every reply in OUT/predictions.jsonl with the current reply parser; rewrite the results files."""
+    """Re-read every reply in OUT/predictions.jsonl with the current parser; rewrite the results files."""
     out = Path(out_dir)
-    records = read_predictions(out)
+    records = _latest(read_predictions(out))
     if not records:
         raise UserError(
             f"{out / PREDICTIONS} is missing or empty; run `s2h eval --model ... --out {out}` first"
         )
     changed = 0
     for record in records:
-        parsed = read_reply(record["answer_type"], record["raw"], record["choices"], record["options"]).value
-        changed += parsed != record["parsed"]
-        record["parsed"] = parsed
+        if "raw" not in record:  # scored tasks (s2h_test) keep numbers, not replies
+            continue
+        before = record.get("parsed")
+        read_record(record)
+        changed += record["parsed"] != before
     if changed:
         logger.warning(
             "%d replies read differently from when they were saved; results use the current reading", changed
         )
     results = score_records(records)
+    run_path = out / RUN_JSON
+    run = json.loads(run_path.read_text(encoding="utf-8")) if run_path.exists() else {}
+    for task, scores in results.items():
+        if task in run.get("datasets", {}):
+            scores["dataset"] = run["datasets"][task]
+        if "protocol" in run:
+            scores["protocol"] = run["protocol"]
     write_results(out, results)
     for task, scores in results.items():
         logger.info(
@@ -226,18 +162,28 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
     return results
 
 
-def run_eval(
-    model_path: str, tasks: str | list[str], out_dir: str | Path, limit: int | None = None, **kwargs: Any
-) -> dict[str, Any]:
-    """Evaluate a saved model; returns results.json's content. `kwargs`: any other `EvalConfig` field."""
-    tasks = tasks if isinstance(tasks, str) else ",".join(tasks)
-    config = EvalConfig(model=str(model_path), tasks=tasks, out=str(out_dir), limit=limit, **kwargs)
-    generator = HFGenerator(
+def make_generator(config: EvalConfig):
+    """The backend named by `config.backend`: transformers in process, or an OpenAI-compatible server."""
+    from .generate import HFGenerator
+
+    if config.backend != "transformers":
+        from .backends import openai_generator
+
+        return openai_generator(config)
+    return HFGenerator(
         config.model,
-        config.revision,
+        config.model_revision,
         config.device,
         config.dtype,
-        config.max_new_tokens,
+        config.max_tokens(config.task_list[0]),
         config.trust_remote_code,
     )
-    return evaluate(config, generator)
+
+
+def run_eval(config: EvalConfig, generator=None) -> dict[str, Any]:
+    """Evaluate `config.model` on `config.tasks` into `config.out`; returns results.json's content."""
+    if not isinstance(config, EvalConfig):
+        raise TypeError(
+            "run_eval takes one EvalConfig, e.g. run_eval(EvalConfig(model=..., tasks=..., out=...))"
+        )
+    return evaluate(config, generator or make_generator(config))

@@ -1,78 +1,170 @@
 """Scores from prediction records (one dict per question, as in predictions.jsonl); no model needed.
 
 A record carries `subtask`, `gold` and `parsed` (None when the reply could not be read). Unreadable replies
-count as wrong and are reported per subtask as `parse_failures`: they are never given an answer.
+count as wrong in every metric and are reported per subtask as `parse_failures`.
 
-- every task: accuracy per subtask, pooled over all items (`accuracy`) and the unweighted mean of the
-  subtask accuracies (`accuracy_mean_of_subtasks`; BLINK subtasks, MMStar categories, POPE splits);
-- `pope`: per split precision, recall and F1 of "yes", and `yes_ratio` = share of replies read as "yes"
-  (an unreadable reply is not a "yes"), each also averaged over the splits;
-- `l3probe`: the chance level (1 / images) per N and over the items drawn, beside the accuracy.
+- every task: accuracy per subtask, pooled (`accuracy`) and the unweighted mean of the subtask
+  accuracies (`accuracy_mean_of_subtasks`; lmms-eval's BLINK and MMStar headline);
+- `pope`: per split precision, recall and F1 of "yes" and their means over the splits (the paper's POPE
+  figure is the F1 mean). An unreadable reply is the wrong answer for every metric: a false negative
+  when the gold is yes, a false positive when it is no, so accuracy and F1 count it the same way.
+  `yes_ratio` is the share of replies read as "yes" (an unreadable reply is no "yes");
+- `mmstar`: also the l2-category breakdown (`l2_categories`);
+- `probe`: chance (1 / images) and bootstrap 95% intervals (`ci95`) per N and overall;
+- with `--circular`, the rotations of one question are one item, right only when every rotation is;
+- replies a judge read (`judge`) give a second set of numbers, `with_judge`, beside the rule-only ones.
 
-The `evaluate` package's metrics are scripts fetched from the Hub on first use (`evaluate.load("accuracy")`
-fails offline), so precision/recall/F1 come from scikit-learn, accuracy from plain counting.
+`METRICS` maps a spec's `metrics` kind to the extra per-subtask scores; `metrics/` holds the same
+computations as `evaluate` modules.
 """
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["METRIC_KINDS", "score_records", "score_task"]
+__all__ = ["METRICS", "bootstrap_ci", "collapse_rotations", "pope_counts", "score_records", "score_task"]
 
-METRIC_KINDS = {"pope": "pope", "l3probe": "probe"}  # every other task: plain accuracy
 DIGITS = 6
+BOOTSTRAP_SAMPLES = 1000
 
 
 def _rounded(value: Any) -> Any:
     """Floats rounded to DIGITS places, everywhere in a nested result (counts stay ints)."""
     if isinstance(value, dict):
         return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
     return round(float(value), DIGITS) if isinstance(value, float) else value
 
 
-def _pope_metrics(records: list[dict[str, Any]]) -> dict[str, float]:
-    from sklearn.metrics import precision_recall_fscore_support
+def is_correct(record: dict[str, Any]) -> bool:
+    if "correct" in record:  # a CircularEval group (`collapse_rotations`)
+        return record["correct"]
+    return record["parsed"] is not None and record["parsed"] == record["gold"]
 
-    gold = [r["gold"] == "yes" for r in records]
-    pred = [r["parsed"] == "yes" for r in records]
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        gold, pred, average="binary", pos_label=True, zero_division=0
-    )
+
+def bootstrap_ci(correct: list[bool], samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> list[float]:
+    """Percentile bootstrap 95% interval of the mean of `correct` (seeded, so results are byte-stable)."""
+    rng = random.Random(seed)
+    n = len(correct)
+    means = sorted(sum(rng.choices(correct, k=n)) / n for _ in range(samples))
+    return [means[int(0.025 * samples)], means[int(0.975 * samples) - 1]]
+
+
+def pope_counts(records: list[dict[str, Any]]) -> dict[str, int]:
+    """tp/fp/tn/fn of "yes", an unreadable reply taken as the wrong answer."""
+    counts = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
+    for r in records:
+        says_yes = r["parsed"] == "yes" if r["parsed"] is not None else r["gold"] == "no"
+        key = ("tp" if says_yes else "fn") if r["gold"] == "yes" else ("fp" if says_yes else "tn")
+        counts[key] += 1
+    return counts
+
+
+def _pope(records: list[dict[str, Any]]) -> dict[str, float]:
+    c = pope_counts(records)
+    precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+    recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
     return {
-        "precision": float(precision),
-        "recall": float(recall),
-        "f1": float(f1),
-        "yes_ratio": sum(pred) / len(pred),
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "yes_ratio": sum(r["parsed"] == "yes" for r in records) / len(records),
     }
 
 
+def _probe(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "chance": sum(1 / (r["meta"]["n_distractors"] + 1) for r in records) / len(records),
+        "ci95": bootstrap_ci([is_correct(r) for r in records]),
+    }
+
+
+def _none(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {}
+
+
+# spec.metrics -> extra scores of a subtask (and of the pooled items)
+METRICS: dict[str, Callable[[list[dict[str, Any]]], dict[str, Any]]] = {
+    "accuracy": _none,
+    "mmstar": _none,
+    "pope": _pope,
+    "probe": _probe,
+}
+MEAN_OVER_SUBTASKS = {"pope": ("precision", "recall", "f1", "yes_ratio")}
+
+
 def _subtask(records: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    correct = sum(r["parsed"] is not None and r["parsed"] == r["gold"] for r in records)
+    correct = sum(is_correct(r) for r in records)
     scores: dict[str, Any] = {
         "n": len(records),
         "correct": correct,
         "accuracy": correct / len(records),
         "parse_failures": sum(r["parsed"] is None for r in records),
     }
-    if kind == "pope":
-        scores.update(_pope_metrics(records))
-    if kind == "probe":
-        scores["chance"] = sum(1 / (r["meta"]["n_distractors"] + 1) for r in records) / len(records)
+    scores.update(METRICS.get(kind, _none)(records))
     return scores
 
 
-def score_task(task: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+def collapse_rotations(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CircularEval: one record per original question, right only if every rotation was right."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    out = []
+    for record in records:
+        original = (record.get("meta") or {}).get("circular_of")
+        if original is None:
+            out.append(record)
+        else:
+            if original not in groups:
+                groups[original] = []
+                out.append({"_circular": original})
+            groups[original].append(record)
+    collapsed = []
+    for record in out:
+        if "_circular" not in record:
+            collapsed.append(record)
+            continue
+        rotations = groups[record["_circular"]]
+        wrong = [r for r in rotations if not is_correct(r)]
+        unreadable = any(r["parsed"] is None for r in wrong)
+        collapsed.append(
+            {
+                **rotations[0],
+                "id": record["_circular"],
+                "parsed": None if unreadable else rotations[0]["parsed"],
+                "correct": not wrong,
+                "rotations": len(rotations),
+            }
+        )
+    return collapsed
+
+
+def _kind(task: str) -> str:
+    from ..errors import UserError
+    from .spec import get_task
+
+    try:
+        return get_task(task).metrics
+    except UserError:  # a task no longer registered (an old folder): plain accuracy
+        return "accuracy"
+
+
+def score_task(task: str, records: list[dict[str, Any]], kind: str | None = None) -> dict[str, Any]:
     """All scores of one task; subtasks in sorted order so results are byte-stable."""
     if not records:
         raise ValueError(f"{task}: no predictions to score")
-    kind = METRIC_KINDS.get(task, "accuracy")
+    if kind is None:
+        kind = _kind(task)
+    asked = len(records)
+    records = collapse_rotations(records)
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         groups[record["subtask"]].append(record)
     subtasks = {name: _subtask(groups[name], kind) for name in sorted(groups)}
-    pooled = _subtask(records, "accuracy")
+    pooled = _subtask(records, kind)
     result: dict[str, Any] = {
         "n": pooled["n"],
         "correct": pooled["correct"],
@@ -81,12 +173,26 @@ def score_task(task: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         "parse_failures": pooled["parse_failures"],
         "parse_failure_rate": pooled["parse_failures"] / pooled["n"],
     }
-    if kind == "pope":
-        for metric in ("precision", "recall", "f1", "yes_ratio"):
-            result[f"{metric}_mean_of_splits"] = sum(s[metric] for s in subtasks.values()) / len(subtasks)
+    if asked != len(records):
+        result["circular"] = {"questions": len(records), "replies": asked}
+    for metric in MEAN_OVER_SUBTASKS.get(kind, ()):
+        result[f"{metric}_mean_of_splits"] = sum(s[metric] for s in subtasks.values()) / len(subtasks)
     if kind == "probe":
-        result["chance"] = _subtask(records, "probe")["chance"]
+        result.update({k: pooled[k] for k in ("chance", "ci95")})
+    if kind == "mmstar":
+        l2: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            l2[(record.get("meta") or {}).get("l2_category", "")].append(record)
+        result["l2_categories"] = {name: _subtask(l2[name], "accuracy") for name in sorted(l2)}
     result["subtasks"] = subtasks
+    if any("judge" in r for r in records):
+        judged = [
+            {**r, "parsed": r["parsed"] if r["parsed"] is not None else r.get("judge")} for r in records
+        ]
+        with_judge = score_task(task, judged, kind)
+        with_judge.pop("with_judge", None)
+        result["with_judge"] = {k: v for k, v in with_judge.items() if k != "subtasks"}
+        result["judge_asked"] = sum("judge" in r for r in records)
     return _rounded(result)
 
 

@@ -21,7 +21,7 @@ def run_eval_tasks(
     if not tasks:
         return None
     try:
-        from s2h_dataset.eval import markdown_table, run_eval
+        from s2h_dataset.eval import EvalConfig, markdown_table, run_eval
     except ImportError as err:
         logger.warning(
             "eval_tasks=%s skipped: the evaluation harness is not importable (%s); run `s2h eval` later",
@@ -32,5 +32,7 @@ def run_eval_tasks(
     logger.info(
         "evaluating %s on %s%s", model_path, ", ".join(tasks), f" (first {limit} items each)" if limit else ""
     )
-    results = run_eval(str(model_path), list(tasks), str(out_dir), limit=limit)
+    results = run_eval(
+        EvalConfig(model=str(model_path), tasks=",".join(tasks), out=str(out_dir), limit=limit)
+    )
     return results, markdown_table(results)

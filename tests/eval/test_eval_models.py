@@ -6,9 +6,9 @@ import pytest
 from eval_fixtures import build_all
 
 from s2h_dataset.cli import main
-from s2h_dataset.eval import run_eval
+from s2h_dataset.eval import EvalConfig, run_eval
 from s2h_dataset.eval.generate import HFGenerator
-from s2h_dataset.eval.probe import probe_unit
+from s2h_dataset.eval.probe import probe_text, probe_unit
 from s2h_dataset.eval.report import RESULTS_JSON, RESULTS_MD, read_predictions
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
 from s2h_dataset.vlm.replies import read_reply
@@ -29,7 +29,7 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
         "--out",
         str(out),
         "--limit",
-        "1",
+        "3",
         "--batch-size",
         "2",
         "--max-new-tokens",
@@ -41,15 +41,11 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
     ]
     assert main(argv) == 0
     results = json.loads((out / RESULTS_JSON).read_text())
-    # one row per config / split: 3 BLINK configs, 3 POPE splits, the rest one each, probe limited to 1
-    assert {t: r["n"] for t, r in results.items()} == {
-        "blink": 3,
-        "mantis": 1,
-        "nlvr2": 1,
-        "mmstar": 1,
-        "pope": 3,
-        "l3probe": 1,
-    }
+    # --limit 3: three questions per task, one from each of 3 subtasks where there are 3 or more
+    assert {t: r["n"] for t, r in results.items()} == dict.fromkeys(results, 3)
+    assert set(results["blink"]["subtasks"]) == {"Art_Style", "Counting", "IQ_Test"}
+    assert set(results["pope"]["subtasks"]) == {"adversarial", "popular", "random"}
+    assert len(results["mmstar"]["subtasks"]) == 3  # coarse perception, logical reasoning, math
     records = read_predictions(out)
     assert all(isinstance(r["raw"], str) and r["meta"]["prompt_tokens"] > 0 for r in records)
     assert all(
@@ -65,23 +61,24 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
 
 
 def test_run_eval_api_with_interleaved_images(bench, tmp_path):
-    results = run_eval(
-        tiny_vlm_cache("llava"),
-        ["mantis", "l3probe"],
-        tmp_path,
+    config = EvalConfig(
+        model=str(tiny_vlm_cache("llava")),
+        tasks="mantis,l3probe",
+        out=str(tmp_path),
         limit=3,
         batch_size=3,
         max_new_tokens=4,
         probe_questions=3,
         dataset_path=[f"mantis={bench['mantis']}"],
     )
+    results = run_eval(config)
     assert results["mantis"]["n"] == 3 and results["l3probe"]["n"] == 3
     assert 0.0 <= results["l3probe"]["accuracy"] <= 1.0 and results["l3probe"]["chance"] > 0
 
 
 def test_batched_replies_match_one_by_one():
     generator = HFGenerator(str(tiny_vlm_cache("qwen2_vl")), max_new_tokens=6)
-    items = list(probe_unit("emoji", n_questions=4, seed=0))  # 3 to 5 images each: different lengths
+    items = [q.to_item(probe_text(q)) for q in probe_unit("emoji", n_questions=4, seed=0)]  # 3-5 images
     assert len({len(i.images) for i in items}) > 1
     assert generator.generate(items) == [generator.generate([item])[0] for item in items]
 

@@ -10,6 +10,7 @@ from s2h_dataset.errors import UserError
 from s2h_dataset.eval import EvalConfig, evaluate, rescore
 from s2h_dataset.eval.probe import probe_unit
 from s2h_dataset.eval.report import PREDICTIONS, RESULTS_JSON, RESULTS_MD, read_predictions
+from s2h_dataset.eval.runner import task_items, task_units
 from s2h_dataset.eval.tasks import BENCHMARKS
 
 PROBE_N = 24
@@ -132,29 +133,28 @@ def test_resume_skips_answered_questions(bench, tmp_path):
     assert len(read_predictions(tmp_path)) == 6
 
 
-def test_out_dir_of_another_model_is_refused(bench, tmp_path):
-    evaluate(config(bench, tmp_path, tasks="nlvr2", limit=1), OracleModel())
-    with pytest.raises(UserError, match="holds predictions of `oracle`"):
-        evaluate(config(bench, tmp_path, tasks="nlvr2", limit=1), AlwaysA())
+def items_of(bench, task, **kwargs):
+    cfg = config(bench, "unused", tasks=task, **kwargs)
+    spec = BENCHMARKS[task]
+    return [item for unit in task_units(spec, cfg) for item in task_items(spec, unit, cfg)]
 
 
 def test_items_follow_the_benchmark_layout(bench):
-    from s2h_dataset.eval.tasks import load_units
-
-    blink = [item for unit in load_units(BENCHMARKS["blink"], str(bench["blink"])) for item in unit]
+    blink = items_of(bench, "blink")
     assert [len(i.images) for i in blink if i.subtask == "Counting"] == [1, 1, 1, 1]
     assert blink[0].choices == ("A", "B") and "(B) choice B" in blink[0].prompt_text()
-    mantis = {i.id: i for unit in load_units(BENCHMARKS["mantis"], str(bench["mantis"])) for i in unit}
+    mantis = {i.id: i for i in items_of(bench, "mantis")}
     # placeholders become image parts where the question puts them
-    assert mantis["m2"].prompt_text().startswith("Compare<image>with<image>: same colour?")
+    assert mantis["m2"].prompt_text().startswith("Compare <image> with <image>: same colour?")
     assert mantis["m3"].prompt_text().startswith("<image><image><image>How do the images differ?")
     assert "(A) colour\n(B) size\n(C) shape" in mantis["m3"].prompt_text()
     assert (
         "A. yes\nB. no" in mantis["m2"].prompt_text()
     )  # options that carry their letter are not re-lettered
     assert mantis["m4"].answer_type == "short" and mantis["m4"].gold == "two"
-    nlvr2 = [i for unit in load_units(BENCHMARKS["nlvr2"], str(bench["nlvr2"])) for i in unit]
-    assert [i.gold for i in nlvr2] == ["true", "false", "false", "true", "false"]
+    nlvr2 = items_of(bench, "nlvr2")
+    assert [i.gold for i in nlvr2] == ["A", "B", "B", "A", "B"]  # (A) True (B) False, as Mantis renders
+    assert "(A) True\n(B) False" in nlvr2[0].prompt_text()
 
 
 def test_missing_dataset_is_a_user_error(tmp_path):
@@ -170,10 +170,16 @@ def test_missing_dataset_is_a_user_error(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"tasks": "blink,vqa"}, "unknown vqa"),
+        ({"tasks": "blink,vqa"}, "unknown task `vqa`"),
+        ({"protocol": "mmbench"}, "--protocol mmbench"),
+        ({"processor_kwargs": "{max_pixels: 1}"}, "not JSON"),
+        ({"processor_kwargs": "[1]"}, "JSON object"),
+        ({"revision": ["blink"]}, "TASK=VALUE"),
+        ({"backend": "vllm"}, "openai:BASE_URL#MODEL"),
+        ({"resume": "maybe"}, "refuse or fresh"),
         ({"limit": 0}, "--limit"),
         ({"batch_size": 0}, "--batch-size"),
-        ({"dataset_path": ["blink"]}, "TASK=PATH"),
+        ({"dataset_path": ["blink"]}, "TASK=VALUE"),
         ({"out": None}, "--out"),
     ],
 )

@@ -5,7 +5,7 @@ from PIL import Image
 
 from s2h_dataset.errors import UserError
 from s2h_dataset.eval import markdown_table
-from s2h_dataset.eval.probe import plan_probe, probe_unit
+from s2h_dataset.eval.probe import plan_probe, probe_text, probe_unit
 from s2h_dataset.eval.scoring import score_records, score_task
 from s2h_dataset.labels import conflicts
 from s2h_dataset.sources import load_sources
@@ -78,9 +78,9 @@ def test_markdown_table_lists_every_task():
         ]
     )
     table = markdown_table(results)
-    assert "| BLINK (val) | accuracy | 50.00 | 2 | 1 |" in table
+    assert "| BLINK (val) | pooled accuracy | 50.00 | 2 | 1 |" in table
     assert "| BLINK (val) | mean of subtask accuracies | 50.00 | 2 | 1 |" in table
-    assert "| Level-3 probe | accuracy (chance) | 100.00 (25.00) | 1 | 0 |" in table
+    assert "| Level-3 probe | accuracy (chance) | 100.00 (25.00; 95% CI 100.00-100.00) | 1 | 0 |" in table
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +113,13 @@ def test_probe_plan_is_seeded_and_valid(emoji):
     assert abs(chance - 0.261) < 0.02
 
 
+def as_items(unit):
+    return [q.to_item(probe_text(q)) for q in unit]
+
+
 def test_probe_items(emoji):
     unit = probe_unit("emoji", n_questions=6, seed=0, limit=3)
-    items = list(unit)
+    items = as_items(unit)
     assert len(items) == 3
     item = items[0]
     assert item.prompt_text().count("<image>") == len(item.images) == len(item.choices)
@@ -123,7 +127,7 @@ def test_probe_items(emoji):
     assert "A. Image 1\nB. Image 2" in item.prompt_text()
     assert item.meta["label"] in item.prompt_text() and item.gold == item.choices[item.meta["target"]]
     assert all(im.mode == "RGB" for im in item.images)
-    numbered = next(iter(probe_unit("emoji", n_questions=1, seed=0, style="number")))
+    numbered = as_items(probe_unit("emoji", n_questions=1, seed=0, style="number"))[0]
     assert "Answer with the image's number" in numbered.prompt_text()
 
 
@@ -131,7 +135,7 @@ def test_probe_from_imagefolder(tmp_path):
     for i, label in enumerate(["cat", "dog", "car", "tree", "boat", "lamp"]):
         (tmp_path / label).mkdir()
         Image.new("RGB", (16, 16), (40 * i, 0, 0)).save(tmp_path / label / "1.png")
-    items = list(probe_unit(f"imagefolder:{tmp_path}", n_questions=4, seed=0))
+    items = as_items(probe_unit(f"imagefolder:{tmp_path}", n_questions=4, seed=0))
     assert {i.meta["label"] for i in items} <= {"cat", "dog", "car", "tree", "boat", "lamp"}
     for name in ("boat", "lamp"):
         for f in (tmp_path / name).iterdir():
@@ -144,7 +148,7 @@ def test_probe_from_imagefolder(tmp_path):
 def test_probe_holdout_uses_only_images_a_build_holds_out():
     from s2h_dataset.layout import split_of
 
-    items = list(probe_unit("emoji", n_questions=30, seed=0, holdout=0.05))
+    items = as_items(probe_unit("emoji", n_questions=30, seed=0, holdout=0.05))
     used = {sid for item in items for sid in item.meta["source_ids"]}
     assert used and all(split_of(sid, 0.05) == "test" for sid in used)
     everything = {
@@ -169,6 +173,6 @@ def test_probe_from_a_datasets_source(tmp_path):
     features = Features({"image": DImage(), "label": ClassLabel(names=names)})
     columns = {"image": [image() for _ in names], "label": list(range(len(names)))}
     folder = write_hub_folder(tmp_path / "animals", {"default": {"train": (columns, features)}})
-    items = list(probe_unit(f"hub:{folder}", n_questions=5, seed=0))
+    items = as_items(probe_unit(f"hub:{folder}", n_questions=5, seed=0))
     assert len(items) == 5 and all(item.meta["label"] in names for item in items)
     assert all(sid.startswith("hub:") for item in items for sid in item.meta["source_ids"])

@@ -1,0 +1,241 @@
+"""`EvalConfig`: every setting of `s2h eval` / `run_eval(config)`, validated once, and the resume key.
+
+The resume key (`answer_settings`) lists, per task, every setting that can change a reply: model and its
+revision, protocol, generation settings, processor settings, backend, CircularEval, the dataset read and
+the task's own fields (probe seed, source, size, style, holdout). Rerunning into the same folder with any
+of them changed refuses in one line (or, with `--resume fresh`, re-asks that task). `limit` is not part of
+it: a question's reply does not depend on how many others are asked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import UserError
+from .spec import PROTOCOLS, REGISTRY, get_task
+
+__all__ = ["DEFAULT_TASKS", "EvalConfig", "answer_settings"]
+
+DEFAULT_TASKS = "blink,mantis,nlvr2,mmstar,pope,l3probe"
+RESUME_MODES = ("refuse", "fresh")
+
+
+def _pairs(entries: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for entry in entries:
+        task, sep, value = entry.partition("=")
+        if not sep or not value:
+            raise UserError(f"`--{flag} {entry}`: use TASK=VALUE, e.g. --{flag} blink=...")
+        get_task(task)
+        out[task] = value
+    return out
+
+
+@dataclass
+class EvalConfig:
+    """Arguments of `s2h eval` and `run_eval`.
+
+    model (str, None): Hub id or local folder of an image-text-to-text model. Required unless `rescore`.
+    tasks (str, all six): comma-separated registered tasks (blink, mantis, nlvr2, mmstar, pope, l3probe, s2h_test).
+    out (str, None): output folder (predictions.jsonl, results.json, results.md, run.json).
+    rescore (str, None): recompute results of a finished folder from its predictions, no model.
+    protocol (str, s2h): prompt preset: s2h, lmms-eval, vlmevalkit or official.
+    limit (int, None): N questions per task, spread evenly over subtasks (seeded by `limit_seed`, 0).
+    batch_size (int, 1). max_new_tokens (int, None = the protocol's). circular (bool, False).
+    dataset_path (list[str], []): TASK=PATH local copies. revision (list[str], []): TASK=REV dataset revisions.
+    model_revision (str, None). device (str, auto). dtype (str, auto). trust_remote_code (bool, False).
+    processor_kwargs (str, None): JSON object passed to the processor (e.g. {"max_pixels": 802816}).
+    backend (str, transformers): or openai:BASE_URL#MODEL. concurrency (int, 8): parallel requests (openai).
+    judge (str, None): openai:BASE_URL#MODEL asked for replies the rules cannot read.
+    resume (str, refuse): what a changed setting does to a folder with answers: refuse, or fresh (re-ask).
+    probe_source (str, emoji). probe_questions (int, 500). probe_seed (int, 0). probe_style (str, letter).
+    probe_holdout (float, 0.05). train_dataset (str, None): build folder or Hub id the model was trained on.
+    reference_model (str, None): s2h_test scores DPO implicit rewards against this model.
+    test_dataset (str, None): s2h_test's built dataset (folder or Hub id); test_config (str, all).
+    """
+
+    model: str | None = field(
+        default=None, metadata={"help": "Hub id or local folder of the model to evaluate."}
+    )
+    tasks: str = field(
+        default=DEFAULT_TASKS, metadata={"help": f"Comma-separated tasks: {DEFAULT_TASKS},s2h_test."}
+    )
+    out: str | None = field(default=None, metadata={"help": "Output folder for predictions and results."})
+    rescore: str | None = field(
+        default=None, metadata={"help": "Recompute results in this folder from predictions.jsonl (no model)."}
+    )
+    protocol: str = field(
+        default="s2h",
+        metadata={"help": f"Prompt preset: {', '.join(PROTOCOLS)} (README: what each changes)."},
+    )
+    limit: int | None = field(
+        default=None, metadata={"help": "N questions per task, spread evenly over its subtasks (seeded)."}
+    )
+    limit_seed: int = field(default=0, metadata={"help": "Seed of the --limit draw."})
+    batch_size: int = field(
+        default=1, metadata={"help": "Questions per generate call; 1 is the reproducible setting."}
+    )
+    max_new_tokens: int | None = field(
+        default=None, metadata={"help": "Tokens generated per reply (greedy); default: the protocol's value."}
+    )
+    circular: bool = field(
+        default=False,
+        metadata={
+            "help": "CircularEval: ask multiple-choice questions once per option rotation; all must be right."
+        },
+    )
+    dataset_path: list[str] = field(
+        default_factory=list,
+        metadata={"help": "TASK=PATH: read TASK from a local copy laid out like its Hub repo."},
+    )
+    revision: list[str] = field(
+        default_factory=list,
+        metadata={"help": "TASK=REV: read TASK's Hub dataset at this revision (commit)."},
+    )
+    model_revision: str | None = field(
+        default=None, metadata={"help": "Model revision (branch, tag or commit)."}
+    )
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N."})
+    dtype: str = field(
+        default="auto",
+        metadata={"help": "auto (bfloat16 on GPU, float32 on CPU), float16, bfloat16, float32."},
+    )
+    trust_remote_code: bool = field(default=False, metadata={"help": "Allow model code from the Hub repo."})
+    processor_kwargs: str | None = field(
+        default=None,
+        metadata={
+            "help": "JSON passed to the processor, e.g. '{\"max_pixels\": 802816}' or '{\"do_image_splitting\": false}'."
+        },
+    )
+    backend: str = field(
+        default="transformers",
+        metadata={"help": "transformers (in process) or openai:BASE_URL#MODEL (a server)."},
+    )
+    concurrency: int = field(default=8, metadata={"help": "Parallel requests with --backend openai:..."})
+    judge: str | None = field(
+        default=None,
+        metadata={"help": "openai:BASE_URL#MODEL: asked only for replies the rules cannot read."},
+    )
+    resume: str = field(
+        default="refuse",
+        metadata={
+            "help": "A folder holding answers made with other settings: refuse, or fresh (re-ask; old kept aside)."
+        },
+    )
+    probe_source: str = field(
+        default="emoji",
+        metadata={"help": "Level-3 probe images: emoji, imagefolder:PATH or hub:ID[:CONFIG][@SPLIT]."},
+    )
+    probe_questions: int = field(default=500, metadata={"help": "Questions in the Level-3 probe."})
+    probe_seed: int = field(default=0, metadata={"help": "Seed of the Level-3 probe."})
+    probe_style: str = field(
+        default="letter", metadata={"help": "Probe options: letter (A. Image 1 ...) or number."}
+    )
+    probe_holdout: float = field(
+        default=0.05,
+        metadata={
+            "help": "Probe only on images a build with this --test-fraction holds out (0 = every image)."
+        },
+    )
+    train_dataset: str | None = field(
+        default=None,
+        metadata={
+            "help": "Build folder or Hub id the model was trained on: check the probe's images are held out."
+        },
+    )
+    test_dataset: str | None = field(
+        default=None,
+        metadata={"help": "s2h_test: the built dataset (folder or Hub id) whose test split is scored."},
+    )
+    test_config: str = field(
+        default="all", metadata={"help": "s2h_test: config of --test-dataset (all, level1..3)."}
+    )
+    reference_model: str | None = field(
+        default=None, metadata={"help": "s2h_test: score DPO implicit rewards against this reference model."}
+    )
+
+    def __post_init__(self):
+        if self.rescore:
+            return
+        if not self.model:
+            raise UserError("`--model` is required (a Hub id or a local folder); or use `--rescore DIR`")
+        if not self.out:
+            raise UserError("`--out` is required: the folder for predictions.jsonl and results")
+        if not self.task_list:
+            raise UserError(f"`--tasks` is empty; choose from {DEFAULT_TASKS},s2h_test")
+        for task in self.task_list:
+            get_task(task)
+        if self.protocol not in PROTOCOLS:
+            raise UserError(f"`--protocol {self.protocol}`: choose one of {', '.join(PROTOCOLS)}")
+        if self.resume not in RESUME_MODES:
+            raise UserError(f"`--resume {self.resume}`: choose refuse or fresh")
+        for name in ("limit", "max_new_tokens"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UserError(f"`--{name.replace('_', '-')}` must be at least 1, got {value}")
+        if self.batch_size < 1 or self.concurrency < 1:
+            raise UserError("`--batch-size` and `--concurrency` must be at least 1")
+        _ = (self.dataset_paths, self.revisions, self.processor_options)  # each validates its entries
+        for flag in ("backend", "judge"):
+            value = getattr(self, flag)
+            if value and value != "transformers" and not (value.startswith("openai:") and "#" in value):
+                raise UserError(
+                    f"`--{flag} {value}`: use openai:BASE_URL#MODEL (e.g. openai:http://localhost:8000/v1#my-model)"
+                )
+        if "s2h_test" in self.task_list and not self.test_dataset:
+            raise UserError("`--tasks s2h_test` needs `--test-dataset DIR_OR_ID` (a built S2H-DPO dataset)")
+
+    @property
+    def task_list(self) -> list[str]:
+        return [t.strip() for t in self.tasks.split(",") if t.strip()]
+
+    @property
+    def dataset_paths(self) -> dict[str, str]:
+        return _pairs(self.dataset_path, "dataset-path")
+
+    @property
+    def revisions(self) -> dict[str, str]:
+        return _pairs(self.revision, "revision")
+
+    @property
+    def processor_options(self) -> dict[str, Any]:
+        if not self.processor_kwargs:
+            return {}
+        try:
+            value = json.loads(self.processor_kwargs)
+        except json.JSONDecodeError as err:
+            raise UserError(
+                f"`--processor-kwargs`: not JSON ({err.msg}); e.g. '{{\"max_pixels\": 802816}}'"
+            ) from None
+        if not isinstance(value, dict):
+            raise UserError("`--processor-kwargs` must be a JSON object, e.g. '{\"max_pixels\": 802816}'")
+        return value
+
+    def max_tokens(self, task: str) -> int:
+        return self.max_new_tokens or get_task(task).prompt(self.protocol).max_new_tokens
+
+
+def answer_settings(config: EvalConfig, task: str, generator: str | None = None) -> dict[str, Any]:
+    """Everything that can change `task`'s replies (the resume key), as a flat JSON-able dict.
+
+    `generator` is the answering object's name (the model path for transformers, the served model name
+    for openai:, a scripted model's name in tests)."""
+    spec = REGISTRY[task]
+    settings = {
+        "model": config.model,
+        "generator": generator or config.model,
+        "model_revision": config.model_revision,
+        "protocol": spec.prompt_protocol(config.protocol),
+        "max_new_tokens": config.max_tokens(task),
+        "batch_size": config.batch_size,
+        "dtype": config.dtype,
+        "processor_kwargs": config.processor_options,
+        "backend": config.backend,
+        "circular": config.circular and spec.circular,
+        "dataset_path": config.dataset_paths.get(task),
+        "revision": config.revisions.get(task),
+    }
+    settings.update({name: getattr(config, name) for name in spec.key_fields})
+    return settings

@@ -1,0 +1,105 @@
+"""The task registry: one `TaskSpec` per benchmark holds everything the harness knows about it.
+
+A spec says where the data lives (`hub_id`, `configs`, `splits`), how a row becomes an `Item` under each
+protocol preset (`prompts`: protocol -> `Prompt`), how replies are read (the `Prompt`'s parser kind, an
+answer type of the one reply parser), how items are scored (`metrics`: a kind of `scoring.METRICS`) and
+what the summary table shows (`headline`). Adding a benchmark is one `register(TaskSpec(...))` call; the
+runner, scorer and report read nothing else.
+
+Protocols (`PROTOCOLS`): `s2h` is this project's own prompt set; `lmms-eval`, `vlmevalkit` and `official`
+reproduce the prompt text, option rendering and generation length of that reference. A benchmark a
+reference does not cover falls back to `official` (`Prompt.source` says where each string comes from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import UserError
+from .items import Question
+
+__all__ = ["PROTOCOLS", "REGISTRY", "S2H_TOKENS", "Headline", "Prompt", "TaskSpec", "get_task", "register"]
+
+PROTOCOLS = ("s2h", "lmms-eval", "vlmevalkit", "official")
+FALLBACK = "official"
+S2H_TOKENS = 128  # long enough for "The answer is (B) because ..."; 32 cut verbose models into "unreadable"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """How one protocol asks one benchmark's question.
+
+    render: Question -> the user text, `<image>` placeholders where images go (images without a
+        placeholder go first, in order).
+    max_new_tokens: the reference's generation length.
+    parser: answer type the reply is read as (letter, yesno, truefalse, position, short); "" = the
+        question's own (MANTIS mixes letter and short-answer questions).
+    source: where the strings come from (file of the reference repository), for the README table.
+    """
+
+    render: Callable[[Question], str]
+    max_new_tokens: int
+    parser: str = ""
+    source: str = ""
+
+
+# (label, result key) pairs of the summary table, e.g. ("F1 (mean of 3 splits)", "f1_mean_of_splits")
+Headline = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One benchmark (or generated task such as the Level-3 probe).
+
+    name: the `--tasks` name. title: the report's heading.
+    hub_id / configs / splits: the (config, split) units read with `datasets` (empty for generated tasks).
+    build: (row, config, split) -> Question.
+    prompts: protocol -> Prompt; protocols missing here fall back to `official`, then to `s2h`.
+    metrics: kind in `scoring.METRICS` (accuracy, pope, probe, preference).
+    headline: the summary table's rows; the first one is the task's headline number.
+    load: (spec, config) -> units, for tasks that are not read from the Hub (the probe); None = Hub.
+    circular: whether `--circular` applies (multiple-choice items with option texts).
+    """
+
+    name: str
+    title: str
+    build: Callable[..., list]
+    prompts: dict[str, Prompt]
+    hub_id: str = ""
+    configs: tuple[str, ...] = ()
+    splits: tuple[str, ...] = ()
+    metrics: str = "accuracy"
+    headline: Headline = (("accuracy", "accuracy"),)
+    load: Callable[..., list] | None = None
+    circular: bool = False
+    key_fields: tuple[str, ...] = field(default=())  # EvalConfig fields that change this task's answers
+
+    def prompt(self, protocol: str) -> Prompt:
+        if protocol not in PROTOCOLS:
+            raise UserError(f"`--protocol {protocol}`: choose one of {', '.join(PROTOCOLS)}")
+        for name in (protocol, FALLBACK, "s2h"):
+            if name in self.prompts:
+                return self.prompts[name]
+        raise UserError(f"task `{self.name}` defines no prompt")
+
+    def prompt_protocol(self, protocol: str) -> str:
+        """The protocol whose strings `prompt(protocol)` actually uses (after fallback)."""
+        return next(name for name in (protocol, FALLBACK, "s2h") if name in self.prompts)
+
+
+REGISTRY: dict[str, TaskSpec] = {}
+
+
+def register(spec: TaskSpec) -> TaskSpec:
+    """Add `spec` to the registry (a later spec of the same name replaces the earlier one)."""
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_task(name: str) -> TaskSpec:
+    from . import tasks, probe  # noqa: F401, I001  (they register the built-in specs, in this order)
+
+    if name not in REGISTRY:
+        raise UserError(f"`--tasks`: unknown task `{name}`; choose from {','.join(REGISTRY)}")
+    return REGISTRY[name]

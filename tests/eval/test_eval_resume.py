@@ -1,0 +1,109 @@
+"""Safe resume: every setting that changes an answer is in the key; a change refuses or re-asks, never mixes."""
+
+import json
+
+import pytest
+from eval_fixtures import AlwaysA, OracleModel, build_all
+
+from s2h_dataset.errors import UserError
+from s2h_dataset.eval import EvalConfig, evaluate
+from s2h_dataset.eval.report import PREDICTIONS, RUN_JSON, read_predictions
+from s2h_dataset.eval.spec import REGISTRY, Prompt
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    return build_all(tmp_path_factory.mktemp("benchmarks"))
+
+
+class Counting(OracleModel):
+    def __init__(self):
+        self.calls = 0
+
+    def generate(self, items):
+        self.calls += len(items)
+        return super().generate(items)
+
+
+def cfg(bench, out, task, **kwargs):
+    base = {"model": "scripted", "out": str(out), "tasks": task, "probe_questions": 6}
+    base["dataset_path"] = [f"{task}={bench[task]}"] if task in bench else []
+    return EvalConfig(**{**base, **kwargs})
+
+
+# (task, changed field, value): every field of the resume key
+CHANGES = [
+    ("mmstar", "model", "other-model"),
+    ("mmstar", "model_revision", "v2"),
+    ("mmstar", "protocol", "vlmevalkit"),
+    ("mmstar", "max_new_tokens", 9),
+    ("mmstar", "batch_size", 2),
+    ("mmstar", "dtype", "bfloat16"),
+    ("mmstar", "processor_kwargs", '{"max_pixels": 200704}'),
+    ("mmstar", "backend", "openai:http://127.0.0.1:1/v1#m"),
+    ("mmstar", "circular", True),
+    ("mmstar", "revision", ["mmstar=abc123"]),
+    ("l3probe", "probe_seed", 1),
+    ("l3probe", "probe_source", "imagefolder:PLACEHOLDER"),
+    ("l3probe", "probe_questions", 7),
+    ("l3probe", "probe_style", "number"),
+    ("l3probe", "probe_holdout", 0.0),
+]
+
+
+@pytest.mark.parametrize("task, name, value", CHANGES, ids=[c[1] for c in CHANGES])
+def test_a_changed_setting_refuses_then_fresh_reasks(bench, tmp_path, task, name, value):
+    if value == "imagefolder:PLACEHOLDER":
+        from PIL import Image
+
+        for i, label in enumerate(["cat", "dog", "car", "tree", "boat", "lamp"]):
+            (tmp_path / "imgs" / label).mkdir(parents=True)
+            Image.new("RGB", (16, 16), (40 * i, 0, 0)).save(tmp_path / "imgs" / label / "1.png")
+        value = f"imagefolder:{tmp_path / 'imgs'}"
+    out = tmp_path / "eval"
+    base = {"probe_holdout": 0.0} if name == "probe_source" else {}  # 6 tiny images: keep them all
+    first = Counting()
+    evaluate(cfg(bench, out, task, **base), first)
+    asked = first.calls
+    assert asked > 0
+    same = Counting()
+    evaluate(cfg(bench, out, task, **base), same)
+    assert same.calls == 0  # unchanged settings: everything reused
+    changed = cfg(bench, out, task, **{**base, name: value})
+    with pytest.raises(UserError, match=f"other settings .*`{name}` was"):
+        evaluate(changed, Counting())
+    again = Counting()
+    changed.resume = "fresh"
+    evaluate(changed, again)
+    assert again.calls >= 1 and (again.calls == asked or name in ("circular", "probe_questions"))
+    kept = list(out.glob("replaced-*.jsonl"))
+    assert len(kept) == 1 and len(kept[0].read_text().splitlines()) == asked  # old answers set aside
+    assert all(r["task"] == task for r in read_predictions(out))
+    key = json.loads((out / RUN_JSON).read_text())["answer_settings"][task]
+    assert key[name] == (
+        changed.processor_options if name == "processor_kwargs" else {"revision": "abc123"}.get(name, value)
+    )
+
+
+def test_another_generator_is_refused(bench, tmp_path):
+    evaluate(cfg(bench, tmp_path, "nlvr2"), OracleModel())
+    with pytest.raises(UserError, match='`generator` was "oracle", now "always-a"'):
+        evaluate(cfg(bench, tmp_path, "nlvr2"), AlwaysA())
+
+
+def test_other_tasks_are_kept_when_one_is_reasked(bench, tmp_path):
+    evaluate(cfg(bench, tmp_path, "nlvr2"), OracleModel())
+    evaluate(cfg(bench, tmp_path, "pope"), OracleModel())
+    evaluate(cfg(bench, tmp_path, "pope", protocol="lmms-eval", resume="fresh"), OracleModel())
+    tasks = [r["task"] for r in read_predictions(tmp_path)]
+    assert tasks.count("nlvr2") == 5 and tasks.count("pope") == 9
+
+
+def test_a_changed_prompt_template_is_reasked(bench, tmp_path, monkeypatch):
+    evaluate(cfg(bench, tmp_path, "pope"), OracleModel())
+    spec = REGISTRY["pope"]
+    monkeypatch.setitem(spec.prompts, "s2h", Prompt(lambda q: f"{q.stem} Yes or no?", 128, "yesno"))
+    model = Counting()
+    results = evaluate(cfg(bench, tmp_path, "pope"), model)
+    assert model.calls == 9 and results["pope"]["n"] == 9  # re-asked, and the new replies supersede the old
+    assert len((tmp_path / PREDICTIONS).read_text().splitlines()) == 18
