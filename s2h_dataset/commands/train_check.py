@@ -1,6 +1,10 @@
 """`s2h train-check`: render a sample of rows through a model's processor before training.
 
     s2h train-check --model Qwen/Qwen2.5-VL-7B-Instruct --dataset build/s2h-dpo [--config all] [--max-length 2048] [--rows 64]
+    s2h train-check --model HuggingFaceTB/SmolVLM-Instruct --dataset build/s2h-dpo --processor-kwargs '{"do_image_splitting": true}'
+
+The processor is loaded with the same settings as training (the family's multi-image defaults of
+`s2h_dataset.processor_defaults` under `--processor-kwargs`), so the token counts match the training run's.
 
 Fails with one line when image parts and images disagree, when `max_length` would cut image tokens or the
 completion, or when a row has more images than the model takes; otherwise prints what the rows need.
@@ -36,6 +40,14 @@ class TrainCheckArgs:
     trust_remote_code: bool = field(
         default=False, metadata={"help": "Allow processor code from the model repo."}
     )
+    processor_kwargs: str | None = field(
+        default=None,
+        metadata={"help": "JSON object of processor settings over the family defaults, as in training."},
+    )
+    processor_defaults: bool = field(
+        default=True,
+        metadata={"help": "Apply the family's multi-image processor defaults, as training does."},
+    )
 
     def __post_init__(self):
         from ..errors import UserError
@@ -46,6 +58,9 @@ class TrainCheckArgs:
             raise UserError(f"`--rows` must be a positive count or -1 (all), got {self.rows}")
         if self.max_length is not None and self.max_length < 1:
             raise UserError(f"`--max-length` must be positive, got {self.max_length}")
+        from ..processor_defaults import parse_processor_kwargs
+
+        self.processor_kwargs = parse_processor_kwargs(self.processor_kwargs, "--processor-kwargs")
 
 
 ARGS = (TrainCheckArgs,)
@@ -55,18 +70,19 @@ def run(args: TrainCheckArgs) -> int:
     from datasets import concatenate_datasets
     from transformers import AutoConfig, AutoProcessor
 
+    from ..processor_defaults import processor_kwargs_for
     from ..training.arguments import parse_levels
     from ..training.mixture import load_levels
     from ..training.preflight import preflight
 
     levels = parse_levels(args.config, "config")
     dataset = concatenate_datasets(list(load_levels(args.dataset, levels, args.split).values()))
-    processor = AutoProcessor.from_pretrained(
-        args.model, revision=args.revision, trust_remote_code=args.trust_remote_code
+    hub = dict(revision=args.revision, trust_remote_code=args.trust_remote_code)
+    config = AutoConfig.from_pretrained(args.model, **hub)
+    settings = processor_kwargs_for(
+        config.model_type, args.processor_kwargs, defaults=args.processor_defaults
     )
-    config = AutoConfig.from_pretrained(
-        args.model, revision=args.revision, trust_remote_code=args.trust_remote_code
-    )
+    processor = AutoProcessor.from_pretrained(args.model, **hub, **settings)
     report = preflight(
         processor,
         dataset,
@@ -77,5 +93,6 @@ def run(args: TrainCheckArgs) -> int:
         completions=("chosen",) if args.method == "sft" else ("chosen", "rejected"),
         context_length=getattr(config.get_text_config(), "max_position_embeddings", None),
     )
-    print(f"{args.model} on {args.dataset} ({args.config}/{args.split}): ok, {report.summary()}")
+    shown = f" with {settings}" if settings else ""
+    print(f"{args.model}{shown} on {args.dataset} ({args.config}/{args.split}): ok, {report.summary()}")
     return 0
