@@ -1,9 +1,11 @@
-"""Mixtures of S2H levels for training: flat (the paper's choice), weighted, or a curriculum in sequence.
+"""Mixtures of S2H levels for training: flat (the paper's choice) or weighted; in memory or streamed.
 
-Every function takes the per-level datasets (`{level: Dataset}`) and a seed, and returns one `Dataset` whose
-row order is a deterministic function of its inputs. A flat or weighted mixture is shuffled again by the
-trainer's random sampler; a curriculum must be read in order, so `Mixture.sequential` tells the script to
-switch the trainer to `train_sampling_strategy="sequential"` and one pass over the already repeated stages.
+Every function takes the per-level datasets (`{level: Dataset}`) and a seed, and returns one dataset whose
+row order is a deterministic function of its inputs; the trainer's random sampler shuffles a `Dataset` again.
+With `streaming=True` the levels are `IterableDataset`s (nothing is downloaded ahead, memory stays flat on
+large configs) and the mixture interleaves them: in proportion to the levels' sizes (flat, every row once) or
+to the weights (weighted, until the first level runs out); the trainer then needs `max_steps`.
+A curriculum is not a mixture: it is one training per stage (`s2h_dataset.training.curriculum`).
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasets import Dataset, concatenate_datasets, load_dataset
+from datasets import Dataset, IterableDataset, concatenate_datasets, interleave_datasets, load_dataset
 
 from ..errors import UserError
 
 __all__ = [
     "Mixture",
     "build_mixture",
-    "curriculum_mixture",
     "flat_mixture",
     "load_levels",
+    "streamed_mixture",
     "weighted_mixture",
 ]
 
@@ -34,13 +36,17 @@ logger = logging.getLogger(__name__)
 class Mixture:
     """The training rows, the optional eval rows, and a description for logs and the model card."""
 
-    train: Dataset
-    eval: Dataset | None
+    train: Dataset | IterableDataset
+    eval: Dataset | IterableDataset | None
     mode: str
     levels: tuple[int, ...]
-    sequential: bool = False
     weights: tuple[float, ...] | None = None
     rows_per_level: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int | None:
+        """Training rows, or None for a streamed mixture (its length is unknown until read)."""
+        return len(self.train) if isinstance(self.train, Dataset) else None
 
     def describe(self) -> dict:
         out = {
@@ -58,8 +64,12 @@ def _permutation(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def load_levels(
-    dataset_name: str, levels: tuple[int, ...], split: str, revision: str | None = None
-) -> dict[int, Dataset]:
+    dataset_name: str,
+    levels: tuple[int, ...],
+    split: str,
+    revision: str | None = None,
+    streaming: bool = False,
+) -> dict[int, Dataset | IterableDataset]:
     """Load split `split` of config `level{n}` for each level (a Hub id or a folder laid out like one)."""
     if not dataset_name:
         raise UserError(
@@ -68,7 +78,9 @@ def load_levels(
     parts = {}
     for level in levels:
         try:
-            parts[level] = load_dataset(dataset_name, f"level{level}", split=split, revision=revision)
+            parts[level] = load_dataset(
+                dataset_name, f"level{level}", split=split, revision=revision, streaming=streaming
+            )
         except ValueError as err:  # unknown config or split: datasets lists what exists
             raise UserError(
                 f"cannot load config `level{level}` split `{split}` of `{dataset_name}`: {err}".splitlines()[
@@ -78,7 +90,7 @@ def load_levels(
         except FileNotFoundError as err:
             where = "folder" if os.path.isdir(dataset_name) else "dataset"
             raise UserError(f"cannot load `{dataset_name}` ({where}): {err}".splitlines()[0]) from None
-        if len(parts[level]) == 0:
+        if not streaming and len(parts[level]) == 0:
             raise UserError(f"config `level{level}` split `{split}` of `{dataset_name}` has no rows")
     return parts
 
@@ -113,39 +125,59 @@ def weighted_mixture(parts: dict[int, Dataset], weights: tuple[float, ...], seed
     return joined.select(_permutation(len(joined), rng))
 
 
-def curriculum_mixture(parts: dict[int, Dataset], epochs: int, seed: int) -> Dataset:
-    """Stages in the order of `parts`: each level repeated `epochs` times (a new order per epoch), then the next."""
-    rng = np.random.default_rng(seed)
-    stages = [ds.select(_permutation(len(ds), rng)) for ds in parts.values() for _ in range(epochs)]
-    return concatenate_datasets(stages)
+def _streamed_size(ds: IterableDataset, split: str) -> int | None:
+    """Rows of a streamed split as the dataset's metadata states them, if it does."""
+    splits = getattr(ds.info, "splits", None) or {}
+    return splits[split].num_examples if split in splits else None
 
 
-def build_mixture(args, seed: int, epochs: float, with_eval: bool) -> Mixture:
-    """The mixture asked for by `S2HScriptArguments` (`args`), loaded from `args.dataset_name`."""
-    parts = load_levels(args.dataset_name, args.levels, args.dataset_train_split)
-    sizes = {level: len(ds) for level, ds in parts.items()}
-    if args.mode == "curriculum":
-        if epochs != int(epochs) or epochs < 1:
-            raise UserError(
-                f"a curriculum repeats each level a whole number of times: `num_train_epochs` is {epochs}"
-            )
-        train = curriculum_mixture(parts, int(epochs), seed)
-    elif args.mode == "weighted":
-        train = weighted_mixture(parts, args.weights, seed)
+def streamed_mixture(
+    parts: dict[int, IterableDataset],
+    seed: int,
+    weights: tuple[float, ...] | None = None,
+    split: str = "train",
+) -> IterableDataset:
+    """Interleave streamed levels: by `weights` until the first level runs out, else by the levels' sizes
+    (equal shares when the metadata has no sizes) with every row read once."""
+    if weights is not None:
+        probabilities, strategy = np.asarray(weights, float), "first_exhausted"
     else:
-        train = flat_mixture(parts, seed)
+        sizes = [_streamed_size(ds, split) for ds in parts.values()]
+        probabilities = np.asarray(sizes, float) if all(sizes) else np.ones(len(parts))
+        strategy = "all_exhausted_without_replacement"
+    keep = [i for i, p in enumerate(probabilities) if p > 0]
+    streams = [list(parts.values())[i].shuffle(seed=seed, buffer_size=1000) for i in keep]
+    shares = (probabilities[keep] / probabilities[keep].sum()).tolist()
+    return interleave_datasets(streams, probabilities=shares, seed=seed, stopping_strategy=strategy)
+
+
+def build_mixture(args, seed: int, with_eval: bool) -> Mixture:
+    """The mixture asked for by `S2HScriptArguments` (`args`), loaded from `args.dataset_name`."""
+    streaming = bool(getattr(args, "streaming", False))
+    parts = load_levels(args.dataset_name, args.levels, args.dataset_train_split, streaming=streaming)
     eval_rows = None
     if with_eval:
-        eval_parts = load_levels(args.dataset_name, args.levels, args.dataset_test_split)
-        eval_rows = concatenate_datasets(list(eval_parts.values()))
-    seen = Counter(int(v) for v in train["level"])
-    logger.info("%s mixture of %s: %d rows (%s)", args.mode, sizes, len(train), dict(sorted(seen.items())))
+        eval_parts = load_levels(args.dataset_name, args.levels, args.dataset_test_split, streaming=streaming)
+        eval_rows = (
+            interleave_datasets(list(eval_parts.values()))
+            if streaming
+            else concatenate_datasets(list(eval_parts.values()))
+        )
+    if streaming:
+        train = streamed_mixture(parts, seed, args.weights, args.dataset_train_split)
+        seen = {lv: _streamed_size(ds, args.dataset_train_split) for lv, ds in parts.items()}
+        logger.info("%s mixture of levels %s, streamed (level sizes %s)", args.mode, args.levels, seen)
+        seen = {lv: n for lv, n in seen.items() if n is not None}
+    else:
+        train = weighted_mixture(parts, args.weights, seed) if args.weights else flat_mixture(parts, seed)
+        sizes = {level: len(ds) for level, ds in parts.items()}
+        seen = dict(sorted(Counter(int(v) for v in train["level"]).items()))
+        logger.info("%s mixture of %s: %d rows (%s)", args.mode, sizes, len(train), seen)
     return Mixture(
         train=train,
         eval=eval_rows,
         mode=args.mode,
         levels=args.levels,
-        sequential=args.mode == "curriculum",
         weights=args.weights,
-        rows_per_level=dict(sorted(seen.items())),
+        rows_per_level=seen,
     )
