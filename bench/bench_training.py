@@ -72,8 +72,8 @@ def run_one(family: str, data: str, steps: int, warmup: int, batch: int, lora: b
             lora_alpha=16,
             lora_target_modules=[LORA_REGEX],
         )
-        mixture = build_mixture(script_args, args.seed, args.num_train_epochs, with_eval=False)
-        model, processor = load_model_and_processor(model_args, args)
+        mixture = build_mixture(script_args, args.seed, with_eval=False)
+        model, processor = load_model_and_processor(model_args, args, script_args)
         report = run_preflight(processor, model, mixture.train, script_args, None, ("chosen", "rejected"))
         timer = StepTimer()
         trainer = DPOTrainer(

@@ -1,13 +1,14 @@
-"""Training support for the thin TRL scripts under `training/` (dpo.py, sft.py).
+"""Training support for the thin TRL scripts under `training/` (dpo.py, sft.py, grpo.py).
 
-`arguments` holds the script's own dataclass (the rest is TRL's `DPOConfig` / `SFTConfig` / `ModelConfig`),
-`mixture` builds the flat, weighted or curriculum mixture of levels, `preflight` renders a sample of rows
-through the processor before training, `model_card` writes and pushes the model card, and `eval_hook` calls
-the evaluation harness after training when it is installed.
+`script` is the one script they share (methods as data), `arguments` holds its own dataclass (the rest is
+TRL's `DPOConfig` / `SFTConfig` / `GRPOConfig` / `ModelConfig`), `mixture` builds the flat or weighted mixture
+of levels (in memory or streamed), `curriculum` runs one training per stage, `rewards` holds GRPO's rule
+rewards, `preflight` renders a sample of rows through the processor before training, `model_card` writes and
+pushes the model card, and `eval_hook` calls the evaluation harness after training when it is installed.
 """
 
 from .arguments import S2HScriptArguments
-from .mixture import Mixture, build_mixture, curriculum_mixture, flat_mixture, load_levels, weighted_mixture
+from .mixture import Mixture, build_mixture, flat_mixture, load_levels, streamed_mixture, weighted_mixture
 from .preflight import PreflightReport, preflight
 
 __all__ = [
@@ -15,9 +16,9 @@ __all__ = [
     "PreflightReport",
     "S2HScriptArguments",
     "build_mixture",
-    "curriculum_mixture",
     "flat_mixture",
     "load_levels",
     "preflight",
+    "streamed_mixture",
     "weighted_mixture",
 ]

@@ -10,9 +10,10 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import UserError
+from ..processor_defaults import parse_processor_kwargs
 from ..schema import CONFIG_LEVELS
 
-__all__ = ["S2HScriptArguments", "parse_levels", "parse_weights"]
+__all__ = ["S2HScriptArguments", "parse_levels", "parse_stages", "parse_weights"]
 
 
 def parse_levels(spec: str, name: str) -> tuple[int, ...]:
@@ -29,6 +30,20 @@ def parse_levels(spec: str, name: str) -> tuple[int, ...]:
                 raise UserError(f"`{name}`: level {level} is named twice in `{spec}`")
             levels.append(level)
     return tuple(levels)
+
+
+def parse_stages(spec: str) -> tuple[tuple[int, ...], ...]:
+    """`1;2,3` -> ((1,), (2, 3)): stages separated by `;`, each a union of levels (`level2,level3` works too).
+
+    A level may come back in a later stage (`1;1,2`); within a stage it is named once.
+    """
+    stages = tuple(parse_levels(part, "curriculum") for part in spec.split(";"))
+    if len(stages) < 2:
+        raise UserError(
+            f"`curriculum` `{spec}` has one stage; separate stages with `;` (`1;2;3`, or `1;2,3` for L1 then "
+            "L2 and L3 together); one stage is `dataset_config`"
+        )
+    return stages
 
 
 def parse_weights(spec: str, levels: tuple[int, ...]) -> tuple[float, ...]:
@@ -64,8 +79,9 @@ class S2HScriptArguments:
     Args:
         dataset_name (`str`): Hub id or local folder of an S2H-DPO dataset (the output of `s2h build`).
         dataset_config (`str`, defaults to `"all"`): `all`, or a comma list of levels (`level1,level3`) mixed flat.
-        curriculum (`str`, *optional*): comma list of levels trained in sequence (`level1,level2,level3`), each
-            for `num_train_epochs`; the paper's ablation (flat mixing is better, section 5).
+        curriculum (`str`, *optional*): stages trained one after the other, separated by `;`, each a union of
+            levels (`1;2;3`, `1;2,3`): one full training per stage with its own schedule, each stage starting
+            from the previous stage's weights and using them as its DPO reference (paper Table 3).
         level_weights (`str`, *optional*): sampling weights per level (`1,1,2` or `level3=2,level1=1`); the
             mixture keeps the flat mixture's size and draws each level's share (repeating a level if needed).
         dataset_train_split (`str`, defaults to `"train"`), dataset_test_split (`str`, defaults to `"test"`).
@@ -73,6 +89,10 @@ class S2HScriptArguments:
         eval_limit (`int`, *optional*): only the first N items of each evaluation task.
         preflight_rows (`int`, defaults to 16): rows rendered through the processor before training; 0 skips.
         max_images (`int`, *optional*): most images per row the model may get (default: the family's limit).
+        processor_kwargs (`dict` or JSON `str`, *optional*): settings for `AutoProcessor.from_pretrained`, over
+            the family's multi-image defaults (`s2h_dataset.processor_defaults`); a key set to null drops one.
+        processor_defaults (`bool`, defaults to `True`): apply those family defaults at all.
+        streaming (`bool`, defaults to `False`): stream the levels (`IterableDataset`); needs `max_steps`.
     """
 
     dataset_name: str | None = field(
@@ -86,7 +106,8 @@ class S2HScriptArguments:
     curriculum: str | None = field(
         default=None,
         metadata={
-            "help": "Comma list of levels trained in sequence, e.g. `level1,level2,level3` (paper ablation)."
+            "help": "Stages trained in sequence, `;` between stages, `,` joins levels in one stage: `1;2;3`, "
+            "`1;2,3` (paper Table 3). Each stage is a full training from the previous stage's weights."
         },
     )
     level_weights: str | None = field(
@@ -114,16 +135,37 @@ class S2HScriptArguments:
         metadata={"help": "Most images per row the model may get (default: the family's limit)."},
     )
 
+    processor_kwargs: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": "JSON object of processor settings over the family defaults, e.g. "
+            "'{\"do_image_splitting\": true}' or '{\"max_pixels\": 401408}'."
+        },
+    )
+    processor_defaults: bool = field(
+        default=True,
+        metadata={
+            "help": "Apply the family's multi-image processor defaults (SmolVLM no splitting, Qwen max_pixels)."
+        },
+    )
+    streaming: bool = field(
+        default=False,
+        metadata={"help": "Stream the levels as IterableDatasets (large configs); set `max_steps`."},
+    )
+
     def __post_init__(self):
         if self.curriculum and self.level_weights:
             raise UserError(
                 "set either `curriculum` (levels in sequence) or `level_weights` (a weighted mixture), not both"
             )
-        if self.curriculum and self.dataset_config not in ("all", self.curriculum):
+        if self.curriculum and self.dataset_config != "all":
             raise UserError("`curriculum` names the levels itself; leave `dataset_config` at `all`")
-        self.levels = parse_levels(
-            self.curriculum or self.dataset_config, "curriculum" if self.curriculum else "dataset_config"
-        )
+        self.stages = parse_stages(self.curriculum) if self.curriculum else None
+        if self.stages:
+            self.levels = tuple(dict.fromkeys(level for stage in self.stages for level in stage))
+        else:
+            self.levels = parse_levels(self.dataset_config, "dataset_config")
+        self.processor_kwargs = parse_processor_kwargs(self.processor_kwargs)
         self.weights = parse_weights(self.level_weights, self.levels) if self.level_weights else None
         if self.preflight_rows < -1:
             raise UserError(

@@ -1,5 +1,5 @@
-"""The steps `training/dpo.py` and `training/sft.py` share, so each script reads top to bottom in a page:
-logging, checkpoint resume, model + processor loading, preflight, and the finish (eval, card, push).
+"""The steps of `s2h_dataset.training.script` (behind `training/dpo.py`, `sft.py`, `grpo.py`): logging,
+checkpoint resume, model + processor loading, preflight, and the finish (eval, card, push).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ __all__ = [
     "last_checkpoint",
     "load_model_and_processor",
     "one_line_errors",
+    "resolved_processor_kwargs",
     "run_preflight",
     "setup_logging",
 ]
@@ -68,8 +69,25 @@ def last_checkpoint(training_args) -> str | None:
     return None
 
 
-def load_model_and_processor(model_args, training_args):
-    """`AutoModelForImageTextToText` + `AutoProcessor` as `ModelConfig` asks (remote code only if enabled)."""
+def resolved_processor_kwargs(model_name_or_path: str, script_args, **hub) -> dict:
+    """The family's multi-image processor defaults under the user's `processor_kwargs` (see
+    `s2h_dataset.processor_defaults`); the family is read from the model's config."""
+    from transformers import AutoConfig
+
+    from ..processor_defaults import processor_kwargs_for
+
+    model_type = AutoConfig.from_pretrained(model_name_or_path, **hub).model_type
+    kwargs = processor_kwargs_for(
+        model_type, script_args.processor_kwargs, defaults=script_args.processor_defaults
+    )
+    if kwargs:
+        logger.info("processor settings for %s: %s", model_type, kwargs)
+    return kwargs
+
+
+def load_model_and_processor(model_args, training_args, script_args):
+    """`AutoModelForImageTextToText` + `AutoProcessor` as `ModelConfig` asks (remote code only if enabled),
+    the processor with `resolved_processor_kwargs`."""
     import torch
     from accelerate import PartialState
     from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -90,10 +108,11 @@ def load_model_and_processor(model_args, training_args):
         device_map={"": PartialState().local_process_index} if quantization is not None else None,
     )
     kwargs.update(training_args.model_init_kwargs or {})
+    hub = dict(revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code)
     processor = AutoProcessor.from_pretrained(
         model_args.model_name_or_path,
-        revision=model_args.model_revision,
-        trust_remote_code=training_args.trust_remote_code,
+        **hub,
+        **resolved_processor_kwargs(model_args.model_name_or_path, script_args, **hub),
     )
     model = AutoModelForImageTextToText.from_pretrained(model_args.model_name_or_path, **kwargs)
     return model, processor
@@ -118,7 +137,14 @@ def run_preflight(processor, model, dataset, script_args, max_length, completion
 
 
 def finish(
-    trainer, script_args, training_args, model_args, mixture, method: str, argv: list[str] | None
+    trainer,
+    script_args,
+    training_args,
+    model_args,
+    mixture,
+    method: str,
+    argv: list[str] | None,
+    stage: dict | None = None,
 ) -> dict | None:
     """After training: evaluation tasks, the S2H model card and the push (main process only). Returns eval results."""
     output_dir = training_args.output_dir
@@ -144,6 +170,7 @@ def finish(
         eval_table=table,
         command=command,
         hub_model_id=trainer.hub_model_id,
+        stage=stage,
     )
     write_model_card(output_dir, info)
     if training_args.push_to_hub:

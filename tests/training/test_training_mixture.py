@@ -1,4 +1,4 @@
-"""Level mixtures: flat (paper), weighted and curriculum, as built and as the trainer reads them."""
+"""Level mixtures: flat (paper) and weighted, in memory and streamed, as built and as the trainer reads them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datasets import Dataset
 
 from s2h_dataset.errors import UserError
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
-from s2h_dataset.training import S2HScriptArguments, curriculum_mixture, flat_mixture, weighted_mixture
-from s2h_dataset.training.arguments import parse_levels, parse_weights
+from s2h_dataset.training import S2HScriptArguments, flat_mixture, weighted_mixture
+from s2h_dataset.training.arguments import parse_levels, parse_stages, parse_weights
 
 
 def _parts(sizes: dict[int, int]) -> dict[int, Dataset]:
@@ -42,13 +42,6 @@ def test_weighted_mixture_zero_weight_drops_a_level():
     assert Counter(weighted_mixture(_parts({1: 5, 3: 7}), (0, 1), seed=0)["level"]) == {3: 12}
 
 
-def test_curriculum_is_levels_in_order_each_repeated_per_epoch():
-    rows = curriculum_mixture(_parts({2: 4, 1: 3}), epochs=2, seed=0)
-    assert list(rows["level"]) == [2] * 8 + [1] * 6
-    first, second = list(rows["id"])[:4], list(rows["id"])[4:8]
-    assert sorted(first) == sorted(second) == [f"2-{i}" for i in range(4)]  # each epoch is the whole level
-
-
 @pytest.mark.parametrize(
     ("spec", "levels"), [("all", (1, 2, 3)), ("level3,level1", (3, 1)), ("2", (2,)), ("level1, 3", (1, 3))]
 )
@@ -70,13 +63,29 @@ def test_parse_weights():
             parse_weights(bad, (1, 2, 3))
 
 
+def test_parse_stages():
+    assert parse_stages("1;2,3") == ((1,), (2, 3))
+    assert parse_stages("level1; level2 ;level3") == ((1,), (2,), (3,))
+    assert parse_stages("1;1,2") == ((1,), (1, 2))  # a level may return in a later stage
+    for bad in ("1,2,3", "1;4", "1;2,2", "1;"):
+        with pytest.raises(UserError, match="curriculum"):
+            parse_stages(bad)
+
+
 def test_script_arguments_validate():
     with pytest.raises(UserError, match="not both"):
-        S2HScriptArguments(dataset_name="x", curriculum="level1,level2", level_weights="1,1")
+        S2HScriptArguments(dataset_name="x", curriculum="1;2", level_weights="1,1")
     with pytest.raises(UserError, match="dataset_config"):
-        S2HScriptArguments(dataset_name="x", dataset_config="level1", curriculum="level1,level2")
-    args = S2HScriptArguments(dataset_name="x", curriculum="level3,level1")
-    assert args.mode == "curriculum" and args.levels == (3, 1)
+        S2HScriptArguments(dataset_name="x", dataset_config="level1", curriculum="1;2")
+    with pytest.raises(UserError, match="separate stages with `;`"):  # the old one-run spelling is refused
+        S2HScriptArguments(dataset_name="x", curriculum="level1,level2,level3")
+    args = S2HScriptArguments(dataset_name="x", curriculum="3;1,2")
+    assert args.mode == "curriculum" and args.stages == ((3,), (1, 2)) and args.levels == (3, 1, 2)
+    assert S2HScriptArguments(dataset_name="x", processor_kwargs='{"max_pixels": 3136}').processor_kwargs == {
+        "max_pixels": 3136
+    }
+    with pytest.raises(UserError, match="processor_kwargs"):
+        S2HScriptArguments(dataset_name="x", processor_kwargs="max_pixels=3136")
 
 
 def _rows_seen(trainer) -> list[int]:
@@ -85,10 +94,9 @@ def _rows_seen(trainer) -> list[int]:
     return [trainer.train_dataset[i]["level"] for batch in loader.batch_sampler for i in batch]
 
 
-@pytest.mark.parametrize("mode", ["curriculum", "flat", "weighted"])
+@pytest.mark.parametrize("mode", ["flat", "weighted"])
 def test_script_feeds_the_trainer_the_mixture(mode, s2h_data, dpo_script, cpu_args, tmp_path):
     extra = {
-        "curriculum": ["--curriculum", "level3,level1", "--num_train_epochs", "2"],
         "flat": ["--dataset_config", "all"],
         "weighted": ["--level_weights", "level1=1,level3=3"],
     }[mode]
@@ -111,13 +119,7 @@ def test_script_feeds_the_trainer_the_mixture(mode, s2h_data, dpo_script, cpu_ar
     seen = _rows_seen(trainer)
     n = Counter(seen)
     card = (tmp_path / "README.md").read_text()
-    if mode == "curriculum":
-        assert seen == [3] * n[3] + [1] * n[1]  # stage after stage, read in order
-        assert n[3] % 2 == 0 and n[1] % 2 == 0  # every stage repeated for each of the 2 epochs
-        assert (
-            "mixture: curriculum (levels trained in this order)" in card and "levels: level3, level1" in card
-        )
-    elif mode == "flat":
+    if mode == "flat":
         assert n[1] == n[2] == n[3] and len(set(seen[: len(seen) // 3])) == 3
         assert "mixture: flat" in card
     else:
