@@ -65,6 +65,10 @@ def _hub_id(name: str | None) -> str | None:
 def hyperparameters(training_args, model_args=None, world_size: int = 1) -> dict:
     """The card's hyper-parameter table: selected training arguments, the effective batch, LoRA settings."""
     out = {key: getattr(training_args, key) for key in HYPERPARAMETERS if hasattr(training_args, key)}
+    if out.get("max_steps", -1) > 0:  # max_steps overrides the epochs: showing both misleads
+        out.pop("num_train_epochs", None)
+    else:
+        out.pop("max_steps", None)
     if isinstance(out.get("loss_type"), list) and len(out["loss_type"]) == 1:
         out["loss_type"] = out["loss_type"][0]
     out["total_train_batch_size"] = (
@@ -91,6 +95,7 @@ class CardInfo:
     command: str | None = None
     hub_model_id: str | None = None
     extra_tags: list[str] = field(default_factory=list)
+    stage: dict | None = None  # curriculum: {"index", "of", "spec", "levels", "started_from"}
 
 
 def _cell(value) -> str:
@@ -117,6 +122,16 @@ def _eval_section(results: dict | None, table: str | None) -> str:
         k: (round(v, 4) if isinstance(v, float) else v) for k, v in results.items() if not isinstance(v, dict)
     }
     return _table(flat) if flat else "```json\n" + json.dumps(results, indent=2) + "\n```"
+
+
+def _stage_section(stage: dict | None) -> str:
+    if not stage:
+        return ""
+    return (
+        f"- curriculum `{stage['spec']}`: this is stage {stage['index']} of {stage['of']} "
+        f"({', '.join(stage['levels'])}), a full training with its own schedule that started from "
+        f"`{stage['started_from']}` and used it as the DPO reference"
+    )
 
 
 def model_card(info: CardInfo) -> ModelCard:
@@ -147,9 +162,10 @@ trained with [TRL](https://github.com/huggingface/trl) through the `s2h-dpo` too
 ## Data
 - dataset: `{info.dataset_name}`
 - levels: {", ".join(mixture.get("levels", []))}
-- mixture: {mixture.get("mode")}{" (levels trained in this order)" if mixture.get("mode") == "curriculum" else ""}
+- mixture: {mixture.get("mode")}
 - rows per level (training set as built, repeats included): {json.dumps(mixture.get("rows_per_level", {}))}
 {f"- weights: {json.dumps(mixture['weights'])}" if mixture.get("weights") else ""}
+{_stage_section(info.stage)}
 
 ## Training hyper-parameters
 {_table(info.hyperparameters)}
