@@ -1,0 +1,152 @@
+"""The staged curriculum (paper Table 3): one full training per stage, each from the previous stage's weights,
+with that stage's policy as its reference and its own learning-rate schedule."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import torch
+from transformers import AutoModelForImageTextToText, AutoProcessor, TrainerCallback
+
+from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.training.curriculum import stage_dirs
+
+
+class StartWeights(TrainerCallback):
+    """The policy's weights at step 0 of every training run the callback sees."""
+
+    def __init__(self):
+        self.runs: list[dict[str, torch.Tensor]] = []
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self.runs.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+
+
+def _weights(folder) -> dict[str, torch.Tensor]:
+    """The state dict of the model saved in `folder`, under the names the live model uses."""
+    return AutoModelForImageTextToText.from_pretrained(folder).state_dict()
+
+
+def _base_layer_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A PEFT model's frozen weights under the plain model's names (no prefix, no `.base_layer`)."""
+    return {
+        k.removeprefix("base_model.model.").replace(".base_layer", ""): v
+        for k, v in state.items()
+        if "lora_" not in k
+    }
+
+
+def _row_logprob(model, processor, row) -> float:
+    """Summed log-probability of a row's prompt + chosen reply under `model`."""
+    text = processor.apply_chat_template(row["prompt"] + row["chosen"], tokenize=False)
+    inputs = processor(images=row["images"], text=[text], return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**inputs).logits[0, :-1].float()
+    ids = inputs["input_ids"][0, 1:]
+    return float(torch.log_softmax(logits, -1).gather(1, ids[:, None]).sum())
+
+
+def _lrs(trainer) -> list[float]:
+    return [h["learning_rate"] for h in trainer.state.log_history if "learning_rate" in h]
+
+
+def test_two_stage_curriculum_chains_weights_reference_and_schedules(
+    s2h_data, dpo_script, cpu_args, tmp_path, caplog
+):
+    base, out = tiny_vlm_cache("llava"), tmp_path / "curriculum"
+    snapshots = StartWeights()
+    argv = [
+        "--model_name_or_path",
+        str(base),
+        "--dataset_name",
+        str(s2h_data),
+        "--output_dir",
+        str(out),
+        *cpu_args,
+        "--curriculum",
+        "1;2,3",
+        "--max_steps",
+        "3",
+        "--lr_scheduler_type",
+        "linear",
+        "--learning_rate",
+        "5e-3",
+    ]
+    stage2 = dpo_script.main(argv, callbacks=[snapshots])
+    first, second = stage_dirs(out, ((1,), (2, 3)))
+    assert first.name == "stage-1-level1" and second.name == "stage-2-level2+level3"
+
+    # stage 2 starts from stage 1's saved weights (and stage 1 moved away from the base)
+    saved1, base_w = _weights(first), _weights(base)
+    assert len(snapshots.runs) == 2
+    start2 = snapshots.runs[1]
+    common = [k for k in saved1 if k in start2]
+    assert len(common) == len(saved1) > 0
+    assert all(torch.equal(start2[k], saved1[k]) for k in common)
+    assert any(not torch.equal(saved1[k], base_w[k]) for k in common if k in base_w)
+
+    # its reference is stage 1's policy: same log-probs as stage 1's saved model, not the base model's
+    from datasets import load_dataset
+
+    row = load_dataset(str(s2h_data), "level3", split="train")[0]
+    processor = AutoProcessor.from_pretrained(first)
+    ref = _row_logprob(stage2.ref_model, processor, row)
+    assert abs(ref - _row_logprob(AutoModelForImageTextToText.from_pretrained(first), processor, row)) < 1e-4
+    assert abs(ref - _row_logprob(AutoModelForImageTextToText.from_pretrained(base), processor, row)) > 1e-3
+    first_log = next(h for h in stage2.state.log_history if "rewards/chosen" in h)
+    assert first_log["rewards/chosen"] == 0 and first_log["rewards/rejected"] == 0  # policy == reference
+
+    # each stage has its own full schedule: the learning rate restarts from the peak and decays over 3 steps
+    state1 = json.loads((first / "trainer_state.json").read_text())
+    lrs1 = [h["learning_rate"] for h in state1["log_history"] if "learning_rate" in h]
+    assert len(lrs1) == 3 and lrs1 == _lrs(stage2) and lrs1[0] > lrs1[1] > lrs1[2] > 0
+    assert state1["global_step"] == 3 and stage2.state.global_step == 3
+
+    # checkpoints' folders, cards and the record per stage; stage 2 trained on L2 and L3 only
+    for folder, index, levels in ((first, 1, "level1"), (second, 2, "level2, level3")):
+        card = (folder / "README.md").read_text()
+        assert f"this is stage {index} of 2" in card and f"levels: {levels}" in card
+    assert str(first) in (second / "README.md").read_text()  # started from stage 1
+    assert set(stage2.train_dataset["level"]) == {2, 3}
+    record = json.loads((out / "curriculum.json").read_text())
+    assert [s["finished"] for s in record["stages"]] == [True, True]
+
+    with caplog.at_level(logging.INFO, logger="s2h_dataset"):  # a rerun skips finished stages
+        assert dpo_script.main(argv) is None
+    assert caplog.text.count("already finished") == 2
+
+
+def test_lora_curriculum_merges_then_trains_new_adapters(s2h_data, dpo_script, cpu_args, lora_args, tmp_path):
+    base, out = tiny_vlm_cache("llava"), tmp_path / "lora"
+    snapshots = StartWeights()
+    stage2 = dpo_script.main(
+        [
+            "--model_name_or_path",
+            str(base),
+            "--dataset_name",
+            str(s2h_data),
+            "--output_dir",
+            str(out),
+            *cpu_args,
+            *lora_args,
+            "--curriculum",
+            "1;3",
+            "--max_steps",
+            "1",
+        ],
+        callbacks=[snapshots],
+    )
+    first, second = stage_dirs(out, ((1,), (3,)))
+    merged = _weights(first / "merged")
+    assert (first / "adapter_config.json").is_file() and (second / "adapter_config.json").is_file()
+    assert (second / "merged").is_dir()
+    # stage 2's base weights are stage 1's merged model; its adapters start fresh (B = 0)
+    start2 = snapshots.runs[1]
+    frozen = _base_layer_names(start2)
+    assert set(frozen) == set(merged)
+    assert all(torch.equal(frozen[k], merged[k]) for k in merged)
+    assert all(float(v.abs().sum()) == 0 for k, v in start2.items() if "lora_B" in k)
+    assert any(not torch.equal(merged[k], v) for k, v in _weights(base).items() if k in merged)
+    assert f"started from `{first / 'merged'}`" in (second / "README.md").read_text()
+    assert stage2.state.global_step == 1
