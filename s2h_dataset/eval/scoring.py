@@ -14,8 +14,8 @@ count as wrong in every metric and are reported per subtask as `parse_failures`.
 - with `--circular`, the rotations of one question are one item, right only when every rotation is;
 - replies a judge read (`judge`) give a second set of numbers, `with_judge`, beside the rule-only ones.
 
-`METRICS` maps a spec's `metrics` kind to the extra per-subtask scores; `metrics/` holds the same
-computations as `evaluate` modules.
+`METRICS` maps a spec's `metrics` kind to the extra per-subtask scores. `pope_scores`, `probe_scores` and
+`preference_scores` are the computations the `evaluate` modules in `eval/metrics/` wrap.
 """
 
 from __future__ import annotations
@@ -25,7 +25,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["METRICS", "bootstrap_ci", "collapse_rotations", "pope_counts", "score_records", "score_task"]
+__all__ = [
+    "METRICS",
+    "bootstrap_ci",
+    "collapse_rotations",
+    "pope_scores",
+    "preference_scores",
+    "probe_scores",
+    "score_records",
+    "score_task",
+]
 
 DIGITS = 6
 BOOTSTRAP_SAMPLES = 1000
@@ -54,33 +63,64 @@ def bootstrap_ci(correct: list[bool], samples: int = BOOTSTRAP_SAMPLES, seed: in
     return [means[int(0.025 * samples)], means[int(0.975 * samples) - 1]]
 
 
-def pope_counts(records: list[dict[str, Any]]) -> dict[str, int]:
-    """tp/fp/tn/fn of "yes", an unreadable reply taken as the wrong answer."""
-    counts = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
-    for r in records:
-        says_yes = r["parsed"] == "yes" if r["parsed"] is not None else r["gold"] == "no"
-        key = ("tp" if says_yes else "fn") if r["gold"] == "yes" else ("fp" if says_yes else "tn")
-        counts[key] += 1
-    return counts
-
-
-def _pope(records: list[dict[str, Any]]) -> dict[str, float]:
-    c = pope_counts(records)
-    precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
-    recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+def pope_scores(predictions: list[str | None], references: list[str]) -> dict[str, float]:
+    """Accuracy, precision / recall / F1 of "yes" and the yes-ratio. A prediction that is neither "yes"
+    nor "no" (an unreadable reply) is the wrong answer everywhere: a false negative when the reference is
+    "yes", a false positive when it is "no"."""
+    tp = fp = tn = fn = 0
+    for pred, ref in zip(predictions, references, strict=True):
+        says_yes = pred == "yes" if pred in ("yes", "no") else ref == "no"
+        if ref == "yes":
+            tp, fn = tp + says_yes, fn + (not says_yes)
+        else:
+            fp, tn = fp + says_yes, tn + (not says_yes)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
     return {
+        "accuracy": (tp + tn) / len(references),
         "precision": precision,
         "recall": recall,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "yes_ratio": sum(r["parsed"] == "yes" for r in records) / len(records),
+        "yes_ratio": sum(p == "yes" for p in predictions) / len(predictions),
     }
+
+
+def probe_scores(predictions: list[str | None], references: list[str], n_images: list[int]) -> dict[str, Any]:
+    """Probe accuracy, its chance level (mean of 1 / images) and a bootstrap 95% interval."""
+    correct = [p is not None and p == r for p, r in zip(predictions, references, strict=True)]
+    return {
+        "accuracy": sum(correct) / len(correct),
+        "chance": sum(1 / n for n in n_images) / len(n_images),
+        "ci95": bootstrap_ci(correct),
+    }
+
+
+def preference_scores(chosen: list[float], rejected: list[float]) -> dict[str, float]:
+    """Share of pairs whose chosen completion scores above the rejected one, and the margins."""
+    margins = [c - r for c, r in zip(chosen, rejected, strict=True)]
+    return {
+        "accuracy": sum(m > 0 for m in margins) / len(margins),
+        "margin_mean": sum(margins) / len(margins),
+        "margin_min": min(margins),
+    }
+
+
+def _pope(records: list[dict[str, Any]]) -> dict[str, float]:
+    scores = pope_scores([r["parsed"] for r in records], [r["gold"] for r in records])
+    scores.pop("accuracy")
+    return scores
 
 
 def _probe(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "chance": sum(1 / (r["meta"]["n_distractors"] + 1) for r in records) / len(records),
-        "ci95": bootstrap_ci([is_correct(r) for r in records]),
-    }
+    scores = probe_scores(
+        [r["parsed"] for r in records],
+        [r["gold"] for r in records],
+        [r["meta"]["n_distractors"] + 1 for r in records],
+    )
+    if any("correct" in r for r in records):  # CircularEval groups: the bootstrap resamples their verdicts
+        scores["ci95"] = bootstrap_ci([is_correct(r) for r in records])
+    scores.pop("accuracy")
+    return scores
 
 
 def _none(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -134,6 +134,15 @@ def _stage_section(stage: dict | None) -> str:
     )
 
 
+def _model_index(results: dict | None) -> list | None:
+    """results.json of `s2h eval` as `model-index` entries (the Hub's evaluation widget), when there are any."""
+    if not results:
+        return None
+    from s2h_dataset.eval.model_index import eval_results
+
+    return eval_results(results) or None
+
+
 def model_card(info: CardInfo) -> ModelCard:
     """Render the card (YAML header + Markdown body)."""
     base_id, data_id = _hub_id(info.base_model), _hub_id(info.dataset_name)
@@ -145,6 +154,7 @@ def model_card(info: CardInfo) -> ModelCard:
         pipeline_tag="image-text-to-text",
         tags=list(dict.fromkeys(tags)),
         model_name=info.model_name,
+        eval_results=_model_index(info.eval_results),
     )
     mixture = info.mixture
     repo = json.dumps(info.hub_model_id or info.model_name)

@@ -1,0 +1,26 @@
+"""`evaluate` metric modules (one folder each, loaded offline with `evaluate.load(PATH)`), publishable to the Hub.
+
+    import evaluate
+    from s2h_dataset.eval.metrics import metric_path
+    pope = evaluate.load(metric_path("pope"))
+    pope.compute(predictions=["yes", "no", ""], references=["yes", "yes", "no"])
+
+Each module is a thin `evaluate.Metric` around the function `s2h eval` scores with
+(`scoring.pope_scores`, `probe_scores`, `preference_scores`), so both give the same numbers.
+To publish one: `evaluate-cli` is not needed; upload the folder as a Space repo (`hf upload ORG/pope
+PATH --repo-type space`) and load it with `evaluate.load("ORG/pope")` (users need `s2h-dpo` installed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["METRIC_NAMES", "metric_path"]
+
+METRIC_NAMES = ("pope", "probe_accuracy", "preference_accuracy")
+
+
+def metric_path(name: str) -> str:
+    if name not in METRIC_NAMES:
+        raise ValueError(f"unknown metric {name!r}; choose from {', '.join(METRIC_NAMES)}")
+    return str(Path(__file__).parent / name)

@@ -1,0 +1,40 @@
+"""POPE (Li et al., 2023): accuracy, precision, recall, F1 of "yes" and the yes-ratio; unreadable = wrong."""
+
+import datasets
+import evaluate
+
+from s2h_dataset.eval.scoring import pope_scores
+
+_DESCRIPTION = """POPE object-hallucination scores for yes/no replies already read as "yes" / "no".
+A prediction that is neither (an unreadable reply, pass "") is the wrong answer for every score: a false
+negative when the reference is "yes", a false positive when it is "no"."""
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (list of str): "yes", "no", or "" for an unreadable reply.
+    references (list of str): "yes" or "no".
+Returns:
+    accuracy, precision, recall, f1 (of "yes"), yes_ratio (share of predictions that are "yes").
+Examples:
+    >>> pope = evaluate.load("s2h_dataset/eval/metrics/pope")
+    >>> pope.compute(predictions=["yes", "no", ""], references=["yes", "no", "no"])["accuracy"]
+    0.6666666666666666
+"""
+_CITATION = """@inproceedings{li2023pope, title={Evaluating Object Hallucination in Large Vision-Language Models},
+author={Li, Yifan and Du, Yifan and Zhou, Kun and Wang, Jinpeng and Zhao, Wayne Xin and Wen, Ji-Rong},
+booktitle={EMNLP}, year={2023}}"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Pope(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features(
+                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
+            ),
+        )
+
+    def _compute(self, predictions, references):
+        return pope_scores([p or None for p in predictions], list(references))
