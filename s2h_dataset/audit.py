@@ -79,3 +79,53 @@ def audit(repo: Path) -> dict:
         },
         "counts": counts,
     }
+
+
+def blind_section(blind: list[dict], plots: Path | None = None) -> str:
+    """The card's blind-audit table (Markdown), and its plot written under `plots` when given.
+
+    Called by the card (which owns the page) with the figures of `blind_audit.blind_audit`."""
+    from .blind_audit import FLAG
+
+    header = "| level | task | pairs (train / test) | length rule | text classifier | scored on | flag |"
+    lines = [header, "|---|---|---|---|---|---|---|"]
+    for t in blind:
+        flag = f"above {FLAG:.2f}" if t["flagged"] else ""
+        lines.append(
+            f"| {t['level']} | `{t['task']}` | {t['train_pairs']} / {t['test_pairs']} | "
+            f"{t['length_rule']:.3f} ({t['length_rule_picks']}) | {t['text_classifier']:.3f} | "
+            f"{t['classifier_scored_on']} | {flag} |"
+        )
+    flagged = [t["task"] for t in blind if t["flagged"]]
+    verdict = (
+        f"**Warning**: {', '.join(f'`{t}`' for t in flagged)} can be answered from text alone."
+        if flagged
+        else f"Every task is at most {FLAG:.2f}: no task can be answered from its text alone."
+    )
+    if plots is not None and blind:
+        _blind_plot(plots / "blind_audit.png", blind, FLAG)
+    return "\n".join(lines) + "\n\n" + verdict
+
+
+def _blind_plot(path: Path, blind: list[dict], flag: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = [t["task"] for t in blind]
+    x = range(len(names))
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.bar([i - 0.2 for i in x], [t["length_rule"] for t in blind], 0.4, label="length rule")
+    ax.bar([i + 0.2 for i in x], [t["text_classifier"] for t in blind], 0.4, label="text classifier")
+    ax.axhline(0.5, color="black", linewidth=0.8, linestyle="--")
+    ax.axhline(flag, color="#c44e52", linewidth=0.8, linestyle=":")
+    ax.set_xticks(list(x), names, rotation=25)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("blind accuracy")
+    ax.set_title(f"Chosen vs rejected without the images (chance 0.5, flag > {flag:.2f})")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)

@@ -18,6 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
+from .blind_audit import blind_audit
 from .captioners import make_captioner
 from .card import write_card
 from .configs import OUTPUT_INDEPENDENT, BuildConfig
@@ -185,7 +186,9 @@ def build(cfg: BuildConfig) -> Path:
         "hits": getattr(captioner, "hits", None),
         "misses": getattr(captioner, "misses", None),
     }
-    rows = write_card(repo, BuildConfig(**public_arguments(cfg)), clock.seconds, captions)
+    blind = blind_audit(repo)
+    clock.lap("blind_audit")
+    rows = write_card(repo, BuildConfig(**public_arguments(cfg)), clock.seconds, captions, blind=blind)
     clock.lap("card")
     report = {
         "arguments": public_arguments(cfg),
@@ -196,6 +199,7 @@ def build(cfg: BuildConfig) -> Path:
         "shards": counts,
         "captions": captions,
         "filter": scorer.stats() if scorer else None,
+        "blind_audit": blind,
     }
     publish(staging, out, report, clock)
     logger.info("built %s (%d shards written, %d reused)", out, counts["written"], counts["reused"])

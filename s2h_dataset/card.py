@@ -15,7 +15,8 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from .audit import audit
+from .audit import audit, blind_section
+from .blind_audit import blind_audit
 from .configs import BUILDER_CONFIGS, OUTPUT_INDEPENDENT, BuildConfig
 from .imagestore import atomic_write
 from .layout import SPLITS, shard_glob
@@ -114,12 +115,18 @@ def _build_stats(timings: dict[str, float], captions: dict) -> str:
 
 
 def write_card(
-    repo: Path, cfg: BuildConfig, timings: dict[str, float], captions: dict, repo_id: str = "ORG/s2h-dpo"
+    repo: Path,
+    cfg: BuildConfig,
+    timings: dict[str, float],
+    captions: dict,
+    repo_id: str = "ORG/s2h-dpo",
+    blind: list[dict] | None = None,
 ) -> dict[str, int]:
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
 
     `timings` (seconds per stage so far) and `captions` (captioner name, cache hits and misses) go into the
-    card's build statistics. Returns the row count per `level<L>/<split>`."""
+    card's build statistics; `blind` is the blind audit (`blind_audit(repo)`, computed when not given).
+    Returns the row count per `level<L>/<split>`."""
     stats = audit(repo)
     task_counts = stats["counts"]
     counts: dict[tuple[int, str], int] = {}
@@ -181,6 +188,7 @@ def write_card(
                 for t in stats["tasks"]
             ],
         ),
+        blind_audit=blind_section(blind_audit(repo) if blind is None else blind, repo / "plots"),
         positions_table=_table(
             ["config", *(f"image {i + 1}" for i in range(cfg.n_images))],
             [[name, *hist] for name, hist in stats["target_positions"].items()],

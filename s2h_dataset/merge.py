@@ -13,6 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
+from .blind_audit import blind_audit
 from .build import Stopwatch, fingerprint, public_arguments, publish
 from .card import write_card
 from .configs import BuildConfig
@@ -76,7 +77,8 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
     cfg = dataclasses.replace(configs[0], out=str(out), shard="1/1")
     shard_timings = _sum(r["timings_s"] for r in reports)
     captions = {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)}
-    rows = write_card(staging / "repo", cfg, _sum([shard_timings, clock.seconds]), captions)
+    blind = blind_audit(staging / "repo")
+    rows = write_card(staging / "repo", cfg, _sum([shard_timings, clock.seconds]), captions, blind=blind)
     clock.lap("card")
     skipped = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     report = {
@@ -88,6 +90,7 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
         "shards": _sum(r["shards"] for r in reports),
         "captions": captions,
         "filter": _sum(r["filter"] for r in reports) or None,
+        "blind_audit": blind,
     }
     publish(staging, out, report, clock)
     report["timings_s"] = _sum([shard_timings, clock.seconds])  # the shards' stages + the merge's own

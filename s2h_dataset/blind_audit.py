@@ -1,0 +1,160 @@
+"""Blind audit: can chosen be told from rejected without the images? (per task, text only)
+
+A pair teaches vision only when its text alone does not give the answer away. For every task two blind
+readers are scored:
+
+- the length rule: always pick the shorter (or always the longer) answer, whichever does better; ties count
+  half. Lengths are in characters, the finest cue a reader has.
+- a text-only pairwise classifier: logistic regression on the difference of the two answers' features (word
+  1-2-grams of prompt + answer, prompt-answer word overlap, lengths), trained on the train split and scored
+  on the test split; when the test split is too small for a stable figure it is 5-fold cross-validated over
+  all rows instead (folds by row id, so a row never scores itself).
+
+Chance is 0.5 for both. A task above `FLAG` (0.60) is flagged: its pairs can be learned from text alone.
+The audit reads only the text columns, so it runs on any built folder, also one downloaded from the Hub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from .layout import parse_shard_path
+
+__all__ = ["FLAG", "blind_audit", "pair_features"]
+
+FLAG = 0.60  # blind accuracy above this flags a task
+MIN_TEST = 200  # fewer test pairs than this: cross-validate over all pairs instead
+MAX_PAIRS = 20000  # per task and split; beyond this the figure does not move and fitting only costs time
+COLUMNS = ["task", "level", "id", "prompt", "chosen", "rejected"]
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _text(messages: list[dict]) -> str:
+    return " ".join(p["text"] for m in messages for p in m["content"] if p["type"] == "text" and p["text"])
+
+
+def _rows(repo: Path) -> dict[tuple[int, str], dict[str, list[tuple[str, str, str, str]]]]:
+    """(level, task) -> split -> [(id, prompt, chosen, rejected)], read from every shard's text columns."""
+    rows: dict = defaultdict(lambda: defaultdict(list))
+    for shard in sorted(Path(repo).glob("data/level*/*.parquet")):
+        name = parse_shard_path(shard.relative_to(repo).as_posix())
+        split = name.split if name else shard.name.split("-")[0]
+        table = pq.read_table(shard, columns=COLUMNS).to_pylist()
+        for row in table:
+            rows[row["level"], row["task"]][split].append(
+                (row["id"], _text(row["prompt"]), _text(row["chosen"]), _text(row["rejected"]))
+            )
+    return rows
+
+
+def _overlap(prompt: str, answer: str) -> list[float]:
+    p, a = set(_WORD.findall(prompt.lower())), _WORD.findall(answer.lower())
+    shared = sum(w in p for w in a)
+    return [
+        shared,
+        shared / max(len(a), 1),
+        len(p & set(a)) / max(len(p | set(a)), 1),
+        len(answer),
+        len(a),
+        np.log1p(len(answer)),
+    ]
+
+
+def pair_features(vectorizer, prompts: list[str], answers: list[str]):
+    """Sparse features of (prompt, answer): word n-grams of prompt + answer and of the answer alone,
+    prompt-answer overlap and lengths."""
+    from scipy import sparse
+
+    grams = vectorizer.transform([f"{p} || {a}" for p, a in zip(prompts, answers)])
+    answer_grams = vectorizer.transform(answers)
+    dense = sparse.csr_matrix(np.array([_overlap(p, a) for p, a in zip(prompts, answers)]))
+    return sparse.hstack([grams, answer_grams, dense]).tocsr()
+
+
+def _pairs(rows: list[tuple[str, str, str, str]]):
+    """Difference features X (first - second) and labels y (1: first is chosen) of every pair; the order
+    of each pair is flipped by a hash of its id, so about half the pairs have the chosen answer first. The
+    vocabulary is fitted on the texts alone (no labels), so fitting it on every row leaks nothing."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import MaxAbsScaler
+
+    prompts = [r[1] for r in rows]
+    vectorizer = CountVectorizer(ngram_range=(1, 2), min_df=2, binary=True, dtype=np.float64)
+    vectorizer.fit([f"{r[1]} || {r[2]}" for r in rows] + [f"{r[1]} || {r[3]}" for r in rows])
+    diff = pair_features(vectorizer, prompts, [r[2] for r in rows]) - pair_features(
+        vectorizer, prompts, [r[3] for r in rows]
+    )
+    flip = np.array([int(hashlib.sha1(r[0].encode()).hexdigest()[:2], 16) % 2 for r in rows], dtype=bool)
+    x = sparse.diags(np.where(flip, -1.0, 1.0)) @ diff
+    return MaxAbsScaler().fit_transform(x).tocsr(), (~flip).astype(int)
+
+
+def _classifier_accuracy(train: list, test: list) -> tuple[float, str]:
+    from sklearn.linear_model import LogisticRegression
+
+    every = train + test
+    if len(every) < 10:
+        return float("nan"), "too few rows"
+    x, y = _pairs(every)
+
+    def fit_score(fit: np.ndarray, score: np.ndarray) -> float:
+        if len(set(y[fit])) < 2:
+            return 0.5
+        model = LogisticRegression(C=1.0, fit_intercept=False, solver="liblinear", max_iter=200)
+        model.fit(x[fit], y[fit])
+        return float((model.predict(x[score]) == y[score]).mean())
+
+    index = np.arange(len(every))
+    if len(test) >= MIN_TEST and len(train) >= MIN_TEST:
+        return fit_score(index[: len(train)], index[len(train) :]), "train->test"
+    folds = np.array([int(hashlib.sha1(r[0].encode()).hexdigest()[2:6], 16) % 5 for r in every])
+    scores, weights = [], []
+    for k in range(5):
+        fit, score = index[folds != k], index[folds == k]
+        if len(fit) and len(score):
+            scores.append(fit_score(fit, score))
+            weights.append(len(score))
+    return float(np.average(scores, weights=weights)), "5-fold CV"
+
+
+def _length_rule(rows: list) -> tuple[float, str]:
+    shorter = sum((len(c) < len(r)) + 0.5 * (len(c) == len(r)) for _, _, c, r in rows) / len(rows)
+    return (shorter, "shorter") if shorter >= 0.5 else (1 - shorter, "longer")
+
+
+def _cap(rows: list) -> list:
+    """At most MAX_PAIRS rows, picked by id hash (so the choice does not depend on shard order)."""
+    if len(rows) <= MAX_PAIRS:
+        return rows
+    return sorted(rows, key=lambda r: hashlib.sha1(r[0].encode()).hexdigest())[:MAX_PAIRS]
+
+
+def blind_audit(repo: str | Path) -> list[dict]:
+    """One entry per (level, task): length-rule and text-classifier accuracy, how measured, and a flag."""
+    results = []
+    for (level, task), splits in sorted(_rows(Path(repo)).items()):
+        train, test = _cap(splits.get("train", [])), _cap(splits.get("test", []))
+        every = train + test
+        length, direction = _length_rule(every)
+        classifier, method = _classifier_accuracy(train, test)
+        results.append(
+            {
+                "level": level,
+                "task": task,
+                "train_pairs": len(train),
+                "test_pairs": len(test),
+                "length_rule": round(length, 4),
+                "length_rule_picks": direction,
+                "text_classifier": round(classifier, 4),
+                "classifier_scored_on": method,
+                "flagged": bool(length > FLAG or classifier > FLAG),
+            }
+        )
+    return results

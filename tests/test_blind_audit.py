@@ -1,0 +1,60 @@
+"""The blind audit is a measuring instrument: it must see a text cue when there is one, and not otherwise."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from s2h_dataset.blind_audit import FLAG, _classifier_accuracy, _length_rule, blind_audit
+from s2h_dataset.cli import main
+
+COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "white", "black"]
+THINGS = ["apple", "car", "kite", "boat", "lamp", "shoe", "drum", "fish", "cup", "tree"]
+
+
+def _rows(n: int, leak: bool, seed: int = 0) -> list[tuple[str, str, str, str]]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        thing = rng.choice(THINGS)
+        a, b = rng.sample(COLOURS, 2)
+        chosen = f"A {a} {thing} in the frame."
+        # leak: the rejected never names the queried thing, so the prompt-answer overlap gives it away
+        rejected = (
+            f"A {b} {rng.choice([t for t in THINGS if t != thing])} in the frame."
+            if leak
+            else (f"A {b} {thing} in the frame.")
+        )
+        rows.append((f"id{i}", f"Caption the image with a {thing}.", chosen, rejected))
+    return rows
+
+
+def test_classifier_finds_a_text_cue_and_only_then():
+    leaky, fair = _rows(400, leak=True), _rows(400, leak=False)
+    assert _classifier_accuracy(leaky[:300], leaky[300:])[0] > 0.95
+    accuracy, method = _classifier_accuracy(fair[:300], fair[300:])
+    assert method == "5-fold CV" and abs(accuracy - 0.5) < 0.1  # 100 test pairs: cross-validated
+
+
+def test_length_rule_picks_the_better_direction():
+    rows = [(f"{i}", "q", "short", "much longer answer") for i in range(9)] + [("x", "q", "same", "same")]
+    assert _length_rule(rows) == (0.95, "shorter")
+    assert _length_rule([(r[0], r[1], r[3], r[2]) for r in rows]) == (0.95, "longer")
+
+
+def test_audit_of_a_build_and_the_command(built_dataset, capsys):
+    blind = blind_audit(built_dataset)
+    report = json.loads((built_dataset / "build_report.json").read_text())
+    assert report["blind_audit"] == blind
+    tasks = {t["task"] for t in blind}
+    assert {"caption_indexed", "compare", "arithmetic", "caption_search", "which_image"} <= tasks
+    for t in blind:
+        assert 0.0 <= t["length_rule"] <= 1.0 and t["flagged"] == (
+            max(t["length_rule"], t["text_classifier"]) > FLAG
+        )
+    assert "Blind audit" in (built_dataset / "README.md").read_text()
+    assert (built_dataset / "plots" / "blind_audit.png").stat().st_size > 1000
+    code = main(["audit", str(built_dataset), "--json"])
+    assert json.loads(capsys.readouterr().out) == blind
+    assert code == (1 if any(t["flagged"] for t in blind) else 0)
+    assert main(["audit", str(built_dataset / "nowhere")]) == 2
