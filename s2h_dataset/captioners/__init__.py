@@ -97,9 +97,10 @@ def make_captioner(
             max_new_tokens=max_new_tokens,
             max_image_side=max_image_side,
         )
-    from .openai_backend import OpenAICaptioner, parse_spec
+    from ..vlm.openai_client import parse_openai_spec
+    from .openai_backend import OpenAICaptioner
 
-    base_url, model = parse_spec(rest)
+    base_url, model = parse_openai_spec(rest, "captioner")
     if not api_key_env or not api_key_env.replace("_", "").isalnum():
         raise UserError(
             f"captioner option `api_key_env` must name an environment variable, got {api_key_env!r}"

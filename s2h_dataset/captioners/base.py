@@ -1,9 +1,10 @@
 """The captioner interface: rows ask for texts as `TextRequest`s; a captioner resolves them in bulk.
 
 Task generators do not call a model row by row. They put `TextRequest`s where a caption, a set description
-or a model's own answer belongs; the planner then hands every request of a (level, split) to
-`Captioner.resolve` at once, so a model backend can batch them (transformers) or send them concurrently
-(an OpenAI-compatible server), and cache each answer on disk.
+or a model's own answer belongs; the build then hands the requests of one shard at a time to
+`Captioner.resolve`, so a model backend can batch them (transformers) or send them concurrently (an
+OpenAI-compatible server), and cache each answer on disk. A captioner is a context manager: leaving it
+closes its HTTP client and cache; `stats()` is what the build report records of it.
 """
 
 from __future__ import annotations
@@ -36,9 +37,25 @@ class TextRequest:
 
 
 class Captioner:
-    """Base class: `name` goes into each row's meta; `resolve` returns one text per request, in order."""
+    """Base class: `name` goes into each row's meta; `resolve` returns one text per request, in order.
+
+    `with make_captioner(...) as captioner:` closes what it holds (HTTP client, cache file) on exit.
+    """
 
     name = "captioner"
 
     def resolve(self, requests: list[TextRequest], records: dict[str, Record]) -> list[str]:
         raise NotImplementedError
+
+    def stats(self) -> dict:
+        """Counters for the build report (model captioners add cache hits, fallbacks, retries)."""
+        return {"captioner": self.name}
+
+    def close(self) -> None:
+        """Release what the captioner holds; the base holds nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -131,6 +131,10 @@ class ModelCaptioner(Captioner):
         """
         raise NotImplementedError
 
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
     def stats(self) -> dict:
         asked = self.hits + self.misses
         return {

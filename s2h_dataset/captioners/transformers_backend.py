@@ -1,9 +1,9 @@
 """`transformers:MODEL_ID_OR_PATH`: captions from a vision-language model loaded in this process.
 
-Any `AutoModelForImageTextToText` + `AutoProcessor` (safetensors, no remote code): the model's own chat
-template, greedy decoding, left-padded batches of `batch_size` chats (the evaluation harness's
-`HFGenerator`). Jobs are grouped by image count so a batch pads little. For a large model on a cluster,
-serve it with vLLM / SGLang and use the `openai:` captioner instead.
+Any `AutoModelForImageTextToText` + `AutoProcessor` (safetensors, no remote code), loaded and run by the
+shared model layer (`vlm.loading`, `vlm.chat`): the model's own chat template, greedy decoding, left-padded
+batches of `batch_size` chats. Jobs are grouped by image count so a batch pads little. For a large model on
+a cluster, serve it with vLLM / SGLang and use the `openai:` captioner instead.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..eval.generate import HFGenerator
-from ..eval.items import Item
+from ..vlm.chat import generate, images_then_text, user_turn
+from ..vlm.loading import LoadedVLM, ModelSpec, load_vlm
 from .cache import CaptionCache
 from .model import Job, ModelCaptioner
 
-__all__ = ["TransformersCaptioner"]
+__all__ = ["TransformersCaptioner", "model_identity"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class TransformersCaptioner(ModelCaptioner):
     model: Hub id or local folder. device: `auto` (CUDA when available), `cpu`, `cuda:1`, ...
     dtype: `auto` (bfloat16 on CUDA, float32 on CPU), `float32`, `bfloat16`, `float16`.
     batch_size: chats per `generate` call. max_new_tokens: reply length limit.
+    processor_kwargs: processor settings (e.g. Qwen `max_pixels`).
     """
 
     def __init__(
@@ -45,40 +46,34 @@ class TransformersCaptioner(ModelCaptioner):
         batch_size: int = 8,
         max_new_tokens: int = 256,
         max_image_side: int = 768,
+        processor_kwargs: dict | None = None,
     ):
         identity = model_identity(model)
         super().__init__(f"transformers:{identity}", identity, cache, max_image_side)
-        self.batch_size = batch_size
-        self._load = {"model": model, "device": device, "dtype": dtype, "max_new_tokens": max_new_tokens}
-        self._generator: HFGenerator | None = None
+        self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+        self.spec = ModelSpec(
+            model, device=device, dtype=dtype, processor_kwargs=dict(processor_kwargs or {})
+        )
+        self._vlm: LoadedVLM | None = None
 
     @property
-    def generator(self) -> HFGenerator:
+    def vlm(self) -> LoadedVLM:
         """The model, loaded on first use: a rerun whose texts are all cached never loads it."""
-        if self._generator is None:
-            self._generator = HFGenerator(**self._load)
-        return self._generator
+        if self._vlm is None:
+            self._vlm = load_vlm(self.spec)
+        return self._vlm
 
     def generate(self, jobs: list[Job]) -> Iterator[tuple[int, str | None]]:
         order = sorted(range(len(jobs)), key=lambda i: len(jobs[i].records))
         for start in range(0, len(order), self.batch_size):
-            batch, items = [], []
+            batch, chats, images = [], [], []
             for index in order[start : start + self.batch_size]:
-                images = jobs[index].images()
-                if images is None:
+                loaded = jobs[index].images()
+                if loaded is None:
                     yield index, None
                     continue
-                content = [{"type": "image"} for _ in images] + [{"type": "text", "text": jobs[index].prompt}]
                 batch.append(index)
-                items.append(
-                    Item(
-                        id=jobs[index].key[:12],
-                        subtask=jobs[index].kind,
-                        images=images,
-                        content=content,
-                        gold="",
-                        answer_type="free",
-                    )
-                )
-            if items:
-                yield from zip(batch, self.generator.generate(items))
+                chats.append(user_turn(images_then_text(len(loaded), jobs[index].prompt)))
+                images.append(loaded)
+            if chats:
+                yield from zip(batch, generate(self.vlm, chats, images, self.max_new_tokens).texts)

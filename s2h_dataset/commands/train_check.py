@@ -68,12 +68,13 @@ ARGS = (TrainCheckArgs,)
 
 def run(args: TrainCheckArgs) -> int:
     from datasets import concatenate_datasets
-    from transformers import AutoConfig, AutoProcessor
+    from transformers import AutoConfig
 
     from ..processor_defaults import processor_kwargs_for
     from ..training.arguments import parse_levels
     from ..training.mixture import load_levels
     from ..training.preflight import preflight
+    from ..vlm.loading import load_processor
 
     levels = parse_levels(args.config, "config")
     dataset = concatenate_datasets(list(load_levels(args.dataset, levels, args.split).values()))
@@ -82,7 +83,7 @@ def run(args: TrainCheckArgs) -> int:
     settings = processor_kwargs_for(
         config.model_type, args.processor_kwargs, defaults=args.processor_defaults
     )
-    processor = AutoProcessor.from_pretrained(args.model, **hub, **settings)
+    processor = load_processor(args.model, args.revision, args.trust_remote_code, settings)
     report = preflight(
         processor,
         dataset,

@@ -15,6 +15,7 @@ from typing import Any
 from PIL import Image
 
 from ..images import to_rgb
+from ..vlm.chat import user_turn
 
 __all__ = ["LETTERS", "Item", "Question", "format_options", "interleave", "rotations"]
 
@@ -61,7 +62,7 @@ class Item:
             if part["type"] == "image" and with_images:
                 part["image"] = next(images)
             content.append(part)
-        return [{"role": "user", "content": content}]
+        return user_turn(content)
 
     def prompt_text(self) -> str:
         return "".join("<image>" if p["type"] == "image" else p["text"] for p in self.content)

@@ -8,9 +8,7 @@ written to disk; the uploaded files themselves are deleted before the handler re
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import logging
 import time
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from dataclasses import dataclass
 import gradio as gr
 from PIL import Image
 
+from ..vlm.chat import jpeg_data_uri
 from ..vlm.replies import read_position
 from .inference import ChatModel
 from .limits import Limits, UploadError, discard_uploads, file_digest, load_uploads
@@ -48,14 +47,6 @@ def run_search(model: ChatModel, images: list[Image.Image], query: str, max_new_
     return SearchResult(model.name, reply, pick, time.perf_counter() - start)
 
 
-def _data_uri(image: Image.Image) -> str:
-    thumb = image.copy()
-    thumb.thumbnail((_THUMB, _THUMB), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    thumb.save(buffer, format="JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def highlight_html(names: list[str], images: list[Image.Image], result: SearchResult) -> str:
     """A row of numbered thumbnails; the picked one gets a coloured border and a badge, the others fade."""
     figures = []
@@ -72,7 +63,7 @@ def highlight_html(names: list[str], images: list[Image.Image], result: SearchRe
         figures.append(
             f'<figure class="s2h-image{" s2h-chosen" if chosen else ""}" data-index="{i + 1}" '
             f'style="position:relative;margin:0;width:170px;opacity:{opacity}">'
-            f'<img src="{_data_uri(image)}" alt="Image {i + 1}" '
+            f'<img src="{jpeg_data_uri(image, quality=85, max_side=_THUMB)}" alt="Image {i + 1}" '
             f'style="width:100%;aspect-ratio:1;object-fit:contain;background:white;border:{border};'
             f'border-radius:10px;box-sizing:border-box">{badge}'
             f'<figcaption style="text-align:center;font-size:13px"><b>Image {i + 1}</b> '

@@ -86,36 +86,37 @@ def resolved_processor_kwargs(model_name_or_path: str, script_args, **hub) -> di
 
 
 def load_model_and_processor(model_args, training_args, script_args):
-    """`AutoModelForImageTextToText` + `AutoProcessor` as `ModelConfig` asks (remote code only if enabled),
-    the processor with `resolved_processor_kwargs`."""
-    import torch
+    """Model + processor as `ModelConfig` asks, through the shared model layer (`vlm.loading`): safetensors,
+    remote code only if enabled, the processor with `resolved_processor_kwargs`."""
     from accelerate import PartialState
-    from transformers import AutoModelForImageTextToText, AutoProcessor
     from trl import get_quantization_config
+
+    from ..vlm.loading import ModelSpec, load_model, load_processor
 
     if not model_args.model_name_or_path:
         raise UserError(
             "`model_name_or_path` is required: pass --model_name_or_path with a Hub id or a local folder"
         )
-    dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
     quantization = get_quantization_config(model_args)
-    kwargs = dict(
-        revision=model_args.model_revision,
-        trust_remote_code=training_args.trust_remote_code,
+    model_kwargs = dict(
         attn_implementation=model_args.attn_implementation,
-        dtype=dtype,
         quantization_config=quantization,
         device_map={"": PartialState().local_process_index} if quantization is not None else None,
     )
-    kwargs.update(training_args.model_init_kwargs or {})
-    hub = dict(revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code)
-    processor = AutoProcessor.from_pretrained(
+    model_kwargs.update(training_args.model_init_kwargs or {})
+    spec = ModelSpec(
         model_args.model_name_or_path,
-        **hub,
-        **resolved_processor_kwargs(model_args.model_name_or_path, script_args, **hub),
+        revision=model_args.model_revision,
+        device="",  # the trainer places the model (or the quantization device_map does)
+        dtype="model" if model_args.dtype in ("auto", None) else model_args.dtype,
+        trust_remote_code=training_args.trust_remote_code,
+        model_kwargs=model_kwargs,
+        merge_adapter=False,
     )
-    model = AutoModelForImageTextToText.from_pretrained(model_args.model_name_or_path, **kwargs)
-    return model, processor
+    hub = dict(revision=model_args.model_revision, trust_remote_code=training_args.trust_remote_code)
+    settings = resolved_processor_kwargs(model_args.model_name_or_path, script_args, **hub)
+    processor = load_processor(spec.model, spec.revision, spec.trust_remote_code, settings)
+    return load_model(spec), processor
 
 
 def run_preflight(processor, model, dataset, script_args, max_length, completions):

@@ -52,5 +52,5 @@ def test_cached_texts_need_no_model_and_gold_answers_are_replaced(records, tmp_p
         "answer", (ids[2],), prompt="What is shown here?", gold=f" {own_answer.upper()}!", fallback="FB"
     )
     assert again.resolve([same_as_gold, question], records) == ["FB", own_answer]
-    assert (again.hits, again.misses) == (2, 0) and again._generator is None  # the model was never loaded
+    assert (again.hits, again.misses) == (2, 0) and again._vlm is None  # the model was never loaded
     assert isinstance(first.cache, CaptionCache)
