@@ -177,6 +177,7 @@ def make_generator(config: EvalConfig):
         config.dtype,
         config.max_tokens(config.task_list[0]),
         config.trust_remote_code,
+        processor_kwargs=config.processor_options,
     )
 
 
