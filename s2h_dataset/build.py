@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -28,12 +29,13 @@ from .imagestore import ImageStore, atomic_write
 from .layout import SPLITS
 from .levels import LevelContext
 from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes
+from .progress import bar, quiet
 from .redact import redact_obj
 from .sources import Sources, load_sources
 from .validate import validate
 from .writer import write_shard
 
-__all__ = ["BuildConfig", "build", "fingerprint", "publish"]
+__all__ = ["BuildConfig", "build", "fingerprint", "publish", "summary"]
 
 logger = logging.getLogger(__name__)
 
@@ -111,12 +113,31 @@ def _write_shards(
     work, repo = staging / "work", staging / "repo"
     records = {r.source_id: r for r in sources.all_records()}
     index, count = cfg.shard_index
+    total = sum(
+        math.ceil(sizes[split] / cfg.shard_rows)
+        for _level in cfg.level_list
+        for split in SPLITS
+        if sizes[split]
+    )
+    n_mine = len(range(index, total, count))
     while True:
         _match_epoch(work, repo, store)
         expected, mine, counts, restart = [], [], {"written": 0, "reused": 0}, False
+        done = len(list((repo / "data").glob("*/*.parquet")))
+        if done:
+            logger.info(
+                "resuming: %d of %d shards already written are reused; %d images already encoded",
+                done,
+                n_mine,
+                store.stored(),
+            )
+        shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
         for i, shard in enumerate(_iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner.name)):
             expected.append(shard.path)
-            new_bad = store.ensure([records[sid] for sid in sorted(shard.source_ids())])
+            name = f"shard {i + 1}/{total} level{shard.level}/{shard.split}"
+            new_bad = store.ensure(
+                [records[sid] for sid in sorted(shard.source_ids())], desc=f"{name}: encode images"
+            )
             clock.lap("plan_and_encode_images")
             if new_bad:
                 logger.warning("%d unreadable image(s) found; planning again without them", len(new_bad))
@@ -127,14 +148,23 @@ def _write_shards(
             mine.append(shard.path)
             if (repo / shard.path).exists():
                 counts["reused"] += 1
+                shards.update(1)
+                shards.set_postfix_str(f"{counts['reused']} reused", refresh=False)
                 continue
-            if scorer is not None:
-                scorer.clear_cache()
-            rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
+            shards.set_postfix_str(f"{name}: captions and filter")
+            pairs = sum(len(c) for c in shard.candidates.values())
+            with bar(desc=f"{name}: filter", unit="pair", total=pairs, disable=scorer is None) as progress:
+                if scorer is not None:
+                    scorer.clear_cache()
+                    scorer.progress = progress
+                rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
             clock.lap("captions_and_filter")
+            shards.set_postfix_str(f"{name}: writing {len(rows)} rows")
             write_shard(repo / shard.path, rows, store)
             counts["written"] += 1
+            shards.update(1)
             clock.lap("write_shards")
+        shards.close()
         if not restart:
             return expected, mine, counts
 
@@ -158,7 +188,33 @@ def publish(staging: Path, out: Path, report: dict, clock: Stopwatch) -> Path:
 
 
 def build(cfg: BuildConfig) -> Path:
-    """Build the dataset (or this machine's shards of it) described by `cfg`; return the output folder."""
+    """Build the dataset (or this machine's shards of it) described by `cfg`; return the output folder.
+
+    Progress bars go to stderr (none with `cfg.quiet` or `TQDM_DISABLE`); `summary(out)` is the one line
+    that says what was built."""
+    with quiet(cfg.quiet):
+        return _build(cfg)
+
+
+def summary(out: Path) -> str:
+    """One line from `out/build_report.json`: rows, shards written/reused, seconds, output folder."""
+    report = json.loads((Path(out) / "build_report.json").read_text())
+    rows = report.get("rows", {})
+    shards = report.get("shards", {})
+    seconds = sum(report.get("timings_s", {}).values())
+    splits = {}
+    for name, n in rows.items():  # `level1/train` -> n
+        splits[name.split("/")[1]] = splits.get(name.split("/")[1], 0) + n
+    levels = sorted({name.split("/")[0].removeprefix("level") for name in rows})
+    written, reused = shards.get("written", 0), shards.get("reused", 0)
+    return (
+        f"built {sum(rows.values())} rows ({', '.join(f'{s} {splits[s]}' for s in SPLITS if s in splits)}; "
+        f"levels {','.join(levels)}) in {written + reused} shards ({written} written, {reused} reused) "
+        f"in {seconds:.1f} s: {out}"
+    )
+
+
+def _build(cfg: BuildConfig) -> Path:
     out = cfg.out_path
     if out.exists() and not cfg.overwrite:
         raise UserError(f"--out {out} already exists; choose a new folder or pass --overwrite")

@@ -1,8 +1,9 @@
 """`s2h` console script: one subcommand per module in `s2h_dataset.commands` (`train_check` -> `train-check`).
 
-Each command module defines `HELP` (one line), optionally `POSITIONAL` (the fields leading bare arguments
-fill), `ARGS` (a tuple of argument dataclasses parsed with
-`HfArgumentParser`, so `--config file.yaml` and CLI flags fill the same fields) and `run(*args) -> int`.
+Each command module defines `HELP` (one line), optionally `DESCRIPTION` (the `--help` text),
+`POSITIONAL` (the fields leading bare arguments fill), `ARGS` (a tuple of argument dataclasses parsed by
+`dataclass_args.DataclassParser`, so `--config file.yaml` and CLI flags fill the same fields) and
+`run(*args) -> int`. Command modules import only dataclasses at the top; the work is imported in `run`.
 Errors a user can cause (`UserError` and its subclasses) print one line and exit 2; no traceback.
 """
 
@@ -15,7 +16,9 @@ import pkgutil
 import sys
 
 from . import commands
+from .dataclass_args import DataclassParser
 from .errors import UserError
+from .hubnet import offline_if_unreachable, route_hub_logs
 from .redact import install_log_redaction, redact
 
 __all__ = ["COMMANDS", "main"]
@@ -39,24 +42,16 @@ def _usage() -> str:
 
 
 def parse(command: str, argv: list[str]):
-    from transformers import HfArgumentParser
-
+    """(command module, its argument dataclasses) for `s2h <command> argv`; help and errors never import
+    torch, datasets or transformers (`s2h --help` and `s2h <command> --help` answer at once)."""
     module = importlib.import_module(f".commands.{COMMANDS[command]}", __package__)
-    # leading bare arguments fill POSITIONAL fields: `s2h validate DIR` == `s2h validate --folder DIR`;
-    # the last field takes all remaining ones (`s2h merge OUT DIR DIR` == `--out OUT --folders DIR DIR`)
-    positional = getattr(module, "POSITIONAL", ())
-    bare = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
-    if positional and bare:
-        values, flags = argv[:bare], []
-        for name, value in zip(positional[:-1], values):
-            flags += [f"--{name}", value]
-        if len(values) >= len(positional):
-            flags += [f"--{positional[-1]}", *values[len(positional) - 1 :]]
-        argv = flags + argv[bare:]
-    parser = HfArgumentParser(module.ARGS, prog=f"s2h {command}", description=module.HELP)
-    if len(argv) == 2 and argv[0] == "--config" and argv[1].endswith((".yaml", ".yml")):
-        return module, parser.parse_yaml_file(argv[1])
-    return module, parser.parse_args_into_dataclasses(args=argv)
+    parser = DataclassParser(
+        module.ARGS,
+        prog=f"s2h {command}",
+        description=getattr(module, "DESCRIPTION", module.HELP),
+        positional=getattr(module, "POSITIONAL", ()),
+    )
+    return module, parser.parse(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction(http_logs=os.environ.get("S2H_HTTP_LOGS") == "1")  # per-request lines are noise
+    route_hub_logs()  # huggingface_hub's warnings once, through the (redacting) root handlers
     try:
         module, args = parse(command, rest)
+        if getattr(module, "uses_hub", lambda *a: False)(*args):
+            offline_if_unreachable()  # before huggingface_hub is imported: fail in seconds, not minutes
         return int(module.run(*args) or 0)
     except UserError as err:
         print(f"s2h {command}: error: {redact(str(err))}", file=sys.stderr)

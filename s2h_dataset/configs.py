@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import datasets
-
 from .errors import UserError
 from .schema import CONFIG_LEVELS
 from .sources import DEFAULT_SOURCES
@@ -28,6 +26,7 @@ OUTPUT_INDEPENDENT = (
     "caption_batch_size",
     "caption_cache",
     "api_key_env",
+    "quiet",
 )
 
 DESCRIPTIONS = {
@@ -38,22 +37,38 @@ DESCRIPTIONS = {
 }
 
 
-@dataclass
-class S2HConfig(datasets.BuilderConfig):
-    """A Hub config: `levels` are the levels whose parquet shards it reads."""
+def _builder_configs():
+    import datasets
 
-    levels: tuple[int, ...] = ()
+    @dataclass
+    class S2HConfig(datasets.BuilderConfig):
+        """A Hub config: `levels` are the levels whose parquet shards it reads."""
 
-    def __post_init__(self):
-        super().__post_init__()
-        if not self.levels or any(level not in (1, 2, 3) for level in self.levels):
-            raise ValueError(f"`levels` must be a non-empty subset of (1, 2, 3), got {self.levels}")
+        levels: tuple[int, ...] = ()
+
+        def __post_init__(self):
+            super().__post_init__()
+            if not self.levels or any(level not in (1, 2, 3) for level in self.levels):
+                raise ValueError(f"`levels` must be a non-empty subset of (1, 2, 3), got {self.levels}")
+
+    S2HConfig.__qualname__ = "S2HConfig"  # as if defined at module level (reprs, pickling by name)
+    configs = [
+        S2HConfig(name=name, levels=levels, description=DESCRIPTIONS[name], version=datasets.Version("0.1.0"))
+        for name, levels in CONFIG_LEVELS.items()
+    ]
+    return S2HConfig, configs
 
 
-BUILDER_CONFIGS = [
-    S2HConfig(name=name, levels=levels, description=DESCRIPTIONS[name], version=datasets.Version("0.1.0"))
-    for name, levels in CONFIG_LEVELS.items()
-]
+S2HConfig: type  # both built by `__getattr__` below on first use
+BUILDER_CONFIGS: list
+
+
+def __getattr__(name: str):
+    # `S2HConfig` subclasses `datasets.BuilderConfig`: built on first use so the CLI's help stays light
+    if name in ("S2HConfig", "BUILDER_CONFIGS"):
+        globals()["S2HConfig"], globals()["BUILDER_CONFIGS"] = _builder_configs()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -77,11 +92,18 @@ class BuildConfig:
         shard_rows (`int`, defaults to `10000`): rows per parquet shard (one row group each).
         workers (`int`, defaults to `2`): threads that decode and encode images.
         overwrite (`bool`, defaults to `False`): replace an existing `out` folder.
+        quiet (`bool`, defaults to `False`): no progress bars (the final summary line is still printed).
     """
 
-    out: str = field(metadata={"help": "Output folder laid out like a Hub dataset repo; must not exist yet."})
+    out: str = field(
+        metadata={
+            "help": "Output folder laid out like a Hub dataset repo; must not exist yet.",
+            "metavar": "DIR",
+        }
+    )
     levels: str = field(
-        default="1,2,3", metadata={"help": "Comma list of levels to build, e.g. `1,2,3` or `3`."}
+        default="1,2,3",
+        metadata={"help": "Levels to build: a comma list such as `1,2,3`, `3` or `level1,level3`, or `all`."},
     )
     n_per_level: int = field(default=20000, metadata={"help": "Rows per level, train + test (paper: 20000)."})
     distractors: int = field(
@@ -137,7 +159,8 @@ class BuildConfig:
         default=0.05, metadata={"help": "Share of source images and rows held out for test."}
     )
     filter: bool = field(
-        default=True, metadata={"help": "Drop the most similar chosen/rejected pairs (--no-filter to skip)."}
+        default=True,
+        metadata={"help": "Drop the most similar chosen/rejected pairs; --no-filter keeps every pair."},
     )
     filter_quantile: float = field(
         default=0.75, metadata={"help": "Keep pairs up to this similarity quantile per task."}
@@ -158,13 +181,19 @@ class BuildConfig:
     shard: str = field(
         default="1/1", metadata={"help": "Build only shard I of N (`I/N`, 1-based); join with `s2h merge`."}
     )
+    quiet: bool = field(
+        default=False,
+        metadata={"help": "No progress bars (also with TQDM_DISABLE=1); the summary line stays."},
+    )
 
     def __post_init__(self):
         if isinstance(self.source, str):
             self.source = [self.source]
         self.source = list(self.source) or list(DEFAULT_SOURCES)
         try:
-            self.level_list = sorted({int(level) for level in str(self.levels).split(",") if level.strip()})
+            # `1,3`, `level1,level3` (the config names training reads) and `all` name the same levels
+            parts = [p.strip().removeprefix("level") for p in str(self.levels).split(",") if p.strip()]
+            self.level_list = sorted({lv for p in parts for lv in ((1, 2, 3) if p == "all" else (int(p),))})
         except ValueError:
             raise UserError(f"`--levels {self.levels}` must be a comma list of 1, 2, 3") from None
         checks = [

@@ -92,6 +92,7 @@ class PairScorer:
         self.encoded = 0  # strings sent to the encoder, for throughput reports
         self.requested = 0  # strings asked for, cached or not
         self.seconds = 0.0  # time spent in the encoder
+        self.progress = None  # a progress bar the build sets per shard; `score` advances it by pairs
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         start = time.perf_counter()
@@ -130,12 +131,16 @@ class PairScorer:
 
     def score(self, specs: list[RowSpec]) -> None:
         """Set `similarity` on every spec in place."""
-        if not specs:
-            return
-        chosen = self._embed([s.chosen for s in specs])
-        rejected = self._embed([s.rejected for s in specs])
-        for spec, value in zip(specs, np.einsum("ij,ij->i", chosen, rejected)):
-            spec.similarity = float(value)
+        # in chunks of 8 batches, so a progress bar moves; a chunk depends on the shard alone (`clear_cache`)
+        step = self.batch_size * 8
+        for begin in range(0, len(specs), step):
+            part = specs[begin : begin + step]
+            chosen = self._embed([s.chosen for s in part])
+            rejected = self._embed([s.rejected for s in part])
+            for spec, value in zip(part, np.einsum("ij,ij->i", chosen, rejected)):
+                spec.similarity = float(value)
+            if self.progress is not None:
+                self.progress.update(len(part))
 
 
 def keep_mask(specs: list[RowSpec], quantile: float) -> list[bool]:

@@ -13,9 +13,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from .images import BadImage, encode_image
+from .progress import bar
 from .sources import Record
 
 __all__ = ["ImageStore", "atomic_write"]
@@ -59,16 +58,15 @@ class ImageStore:
         atomic_write(path, data)
         return None
 
-    def ensure(self, records: list[Record]) -> dict[str, str]:
-        """Encode the records not yet stored; return {source_id: reason} of newly found bad images."""
+    def ensure(self, records: list[Record], desc: str = "encode images") -> dict[str, str]:
+        """Encode the records not yet stored; return {source_id: reason} of newly found bad images.
+        `desc` labels the progress bar (the build names the shard the images are for)."""
         missing = [r for r in records if r.source_id not in self.bad and not self.path(r.source_id).exists()]
         new_bad: dict[str, str] = {}
         if missing:
             with ThreadPoolExecutor(self.workers) as pool:
                 results = pool.map(self._encode, missing)
-                for record, reason in tqdm(
-                    zip(missing, results), total=len(missing), desc="encode images", unit="img"
-                ):
+                for record, reason in bar(zip(missing, results), total=len(missing), desc=desc, unit="img"):
                     if reason is not None:
                         new_bad[record.source_id] = reason
                         logger.warning("skipping %s: %s", record.source_id, reason)
@@ -77,6 +75,10 @@ class ImageStore:
             self.bad.update(new_bad)
             atomic_write(self.root / "bad.json", json.dumps(self.bad, indent=1, sort_keys=True).encode())
         return new_bad
+
+    def stored(self) -> int:
+        """Images already in the store (encoded by this or an earlier, interrupted run)."""
+        return sum(1 for _ in self.root.glob("??/*"))
 
     def read(self, source_id: str) -> bytes:
         return self.path(source_id).read_bytes()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import datasets
+if TYPE_CHECKING:
+    import datasets
 
 from .layout import CONFIG_LEVELS
 
@@ -38,24 +39,41 @@ LEVEL_TASKS: dict[int, tuple[str, ...]] = {
 }
 
 
-_TEXT_PART = {"type": datasets.Value("string"), "text": datasets.Value("string")}
-_MESSAGES = datasets.List({"role": datasets.Value("string"), "content": datasets.List(_TEXT_PART)})
+COLUMNS = ("id", "level", "task", "images", "prompt", "chosen", "rejected", "target", "similarity", "meta")
 
-FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "level": datasets.Value("int8"),
-        "task": datasets.Value("string"),
-        "images": datasets.List(datasets.Image()),
-        "prompt": _MESSAGES,
-        "chosen": _MESSAGES,
-        "rejected": _MESSAGES,
-        "target": datasets.Value("int16"),
-        "similarity": datasets.Value("float32"),
-        "meta": datasets.Value("string"),
-    }
-)
-COLUMNS = tuple(FEATURES)
+
+def _features():
+    import datasets
+
+    text_part = {"type": datasets.Value("string"), "text": datasets.Value("string")}
+    messages = datasets.List({"role": datasets.Value("string"), "content": datasets.List(text_part)})
+    features = datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "level": datasets.Value("int8"),
+            "task": datasets.Value("string"),
+            "images": datasets.List(datasets.Image()),
+            "prompt": messages,
+            "chosen": messages,
+            "rejected": messages,
+            "target": datasets.Value("int16"),
+            "similarity": datasets.Value("float32"),
+            "meta": datasets.Value("string"),
+        }
+    )
+    assert tuple(features) == COLUMNS
+    return features
+
+
+FEATURES: datasets.Features  # built by `__getattr__` below on first use
+
+
+def __getattr__(name: str):
+    # `FEATURES` is built on first use: importing `datasets` costs ~1 s, and `s2h --help` must not pay it
+    if name == "FEATURES":
+        globals()["FEATURES"] = features = _features()
+        return features
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def user_message(n_images: int, text: str) -> list[dict]:

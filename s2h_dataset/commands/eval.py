@@ -15,6 +15,10 @@ HELP = "evaluate a VLM on BLINK, MANTIS, NLVR2, MMStar, POPE, the Level-3 probe,
 ARGS = (EvalConfig,)
 
 
+def uses_hub(config: EvalConfig) -> bool:
+    return not config.rescore
+
+
 def run(config: EvalConfig) -> int:
     from ..eval.report import markdown_table
     from ..eval.runner import rescore, run_eval

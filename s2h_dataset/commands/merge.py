@@ -2,13 +2,17 @@
 
 from dataclasses import dataclass, field
 
+from . import require_folder
+
 HELP = "join the folders of a sharded build (`s2h build --shard I/N`) into one dataset folder"
 
 
 @dataclass
 class MergeArgs:
-    out: str = field(metadata={"help": "Output folder; must not exist yet."})
-    folders: list[str] = field(default_factory=list, metadata={"help": "The shard folders, in any order."})
+    out: str = field(metadata={"help": "Output folder; must not exist yet.", "metavar": "OUT"})
+    folders: list[str] = field(
+        default_factory=list, metadata={"help": "The shard folders, in any order.", "metavar": "DIR"}
+    )
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing output folder."})
 
 
@@ -19,5 +23,7 @@ ARGS = (MergeArgs,)
 def run(args: MergeArgs) -> int:
     from ..merge import merge
 
+    for folder in args.folders:
+        require_folder(folder)
     print(merge(args.out, args.folders, overwrite=args.overwrite))
     return 0

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import UserError
+from . import is_local, require_folder
 
 HELP = "Launch the Gradio demo: global visual search on uploaded images, plus a dataset explorer."
 
@@ -42,9 +44,20 @@ class SpaceArguments:
         self.dataset = self.dataset or os.environ.get("DATASET_ID") or None
         if not 0 < self.port < 65536:
             raise UserError(f"`--port {self.port}` must be between 1 and 65535")
+        for flag, value in (("--model", self.model), ("--base-model", self.base_model)):
+            if is_local(value) and not Path(value).expanduser().is_dir():
+                raise UserError(
+                    f"{flag} {value}: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
+                )
+        if is_local(self.dataset):
+            require_folder(self.dataset, "--dataset")
 
 
 ARGS = (SpaceArguments,)
+
+
+def uses_hub(args: SpaceArguments) -> bool:
+    return any(v and not is_local(v) for v in (args.model, args.base_model, args.dataset))
 
 
 def run(args: SpaceArguments) -> int:

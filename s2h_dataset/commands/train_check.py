@@ -1,7 +1,12 @@
 """`s2h train-check`: render a sample of rows through a model's processor before training.
 
-    s2h train-check --model Qwen/Qwen2.5-VL-7B-Instruct --dataset build/s2h-dpo [--config all] [--max-length 2048] [--rows 64]
-    s2h train-check --model HuggingFaceTB/SmolVLM-Instruct --dataset build/s2h-dpo --processor-kwargs '{"do_image_splitting": true}'
+    s2h train-check --model-name-or-path Qwen/Qwen2.5-VL-7B-Instruct --dataset-name build/s2h-dpo
+                    [--dataset-config all] [--max-length 2048] [--preflight-rows 64]
+    s2h train-check --model-name-or-path HuggingFaceTB/SmolVLM-Instruct --dataset-name build/s2h-dpo \
+                    --processor-kwargs '{"do_image_splitting": true}'
+
+The option names are the training YAML's (`model_name_or_path`, `dataset_name`, `dataset_config`,
+`preflight_rows`); the old `--model`, `--dataset`, `--config` and `--rows` still work for one release.
 
 The processor is loaded with the same settings as training (the family's multi-image defaults of
 `s2h_dataset.processor_defaults` under `--processor-kwargs`), so the token counts match the training run's.
@@ -19,21 +24,32 @@ HELP = "check rows against a model's processor before training (image tokens, ma
 
 @dataclass
 class TrainCheckArgs:
-    """model (str): Hub id or local folder. dataset (str): Hub id or `s2h build` folder. config (str, all).
-    split (str, train). max_length (int, None = no truncation). rows (int, 16; -1 all). max_images (int, None).
-    method (str, dpo): dpo checks chosen and rejected, sft the chosen reply. revision, trust_remote_code.
+    """model_name_or_path (str): Hub id or local folder. dataset_name (str): Hub id or `s2h build` folder.
+    dataset_config (str, all). split (str, train). max_length (int, None = no truncation).
+    preflight_rows (int, 16; -1 all). max_images (int, None). method (str, dpo): dpo checks chosen and
+    rejected, sft the chosen reply. revision, trust_remote_code, processor_kwargs, processor_defaults.
     """
 
-    model: str = field(
-        metadata={"help": "Hub id or local folder of the model (only its config and processor load)."}
+    model_name_or_path: str = field(
+        metadata={
+            "help": "Hub id or local folder of the model (only its config and processor load).",
+            "aliases": "--model",
+        }
     )
-    dataset: str = field(metadata={"help": "Hub id or `s2h build --out` folder of the dataset."})
-    config: str = field(default="all", metadata={"help": "`all` or a comma list of levels, e.g. `level3`."})
+    dataset_name: str = field(
+        metadata={"help": "Hub id or `s2h build --out` folder of the dataset.", "aliases": "--dataset"}
+    )
+    dataset_config: str = field(
+        default="all",
+        metadata={"help": "`all` or a comma list of levels, e.g. `level3`.", "aliases": "--config"},
+    )
     split: str = field(default="train", metadata={"help": "Split to check."})
     max_length: int | None = field(
         default=None, metadata={"help": "The training max_length (unset: no truncation)."}
     )
-    rows: int = field(default=16, metadata={"help": "Rows checked, spread over the split (-1: all)."})
+    preflight_rows: int = field(
+        default=16, metadata={"help": "Rows checked, spread over the split (-1: all).", "aliases": "--rows"}
+    )
     max_images: int | None = field(default=None, metadata={"help": "Most images per row the model takes."})
     method: str = field(default="dpo", metadata={"help": "dpo (chosen and rejected) or sft (chosen only)."})
     revision: str | None = field(default=None, metadata={"help": "Model revision."})
@@ -54,8 +70,10 @@ class TrainCheckArgs:
 
         if self.method not in ("dpo", "sft"):
             raise UserError(f"`--method` must be dpo or sft, got `{self.method}`")
-        if self.rows == 0 or self.rows < -1:
-            raise UserError(f"`--rows` must be a positive count or -1 (all), got {self.rows}")
+        if self.preflight_rows == 0 or self.preflight_rows < -1:
+            raise UserError(
+                f"`--preflight-rows` must be a positive count or -1 (all), got {self.preflight_rows}"
+            )
         if self.max_length is not None and self.max_length < 1:
             raise UserError(f"`--max-length` must be positive, got {self.max_length}")
         from ..processor_defaults import parse_processor_kwargs
@@ -64,6 +82,12 @@ class TrainCheckArgs:
 
 
 ARGS = (TrainCheckArgs,)
+
+
+def uses_hub(args: TrainCheckArgs) -> bool:
+    from pathlib import Path
+
+    return not all(Path(p).expanduser().exists() for p in (args.model_name_or_path, args.dataset_name))
 
 
 def run(args: TrainCheckArgs) -> int:
@@ -76,24 +100,27 @@ def run(args: TrainCheckArgs) -> int:
     from ..training.preflight import preflight
     from ..vlm.loading import load_processor
 
-    levels = parse_levels(args.config, "config")
-    dataset = concatenate_datasets(list(load_levels(args.dataset, levels, args.split).values()))
+    levels = parse_levels(args.dataset_config, "dataset_config")
+    dataset = concatenate_datasets(list(load_levels(args.dataset_name, levels, args.split).values()))
     hub = dict(revision=args.revision, trust_remote_code=args.trust_remote_code)
-    config = AutoConfig.from_pretrained(args.model, **hub)
+    config = AutoConfig.from_pretrained(args.model_name_or_path, **hub)
     settings = processor_kwargs_for(
         config.model_type, args.processor_kwargs, defaults=args.processor_defaults
     )
-    processor = load_processor(args.model, args.revision, args.trust_remote_code, settings)
+    processor = load_processor(args.model_name_or_path, args.revision, args.trust_remote_code, settings)
     report = preflight(
         processor,
         dataset,
         max_length=args.max_length,
-        rows=args.rows,
+        rows=args.preflight_rows,
         max_images=args.max_images,
         model_type=config.model_type,
         completions=("chosen",) if args.method == "sft" else ("chosen", "rejected"),
         context_length=getattr(config.get_text_config(), "max_position_embeddings", None),
     )
     shown = f" with {settings}" if settings else ""
-    print(f"{args.model}{shown} on {args.dataset} ({args.config}/{args.split}): ok, {report.summary()}")
+    print(
+        f"{args.model_name_or_path}{shown} on {args.dataset_name} ({args.dataset_config}/{args.split}): "
+        f"ok, {report.summary()}"
+    )
     return 0

@@ -3,12 +3,14 @@
 import sys
 from dataclasses import dataclass, field
 
+from . import require_folder
+
 HELP = "check every row, shard and config of a built dataset folder"
 
 
 @dataclass
 class ValidateArgs:
-    folder: str = field(metadata={"help": "A folder made by `s2h build`."})
+    folder: str = field(metadata={"help": "A folder made by `s2h build`.", "metavar": "DIR"})
 
 
 POSITIONAL = ("folder",)
@@ -18,8 +20,10 @@ ARGS = (ValidateArgs,)
 def run(args: ValidateArgs) -> int:
     from ..validate import validate
 
+    require_folder(args.folder)
     problems = validate(args.folder)
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"{args.folder}: {'valid' if not problems else f'{len(problems)} problem(s)'}")
+    n = len(problems)
+    print(f"{args.folder}: {'valid' if not n else f'{n} problem' + ('s' if n > 1 else '')}")
     return 1 if problems else 0

@@ -38,8 +38,10 @@ def hub_records(spec: str, image_column: str, label_column: str, caption_column:
     dataset_id, config, split = parse_hub_spec(spec)
     try:
         dataset = datasets.load_dataset(dataset_id, config, split=split)
-    except Exception as err:  # datasets raises many types; the user needs the one-line reason
-        raise SourceError(f"hub:{spec}: could not load with datasets ({type(err).__name__}: {err})") from None
+    except Exception as err:  # datasets raises many types; the user needs the one-line reason and the fix
+        from ..hubnet import explain
+
+        raise SourceError(explain(err, f"hub:{spec}: could not load with datasets")) from None
     for column in filter(None, (image_column, label_column, caption_column)):
         if column not in dataset.column_names:
             raise SourceError(

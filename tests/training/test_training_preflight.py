@@ -88,24 +88,16 @@ def test_context_length(rows, processors):
 
 def test_train_check_command(s2h_data, capsys):
     model = str(tiny_vlm_cache("smolvlm"))
-    assert cli.main(["train-check", "--model", model, "--dataset", str(s2h_data), "--rows", "4"]) == 0
+    args = ["train-check", "--model-name-or-path", model, "--dataset-name", str(s2h_data)]
+    assert cli.main([*args, "--preflight-rows", "4"]) == 0
     assert "ok, 4 rows, 4-4 images each" in capsys.readouterr().out
 
-    code = cli.main(
-        [
-            "train-check",
-            "--model",
-            model,
-            "--dataset",
-            str(s2h_data),
-            "--config",
-            "level2",
-            "--max-length",
-            "16",
-        ]
-    )
+    code = cli.main([*args, "--dataset-config", "level2", "--max-length", "16"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and "max_length=16 cuts image tokens" in err
 
+    # the old names (before the YAML's) still work for one release, with a rename note each
     code = cli.main(["train-check", "--model", model, "--dataset", str(s2h_data), "--config", "level9"])
-    assert code == 2 and "unknown level `level9`" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown level `level9`" in err
+    assert "`--config` is now `--dataset-config`" in err and "`--model` is now `--model-name-or-path`" in err

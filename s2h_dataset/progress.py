@@ -1,0 +1,49 @@
+"""Progress bars for long work (tqdm on stderr, with rate and ETA), silenced by `--quiet` or `TQDM_DISABLE`.
+
+Every bar names what it counts (`shard 2/6 level3/train: encode images`, unit `img`), so a number on screen
+is never a bare count. `quiet()` is a context manager: the build enters it for `--quiet`; stdout stays
+free for the one summary line a command prints at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+
+__all__ = ["bar", "disabled", "quiet"]
+
+_QUIET = contextvars.ContextVar("s2h_quiet", default=False)
+
+
+def disabled() -> bool:
+    """True under `quiet()` or when `TQDM_DISABLE` is set to anything but an empty string, 0 or false."""
+    env = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return _QUIET.get() or env not in ("", "0", "false", "no")
+
+
+@contextlib.contextmanager
+def quiet(on: bool = True):
+    token = _QUIET.set(on or _QUIET.get())
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
+
+
+def bar(iterable=None, *, desc: str, unit: str, total: int | None = None, leave: bool = False, **kwargs):
+    """A tqdm bar (or a silent one when disabled); use as an iterator wrapper or call `.update(n)`."""
+    from tqdm.auto import tqdm
+
+    off = kwargs.pop("disable", False) or disabled()
+    return tqdm(
+        iterable,
+        desc=desc,
+        unit=unit,
+        total=total,
+        leave=leave,
+        disable=off,
+        dynamic_ncols=True,
+        mininterval=0.5,
+        **kwargs,
+    )
