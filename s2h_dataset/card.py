@@ -7,6 +7,7 @@ The YAML is made with the same objects the Hub and `datasets` read (`DatasetCard
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 from string import Template
 
@@ -24,7 +25,7 @@ from .plots import write_plots
 from .schema import FEATURES, GENERATOR_VERSION
 from .sources.emoji import EMOJI_DIR
 
-__all__ = ["build_command", "write_card"]
+__all__ = ["build_command", "load_section", "set_repo_id", "write_card"]
 
 TAGS = ["dpo", "preference", "multi-image", "vision-language", "s2h-dpo", "trl"]
 
@@ -44,6 +45,35 @@ def build_command(cfg: BuildConfig) -> str:
         elif value is not None:
             parts.append(f"{flag} {value}")
     return " \\\n  ".join(parts)
+
+
+_LOAD = re.compile(r"<!-- s2h:load -->.*?<!-- /s2h:load -->", re.DOTALL)
+
+
+def load_section(target: str, local: bool) -> str:
+    """The card's load snippet for `target` (a Hub id, or the local folder before `s2h push`)."""
+    note = (
+        "This card was written for the local folder above; `s2h push DIR --repo ORG/NAME` rewrites the snippet "
+        "with the Hub id."
+        if local
+        else f"Hub repo: [{target}](https://huggingface.co/datasets/{target})."
+    )
+    return (
+        "<!-- s2h:load -->\n```python\nfrom datasets import load_dataset\n\n"
+        f'ds = load_dataset("{target}", "level3", split="train")\n'
+        "row = ds[0]  # images: list of PIL images; prompt / chosen / rejected: chat messages\n```\n"
+        f"{note}\n<!-- /s2h:load -->"
+    )
+
+
+def set_repo_id(folder: str | Path, repo_id: str) -> None:
+    """Point the card's load snippet in `folder` at the Hub repo `repo_id` (done by `s2h push`)."""
+    card = Path(folder) / "README.md"
+    if not card.is_file():
+        return  # validation names the missing card
+    text = card.read_text(encoding="utf-8")
+    if _LOAD.search(text):
+        atomic_write(card, _LOAD.sub(lambda _m: load_section(repo_id, local=False), text, count=1).encode())
 
 
 def _size_category(n: int) -> str:
@@ -119,7 +149,7 @@ def write_card(
     cfg: BuildConfig,
     timings: dict[str, float],
     captions: dict,
-    repo_id: str = "ORG/s2h-dpo",
+    repo_id: str | None = None,
     blind: list[dict] | None = None,
 ) -> dict[str, int]:
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
@@ -145,7 +175,7 @@ def write_card(
         (Path(__file__).resolve().parent / "dataset_card.md").read_text(encoding="utf-8")
     ).substitute(
         n_images=cfg.n_images,
-        repo_id=repo_id,
+        load_section=load_section(repo_id or str(cfg.out_path), local=repo_id is None),
         command=build_command(cfg),
         generator=GENERATOR_VERSION,
         seed=cfg.seed,

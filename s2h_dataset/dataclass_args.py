@@ -140,7 +140,7 @@ class DataclassParser:
         kwargs: dict = {"dest": name, "default": argparse.SUPPRESS}
         options = [_flag(name)]
         if name in self.positional:
-            help_text = f"{help_text} Also given bare: `{self._usage()}`.".strip()
+            help_text = f"{help_text} May be given bare, as in the usage line.".strip()
         else:
             help_text += _default_text(f, help_text)
         if tp is bool:
@@ -232,6 +232,10 @@ class DataclassParser:
         for i, arg in enumerate(out[:-1]):
             if arg == "--config" and not out[i + 1].endswith((".yaml", ".yml")):
                 out[i] = target
+                print(
+                    f"{self.prog}: `--config` is now `{target}`; the old name goes in the next release",
+                    file=sys.stderr,
+                )
         return out
 
     def format_help(self) -> str:

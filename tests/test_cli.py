@@ -42,3 +42,129 @@ def test_bad_argument_value_is_one_line_exit_2(tmp_path):
         "s2h build: error: `--distractors` must be between 1 and 5 (2 to 6 images per row)"
     ]
     assert not (tmp_path / "x").exists()
+
+
+HEAVY = ("torch", "datasets", "transformers")
+
+
+@pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])
+def test_help_imports_no_heavy_library(command):
+    """`s2h --help` and every `s2h <command> --help` answer without torch, datasets or transformers."""
+    code = (
+        "import sys\nfrom s2h_dataset.cli import main\n"
+        f"try:\n    main({[a for a in (command, '--help') if a]!r})\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _help(command: str, capsys) -> str:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return capsys.readouterr().out
+
+
+SNAPSHOTS = {
+    "validate": """usage: s2h validate DIR [options]
+
+check every row, shard and config of a built dataset folder
+
+options:
+  -h, --help          show this help message and exit
+  --config FILE.yaml  Read the options from a YAML file.
+  --folder DIR        A folder made by `s2h build`. May be given bare, as in the usage line.
+""",
+    "merge": """usage: s2h merge OUT DIR ... [options]
+
+join the folders of a sharded build (`s2h build --shard I/N`) into one dataset folder
+
+options:
+  -h, --help                   show this help message and exit
+  --config FILE.yaml           Read the options from a YAML file.
+  --out OUT                    Output folder; must not exist yet. May be given bare, as in the usage
+                               line.
+  --folders DIR [DIR ...]      The shard folders, in any order. May be given bare, as in the usage
+                               line.
+  --overwrite, --no-overwrite  Replace an existing output folder. (default: off)
+""",
+}
+
+
+@pytest.mark.parametrize("command", sorted(SNAPSHOTS))
+def test_help_snapshot(command, capsys):
+    assert _help(command, capsys) == SNAPSHOTS[command]
+
+
+def test_help_texts_are_clean(capsys):
+    """Positional forms in the usage line, no `(default: None)`/`(default: [])`, one entry per switch."""
+    assert _help("push", capsys).startswith("usage: s2h push DIR [options]")
+    for command in sorted(COMMANDS):
+        text = _help(command, capsys)
+        assert "(default: None)" not in text and "(default: [])" not in text, command
+        for line in text.splitlines():
+            assert ". (default" not in line or "default:" not in line.split(". (default")[0], line
+    build_help = _help("build", capsys)
+    assert "--filter, --no-filter" in build_help and "--no_filter" not in build_help
+    assert "emoji arithmetic).\n" in build_help.replace("\n" + " " * 34, " ")  # no second default after it
+    assert "--out DIR" in build_help and "(required)" in build_help
+
+
+def test_old_and_underscore_spellings_still_parse():
+    from s2h_dataset.cli import parse
+
+    _, (cfg,) = parse(
+        "build", ["--out", "x", "--n_per_level", "5", "--no_filter", "--levels", "level1,level3"]
+    )
+    assert (cfg.n_per_level, cfg.filter, cfg.level_list) == (5, False, [1, 3])
+    _, (cfg,) = parse("build", ["--out", "x", "--levels", "all", "--filter", "false"])
+    assert cfg.level_list == [1, 2, 3] and cfg.filter is False
+
+
+def test_missing_option_and_missing_folder_are_one_line(tmp_path, capsys):
+    assert main(["build"]) == 2
+    assert capsys.readouterr().err.strip() == "s2h build: error: missing --out (see `s2h build --help`)"
+    for argv in (["validate", str(tmp_path / "nope")], ["push", str(tmp_path / "nope"), "--repo", "a/b"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.endswith("nope: folder does not exist; pass the folder `s2h build --out` wrote"), err
+        assert len(err.splitlines()) == 1
+    assert main(["space", "--model", "/nonexistent"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "s2h space: error: --model /nonexistent: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
+    ]
+
+
+def test_offline_hub_source_fails_fast_with_one_line(tmp_path):
+    """No network and HF_HUB_OFFLINE unset: one warning that the Hub is unreachable, one error with a fix."""
+    import os
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens on the discard port: unreachable at once
+    start = time.perf_counter()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "s2h_dataset.cli",
+            "build",
+            "--out",
+            str(tmp_path / "o"),
+            "--source",
+            "hub:org/x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    seconds = time.perf_counter() - start
+    assert result.returncode == 2 and seconds < 10, (seconds, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "cannot be reached" in lines[0] and "working offline" in lines[0]
+    assert lines[1].startswith("s2h build: error: hub:org/x: could not load with datasets")
+    assert "unset HF_HUB_OFFLINE" in lines[1] and "Retry" not in result.stderr
