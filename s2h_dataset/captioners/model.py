@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from PIL import Image
 
 from ..images import BadImage, load_checked, to_rgb
 from ..sources.base import Record
+from ..vlm.replies import same_answer
 from .base import Captioner, TextRequest
 from .cache import CaptionCache
 from .reference import ReferenceCaptioner
@@ -34,9 +34,7 @@ __all__ = [
     "DESCRIBE_PROMPT",
     "Job",
     "ModelCaptioner",
-    "is_gold",
     "load_image",
-    "normalize_answer",
     "split_caption",
 ]
 
@@ -48,21 +46,8 @@ CAPTION_PROMPT = (
 )
 DESCRIBE_PROMPT = "Caption the images."
 KINDS = ("caption", "describe", "answer")
-ARTICLES = {"a", "an", "the"}
-_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
 _OBJECT_LINE = re.compile(r"^\s*\**\s*primary\s+object\s*\**\s*[:\-]\s*\**", re.IGNORECASE | re.MULTILINE)
 _CAPTION_LABEL = re.compile(r"^\s*\**\s*(detailed\s+)?caption\s*\**\s*:\s*\**\s*", re.IGNORECASE)
-
-
-def normalize_answer(text: str) -> str:
-    """Lowercase, punctuation to spaces, articles dropped, whitespace collapsed: "The Cat." -> "cat"."""
-    words = text.lower().translate(_PUNCTUATION).split()
-    return " ".join(w for w in words if w not in ARTICLES)
-
-
-def is_gold(answer: str, gold: str | None) -> bool:
-    """Whether a model's answer says the same as the gold answer (so it cannot be a rejected response)."""
-    return gold is not None and normalize_answer(answer) == normalize_answer(gold)
 
 
 def split_caption(reply: str) -> tuple[str, str | None]:
@@ -203,7 +188,7 @@ class ModelCaptioner(Captioner):
         if reply is not None:
             if request.kind == "caption":
                 text = split_caption(reply)[0]
-            elif request.kind == "describe" or not is_gold(reply, request.gold):
+            elif request.kind == "describe" or not same_answer(reply, request.gold):
                 text = reply.strip()
         if text:
             return text

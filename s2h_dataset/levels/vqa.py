@@ -12,6 +12,7 @@ import re
 
 from ..captioners.base import TextRequest
 from ..schema import RowSpec
+from ..vlm.replies import same_answer
 from .common import LevelContext, PlanError, image_ref
 
 __all__ = ["point_at", "vqa_gold"]
@@ -26,15 +27,12 @@ def point_at(question: str, ref: str) -> str:
     return f"In {ref}, {question[:1].lower()}{question[1:]}"
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
-
-
 def vqa_gold(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec:
     for _ in range(100):
         target = ctx.pool.qa[rng.randrange(len(ctx.pool.qa))]
         others = ctx.sample_groups(rng, ctx.pool.qa, [target], ctx.n_images)[1:]
-        wrong_answers = [i for i, r in enumerate(others) if _normal(r.qa[1]) != _normal(target.qa[1])]
+        # the answer normalisation the captioner's gold check uses: "The cat" and "cat" are one answer
+        wrong_answers = [i for i, r in enumerate(others) if not same_answer(r.qa[1], target.qa[1])]
         if wrong_answers:
             break
     else:

@@ -30,6 +30,7 @@ from ..labels import ORDINALS
 __all__ = [
     "ANSWER_TYPES",
     "Reading",
+    "normalize_answer",
     "option_text",
     "read_letter",
     "read_position",
@@ -37,6 +38,7 @@ __all__ = [
     "read_short",
     "read_true_false",
     "read_yes_no",
+    "same_answer",
 ]
 
 ANSWER_TYPES = ("letter", "yesno", "truefalse", "position", "short")
@@ -408,6 +410,20 @@ def read_position(reply: str, n_images: int) -> Reading:
     if reading.ok and not 1 <= reading.value <= n_images:
         return Reading(failure=f"names image {reading.value}, but there are {n_images}")
     return reading
+
+
+# --- free-form answers ------------------------------------------------------------------------------------
+
+
+def normalize_answer(text: str) -> str:
+    """Lowercase, punctuation to spaces, articles dropped, whitespace collapsed: "The Cat." -> "cat"."""
+    words = text.lower().translate(_PUNCTUATION).split()
+    return " ".join(w for w in words if w not in _ARTICLES)
+
+
+def same_answer(answer: str | None, gold: str | None) -> bool:
+    """Whether two free-form answers say the same ("The cat." / "cat"); None is never the same."""
+    return answer is not None and gold is not None and normalize_answer(answer) == normalize_answer(gold)
 
 
 # --- short answers and dispatch ----------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from s2h_dataset.captioners.model import (
     CAPTION_PROMPT,
     DESCRIBE_PROMPT,
     ModelCaptioner,
-    is_gold,
-    normalize_answer,
     split_caption,
 )
 from s2h_dataset.errors import UserError
 from s2h_dataset.sources import load_sources
+from s2h_dataset.vlm.replies import normalize_answer
+from s2h_dataset.vlm.replies import same_answer as is_gold
 
 
 @pytest.mark.parametrize(
