@@ -224,7 +224,7 @@ def _build(cfg: BuildConfig) -> Path:
     )
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     check_pools(split_pools(sources, cfg.test_fraction), cfg.level_list, sizes, cfg.n_images)
-    captioner = make_captioner(cfg.captioner, **cfg.captioner_options())
+    captioner = make_captioner(cfg.captioner_config)
     clock.lap("load_sources")
 
     staging = _open_staging(cfg)
@@ -237,11 +237,9 @@ def _build(cfg: BuildConfig) -> Path:
         if not any((repo / "data").glob("*/*.parquet")):
             shutil.rmtree(staging)  # nothing written yet: leave no unfinished build behind
         raise
-    captions = {
-        "captioner": captioner.name,
-        "hits": getattr(captioner, "hits", None),
-        "misses": getattr(captioner, "misses", None),
-    }
+    finally:
+        captioner.close()  # the HTTP client and the cache file; its counters stay readable
+    captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
     blind = blind_audit(repo)
     clock.lap("blind_audit")
     rows = write_card(repo, BuildConfig(**public_arguments(cfg)), clock.seconds, captions, blind=blind)

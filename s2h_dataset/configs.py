@@ -9,25 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .captioners.config import CaptionerConfig
 from .errors import UserError
 from .schema import CONFIG_LEVELS
 from .sources import DEFAULT_SOURCES
 
-__all__ = ["BUILDER_CONFIGS", "OUTPUT_INDEPENDENT", "BuildConfig", "S2HConfig"]
+__all__ = ["BUILDER_CONFIGS", "OUTPUT_INDEPENDENT", "BuildConfig", "S2HConfig", "changes_output"]
 
-# build arguments that do not change the bytes of a shard: a resume or a merge may differ in them
-OUTPUT_INDEPENDENT = (
-    "out",
-    "workers",
-    "overwrite",
-    "shard",
-    "device",
-    "concurrency",
-    "caption_batch_size",
-    "caption_cache",
-    "api_key_env",
-    "quiet",
-)
+# field metadata of a build argument that does not change the bytes of a shard (threads, paths, placement,
+# credentials): a resume or a merge may differ in it, and the card's reproduce command leaves it out
+SAME_OUTPUT = {"changes_output": False}
 
 DESCRIPTIONS = {
     "level1": "Level 1, single-image localized: the prompt names one image among distractors.",
@@ -97,6 +88,7 @@ class BuildConfig:
 
     out: str = field(
         metadata={
+            **SAME_OUTPUT,
             "help": "Output folder laid out like a Hub dataset repo; must not exist yet.",
             "metavar": "DIR",
         }
@@ -141,16 +133,22 @@ class BuildConfig:
         default="auto", metadata={"help": "transformers: captioner dtype: auto, float32, bfloat16, float16."}
     )
     device: str = field(
-        default="auto", metadata={"help": "transformers: captioner device, e.g. cuda:0 or cpu."}
+        default="auto",
+        metadata={**SAME_OUTPUT, "help": "transformers: captioner device, e.g. cuda:0 or cpu."},
     )
-    caption_batch_size: int = field(default=8, metadata={"help": "transformers: captioner batch size."})
-    concurrency: int = field(default=8, metadata={"help": "openai: captioner requests in flight."})
+    caption_batch_size: int = field(
+        default=8, metadata={**SAME_OUTPUT, "help": "transformers: captioner batch size."}
+    )
+    concurrency: int = field(
+        default=8, metadata={**SAME_OUTPUT, "help": "openai: captioner requests in flight."}
+    )
     api_key_env: str = field(
-        default="OPENAI_API_KEY", metadata={"help": "openai: environment variable holding the API key."}
+        default="OPENAI_API_KEY",
+        metadata={**SAME_OUTPUT, "help": "openai: environment variable holding the API key."},
     )
     caption_cache: str = field(
         default="~/.cache/s2h/captions",
-        metadata={"help": "Folder of cached model replies; empty disables it."},
+        metadata={**SAME_OUTPUT, "help": "Folder of cached model replies; empty disables it."},
     )
     arithmetic_pool: int = field(
         default=2000, metadata={"help": "Number of drawn shape images for arithmetic."}
@@ -173,17 +171,23 @@ class BuildConfig:
         },
     )
     shard_rows: int = field(default=10000, metadata={"help": "Rows per parquet shard (one row group each)."})
-    workers: int = field(default=2, metadata={"help": "Threads decoding and encoding images."})
+    workers: int = field(default=2, metadata={**SAME_OUTPUT, "help": "Threads decoding and encoding images."})
     license: str = field(
         default="mit", metadata={"help": "License written in the dataset card (your sources' license)."}
     )
-    overwrite: bool = field(default=False, metadata={"help": "Replace an existing --out folder."})
+    overwrite: bool = field(
+        default=False, metadata={**SAME_OUTPUT, "help": "Replace an existing --out folder."}
+    )
     shard: str = field(
-        default="1/1", metadata={"help": "Build only shard I of N (`I/N`, 1-based); join with `s2h merge`."}
+        default="1/1",
+        metadata={**SAME_OUTPUT, "help": "Build only shard I of N (`I/N`, 1-based); join with `s2h merge`."},
     )
     quiet: bool = field(
         default=False,
-        metadata={"help": "No progress bars (also with TQDM_DISABLE=1); the summary line stays."},
+        metadata={
+            **SAME_OUTPUT,
+            "help": "No progress bars (also with TQDM_DISABLE=1); the summary line stays.",
+        },
     )
 
     def __post_init__(self):
@@ -218,6 +222,17 @@ class BuildConfig:
         for ok, message in checks:
             if not ok:
                 raise UserError(message)
+        # the captioner's settings from the flat flags, validated once here and passed whole
+        self.captioner_config = CaptionerConfig(
+            self.captioner,
+            max_new_tokens=self.caption_max_new_tokens,
+            cache_dir=self.caption_cache or None,
+            device=self.device,
+            dtype=self.dtype,
+            batch_size=self.caption_batch_size,
+            concurrency=self.concurrency,
+            api_key_env=self.api_key_env,
+        )
 
     def _shard_ok(self) -> bool:
         parts = str(self.shard).split("/")
@@ -229,18 +244,6 @@ class BuildConfig:
         index, count = (int(p) for p in self.shard.split("/"))
         return index - 1, count
 
-    def captioner_options(self) -> dict:
-        """Settings passed to `make_captioner` (the reference captioner ignores them)."""
-        return {
-            "device": self.device,
-            "dtype": self.dtype,
-            "batch_size": self.caption_batch_size,
-            "max_new_tokens": self.caption_max_new_tokens,
-            "concurrency": self.concurrency,
-            "api_key_env": self.api_key_env,
-            "cache_dir": self.caption_cache or None,
-        }
-
     @property
     def n_images(self) -> int:
         return self.distractors + 1
@@ -248,3 +251,12 @@ class BuildConfig:
     @property
     def out_path(self) -> Path:
         return Path(self.out).expanduser().resolve()
+
+
+def changes_output(name: str) -> bool:
+    """Whether build argument `name` can change the bytes of the output (field metadata `changes_output`)."""
+    return BuildConfig.__dataclass_fields__[name].metadata.get("changes_output", True)
+
+
+#: build arguments that do not change the bytes of a shard, from the fields' metadata
+OUTPUT_INDEPENDENT = tuple(name for name in BuildConfig.__dataclass_fields__ if not changes_output(name))

@@ -192,6 +192,7 @@ def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path)
     report = json.loads((out / "build_report.json").read_text())
     name = report["captions"]["captioner"]
     assert report["captions"]["misses"] > 0 and name == f"transformers:{model.name}"  # local folders by name
+    assert report["captions"]["fallbacks"] >= 0  # the captioner's stats() reach the report
     assert "cache hit rate" in (out / "README.md").read_text()
     for config in ("level1", "level2", "level3"):
         ds = datasets.load_dataset(str(out), config, split="train")

@@ -7,114 +7,97 @@
 | `openai:BASE_URL#MODEL` | an OpenAI-compatible server (vLLM, SGLang, TGI, `transformers serve`), concurrent requests |
 
 Model replies are cached on disk (`cache_dir`, default `~/.cache/s2h/captions`) by (kind, image ids,
-prompt, model), so a rerun or a resumed build never asks twice.
+prompt, model), so a rerun or a resumed build never asks twice. A new backend is one function below and one
+line in `BACKENDS`.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UserError
 from .base import Captioner, TextRequest
-from .cache import DEFAULT_DIR, CaptionCache
+from .cache import CaptionCache
+from .config import CaptionerConfig
 from .model import ModelCaptioner
 from .reference import ReferenceCaptioner
 
 __all__ = [
+    "BACKENDS",
     "CaptionCache",
     "Captioner",
+    "CaptionerConfig",
     "ModelCaptioner",
     "ReferenceCaptioner",
     "TextRequest",
     "make_captioner",
 ]
 
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-SPECS = "reference, transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL"
+
+def _cache(config: CaptionerConfig, model: str) -> CaptionCache | None:
+    return CaptionCache(config.cache_dir, model, config.cache_settings) if config.cache_dir else None
 
 
-def _number(name: str, value, kind: type = int, minimum: float = 1):
-    """`value` as `kind` when it is a number >= `minimum` (integral for int), else a UserError naming the option."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= minimum
-    if not ok or (kind is int and value != int(value)):
-        what = "an integer" if kind is int else "a number"
-        raise UserError(f"captioner option `{name}` must be {what} >= {minimum}, got {value!r}")
-    return kind(value)
+def _reference(config: CaptionerConfig) -> Captioner:
+    return ReferenceCaptioner()
 
 
-def _check_local(model: str) -> None:
-    path = Path(model).expanduser()
-    if model.startswith(("/", ".", "~")) and not path.is_dir():
+def _transformers(config: CaptionerConfig) -> Captioner:
+    if importlib.util.find_spec("torch") is None:
+        raise UserError("the transformers: captioner needs torch: pip install 's2h-dpo[eval]'")
+    from .transformers_backend import TransformersCaptioner, model_identity
+
+    # a runtime check, not part of the config: a merge re-reads the arguments after the folder is gone
+    if config.target.startswith(("/", ".", "~")) and not Path(config.target).expanduser().is_dir():
         raise UserError(
-            f"captioner `transformers:{model}`: no such model folder; give a Hub id or a saved model folder"
+            f"captioner `{config.spec}`: no such model folder; give a Hub id or a saved model folder"
         )
+    return TransformersCaptioner(
+        config.target,
+        _cache(config, model_identity(config.target)),
+        device=config.device,
+        dtype=config.dtype,
+        batch_size=config.batch_size,
+        max_new_tokens=config.max_new_tokens,
+        max_image_side=config.max_image_side,
+        processor_kwargs=config.processor_kwargs,
+    )
 
 
-def make_captioner(
-    spec: str,
-    *,
-    device: str = "auto",
-    dtype: str = "auto",
-    batch_size: int = 8,
-    max_new_tokens: int = 256,
-    concurrency: int = 8,
-    timeout: float = 120.0,
-    max_retries: int = 10,
-    max_backoff: float = 30.0,
-    api_key_env: str = "OPENAI_API_KEY",
-    cache_dir: str | None = DEFAULT_DIR,
-    max_image_side: int = 768,
-) -> Captioner:
-    """Build the captioner a `--captioner` spec names; the keywords are the build's captioner settings.
-
-    device, dtype, batch_size: `transformers:` only. concurrency, timeout, max_retries, max_backoff,
-    api_key_env: `openai:` only. max_new_tokens, cache_dir (None or "" disables the cache), max_image_side: both.
-    """
-    if spec == "reference":
-        return ReferenceCaptioner()
-    backend, sep, rest = spec.partition(":")
-    if not sep or not rest or backend not in ("transformers", "openai"):
-        raise UserError(f"unknown captioner `{spec}`; use {SPECS}")
-    max_new_tokens = _number("max_new_tokens", max_new_tokens)
-    max_image_side = _number("max_image_side", max_image_side, minimum=28)
-    settings = f"max_new_tokens={max_new_tokens}"
-    if backend == "transformers":
-        if importlib.util.find_spec("torch") is None:
-            raise UserError("the transformers: captioner needs torch: pip install 's2h-dpo[eval]'")
-        from .transformers_backend import TransformersCaptioner, model_identity
-
-        _check_local(rest)
-        if dtype not in DTYPES:
-            raise UserError(f"captioner option `dtype` must be one of {', '.join(DTYPES)}, got {dtype!r}")
-        cache = CaptionCache(cache_dir, model_identity(rest), settings) if cache_dir else None
-        return TransformersCaptioner(
-            rest,
-            cache,
-            device=device,
-            dtype=dtype,
-            batch_size=_number("batch_size", batch_size),
-            max_new_tokens=max_new_tokens,
-            max_image_side=max_image_side,
-        )
+def _openai(config: CaptionerConfig) -> Captioner:
     from ..vlm.openai_client import parse_openai_spec
     from .openai_backend import OpenAICaptioner
 
-    base_url, model = parse_openai_spec(rest, "captioner")
-    if not api_key_env or not api_key_env.replace("_", "").isalnum():
-        raise UserError(
-            f"captioner option `api_key_env` must name an environment variable, got {api_key_env!r}"
-        )
-    cache = CaptionCache(cache_dir, model, settings) if cache_dir else None
+    base_url, model = parse_openai_spec(config.target, "captioner")
     return OpenAICaptioner(
         base_url,
         model,
-        cache,
-        concurrency=_number("concurrency", concurrency),
-        timeout=_number("timeout", timeout, float, minimum=0.1),
-        max_retries=_number("max_retries", max_retries, minimum=0),
-        max_backoff=_number("max_backoff", max_backoff, float, minimum=0),
-        api_key_env=api_key_env,
-        max_new_tokens=max_new_tokens,
-        max_image_side=max_image_side,
+        _cache(config, model),
+        concurrency=config.concurrency,
+        timeout=config.timeout,
+        max_retries=config.max_retries,
+        max_backoff=config.max_backoff,
+        api_key_env=config.api_key_env,
+        max_new_tokens=config.max_new_tokens,
+        max_image_side=config.max_image_side,
     )
+
+
+#: spec prefix -> the function that builds that captioner from a validated config (`config.BACKEND_NAMES`
+#: lists the same prefixes for validation; a test keeps them equal)
+BACKENDS: dict[str, Callable[[CaptionerConfig], Captioner]] = {
+    "reference": _reference,
+    "transformers": _transformers,
+    "openai": _openai,
+}
+
+
+def make_captioner(config: CaptionerConfig | str, **settings) -> Captioner:
+    """The captioner a config (or a spec plus `CaptionerConfig` settings) names; use it as a context manager."""
+    if isinstance(config, str):
+        config = CaptionerConfig(config, **settings)
+    elif settings:
+        raise TypeError("make_captioner takes a CaptionerConfig or a spec with settings, not both")
+    return BACKENDS[config.backend](config)

@@ -121,14 +121,8 @@ class ModelCaptioner(Captioner):
             self.cache.close()
 
     def stats(self) -> dict:
-        asked = self.hits + self.misses
-        return {
-            "captioner": self.name,
-            "cache_hits": self.hits,
-            "cache_misses": self.misses,
-            "cache_hit_rate": round(self.hits / asked, 4) if asked else None,
-            "fallbacks": self.fallbacks,
-        }
+        """Counts for the build report (summable across shards): cache hits, model requests, fallbacks."""
+        return {"captioner": self.name, "hits": self.hits, "misses": self.misses, "fallbacks": self.fallbacks}
 
     def prompt_for(self, request: TextRequest) -> str:
         if request.kind == "caption":

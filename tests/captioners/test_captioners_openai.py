@@ -85,6 +85,8 @@ def test_level3_build_survives_a_server_restart_and_never_asks_twice(server, tmp
         restarted.is_set() and server.starts >= 2 and server.requests_since_start > 0
     )  # finished after the crash
     assert "retry" in caplog.text  # the build waited for the server instead of failing
+    captions = json.loads((tmp_path / "first" / "build_report.json").read_text())["captions"]
+    assert captions["retries"] > 0 and captions["misses"] > 0 and "fallbacks" in captions
 
     cache = CaptionCache(cache_dir, server.model, f"max_new_tokens={MAX_NEW_TOKENS}")
     lines = cache.path.read_text().splitlines()

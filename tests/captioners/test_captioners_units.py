@@ -158,7 +158,7 @@ def test_resolve_parses_checks_gold_and_never_asks_twice(tmp_path, records):
 
     again = Scripted(CaptionCache(tmp_path, "m"), lambda kind, prompt: pytest.fail("asked a cached text"))
     assert again.resolve(_requests(ids), records) == texts
-    assert (again.hits, again.misses) == (5, 0) and again.stats()["cache_hit_rate"] == 1.0
+    assert again.stats() == {"captioner": again.name, "hits": 5, "misses": 0, "fallbacks": 1}
 
 
 def test_empty_replies_fall_back_to_reference_texts(tmp_path, records):
@@ -194,3 +194,64 @@ def test_make_captioner_errors(tmp_path):
     captioner = make_captioner("openai:http://h:1/v1#org/m", cache_dir="")
     assert captioner.name == "openai:org/m" and captioner.cache is None
     assert not os.listdir(tmp_path)  # nothing written by failed or cache-less constructions
+
+
+def test_captioner_config_is_validated_once_by_the_build_config(tmp_path):
+    from s2h_dataset.captioners import BACKENDS
+    from s2h_dataset.captioners.config import BACKEND_NAMES, CaptionerConfig
+    from s2h_dataset.configs import BuildConfig
+
+    assert tuple(BACKENDS) == BACKEND_NAMES  # one prefix table, the config checks specs against it
+    cfg = BuildConfig(
+        out=str(tmp_path / "o"),
+        captioner="openai:http://h/v1#m",
+        concurrency=3,
+        caption_cache="",
+        caption_max_new_tokens=9,
+        caption_batch_size=2,
+    )
+    assert cfg.captioner_config == CaptionerConfig(
+        "openai:http://h/v1#m", max_new_tokens=9, cache_dir=None, batch_size=2, concurrency=3
+    )
+    with pytest.raises(UserError, match="unknown captioner `gpt`"):
+        BuildConfig(out=str(tmp_path / "o"), captioner="gpt")  # at parse time, before any work
+    with pytest.raises(UserError, match="`concurrency`"):
+        BuildConfig(out=str(tmp_path / "o"), captioner="openai:http://h/v1#m", concurrency=0)
+    with pytest.raises(TypeError, match="not both"):
+        make_captioner(cfg.captioner_config, concurrency=2)
+
+
+def test_captioners_are_context_managers_that_close_client_and_cache(tmp_path, records):
+    ids = list(records)
+    with make_captioner("openai:http://127.0.0.1:9/v1#m", cache_dir=str(tmp_path)) as captioner:
+        captioner.cache.put("k", "text", "caption", (ids[0],), "p")
+        assert captioner.cache._fd is not None and not captioner.client.client.is_closed
+    assert captioner.cache._fd is None and captioner.client.client.is_closed
+    assert captioner.stats() == {
+        "captioner": "openai:m",
+        "hits": 0,
+        "misses": 0,
+        "fallbacks": 0,
+        "retries": 0,
+    }
+    with make_captioner("reference") as reference:
+        assert reference.stats() == {"captioner": "reference"}
+
+
+def test_output_independent_fields_come_from_field_metadata():
+    from s2h_dataset.configs import OUTPUT_INDEPENDENT, BuildConfig, changes_output
+
+    assert set(OUTPUT_INDEPENDENT) == {
+        "out",
+        "workers",
+        "overwrite",
+        "shard",
+        "device",
+        "concurrency",
+        "caption_batch_size",
+        "caption_cache",
+        "api_key_env",
+        "quiet",
+    }  # the list that used to be kept by hand
+    assert changes_output("seed") and changes_output("captioner") and not changes_output("workers")
+    assert all(isinstance(changes_output(name), bool) for name in BuildConfig.__dataclass_fields__)
