@@ -103,8 +103,8 @@ def evaluate(config: EvalConfig, generator) -> dict[str, Any]:
     with open(out / PREDICTIONS, "a", encoding="utf-8") as sink:
         for task in config.task_list:
             spec = get_task(task)
-            if getattr(spec, "run", None):
-                spec.run(spec, config, out)
+            if spec.run is not None:
+                datasets_read[task] = spec.run(spec, config, generator, sink, done)
                 continue
             units = task_units(spec, config)
             datasets_read[task] = provenance(units)

@@ -128,8 +128,15 @@ def _none(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # spec.metrics -> extra scores of a subtask (and of the pooled items)
+def _preference(records: list[dict[str, Any]]) -> dict[str, Any]:
+    scores = preference_scores([r["chosen"] for r in records], [r["rejected"] for r in records])
+    scores.pop("accuracy")
+    return scores
+
+
 METRICS: dict[str, Callable[[list[dict[str, Any]]], dict[str, Any]]] = {
     "accuracy": _none,
+    "preference": _preference,
     "mmstar": _none,
     "pope": _pope,
     "probe": _probe,
@@ -224,6 +231,15 @@ def score_task(task: str, records: list[dict[str, Any]], kind: str | None = None
         for record in records:
             l2[(record.get("meta") or {}).get("l2_category", "")].append(record)
         result["l2_categories"] = {name: _subtask(l2[name], "accuracy") for name in sorted(l2)}
+    if kind == "preference":  # per level (the subtasks are level/task), and their unweighted mean
+        levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            levels[f"level{record['level']}"].append(record)
+        result["levels"] = {name: _subtask(levels[name], kind) for name in sorted(levels)}
+        result["accuracy_mean_of_levels"] = sum(s["accuracy"] for s in result["levels"].values()) / len(
+            levels
+        )
+        result.update({k: pooled[k] for k in ("margin_mean", "margin_min")})
     result["subtasks"] = subtasks
     if any("judge" in r for r in records):
         judged = [

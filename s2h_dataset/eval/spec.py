@@ -73,6 +73,8 @@ class TaskSpec:
     headline: Headline = (("accuracy", "accuracy"),)
     load: Callable[..., list] | None = None
     circular: bool = False
+    run: Callable[..., dict] | None = None  # (spec, config, generator, sink, done) -> provenance, for tasks
+    # that are scored, not asked (s2h_test); None = ask the loaded questions
     key_fields: tuple[str, ...] = field(default=())  # EvalConfig fields that change this task's answers
 
     def prompt(self, protocol: str) -> Prompt:
@@ -98,7 +100,7 @@ def register(spec: TaskSpec) -> TaskSpec:
 
 
 def get_task(name: str) -> TaskSpec:
-    from . import tasks, probe  # noqa: F401, I001  (they register the built-in specs, in this order)
+    from . import tasks, probe, preference  # noqa: F401, I001  (they register the built-in specs, in order)
 
     if name not in REGISTRY:
         raise UserError(f"`--tasks`: unknown task `{name}`; choose from {','.join(REGISTRY)}")

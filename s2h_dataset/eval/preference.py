@@ -1,0 +1,152 @@
+"""`s2h_test`: preference accuracy on a built dataset's test split, per level and task, with margins.
+
+For each test row the model scores the chosen and the rejected completion: the policy's summed
+log-likelihood of the completion tokens given the prompt and images, or, with `--reference-model`, the
+DPO implicit reward beta * (log pi - log pi_ref). A row counts when chosen scores above rejected. This is
+the cheapest signal of what training taught, per level.
+
+Rows are read with `datasets` streaming (`IterableDataset`), so a large config is never loaded whole;
+`--limit N` keeps the first N rows. Any object with `score(rows) -> list[(chosen, rejected)]` can stand
+in for the model (`Scorer`), which is how the oracle check runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from ..errors import UserError
+from .spec import Prompt, TaskSpec, register
+
+__all__ = ["BETA", "LogLikelihoodScorer", "Scorer", "preference_rows", "score_rows"]
+
+logger = logging.getLogger(__name__)
+BETA = 0.1  # TRL's DPOConfig default
+
+
+class Scorer(Protocol):
+    def score(self, rows: Sequence[dict[str, Any]]) -> list[tuple[float, float]]: ...
+
+
+def _completion_logprob(model, processor, row: dict[str, Any], completion: list[dict]) -> float:
+    """Summed log-probability of `completion`'s tokens after the row's prompt (chat template, images)."""
+    import torch
+
+    prompt_text = processor.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False)
+    full_text = processor.apply_chat_template(row["prompt"] + completion, tokenize=False)
+    images = [image.convert("RGB") for image in row["images"]] or None
+    prompt = processor(text=[prompt_text], images=[images] if images else None, return_tensors="pt")
+    full = processor(text=[full_text], images=[images] if images else None, return_tensors="pt")
+    n_prompt, ids = prompt["input_ids"].shape[1], full["input_ids"]
+    if n_prompt >= ids.shape[1]:
+        raise UserError(f"row {row.get('id')}: the completion adds no tokens to the prompt")
+    full = full.to(model.device)
+    if "pixel_values" in full and full["pixel_values"].is_floating_point():
+        full["pixel_values"] = full["pixel_values"].to(model.dtype)
+    with torch.inference_mode():
+        logits = model(**full).logits[0, :-1].float()
+    logprobs = torch.log_softmax(logits, dim=-1)
+    targets = full["input_ids"][0, 1:]
+    return float(logprobs[n_prompt - 1 :].gather(1, targets[n_prompt - 1 :, None]).sum())
+
+
+class LogLikelihoodScorer:
+    """Policy log-likelihood of chosen and rejected; minus a reference's (times beta) when one is given."""
+
+    def __init__(self, policy, reference=None, beta: float = BETA):
+        self.policy, self.reference, self.beta = policy, reference, beta
+        self.name = policy.name + (f" vs {reference.name}" if reference else "")
+
+    def _pair(self, loaded, row: dict[str, Any]) -> tuple[float, float]:
+        return tuple(
+            _completion_logprob(loaded.model, loaded.processor, row, row[k]) for k in ("chosen", "rejected")
+        )
+
+    def score(self, rows: Sequence[dict[str, Any]]) -> list[tuple[float, float]]:
+        out = []
+        for row in rows:
+            chosen, rejected = self._pair(self.policy, row)
+            if self.reference is not None:
+                ref_chosen, ref_rejected = self._pair(self.reference, row)
+                chosen, rejected = self.beta * (chosen - ref_chosen), self.beta * (rejected - ref_rejected)
+            out.append((chosen, rejected))
+        return out
+
+
+def preference_rows(dataset: str, config: str = "all", limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The test split of a built dataset (folder or Hub id), streamed row by row."""
+    import datasets
+
+    try:
+        stream = datasets.load_dataset(dataset, config, split="test", streaming=True)
+    except Exception as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(
+            f"`--test-dataset {dataset}`: cannot stream config `{config}` split `test` ({reason})"
+        ) from None
+    return iter(stream.take(limit) if limit else stream)
+
+
+def score_rows(rows: Iterable[dict[str, Any]], scorer: Scorer, done: set[str], sink) -> int:
+    """Score every row not in `done`, appending one record per row to `sink`; returns how many were scored."""
+    count = 0
+    for row in rows:
+        if row["id"] in done:
+            continue
+        ((chosen, rejected),) = scorer.score([row])
+        record = {
+            "task": "s2h_test",
+            "id": row["id"],
+            "subtask": f"level{row['level']}/{row['task']}",
+            "level": int(row["level"]),
+            "gold": "chosen",
+            "parsed": "chosen" if chosen > rejected else "rejected",
+            "chosen": chosen,
+            "rejected": rejected,
+            "answer_type": "preference",
+        }
+        sink.write(json.dumps(record) + "\n")
+        sink.flush()
+        count += 1
+    return count
+
+
+def _run(spec: TaskSpec, config, generator, sink, done: dict) -> dict[str, Any]:
+    scorer = generator if hasattr(generator, "score") else _hf_scorer(config, generator)
+    rows = preference_rows(config.test_dataset, config.test_config, config.limit)
+    answered = {item_id for task, item_id in done if task == spec.name}
+    scored = score_rows(rows, scorer, answered, sink)
+    logger.info("s2h_test: scored %d pairs of %s (%s)", scored, config.test_dataset, config.test_config)
+    return {"source": config.test_dataset, "config": config.test_config, "split": "test", "streaming": True}
+
+
+def _hf_scorer(config, generator) -> LogLikelihoodScorer:
+    reference = None
+    if config.reference_model:
+        from .generate import HFGenerator
+
+        reference = HFGenerator(config.reference_model, None, config.device, config.dtype)
+    return LogLikelihoodScorer(generator, reference)
+
+
+def _no_prompt(question) -> str:
+    raise TypeError("s2h_test scores completions; it renders no prompt")
+
+
+SPEC = register(
+    TaskSpec(
+        name="s2h_test",
+        title="S2H-DPO test split (preference accuracy)",
+        build=lambda row, config, split: row,
+        prompts={"s2h": Prompt(_no_prompt, 0, "preference", "policy log-likelihood / DPO implicit reward")},
+        metrics="preference",
+        headline=(
+            ("preference accuracy (mean of levels)", "accuracy_mean_of_levels"),
+            ("pooled", "accuracy"),
+        ),
+        run=_run,
+        key_fields=("test_dataset", "test_config", "reference_model"),
+    )
+)
