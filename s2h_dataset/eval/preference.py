@@ -34,8 +34,10 @@ def _completion_logprob(model, processor, row: dict[str, Any], completion: list[
     """Summed log-probability of `completion`'s tokens after the row's prompt (chat template, images)."""
     import torch
 
-    prompt_text = processor.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False)
-    full_text = processor.apply_chat_template(row["prompt"] + completion, tokenize=False)
+    from ..vlm.chat import render
+
+    prompt_text = render(processor, row["prompt"])
+    full_text = render(processor, row["prompt"] + completion, add_generation_prompt=False)
     images = [image.convert("RGB") for image in row["images"]] or None
     prompt = processor(text=[prompt_text], images=[images] if images else None, return_tensors="pt")
     full = processor(text=[full_text], images=[images] if images else None, return_tensors="pt")

@@ -80,7 +80,8 @@ def _ask(task: str, units: list, spec: TaskSpec, config: EvalConfig, generator, 
     generator.max_new_tokens = config.max_tokens(task)
     with tqdm(total=sum(len(u) for u in units), desc=task, unit="q") as bar:
         for unit in units:
-            for batch in _batches(task_items(spec, unit, config), config.batch_size):
+            size = max(config.batch_size, getattr(generator, "batch_hint", 1))
+            for batch in _batches(task_items(spec, unit, config), size):
                 todo = [item for item in batch if done.get((task, item.id)) != item.prompt_text()]
                 replies = generator.generate(todo) if todo else []
                 for item, reply in zip(todo, replies, strict=True):
@@ -131,6 +132,9 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
         raise UserError(
             f"{out / PREDICTIONS} is missing or empty; run `s2h eval --model ... --out {out}` first"
         )
+    from .judge import read_judged
+
+    judged = read_judged(out)
     changed = 0
     for record in records:
         if "raw" not in record:  # scored tasks (s2h_test) keep numbers, not replies
@@ -138,6 +142,9 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
         before = record.get("parsed")
         read_record(record)
         changed += record["parsed"] != before
+        verdict = judged.get((record["task"], record["id"]))
+        if record["parsed"] is None and verdict and verdict["raw"] == record["raw"]:
+            record["judge"] = verdict["judge"]
     if changed:
         logger.warning(
             "%d replies read differently from when they were saved; results use the current reading", changed

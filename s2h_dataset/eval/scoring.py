@@ -243,10 +243,13 @@ def score_task(task: str, records: list[dict[str, Any]], kind: str | None = None
     result["subtasks"] = subtasks
     if any("judge" in r for r in records):
         judged = [
-            {**r, "parsed": r["parsed"] if r["parsed"] is not None else r.get("judge")} for r in records
+            {
+                **{k: v for k, v in r.items() if k != "judge"},
+                "parsed": r["parsed"] if r["parsed"] is not None else r.get("judge"),
+            }
+            for r in records
         ]
         with_judge = score_task(task, judged, kind)
-        with_judge.pop("with_judge", None)
         result["with_judge"] = {k: v for k, v in with_judge.items() if k != "subtasks"}
         result["judge_asked"] = sum("judge" in r for r in records)
     return _rounded(result)

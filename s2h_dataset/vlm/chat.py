@@ -46,9 +46,12 @@ def user_turn(content: Content) -> list[dict[str, Any]]:
     return [{"role": "user", "content": content}]
 
 
-def render(processor, messages: list[dict[str, Any]]) -> str:
-    """The prompt text: the model's own chat template with the generation prompt appended."""
-    return processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+def render(processor, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
+    """The prompt text: the model's own chat template with the generation prompt appended (without it for
+    a conversation that already ends with the assistant's turn, as eval's preference scoring renders)."""
+    return processor.apply_chat_template(
+        messages, add_generation_prompt=add_generation_prompt, tokenize=False
+    )
 
 
 def encode(processor, chats: Sequence[list[dict[str, Any]]], images: Sequence[list[Image.Image]]):
