@@ -187,7 +187,15 @@ PROBE_SPEC = register(
         name="l3probe",
         title="Level-3 probe",
         build=_question,
-        prompts={"s2h": Prompt(probe_text, S2H_TOKENS, "position", "S2H-DPO paper, section 5")},
+        prompts={
+            "s2h": Prompt(
+                probe_text,
+                S2H_TOKENS,
+                "position",
+                "S2H-DPO paper, section 5",
+                '"Which of the following images contains a <c>?" + "A. Image 1" options',
+            )
+        },
         metrics="probe",
         headline=(("accuracy (chance)", "accuracy"),),
         load=_load,

@@ -19,7 +19,17 @@ from dataclasses import dataclass, field
 from ..errors import UserError
 from .items import Question
 
-__all__ = ["PROTOCOLS", "REGISTRY", "S2H_TOKENS", "Headline", "Prompt", "TaskSpec", "get_task", "register"]
+__all__ = [
+    "PROTOCOLS",
+    "REGISTRY",
+    "S2H_TOKENS",
+    "Headline",
+    "Prompt",
+    "TaskSpec",
+    "get_task",
+    "protocol_table",
+    "register",
+]
 
 PROTOCOLS = ("s2h", "lmms-eval", "vlmevalkit", "official")
 FALLBACK = "official"
@@ -42,6 +52,7 @@ class Prompt:
     max_new_tokens: int
     parser: str = ""
     source: str = ""
+    note: str = ""  # what the preset's prompt looks like, for the README table
 
 
 # (label, result key) pairs of the summary table, e.g. ("F1 (mean of 3 splits)", "f1_mean_of_splits")
@@ -97,6 +108,27 @@ def register(spec: TaskSpec) -> TaskSpec:
     """Add `spec` to the registry (a later spec of the same name replaces the earlier one)."""
     REGISTRY[spec.name] = spec
     return spec
+
+
+def protocol_table() -> str:
+    """The README's table: for each benchmark and preset, the prompt layout and generation length."""
+    get_task("blink")  # registers the built-in specs
+    lines = [
+        "| benchmark | " + " | ".join(f"`{p}`" for p in PROTOCOLS) + " |",
+        "|---" * (len(PROTOCOLS) + 1) + "|",
+    ]
+    for spec in REGISTRY.values():
+        if spec.run is not None:
+            continue
+        cells = []
+        for protocol in PROTOCOLS:
+            used = spec.prompt_protocol(protocol)
+            prompt = spec.prompts[used]
+            cells.append(
+                f"same as `{used}`" if used != protocol else f"{prompt.note}; {prompt.max_new_tokens} tokens"
+            )
+        lines.append(f"| {spec.title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def get_task(name: str) -> TaskSpec:

@@ -47,6 +47,9 @@ BLINK_CONFIGS = (
 LMMS = "EvolvingLMMs-Lab/lmms-eval lmms_eval/tasks"
 VLMEVAL = "open-compass/VLMEvalKit vlmeval/dataset"
 MANTIS_EVAL = "TIGER-AI-Lab/Mantis mantis/benchmark/eval.py + templates/"
+VLMEVAL_NOTE = (
+    '"Question: ..." / "Options:" / "A. ..." / "Please select the correct answer from the options above."'
+)
 VLMEVAL_TOKENS = 512  # VLMEvalKit's generation length is per model wrapper; 512 is its LLaVA/LLaVA-Next value
 
 
@@ -142,10 +145,30 @@ BLINK = TaskSpec(
     splits=("val",),
     build=blink_question,
     prompts={
-        "s2h": Prompt(lambda q: f"{blink_prompt(q)}\n{LETTER_HINT}", S2H_TOKENS, "letter", "this project"),
-        "lmms-eval": Prompt(blink_lmms, 1024, "letter", f"{LMMS}/blink/utils.py, _default_template_yaml"),
-        "vlmevalkit": Prompt(vlmevalkit_mcq, VLMEVAL_TOKENS, "letter", f"{VLMEVAL}/image_mcq.py"),
-        "official": Prompt(blink_official, 1024, "letter", "zeyofu/BLINK_Benchmark eval/test_benchmark.py"),
+        "s2h": Prompt(
+            lambda q: f"{blink_prompt(q)}\n{LETTER_HINT}",
+            S2H_TOKENS,
+            "letter",
+            "this project",
+            "row `prompt` + letter hint",
+        ),
+        "lmms-eval": Prompt(
+            blink_lmms,
+            1024,
+            "letter",
+            f"{LMMS}/blink/utils.py, _default_template_yaml",
+            '"Note: You only need to respond with A, B ..." + row `prompt`',
+        ),
+        "vlmevalkit": Prompt(
+            vlmevalkit_mcq, VLMEVAL_TOKENS, "letter", f"{VLMEVAL}/image_mcq.py", VLMEVAL_NOTE
+        ),
+        "official": Prompt(
+            blink_official,
+            1024,
+            "letter",
+            "zeyofu/BLINK_Benchmark eval/test_benchmark.py",
+            "row `prompt` (a disclaimer first on Art_Style, Forensic_Detection, Jigsaw)",
+        ),
     },
     headline=(
         ("mean of subtask accuracies", "accuracy_mean_of_subtasks"),
@@ -200,9 +223,23 @@ MANTIS = TaskSpec(
     splits=("test",),
     build=mantis_question,
     prompts={
-        "s2h": Prompt(_mantis_s2h, S2H_TOKENS, "", "this project"),
-        "lmms-eval": Prompt(_mantis_lmms, 64, "", f"{LMMS}/mantis/utils.py, mantis.yaml"),
-        "official": Prompt(_mantis_official, 512, "", MANTIS_EVAL),
+        "s2h": Prompt(
+            _mantis_s2h,
+            S2H_TOKENS,
+            "",
+            "this project",
+            '"(A) option" lines + letter hint; short answers: `Final Answer: <answer>`',
+        ),
+        "lmms-eval": Prompt(
+            _mantis_lmms,
+            64,
+            "",
+            f"{LMMS}/mantis/utils.py, mantis.yaml",
+            "letter hint, then the options *list* printed as Python; short-answer template",
+        ),
+        "official": Prompt(
+            _mantis_official, 512, "", MANTIS_EVAL, '" (A) option" lines + letter hint; short-answer template'
+        ),
     },
     circular=True,
 )
@@ -244,8 +281,16 @@ NLVR2 = TaskSpec(
     splits=("test",),
     build=nlvr2_question,
     prompts={
-        "s2h": Prompt(_mantis_s2h, S2H_TOKENS, "letter", "this project"),
-        "official": Prompt(mantis_official_mc, 512, "letter", MANTIS_EVAL),
+        "s2h": Prompt(
+            _mantis_s2h, S2H_TOKENS, "letter", "this project", '"(A) True (B) False" + letter hint'
+        ),
+        "official": Prompt(
+            mantis_official_mc,
+            512,
+            "letter",
+            MANTIS_EVAL,
+            'Mantis layout " (A) True / (B) False" + letter hint',
+        ),
     },
 )
 
@@ -301,11 +346,29 @@ MMSTAR = TaskSpec(
     splits=("val",),
     build=mmstar_question,
     prompts={
-        "s2h": Prompt(lambda q: f"{_mmstar_text(q)}\n{LETTER_HINT}", S2H_TOKENS, "letter", "this project"),
-        "lmms-eval": Prompt(_mmstar_lmms, 1024, "letter", f"{LMMS}/mmstar/utils.py, _default_template_yaml"),
-        "vlmevalkit": Prompt(vlmevalkit_mcq, VLMEVAL_TOKENS, "letter", f"{VLMEVAL}/image_mcq.py"),
+        "s2h": Prompt(
+            lambda q: f"{_mmstar_text(q)}\n{LETTER_HINT}",
+            S2H_TOKENS,
+            "letter",
+            "this project",
+            "Hub question (options inline) + letter hint",
+        ),
+        "lmms-eval": Prompt(
+            _mmstar_lmms,
+            1024,
+            "letter",
+            f"{LMMS}/mmstar/utils.py, _default_template_yaml",
+            "Hub question + letter hint without its final period",
+        ),
+        "vlmevalkit": Prompt(
+            vlmevalkit_mcq, VLMEVAL_TOKENS, "letter", f"{VLMEVAL}/image_mcq.py", VLMEVAL_NOTE
+        ),
         "official": Prompt(
-            vlmevalkit_mcq, VLMEVAL_TOKENS, "letter", "MMStar-Benchmark/MMStar eval/vlmeval/utils/dataset.py"
+            vlmevalkit_mcq,
+            VLMEVAL_TOKENS,
+            "letter",
+            "MMStar-Benchmark/MMStar eval/vlmeval/utils/dataset.py",
+            "VLMEvalKit's layout (the MMStar repository evaluates with its fork)",
         ),
     },
     metrics="mmstar",
@@ -335,6 +398,7 @@ def pope_question(row: dict[str, Any], config: str, split: str) -> Question:
 
 
 SINGLE_WORD = "\nAnswer the question using a single word or phrase."
+SINGLE_NOTE = 'question + "Answer the question using a single word or phrase."'
 POPE = TaskSpec(
     name="pope",
     title="POPE",
@@ -343,15 +407,27 @@ POPE = TaskSpec(
     splits=("adversarial", "popular", "random"),
     build=pope_question,
     prompts={
-        "s2h": Prompt(lambda q: f"{q.stem}\nAnswer with yes or no.", S2H_TOKENS, "yesno", "this project"),
+        "s2h": Prompt(
+            lambda q: f"{q.stem}\nAnswer with yes or no.",
+            S2H_TOKENS,
+            "yesno",
+            "this project",
+            'question + "Answer with yes or no."',
+        ),
         "lmms-eval": Prompt(
-            lambda q: q.stem + SINGLE_WORD, 128, "yesno", f"{LMMS}/pope/pope_adv.yaml, utils.py"
+            lambda q: q.stem + SINGLE_WORD, 128, "yesno", f"{LMMS}/pope/pope_adv.yaml, utils.py", SINGLE_NOTE
         ),
         # ImageYORNDataset.build_prompt adds nothing for POPE (only AMBER gets "Please answer yes or no.")
-        "vlmevalkit": Prompt(lambda q: q.stem, VLMEVAL_TOKENS, "yesno", f"{VLMEVAL}/image_yorn.py"),
+        "vlmevalkit": Prompt(
+            lambda q: q.stem, VLMEVAL_TOKENS, "yesno", f"{VLMEVAL}/image_yorn.py", "the bare question"
+        ),
         # LLaVA-1.5's POPE questions (llava_pope_test.jsonl, docs/Evaluation.md), model_vqa_loader's 128 tokens
         "official": Prompt(
-            lambda q: q.stem + SINGLE_WORD, 128, "yesno", "haotian-liu/LLaVA scripts/v1_5/eval/pope.sh"
+            lambda q: q.stem + SINGLE_WORD,
+            128,
+            "yesno",
+            "haotian-liu/LLaVA scripts/v1_5/eval/pope.sh",
+            SINGLE_NOTE,
         ),
     },
     metrics="pope",

@@ -120,3 +120,11 @@ def test_uncovered_benchmarks_fall_back_to_official():
     assert nlvr2.prompt_protocol("lmms-eval") == nlvr2.prompt_protocol("vlmevalkit") == "official"
     assert get_task("mantis").prompt_protocol("vlmevalkit") == "official"
     assert get_task("l3probe").prompt_protocol("lmms-eval") == "s2h"
+
+
+def test_readme_table_matches_the_registry():
+    from pathlib import Path
+
+    from s2h_dataset.eval.spec import protocol_table
+
+    assert protocol_table() in (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
