@@ -154,13 +154,17 @@ def ambiguous_replies(item) -> dict[str, str]:
 def items_by_benchmark(root: Path):
     from eval_fixtures import build_all
 
-    from s2h_dataset.eval.probe import probe_unit
-    from s2h_dataset.eval.tasks import BENCHMARKS, load_units
+    from s2h_dataset.eval import EvalConfig
+    from s2h_dataset.eval.runner import task_items, task_units
+    from s2h_dataset.eval.spec import get_task
 
     paths = build_all(root)
-    for name, spec in BENCHMARKS.items():
-        yield name, [item for unit in load_units(spec, str(paths[name])) for item in unit]
-    yield "l3probe", list(probe_unit("emoji", 30, seed=0))
+    paths["l3probe"] = None
+    for name, path in paths.items():
+        config = EvalConfig(model="m", out="unused", tasks=name, probe_questions=30, probe_holdout=0.0)
+        config.dataset_path = [f"{name}={path}"] if path else []
+        spec = get_task(name)
+        yield name, [item for unit in task_units(spec, config) for item in task_items(spec, unit, config)]
 
 
 def measure(base_commit: str) -> dict:

@@ -186,3 +186,15 @@ def test_missing_dataset_is_a_user_error(tmp_path):
 def test_config_validation(kwargs, message):
     with pytest.raises(UserError, match=message):
         EvalConfig(**{"model": "m", "out": "o", **kwargs})
+
+
+def test_rescore_prints_the_table(oracle_run, capsys):
+    from s2h_dataset.cli import main
+
+    out, _ = oracle_run
+    assert main(["eval", "--rescore", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "| benchmark | metric | score (%) |" in printed
+        and "| POPE | F1 (mean of 3 splits) | 100.00 |" in printed
+    )
