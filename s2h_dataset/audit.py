@@ -7,6 +7,7 @@ The audit streams the text columns shard by shard, so its memory does not grow w
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter, defaultdict
@@ -19,16 +20,25 @@ from .layout import parse_shard_path
 __all__ = ["audit"]
 
 YES_NO = re.compile(r"^\s*(yes|no)\b", re.IGNORECASE)
-TEXT_COLUMNS = ["level", "task", "chosen", "rejected", "target", "similarity"]
+TEXT_COLUMNS = ["level", "task", "chosen", "rejected", "target", "similarity", "meta"]
 
 
 class _TaskStats:
     def __init__(self):
         self.rows = self.chosen_words = self.rejected_words = self.yes = self.verdicts = self.scored = 0
         self.similarity_sum, self.similarity_max = 0.0, -math.inf
+        self.hard_rows = self.same_subcategory = 0
+        self.kinds: Counter = Counter()  # rejected kinds: caption_search negatives, describe_each errors
 
-    def add(self, chosen: str, rejected: str, similarity: float | None) -> None:
+    def add(self, chosen: str, rejected: str, similarity: float | None, meta: str = "{}") -> None:
         self.rows += 1
+        details = json.loads(meta or "{}")
+        if "hardness" in details:
+            self.hard_rows += 1
+            self.same_subcategory += details["hardness"]["same_subcategory"] > 0
+        kind = details.get("negative") or details.get("error")
+        if kind:
+            self.kinds[kind] += 1
         self.chosen_words += len(chosen.split())
         self.rejected_words += len(rejected.split())
         verdict = YES_NO.match(chosen)
@@ -51,6 +61,10 @@ class _TaskStats:
             "yes_ratio": round(self.yes / self.verdicts, 4) if self.verdicts else None,
             "similarity_mean": round(self.similarity_sum / self.scored, 4) if self.scored else None,
             "similarity_max_kept": round(self.similarity_max, 4) if self.scored else None,
+            "same_subcategory_share": round(self.same_subcategory / self.hard_rows, 4)
+            if self.hard_rows
+            else None,
+            "rejected_kinds": dict(sorted(self.kinds.items())),
         }
 
 
@@ -68,6 +82,7 @@ def audit(repo: Path) -> dict:
                 row["chosen"][0]["content"][0]["text"],
                 row["rejected"][0]["content"][0]["text"],
                 row["similarity"],
+                row["meta"],
             )
             counts[level, task, split] += 1
             if row["target"] >= 0:
@@ -81,10 +96,10 @@ def audit(repo: Path) -> dict:
     }
 
 
-def blind_section(blind: list[dict], plots: Path | None = None) -> str:
-    """The card's blind-audit table (Markdown), and its plot written under `plots` when given.
-
-    Called by the card (which owns the page) with the figures of `blind_audit.blind_audit`."""
+def blind_section(blind: list[dict], plots: Path | None = None, stats: dict | None = None) -> str:
+    """The card's blind-audit table (Markdown), its plot written under `plots` when given, and with the
+    `audit()` figures in `stats`: hardness (share of rows with a same-subcategory distractor) and the kinds
+    of rejected answers per task. Called by the card (which owns the page)."""
     from .blind_audit import FLAG
 
     header = "| level | task | pairs (train / test) | length rule | text classifier | scored on | flag |"
@@ -104,7 +119,22 @@ def blind_section(blind: list[dict], plots: Path | None = None) -> str:
     )
     if plots is not None and blind:
         _blind_plot(plots / "blind_audit.png", blind, FLAG)
-    return "\n".join(lines) + "\n\n" + verdict
+    return "\n".join(lines) + "\n\n" + verdict + (_hardness_lines(stats) if stats else "")
+
+
+def _hardness_lines(stats: dict) -> str:
+    lines = []
+    for t in stats["tasks"]:
+        parts = []
+        if t.get("same_subcategory_share") is not None:
+            parts.append(
+                f"{t['same_subcategory_share']:.0%} of rows hold a distractor from the target's subcategory"
+            )
+        if t.get("rejected_kinds"):
+            parts.append("rejected: " + ", ".join(f"{k} {n}" for k, n in t["rejected_kinds"].items()))
+        if parts:
+            lines.append(f"- `{t['task']}`: " + "; ".join(parts) + ".")
+    return ("\n\nHardness and negatives:\n\n" + "\n".join(lines)) if lines else ""
 
 
 def _blind_plot(path: Path, blind: list[dict], flag: float) -> None:

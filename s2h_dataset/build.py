@@ -86,7 +86,9 @@ def _iter_shards(cfg: BuildConfig, sources: Sources, sizes: dict, excluded: froz
     for level in cfg.level_list:
         for split in SPLITS:
             if sizes[split]:
-                ctx = LevelContext(pools[split], cfg.n_images, split)
+                ctx = LevelContext(
+                    pools[split], cfg.n_images, split, cfg.distractor_hardness, cfg.search_negative_list
+                )
                 yield from plan_shards(
                     level, split, ctx, sizes[split], cfg.seed, cfg.shard_rows, quantile, captioner_name
                 )

@@ -24,6 +24,7 @@ from .layout import SPLITS, shard_glob
 from .plots import write_plots
 from .schema import FEATURES, GENERATOR_VERSION
 from .sources.emoji import EMOJI_DIR
+from .tasks import filtered_tasks
 
 __all__ = ["build_command", "load_section", "set_repo_id", "write_card"]
 
@@ -182,8 +183,11 @@ def write_card(
         sources=", ".join(f"`{s}`" for s in cfg.source),
         test_fraction=cfg.test_fraction,
         filter_text=(
-            f"Pairs were filtered with `{cfg.filter_model}`: within each task and answer, pairs above the "
-            f"{cfg.filter_quantile:g} quantile of chosen-rejected cosine similarity were dropped."
+            f"Free-text pairs ({filtered_tasks()}) were filtered with `{cfg.filter_model}`: within each task, "
+            f"answer and wording, pairs above the {cfg.filter_quantile:g} quantile of chosen-rejected cosine "
+            "similarity were dropped. Minimal pairs (yes/no flips, one number or one image changed) and edited "
+            "near misses (one fact changed, a distractor's caption claiming the query) are similar by design "
+            "and were not filtered."
             if cfg.filter
             else "Pairs were not filtered (`--no-filter`)."
         ),
@@ -218,7 +222,7 @@ def write_card(
                 for t in stats["tasks"]
             ],
         ),
-        blind_audit=blind_section(blind_audit(repo) if blind is None else blind, repo / "plots"),
+        blind_audit=blind_section(blind_audit(repo) if blind is None else blind, repo / "plots", stats),
         positions_table=_table(
             ["config", *(f"image {i + 1}" for i in range(cfg.n_images))],
             [[name, *hist] for name, hist in stats["target_positions"].items()],

@@ -170,6 +170,21 @@ class BuildConfig:
             "(e.g. sentence-transformers/all-mpnet-base-v2), or clip:MODEL_ID_OR_PATH for a CLIP text tower."
         },
     )
+    distractor_hardness: str = field(
+        default="subcategory",
+        metadata={
+            "help": "How distractors are drawn: subcategory (one from the target's subcategory, one from its "
+            "category, the rest at random; default), category (two from its category) or random."
+        },
+    )
+    search_negatives: str = field(
+        default="fact,claim",
+        metadata={
+            "help": "caption_search rejected responses, a comma mix drawn per row: fact (the target's caption "
+            "with one visual fact wrong), claim (a distractor's caption rewritten to claim the query), "
+            "describe (the paper's description of all images)."
+        },
+    )
     shard_rows: int = field(default=10000, metadata={"help": "Rows per parquet shard (one row group each)."})
     workers: int = field(default=2, metadata={**SAME_OUTPUT, "help": "Threads decoding and encoding images."})
     license: str = field(
@@ -217,6 +232,15 @@ class BuildConfig:
             (self.shard_rows >= 1, "`--shard-rows` must be at least 1"),
             (self.workers >= 1, "`--workers` must be at least 1"),
             (self.arithmetic_pool >= 8, "`--arithmetic-pool` must be at least 8"),
+            (
+                self.distractor_hardness in ("subcategory", "category", "random"),
+                "`--distractor-hardness` must be subcategory, category or random",
+            ),
+            (
+                bool(self.search_negative_list)
+                and set(self.search_negative_list) <= {"fact", "claim", "describe"},
+                f"`--search-negatives {self.search_negatives}` must be a comma list of fact, claim, describe",
+            ),
             (self._shard_ok(), f"`--shard {self.shard}` must be I/N with 1 <= I <= N, e.g. 2/4"),
         ]
         for ok, message in checks:
@@ -233,6 +257,10 @@ class BuildConfig:
             concurrency=self.concurrency,
             api_key_env=self.api_key_env,
         )
+
+    @property
+    def search_negative_list(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(k.strip() for k in str(self.search_negatives).split(",") if k.strip()))
 
     def _shard_ok(self) -> bool:
         parts = str(self.shard).split("/")

@@ -1,16 +1,33 @@
-"""Label text helpers: near-synonym guard for distractors, articles and ordinals for prompts.
+"""Label text: the confusion guard for distractors, and noun phrases (articles, plurals, mass nouns).
 
-Two labels conflict when they share a content word after light normalisation ("car" / "racing car",
-"clock11" / "clock1130", "umbrella" / "closed umbrella"). The guard is deliberately conservative: a
-distractor that merely shares a word with the target is redrawn, never kept.
+Two labels conflict (may name the same thing, or one is a kind of the other) when any of these holds:
+- they share a content word after light normalisation ("car" / "racing car", "cats" / "cat");
+- they are spelled alike once spaces and hyphens go ("icecream" / "ice cream");
+- a curated group of the bundled set holds both ("delivery truck" / "articulated lorry", the banknotes);
+- WordNet relates them: a sense of one is a synonym or hypernym of a sense of the other ("bird" /
+  "eagle", "postbox" / "mailbox"). For the bundled labels these pairs are committed with the curated
+  groups (`confusable.json`), so an emoji build never depends on WordNet being installed.
+The guard is deliberately conservative: a distractor that may be confused with the target is redrawn.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
+from pathlib import Path
 
-__all__ = ["ORDINALS", "conflicts", "content_words", "with_article"]
+__all__ = [
+    "FORMS",
+    "ORDINALS",
+    "conflicts",
+    "content_words",
+    "definite",
+    "guess_form",
+    "indefinite",
+    "to_be",
+    "with_article",
+]
 
 STOPWORDS = frozenset(
     [
@@ -35,9 +52,34 @@ STOPWORDS = frozenset(
         "symbol",
         "button",
         "mark",
+        "red",
+        "blue",
+        "green",
+        "yellow",
+        "orange",
+        "purple",
+        "pink",
+        "brown",
+        "black",
+        "white",
+        "grey",
+        "gray",
+        "small",
+        "large",
+        "big",
+        "little",
+        "left",
+        "right",
+        "front",
+        "two",
+        "one",
+        "showing",
     ]
 )
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+# how a label takes an article: "a cat", "grapes", "popcorn", "Mount Fuji", "the Milky Way"
+FORMS = ("count", "plural", "mass", "proper", "the")
+CONFUSABLE_FILE = Path(__file__).resolve().parent / "data" / "fluent-emoji-3d" / "confusable.json"
 
 
 def _singular(word: str) -> str:
@@ -45,7 +87,7 @@ def _singular(word: str) -> str:
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("es") and word[-3] in "sxz":
         return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
 
@@ -58,14 +100,143 @@ def content_words(label: str) -> frozenset[str]:
     return frozenset(words - STOPWORDS) or frozenset({label.lower().strip()})
 
 
+def _squashed(label: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", label.lower())
+
+
+@cache
+def _curated() -> tuple[frozenset[str], frozenset[frozenset[str]]]:
+    """(bundled labels, confusable pairs among them): curated groups + committed WordNet pairs."""
+    data = json.loads(CONFUSABLE_FILE.read_text(encoding="utf-8"))
+    pairs = {frozenset(p) for p in data["wordnet_pairs"]}
+    for group in data["groups"]:
+        pairs |= {frozenset((a, b)) for a in group for b in group if a != b}
+    for general, specific in data["kinds"].items():
+        pairs |= {frozenset((general, s)) for s in specific}
+    return frozenset(data["labels"]), frozenset(pairs)
+
+
+MEASURES = frozenset(
+    [
+        "pair",
+        "group",
+        "bowl",
+        "plate",
+        "cup",
+        "slice",
+        "piece",
+        "stack",
+        "bottle",
+        "glass",
+        "can",
+        "bar",
+        "ear",
+        "sheaf",
+        "loaf",
+        "head",
+        "strip",
+        "pat",
+        "string",
+        "spool",
+        "bucket",
+        "pot",
+        "ball",
+    ]
+)
+
+
+def _head(label: str) -> str:
+    """The head noun: "snow-capped mountain" -> mountain, "sun behind a cloud" -> sun, but "bowl of rice"
+    -> rice (a measure word is not what the label is about)."""
+    text = label.lower()
+    first, of, rest = text.partition(" of ")
+    if of and first.split()[-1] in MEASURES:
+        text = rest
+    text = re.split(r" (?:of|with|showing|behind|in|at|over|on|under|tilted|pouring|and) ", text)[0]
+    words = re.split(r"[^a-z0-9]+", text)
+    return next((w for w in reversed(words) if w and w not in STOPWORDS), label.lower())
+
+
+def _lemmas(net, label: str) -> list[str]:
+    """The label's senses: of the whole phrase when WordNet has it ("polar bear"), else of its head noun;
+    at most `MAX_SENSES` each, so rare senses ("dog" as a cad) do not block half the vocabulary."""
+    from .lexicon import MAX_SENSES
+
+    return net.senses(label, MAX_SENSES) or net.senses(_head(label), MAX_SENSES)
+
+
+@cache
+def _senses(label: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(the label's synsets, those synsets and all their hypernyms) in WordNet; empty without WordNet."""
+    from .lexicon import wordnet
+
+    net = wordnet()
+    if net is None:
+        return frozenset(), frozenset()
+    synsets = frozenset(_lemmas(net, label))
+    return synsets, frozenset(a for s in synsets for a in net.ancestors(s))
+
+
+def wordnet_related(a: str, b: str) -> bool:
+    """A sense of one label is a sense, or a hypernym of a sense, of the other."""
+    (senses_a, up_a), (senses_b, up_b) = _senses(a), _senses(b)
+    return bool(senses_a & up_b or senses_b & up_a)
+
+
+@cache
+def _conflicts(a: str, b: str) -> bool:
+    if a == b or content_words(a) & content_words(b) or _squashed(a) == _squashed(b):
+        return True
+    bundled, pairs = _curated()
+    if frozenset((a, b)) in pairs:
+        return True
+    return not (a in bundled and b in bundled) and wordnet_related(a, b)
+
+
 def conflicts(a: str, b: str) -> bool:
     """True when two labels may name the same thing; unlabelled records (empty label) never conflict."""
-    return bool(a and b and content_words(a) & content_words(b))
+    return bool(a and b) and _conflicts(*sorted((a, b)))
+
+
+def guess_form(label: str) -> str:
+    """`plural` for labels like "grapes" or "glasses", else `count` (sources without noun data)."""
+    from .lexicon import _base, wordnet
+
+    word = label.lower().split()[-1] if label.strip() else ""
+    net = wordnet()
+    if net is not None and word.endswith("s") and _base(word) != word:
+        return "plural" if net.senses(_base(word)) else "count"
+    return "plural" if _singular(word) != word else "count"
+
+
+def indefinite(label: str, form: str = "count", article: str | None = None) -> str:
+    """'a peacock', 'an umbrella', 'grapes', 'popcorn', 'Mount Fuji', 'the Milky Way'."""
+    if form == "the":
+        return f"the {label}"
+    if form != "count" or label.lower().startswith(("a ", "an ", "the ")):
+        return label
+    return f"{article or _article(label)} {label}"
+
+
+def _article(label: str) -> str:
+    """'an' before a vowel sound: 'an umbrella', 'an hourglass', but 'a euro', 'a unicorn', 'a one-piece'."""
+    lowered = label.lower()
+    if lowered.startswith(("eu", "uni", "use", "usu", "one", "ewe", "ufo", "uk")):
+        return "a"
+    if lowered.startswith(("hour", "honest", "honour", "heir")) or re.match(r"[fhlmnrsx][-. ]", lowered):
+        return "an"
+    return "an" if lowered[:1] in "aeiou" else "a"
+
+
+def definite(label: str, form: str = "count") -> str:
+    """'the peacock', 'the grapes', 'Mount Fuji'."""
+    return label if form == "proper" or label.lower().startswith("the ") else f"the {label}"
+
+
+def to_be(form: str = "count") -> str:
+    return "are" if form == "plural" else "is"
 
 
 def with_article(label: str) -> str:
-    """'peacock' -> 'a peacock', 'umbrella' -> 'an umbrella'; labels already starting with one are kept."""
-    lowered = label.lower()
-    if lowered.startswith(("a ", "an ", "the ")) or (lowered.endswith("s") and not lowered.endswith("ss")):
-        return label
-    return ("an " if lowered[:1] in "aeiou" else "a ") + label
+    """The indefinite phrase of a label whose form is not known: guessed (see `guess_form`)."""
+    return indefinite(label, guess_form(label))

@@ -10,8 +10,10 @@ Planning touches no pixels; image bytes are attached when a shard is written.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,6 +22,8 @@ from .filtering import PairScorer, keep_mask
 from .labels import conflicts
 from .layout import SPLITS, shard_path, split_of
 from .levels import NEEDS, TASKS, LevelContext, PlanError, task_slots
+from .levels.describe import SequenceRequest, make_sequence
+from .levels.negatives import EditRequest, make_negative, model_edit_request
 from .schema import GENERATOR_VERSION, LEVEL_TASKS, RowSpec
 from .sources import Record, Sources
 
@@ -33,21 +37,42 @@ __all__ = [
     "split_sizes",
 ]
 
+logger = logging.getLogger(__name__)
+
+MIN_TEST_LABELS = 20  # fewer labels in the test split make its figures noise: warn
 MAX_DUPLICATE_DRAWS = 50  # redraws allowed per row before a pool is declared too small for unique rows
+
+
+def _split_key(record: Record, shared_labels: set[str]) -> str:
+    """What keeps a record in one split: its group, and for a labelled image whose label other images
+    share (an image folder), the label, so no test row repeats a train row's (prompt, answer) text."""
+    return f"label:{record.label}" if record.label in shared_labels else record.split_key
 
 
 def split_pools(
     sources: Sources, test_fraction: float, excluded: frozenset[str] = frozenset()
 ) -> dict[str, Sources]:
-    """Records per split by `split_key`, so no image, picture or family is in both train and test."""
+    """Records per split by `split_key` (objects with a shared label: by label), so no image, picture,
+    family or labelled class is in both train and test."""
     pools = {split: Sources(relations=sources.relations) for split in SPLITS}
+    labels = Counter(r.label for r in sources.objects)
+    shared = {label for label, n in labels.items() if n > 1 and label}
     for kind in Sources.KINDS:
         for record in getattr(sources, kind):
             if record.source_id not in excluded:
-                getattr(pools[split_of(record.split_key, test_fraction)], kind).append(record)
+                key = _split_key(record, shared) if kind == "objects" else record.split_key
+                getattr(pools[split_of(key, test_fraction)], kind).append(record)
     for pool in pools.values():
         people = {r.person for r in pool.faces}
         pool.relations = {pair: rel for pair, rel in sources.relations.items() if set(pair) <= people}
+    test_labels = {r.label for r in pools["test"].objects}
+    if test_fraction > 0 and pools["train"].objects and len(test_labels) < MIN_TEST_LABELS:
+        logger.warning(
+            "the test split holds %d labels (%d images): too few for meaningful test figures; "
+            "raise --test-fraction or add labels",
+            len(test_labels),
+            len(pools["test"].objects),
+        )
     return pools
 
 
@@ -58,7 +83,7 @@ def split_sizes(n_rows: int, test_fraction: float) -> dict[str, int]:
 
 def level_tasks(level: int, pool: Sources) -> list[str]:
     """The tasks of `level` whose record pool is not empty."""
-    return [task for task in LEVEL_TASKS[level] if getattr(pool, NEEDS[task])]
+    return [task for task in LEVEL_TASKS[level] if TASKS[task].usable(pool)]
 
 
 def _distinct_labels(records: list[Record]) -> int:
@@ -131,14 +156,14 @@ class _TaskStream:
                 n = task_slots(self.task, self.ctx.n_images)
                 self.slots = self.rng.sample(range(n), n)
             slot = self.slots.pop()
-            spec = TASKS[self.task](self.ctx, self.rng, slot)
+            spec = TASKS[self.task].generate()(self.ctx, self.rng, slot)
             while spec.id in self.seen:
                 redraws += 1
                 if redraws > MAX_DUPLICATE_DRAWS * count:
                     raise PlanError(
                         f"too few images in the {self.ctx.split} split to make distinct `{self.task}` rows"
                     )
-                spec = TASKS[self.task](self.ctx, self.rng, slot)
+                spec = TASKS[self.task].generate()(self.ctx, self.rng, slot)
             self.seen.add(spec.id)
             spec.meta = {
                 "sources": spec.source_ids,
@@ -146,10 +171,25 @@ class _TaskStream:
                 "distractors": self.ctx.n_images - 1,
                 "captioner": self.captioner_name,
                 "generator": GENERATOR_VERSION,
+                **_hardness(spec, self.records),
                 **spec.meta,
             }
             rows.append(spec)
         return rows
+
+
+def _hardness(spec: RowSpec, records: dict[str, Record]) -> dict:
+    """How many distractors share the target's subcategory / category (rows about one labelled image)."""
+    if spec.target < 0 or not records[spec.source_ids[spec.target]].subcategory:
+        return {}
+    target = records[spec.source_ids[spec.target]]
+    others = [records[s] for i, s in enumerate(spec.source_ids) if i != spec.target]
+    return {
+        "hardness": {
+            "same_subcategory": sum(r.subcategory == target.subcategory for r in others),
+            "same_category": sum(r.category == target.category for r in others),
+        }
+    }
 
 
 def _quotas(n_rows: int, tasks: list[str]) -> dict[str, int]:
@@ -179,21 +219,46 @@ def plan_shards(
         size = min(shard_rows, n_rows - index * shard_rows)
         shard = ShardPlan(level, split, index, count, _quotas(size, tasks))
         for task, quota in shard.quotas.items():
-            extra = (
-                0 if quantile >= 1.0 else math.ceil(quota / quantile) - quota + task_slots(task, ctx.n_images)
-            )
+            filtered = quantile < 1.0 and TASKS[task].free_text  # minimal pairs are never filtered
+            extra = math.ceil(quota / quantile) - quota + task_slots(task, ctx.n_images) if filtered else 0
             shard.candidates[task] = streams[task].take(quota + extra) if quota else []
         yield shard
 
 
 def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str, Record]) -> None:
-    """Replace every `TextRequest` in the rows by the captioner's text, asking once per unique request."""
-    requests = list(
-        dict.fromkeys(t for r in rows for t in (r.chosen, r.rejected) if isinstance(t, TextRequest))
-    )
-    texts = dict(zip(requests, captioner.resolve(requests, records))) if requests else {}
+    """Replace every `TextRequest` in the rows by the captioner's text, asking once per unique request; then
+    make each `EditRequest` (a negative edited from resolved captions) and note what it is in the meta."""
+    wanted = []
     for row in rows:
+        for text in (row.chosen, row.rejected):
+            if isinstance(text, TextRequest):
+                wanted.append(text)
+            elif isinstance(text, (EditRequest, SequenceRequest)):
+                wanted += text.requests()
+    requests = list(dict.fromkeys(wanted))
+    texts = dict(zip(requests, captioner.resolve(requests, records))) if requests else {}
+    edits: dict[int, TextRequest] = {}  # a model captioner is asked for VaPR-style edits of its captions
+    if getattr(captioner, "edits_captions", False):
+        edits = {
+            i: model_edit_request(row.rejected, texts[row.rejected.base])
+            for i, row in enumerate(rows)
+            if isinstance(row.rejected, EditRequest) and "fact" in row.rejected.kinds
+        }
+        unique = list(dict.fromkeys(edits.values()))
+        texts.update(zip(unique, captioner.resolve(unique, records)) if unique else {})
+    for i, row in enumerate(rows):
+        if isinstance(row.rejected, EditRequest):
+            row.rejected, info = make_negative(row.rejected, texts, texts.get(edits.get(i)))
+            row.meta.update(info)
+        if isinstance(row.chosen, SequenceRequest):
+            row.chosen, row.rejected = make_sequence(row.chosen, texts), make_sequence(row.rejected, texts)
         row.chosen, row.rejected = texts.get(row.chosen, row.chosen), texts.get(row.rejected, row.rejected)
+
+
+def _free_text(row: RowSpec) -> bool:
+    """A free-text pair, where high similarity means the rejected caught the right behaviour: not an edited
+    near miss (one fact changed, a distractor's caption claiming the query), similar by design."""
+    return row.meta.get("negative") in (None, "describe")
 
 
 def finish_shard(
@@ -212,9 +277,11 @@ def finish_shard(
         candidates = [
             c for c in candidates if c.chosen != c.rejected
         ]  # a model answer equal to gold is no pair
-        if scorer is not None:
-            scorer.score(candidates)
-            candidates = [c for c, keep in zip(candidates, keep_mask(candidates, quantile)) if keep]
+        if scorer is not None and TASKS[task].free_text:
+            scored = [c for c in candidates if _free_text(c)]
+            scorer.score(scored)
+            dropped = {id(c) for c, keep in zip(scored, keep_mask(scored, quantile)) if not keep}
+            candidates = [c for c in candidates if id(c) not in dropped]
         if len(candidates) < quota:
             raise PlanError(
                 f"shard {shard.path}: only {len(candidates)} usable `{task}` pairs for {quota} rows"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import datasets
 
 from .layout import CONFIG_LEVELS
+from .tasks import LEVEL_TASKS
 
 __all__ = [
     "COLUMNS",
@@ -31,12 +32,8 @@ __all__ = [
 
 GENERATOR_VERSION = "s2h-dpo/0.1"
 
-# Tasks each level can hold; a build spreads a level's rows evenly over the tasks its sources support.
-LEVEL_TASKS: dict[int, tuple[str, ...]] = {
-    1: ("caption_indexed", "vqa_indexed", "vqa_gold"),
-    2: ("compare", "arithmetic", "kinship"),
-    3: ("caption_search", "which_image"),
-}
+# Tasks each level can hold (derived from the task registry); a build spreads a level's rows evenly over
+# the tasks its sources support.
 
 
 COLUMNS = ("id", "level", "task", "images", "prompt", "chosen", "rejected", "target", "similarity", "meta")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 
@@ -12,6 +13,7 @@ import pytest
 from s2h_dataset.captioners import ReferenceCaptioner
 from s2h_dataset.labels import ORDINALS, conflicts
 from s2h_dataset.sources import load_sources
+from s2h_dataset.tasks import TASKS
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,13 @@ def test_filter_scores_are_stored_and_bounded(rows, built_dataset):
     stats = report["filter"]
     assert 0 < stats["strings_encoded"] < stats["strings_requested"]  # templated answers hit the string cache
     assert stats["cache_hit_rate"] == round(1 - stats["strings_encoded"] / stats["strings_requested"], 4)
-    similarity = [r["similarity"] for r in rows]
+    # only free-text pairs are scored and filtered; minimal pairs keep NaN
+    free_text = {t.name for t in TASKS.values() if t.free_text}
+
+    def scored(row):  # free text, and not a near miss edited by design (caption_search fact / claim)
+        return row["task"] in free_text and row["meta"].get("negative") in (None, "describe")
+
+    similarity = [r["similarity"] for r in rows if scored(r)]
+    assert all(math.isnan(r["similarity"]) for r in rows if not scored(r))
     assert all(-1.0 <= s <= 1.0001 for s in similarity)
     assert len(set(similarity)) > 50  # real scores, not a constant

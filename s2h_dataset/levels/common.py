@@ -12,6 +12,14 @@ from ..sources import Record, Sources
 __all__ = ["LevelContext", "PlanError", "image_ref"]
 
 MAX_DRAWS = 2000  # rejection-sampling budget for one set before the pool is declared too small
+TIER_DRAWS = 40  # draws from a hardness tier (same subcategory / category) before widening to the next
+# --distractor-hardness: the tier each distractor is drawn from first, in order; later ones are random
+HARDNESS = {
+    "subcategory": ("subcategory", "category"),  # one from the target's subcategory, one from its category
+    "category": ("category", "category"),
+    "random": (),
+}
+SEARCH_NEGATIVES = ("fact", "claim", "describe")
 
 
 class PlanError(UserError):
@@ -31,7 +39,11 @@ class LevelContext:
     pool: Sources
     n_images: int
     split: str
+    hardness: str = "subcategory"
+    search_negatives: tuple[str, ...] = ("fact", "claim")
     _by_kind: dict[str, list[Record]] | None = field(default=None, repr=False)
+    _by_class: dict[tuple[str, str], list[Record]] | None = field(default=None, repr=False)
+    memo: dict = field(default_factory=dict, repr=False)  # per-context tables a task builds once
 
     @property
     def objects(self) -> list[Record]:
@@ -77,17 +89,43 @@ class LevelContext:
             raise PlanError(f"no labelled images in the {self.split} split; add a labelled --source")
         return self.objects[rng.randrange(len(self.objects))]
 
+    def by_class(self, level: str, name: str | None) -> list[Record]:
+        """Records of one subcategory or category (`level`), built once per context."""
+        if self._by_class is None:
+            self._by_class = {}
+            for record in self.objects:
+                for lv in ("subcategory", "category"):
+                    if getattr(record, lv):
+                        self._by_class.setdefault((lv, getattr(record, lv)), []).append(record)
+        return self._by_class.get((level, name), []) if name else []
+
     def fill(self, rng: random.Random, chosen: list[Record], n: int) -> list[Record]:
-        """Add records until there are `n`, each conflicting with none already chosen (no near-synonyms)."""
+        """Add records until there are `n`, each conflicting with none already chosen (no synonyms,
+        hypernyms or hyponyms). Distractors are drawn by hardness: by default the first from the target's
+        subcategory and the second from its category when the pool has one that the guard allows."""
         chosen = list(chosen)
+        target = chosen[0] if chosen else None
+
+        def fits(candidate: Record) -> bool:
+            return all(
+                candidate.source_id != c.source_id and not conflicts(candidate.label, c.label) for c in chosen
+            )
+
+        for tier in HARDNESS[self.hardness][: max(n - len(chosen), 0)]:
+            pool = self.by_class(tier, getattr(target, tier, None)) if target else []
+            for _ in range(TIER_DRAWS if pool else 0):
+                candidate = pool[rng.randrange(len(pool))]
+                if fits(candidate):
+                    chosen.append(candidate)
+                    break
         for _ in range(MAX_DRAWS):
             if len(chosen) == n:
                 return chosen
             candidate = self.pick(rng)
-            if all(
-                candidate.source_id != c.source_id and not conflicts(candidate.label, c.label) for c in chosen
-            ):
+            if fits(candidate):
                 chosen.append(candidate)
+        if len(chosen) == n:
+            return chosen
         raise PlanError(
             f"the {self.split} split has too few distinct labels for {n} images per row "
             f"({len(self.objects)} images); lower --distractors or add images with other labels"

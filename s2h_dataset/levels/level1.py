@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 
 from ..captioners.base import TextRequest
-from ..labels import with_article
 from ..schema import RowSpec
 from .common import LevelContext, image_ref
 
@@ -37,7 +36,8 @@ def _set(ctx: LevelContext, rng: random.Random, position: int):
 
 def caption_indexed(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec:
     images, wrong = _set(ctx, rng, position)
-    prompt = rng.choice(CAPTION_PROMPTS).format(ref=image_ref(position, rng.randrange(2)))
+    style = rng.randrange(len(CAPTION_PROMPTS))
+    prompt = CAPTION_PROMPTS[style].format(ref=image_ref(position, rng.randrange(2)))
     return RowSpec(
         level=1,
         task="caption_indexed",
@@ -46,7 +46,7 @@ def caption_indexed(ctx: LevelContext, rng: random.Random, position: int) -> Row
         chosen=TextRequest("caption", (images[position].source_id,)),
         rejected=TextRequest("caption", (images[wrong].source_id,)),
         target=position,
-        stratum=str(position),
+        stratum=f"{position}:{style}",  # the filter keeps positions and wording as drawn
         meta={"rejected_from": wrong},
     )
 
@@ -61,8 +61,8 @@ def vqa_indexed(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec
         task="vqa_indexed",
         source_ids=[r.source_id for r in images],
         prompt=question.format(ref=ref),
-        chosen=answer.format(ref=ref, Ref=cap_ref, a_label=with_article(images[position].label)),
-        rejected=answer.format(ref=ref, Ref=cap_ref, a_label=with_article(images[wrong].label)),
+        chosen=answer.format(ref=ref, Ref=cap_ref, a_label=images[position].a_label),
+        rejected=answer.format(ref=ref, Ref=cap_ref, a_label=images[wrong].a_label),
         target=position,
         stratum=str(position),
         meta={"rejected_from": wrong},

@@ -1,20 +1,25 @@
 """Level 2, multi-image localized: the prompt names several images and needs a comparison or an aggregate.
 
-`compare`: same-kind yes/no over two named images; rejected is the deterministic flip of the verdict.
-`arithmetic`: counts of one colour shape across two or three named images combined with +, - or a total;
-rejected keeps the wording and shows a plausible mistake (a miscount, the wrong image's count, or a wrong
-sum) so its length and style match the chosen answer.
+`compare`: do two named images show the same kind of thing (a curated kind: mammals, fruits, boats; never
+a grab-bag like "household items")? Yes and no answers name the same kind and have the same form, so
+their lengths say nothing; "no" pairs are drawn from the same coarse category when possible (a mammal
+and a bird), so the kind must be seen. Rejected is the deterministic flip of the verdict.
+`arithmetic`: counts of one colour shape across two or three named images combined with +, - or a total.
+The queried shape is drawn first and the named images among those holding it, so most rows aggregate two
+or more non-zero counts (`NONZERO_SHARE`); rejected keeps the wording and shows one consistent mistake (a
+miscount by one, or another image's count), never an arithmetic slip a text reader could check.
 """
 
 from __future__ import annotations
 
 import random
 
-from ..labels import conflicts, with_article
+from ..labels import conflicts
 from ..schema import RowSpec
+from ..sources.arithmetic import MAX_COUNT
 from .common import LevelContext, PlanError, image_ref
 
-__all__ = ["OPERATORS", "arithmetic", "compare"]
+__all__ = ["NONZERO_SHARE", "OPERATORS", "arithmetic", "compare"]
 
 COMPARE_PROMPTS = (
     "Do {r1} and {r2} show the same kind of thing?",
@@ -22,9 +27,10 @@ COMPARE_PROMPTS = (
     "Is the object in {r1} the same kind of thing as the one in {r2}?",
 )
 SAME, DIFFERENT = (
-    "Yes. {R1} shows {a} and {r2} shows {b}; {same}.",
-    "No. {R1} shows {a} and {r2} shows {b}; they are different kinds of thing.",
+    "Yes. {R1} and {r2} both show {kind}.",
+    "No. Only one of {r1} and {r2} shows {kind}.",
 )
+NONZERO_SHARE = 0.85  # rows whose named images all hold the queried shape (the rest: one may hold none)
 
 OPERATORS = ("add", "subtract", "total")
 QUESTIONS = {
@@ -37,6 +43,10 @@ ANSWERS = {
     "subtract": "{R1} has {a} and {r2} has {b}, so {r1} has {a} - {b} = {ans} more {units}.",
     "total": "{R1} has {a}, {r2} has {b} and {r3} has {c}, so the total is {a} + {b} + {c} = {ans} {units}.",
 }
+
+
+def _kind(record) -> str:
+    return record.kind or record.a_label
 
 
 def _same_kind_partner(ctx: LevelContext, rng: random.Random):
@@ -54,22 +64,35 @@ def _same_kind_partner(ctx: LevelContext, rng: random.Random):
     )
 
 
+def _other_kind(ctx: LevelContext, rng: random.Random, first):
+    """A record of another kind: from the same category when there is one (a hard "no")."""
+
+    def other(r):
+        return r.kind_or_label != first.kind_or_label and not conflicts(r.label, first.label)
+
+    near = [r for r in ctx.by_class("category", first.category) if r.kind and other(r)]
+    if near:
+        return rng.choice(near)
+    return next((r for r in (ctx.pick(rng) for _ in range(500)) if other(r)), None)
+
+
 def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     yes = slot == 1
     if yes:
         first, second = _same_kind_partner(ctx, rng)
     else:
-        first = ctx.pick(rng)
-        second = next(
-            (
-                r
-                for r in (ctx.pick(rng) for _ in range(500))
-                if r.kind_or_label != first.kind_or_label and not conflicts(r.label, first.label)
-            ),
-            None,
-        )
+        for _ in range(
+            200
+        ):  # "no" questions are about a record with a kind too, so "only one shows X" reads well
+            first = ctx.pick(rng)
+            if first.kind or not any(r.kind for r in ctx.objects):
+                break
+        second = _other_kind(ctx, rng, first)
         if second is None:
             raise PlanError(f"the {ctx.split} split has only one kind of image; `compare` needs two kinds")
+    if rng.random() < 0.5:  # which of the two names the kind must not be a cue
+        first, second = second, first
+    kind = _kind(second if not yes and not first.kind else first)
     others = ctx.fill(rng, [first, second], ctx.n_images)[2:]
     images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
@@ -77,9 +100,7 @@ def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         "r1": image_ref(p1, style),
         "R1": image_ref(p1, style, capital=True),
         "r2": image_ref(p2, style),
-        "a": with_article(first.label),
-        "b": with_article(second.label),
-        "same": f"both are {first.kind}" if first.kind else "they are the same kind of thing",
+        "kind": kind,
     }
     same, different = SAME.format(**words), DIFFERENT.format(**words)
     return RowSpec(
@@ -91,21 +112,34 @@ def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         rejected=different if yes else same,
         target=-1,
         stratum="yes" if yes else "no",
-        meta={"named": [p1, p2], "answer": "yes" if yes else "no"},
+        meta={"named": [p1, p2], "answer": "yes" if yes else "no", "kind": kind},
     )
 
 
-def _mistake(rng: random.Random, counts: list[int], named: list[int]) -> tuple[list[int], str]:
-    """A plausible mistake: read an image not named, or miscount one named image by one."""
+def _mistakes(rng: random.Random, counts: list[int], named: list[int]) -> list[tuple[list[int], str]]:
+    """Plausible mistakes, in random order: read an image that is not named, or miscount one by one."""
     operands = [counts[p] for p in named]
-    i = rng.randrange(len(operands))
-    unnamed = [counts[p] for p in range(len(counts)) if p not in named and counts[p] != operands[i]]
-    wrong = list(operands)
-    if unnamed and rng.random() < 0.5:
-        wrong[i] = rng.choice(unnamed)
-        return wrong, "wrong_image"
-    wrong[i] = operands[i] + 1 if operands[i] == 0 or rng.random() < 0.5 else operands[i] - 1
-    return wrong, "miscount"
+    found = []
+    for i in range(len(operands)):
+        for p in range(len(counts)):
+            if p not in named and counts[p] != operands[i]:
+                found.append(([*operands[:i], counts[p], *operands[i + 1 :]], "wrong_image"))
+        for delta in (1, -1):  # never a count no image can hold: a text reader would spot it
+            if 0 <= operands[i] + delta <= MAX_COUNT:
+                found.append(([*operands[:i], operands[i] + delta, *operands[i + 1 :]], "miscount"))
+    rng.shuffle(found)
+    return found
+
+
+def _by_unit(ctx: LevelContext) -> dict[str, list]:
+    """Shape images by the units ("red circle") they hold, built once per context."""
+    if "by_unit" not in ctx.memo:
+        table: dict[str, list] = {}
+        for record in ctx.shapes:
+            for unit, _ in record.counts:
+                table.setdefault(unit, []).append(record)
+        ctx.memo["by_unit"] = table
+    return ctx.memo["by_unit"]
 
 
 def arithmetic(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
@@ -114,9 +148,20 @@ def arithmetic(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
             f"the {ctx.split} split has {len(ctx.shapes)} shape images; `arithmetic` needs {ctx.n_images}"
         )
     op = OPERATORS[slot] if ctx.n_images >= 3 else OPERATORS[slot % 2]
-    images = rng.sample(ctx.shapes, ctx.n_images)
-    named = rng.sample(range(ctx.n_images), 3 if op == "total" else 2)
-    unit = rng.choice(sorted({u for p in named for u, _ in images[p].counts}))
+    n_named = 3 if op == "total" else 2
+    holders_by_unit = _by_unit(ctx)
+    unit = rng.choice(sorted(u for u, holders in holders_by_unit.items() if len(holders) >= n_named))
+    # the named images hold the shape; with 1 - NONZERO_SHARE one of them is any image (it may hold none)
+    n_holders = n_named if rng.random() < NONZERO_SHARE else n_named - 1
+    named_records = rng.sample(holders_by_unit[unit], n_holders)
+    ids = {r.source_id for r in named_records}
+    others = [
+        r for r in rng.sample(ctx.shapes, min(len(ctx.shapes), 4 * ctx.n_images)) if r.source_id not in ids
+    ]
+    images = (named_records + others)[: ctx.n_images]
+    named_records = images[:n_named]
+    rng.shuffle(images)
+    named = [images.index(r) for r in named_records]
     counts = [dict(r.counts).get(unit, 0) for r in images]
     if op == "subtract" and counts[named[0]] < counts[named[1]]:
         named.reverse()
@@ -125,19 +170,19 @@ def arithmetic(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         return values[0] - values[1] if op == "subtract" else sum(values)
 
     truth = result([counts[p] for p in named])
-    wrong, error = _mistake(rng, counts, named)
-    if result(wrong) == truth or (op == "subtract" and result(wrong) < 0):
-        wrong, error = [counts[p] for p in named], "wrong_result"
-        wrong_answer = truth + 1 if truth == 0 or rng.random() < 0.5 else truth - 1
-    else:
-        wrong_answer = result(wrong)
+    wrong, error = next(
+        (w, e) for w, e in _mistakes(rng, counts, named) if result(w) != truth and result(w) >= 0
+    )
+    wrong_answer = result(wrong)
     style = rng.randrange(2)
     refs = {f"r{i + 1}": image_ref(p, style) for i, p in enumerate(named)}
     refs["R1"] = image_ref(named[0], style, capital=True)
     units = unit + "s"
 
     def answer(values, ans):
-        return ANSWERS[op].format(**refs, **dict(zip("abc", values)), ans=ans, units=units)
+        return ANSWERS[op].format(
+            **refs, **dict(zip("abc", values)), ans=ans, units=unit if ans == 1 else units
+        )
 
     return RowSpec(
         level=2,
@@ -155,5 +200,6 @@ def arithmetic(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
             "answer": truth,
             "rejected_answer": wrong_answer,
             "error": error,
+            "operands": [counts[p] for p in named],
         },
     )

@@ -1,8 +1,10 @@
 """Level 3, global visual search: no image is named; the model must find the one holding the label.
 
-`caption_search`: chosen is the target's caption; rejected describes the whole set without isolating the
-target (the paper's "caption the images" response). `which_image`: chosen names the target's position;
-rejected names another position with the same wording. Distractors never share a near-synonym label.
+`caption_search`: chosen is the target's caption; rejected, by default, is a near miss matched in form,
+length and mention of the query (`negatives.py`: the target's caption with one fact wrong, or a
+distractor's caption claiming the query); the paper's "caption the images" response is one option
+(`--search-negatives`). `which_image`: chosen names the target's position; rejected names another position
+with the same wording. Distractors are never a synonym, hypernym or hyponym of the query.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import random
 
 from ..captioners.base import TextRequest
-from ..labels import with_article
 from ..schema import RowSpec
 from .common import LevelContext, image_ref
+from .negatives import EditRequest
 
 __all__ = ["caption_search", "which_image"]
 
@@ -26,7 +28,7 @@ WHICH_PROMPTS = (
     "Which of the images shows {a_label}?",
     "In which image can you find {a_label}?",
 )
-WHICH_ANSWERS = ("{Ref} contains the {label}.", "The {label} is in {ref}.")
+WHICH_ANSWERS = ("{Ref} contains {the_label}.", "{The_label} {be} in {ref}.")
 
 
 def _search_set(ctx: LevelContext, rng: random.Random, position: int):
@@ -36,16 +38,35 @@ def _search_set(ctx: LevelContext, rng: random.Random, position: int):
 
 def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec:
     target, images = _search_set(ctx, rng, position)
+    ids = tuple(r.source_id for r in images)
+    describe = TextRequest("describe", ids)
+    mix = ctx.search_negatives
+    kind = mix[rng.randrange(len(mix))]
+    donors = [r for r in images if r is not target and r.label_form == target.label_form]
+    rejected = (
+        describe
+        if kind == "describe"
+        else EditRequest(
+            base=TextRequest("caption", (target.source_id,)),
+            donors=tuple(TextRequest("caption", (r.source_id,)) for r in donors),
+            donor_phrases=tuple(r.a_label for r in donors),
+            query=target.a_label,
+            describe=describe,
+            kinds=(kind, *(k for k in mix if k != kind)),
+            seed=f"negative:{'|'.join(ids)}:{kind}",
+        )
+    )
+    style = rng.randrange(len(SEARCH_PROMPTS))
     return RowSpec(
         level=3,
         task="caption_search",
-        source_ids=[r.source_id for r in images],
-        prompt=rng.choice(SEARCH_PROMPTS).format(a_label=with_article(target.label)),
+        source_ids=list(ids),
+        prompt=SEARCH_PROMPTS[style].format(a_label=target.a_label),
         chosen=TextRequest("caption", (target.source_id,)),
-        rejected=TextRequest("describe", tuple(r.source_id for r in images)),
+        rejected=rejected,
         target=position,
-        stratum=str(position),
-        meta={"query": target.label},
+        stratum=f"{position}:{kind}:{style}",  # the filter keeps position, negative kind and wording as drawn
+        meta={"query": target.label, "negative": kind},
     )
 
 
@@ -55,15 +76,20 @@ def which_image(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec
     answer, style = rng.choice(WHICH_ANSWERS), rng.randrange(2)
 
     def say(p):
+        the_label = target.the_label
         return answer.format(
-            Ref=image_ref(p, style, capital=True), ref=image_ref(p, style), label=target.label
+            Ref=image_ref(p, style, capital=True),
+            ref=image_ref(p, style),
+            the_label=the_label,
+            The_label=the_label[:1].upper() + the_label[1:],
+            be="are" if target.label_form == "plural" else "is",
         )
 
     return RowSpec(
         level=3,
         task="which_image",
         source_ids=[r.source_id for r in images],
-        prompt=rng.choice(WHICH_PROMPTS).format(a_label=with_article(target.label)),
+        prompt=rng.choice(WHICH_PROMPTS).format(a_label=target.a_label),
         chosen=say(position),
         rejected=say(wrong),
         target=position,

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from .base import Record
 
-__all__ = ["COLOURS", "SHAPES", "arithmetic_records", "draw_shapes"]
+__all__ = ["COLOURS", "MAX_COUNT", "SHAPES", "arithmetic_records", "draw_shapes"]
 
 SHAPES = ("circle", "square", "triangle", "star", "diamond")
 COLOURS = {
@@ -26,6 +26,7 @@ COLOURS = {
     "purple": (140, 60, 190),
     "orange": (240, 130, 20),
 }
+MAX_COUNT = 5  # instances of one colour shape per image, at most
 GRID = 4  # cells per side; at most GRID * GRID shapes per image
 CANVAS = 256  # drawn size in pixels; the build resizes to --image-size
 
@@ -34,7 +35,7 @@ def _layout(seed: int, index: int) -> list[tuple[str, str, int]]:
     """The (colour, shape, cell) of every instance in image `index`; counts follow from it."""
     rng = random.Random(f"arithmetic:{seed}:{index}")
     kinds = rng.sample([(c, s) for c in COLOURS for s in SHAPES], k=rng.randint(2, 3))
-    counts = [rng.randint(1, 5) for _ in kinds]
+    counts = [rng.randint(1, MAX_COUNT) for _ in kinds]
     cells = rng.sample(range(GRID * GRID), k=sum(counts))
     instances, start = [], 0
     for (colour, shape), count in zip(kinds, counts):

@@ -37,6 +37,10 @@ class Record:
     qa: a (question, gold answer) pair about this image (VQA sources).
     counts: object counts per "colour shape" for procedurally drawn images (arithmetic source).
     synthetic: drawn images, encoded losslessly (PNG) by default.
+    form: how the label takes an article (`labels.FORMS`: count, plural, mass, proper, the); None: guessed.
+    article: `a` or `an` when the spelling misleads ("an X-ray", "a unicorn").
+    subcategory, category: the label's fine and coarse class (bundled set: the emoji keyboard's), used to
+        draw hard distractors.
     """
 
     source_id: str
@@ -49,6 +53,29 @@ class Record:
     qa: tuple[str, str] | None = None
     counts: tuple[tuple[str, int], ...] = ()
     synthetic: bool = False
+    form: str | None = None
+    article: str | None = None
+    subcategory: str | None = None
+    category: str | None = None
+
+    @property
+    def label_form(self) -> str:
+        from ..labels import guess_form
+
+        return self.form or guess_form(self.label)
+
+    @property
+    def a_label(self) -> str:
+        """The label with its indefinite article: 'a peacock', 'grapes', 'the Milky Way'."""
+        from ..labels import indefinite
+
+        return indefinite(self.label, self.label_form, self.article)
+
+    @property
+    def the_label(self) -> str:
+        from ..labels import definite
+
+        return definite(self.label, self.label_form)
 
     @property
     def kind_or_label(self) -> str:

@@ -14,53 +14,87 @@ __all__ = ["EMOJI_DIR", "emoji_records"]
 
 EMOJI_DIR = Path(__file__).resolve().parent.parent / "data" / "fluent-emoji-3d"
 
-# Emoji subcategory -> the kind of thing it holds, as a plural noun for "both are <kind>" answers.
-# Subcategories that are not kinds of object (events, time, places of mixed use) are left out, so
-# `compare` never pairs a clock face with a stopwatch as "the same kind" on a technicality.
+# Emoji subcategory -> the kind of thing it holds, as a plural noun for "both show <kind>" answers. Only
+# subcategories whose members a person would call one kind are kinds; mixed ones (household, office,
+# tools, places, weather, ...) are left out, so `compare` never calls a chair and a toothbrush "the same
+# kind". `NOT_OF_KIND` removes the odd members of a kept subcategory (an ice cube is not a drink).
 KINDS = {
     "animal-mammal": "mammals",
     "animal-bird": "birds",
     "animal-marine": "sea animals",
-    "animal-bug": "bugs",
+    "animal-bug": "insects and other small creatures",
     "animal-reptile": "reptiles",
-    "animal-amphibian": "amphibians",
     "plant-flower": "flowers",
-    "plant-other": "plants",
     "food-fruit": "fruits",
     "food-vegetable": "vegetables",
-    "food-prepared": "prepared foods",
-    "food-asian": "Asian dishes",
     "food-sweet": "sweets",
     "drink": "drinks",
-    "dishware": "pieces of dishware",
-    "transport-ground": "land vehicles or road things",
-    "transport-air": "aircraft or air transport",
-    "transport-water": "boats or water transport",
-    "clothing": "clothing items",
+    "clothing": "clothes or accessories",
     "musical-instrument": "musical instruments",
-    "sport": "sports items",
-    "game": "game items",
-    "tool": "tools",
-    "household": "household items",
-    "office": "office items",
-    "writing": "writing tools",
-    "computer": "computer items",
-    "phone": "phones",
-    "medical": "medical items",
-    "science": "science items",
-    "money": "money items",
-    "mail": "mail items",
-    "book-paper": "books or paper items",
-    "lock": "locks or keys",
-    "light & video": "light or video items",
-    "sky & weather": "sky or weather things",
-    "place-building": "buildings",
-    "place-geographic": "landscapes",
-    "award-medal": "awards or medals",
-    "arts & crafts": "arts and crafts items",
-    "sound": "sound items",
-    "music": "music items",
+    "transport-air": "aircraft",
+    "transport-water": "boats",
 }
+NOT_OF_KIND = frozenset(
+    [
+        "ice cube",
+        "baby bottle",
+        "seat",
+        "departing airplane",
+        "arriving airplane",
+        "anchor",
+        "ring buoy",
+        "paw prints",
+        "pig nose",
+        "microbe",
+        "wilted flower",
+        "chestnut",
+        "peanuts",
+    ]
+)
+# transport-ground mixes vehicles with roads and signs: only these are vehicles
+VEHICLES = frozenset(
+    [
+        "bus",
+        "oncoming bus",
+        "trolleybus",
+        "minibus",
+        "ambulance",
+        "fire engine",
+        "police car",
+        "oncoming police car",
+        "taxi",
+        "oncoming taxi",
+        "red car",
+        "oncoming car",
+        "sport utility vehicle",
+        "delivery truck",
+        "articulated lorry",
+        "tractor",
+        "bicycle",
+        "kick scooter",
+        "motor scooter",
+        "auto rickshaw",
+        "pickup truck",
+        "racing car",
+        "racing motorcycle",
+        "train",
+        "tram car",
+        "tram",
+        "metro",
+        "light rail",
+        "monorail",
+        "steam locomotive",
+        "railway car",
+        "high-speed train",
+        "bullet train",
+    ]
+)
+
+
+def kind_of(label: str, subcategory: str) -> str | None:
+    if label in VEHICLES:
+        return "land vehicles"
+    return None if label in NOT_OF_KIND else KINDS.get(subcategory)
 
 
 def _load(path: Path) -> Image.Image:
@@ -81,7 +115,11 @@ def emoji_records(root: Path = EMOJI_DIR) -> list[Record]:
                     source_id=f"emoji:{item['codepoints'].lower()}",
                     label=label,
                     load=partial(_load, root / item["file"]),
-                    kind=KINDS.get(item["subcategory"]),
+                    kind=kind_of(label, item["subcategory"]),
+                    form=item["form"],
+                    article=item.get("article"),
+                    subcategory=item["subcategory"],
+                    category=item["category"],
                 )
             )
     return records

@@ -1,0 +1,130 @@
+"""Level 2 attribute comparisons across two named images: colour (from pixels) and count ("more than").
+
+`compare_colour`: are the objects in two named images mostly the same colour? The dominant colour of each
+object is measured on its own pixels (`captioners/facts.py`); "yes" pairs share it, "no" pairs do not.
+`more_than`: does one named shape image hold more of a colour shape than another (tracked counts)? Both
+images hold the shape, so the answer needs counting in both, not spotting it in one.
+Yes and no answers name the same facts in the same form, so their lengths and words say nothing; rejected
+is the deterministic flip of the verdict.
+"""
+
+from __future__ import annotations
+
+import random
+
+from ..captioners.facts import record_facts
+from ..schema import RowSpec
+from .common import LevelContext, PlanError, image_ref
+from .level2 import _by_unit
+
+__all__ = ["compare_colour", "has_object_colours", "more_than"]
+
+COLOUR_PROMPTS = (
+    "Are the objects in {r1} and {r2} mostly the same colour?",
+    "Is the object in {r1} mostly the same colour as the one in {r2}? Answer yes or no.",
+)
+COLOUR_ANSWERS = (
+    "Yes. The objects in {r1} and {r2} are both mostly {colour}.",
+    "No. Only one of the objects in {r1} and {r2} is mostly {colour}.",
+)
+MORE_PROMPTS = (
+    "Are there more {units} in {r1} than in {r2}?",
+    "Does {r1} have more {units} than {r2}? Answer yes or no.",
+)
+MORE_ANSWERS = (
+    "Yes. {R1} has more {units} than {r2}.",
+    "No. {R1} does not have more {units} than {r2}.",
+)
+
+
+def has_object_colours(pool) -> bool:
+    """Whether the pool's objects have measurable colours: transparent renders, where the object is the
+    opaque pixels. A photo's colours are its background's too, so `compare_colour` never asks about them."""
+    return any((f := record_facts(r)) is not None and f.size is not None for r in pool.objects[:50])
+
+
+def _by_colour(ctx: LevelContext) -> dict[str, list]:
+    if "by_colour" not in ctx.memo:
+        table: dict[str, list] = {}
+        for record in ctx.objects:
+            facts = record_facts(record)
+            if facts is not None and facts.size is not None:
+                table.setdefault(facts.colours[0], []).append(record)
+        ctx.memo["by_colour"] = table
+    return ctx.memo["by_colour"]
+
+
+def _verdict(yes: bool, chosen_yes: str, chosen_no: str) -> tuple[str, str]:
+    return (chosen_yes, chosen_no) if yes else (chosen_no, chosen_yes)
+
+
+def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
+    yes = slot == 1
+    table = _by_colour(ctx)
+    colours = sorted(c for c, records in table.items() if len(records) >= 2)
+    if not colours or len(table) < 2:
+        raise PlanError(f"the {ctx.split} split has too few object colours for `compare_colour`")
+    colour = rng.choice(colours)
+    first = rng.choice(table[colour])
+    pool = table[colour] if yes else [r for c, rs in table.items() if c != colour for r in rs]
+    second = next(r for r in (rng.choice(pool) for _ in range(500)) if r.source_id != first.source_id)
+    if not yes and rng.random() < 0.5:  # which image holds the named colour must not be a cue
+        first, second = second, first
+    others = ctx.fill(rng, [first, second], ctx.n_images)[2:]
+    images, p1, p2 = ctx.place_pair(rng, first, second, others)
+    style = rng.randrange(2)
+    words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "colour": colour}
+    chosen, rejected = _verdict(yes, *(a.format(**words) for a in COLOUR_ANSWERS))
+    return RowSpec(
+        level=2,
+        task="compare_colour",
+        source_ids=[r.source_id for r in images],
+        prompt=rng.choice(COLOUR_PROMPTS).format(**words),
+        chosen=chosen,
+        rejected=rejected,
+        stratum="yes" if yes else "no",
+        meta={"named": [p1, p2], "answer": "yes" if yes else "no", "colour": colour},
+    )
+
+
+def more_than(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
+    yes = slot == 1
+    table = _by_unit(ctx)
+    for _ in range(200):
+        unit = rng.choice(sorted(u for u, holders in table.items() if len(holders) >= 2))
+        a, b = rng.sample(table[unit], 2)
+        ca, cb = dict(a.counts)[unit], dict(b.counts)[unit]
+        if ca != cb:
+            break
+    else:
+        raise PlanError(f"the {ctx.split} split has too few shape images for `more_than`")
+    if (ca > cb) != yes:
+        a, b = b, a
+    ids = {a.source_id, b.source_id}
+    others = [
+        r for r in rng.sample(ctx.shapes, min(len(ctx.shapes), 4 * ctx.n_images)) if r.source_id not in ids
+    ]
+    images, p1, p2 = ctx.place_pair(rng, a, b, others[: ctx.n_images - 2])
+    style = rng.randrange(2)
+    words = {
+        "r1": image_ref(p1, style),
+        "R1": image_ref(p1, style, capital=True),
+        "r2": image_ref(p2, style),
+        "units": unit + "s",
+    }
+    chosen, rejected = _verdict(yes, *(a_.format(**words) for a_ in MORE_ANSWERS))
+    return RowSpec(
+        level=2,
+        task="more_than",
+        source_ids=[r.source_id for r in images],
+        prompt=rng.choice(MORE_PROMPTS).format(**words),
+        chosen=chosen,
+        rejected=rejected,
+        stratum="yes" if yes else "no",
+        meta={
+            "named": [p1, p2],
+            "answer": "yes" if yes else "no",
+            "unit": unit,
+            "counts": [dict(a.counts)[unit], dict(b.counts)[unit]],
+        },
+    )

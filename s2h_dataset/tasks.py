@@ -1,0 +1,231 @@
+"""The level-task registry: every task of every level, defined once, as data.
+
+`LEVEL_TASKS` (schema, validate), `NEEDS`, `TASKS` and `task_slots` (planner) and the card's task list all
+derive from `REGISTRY`. Adding a task is one generator function `fn(ctx, rng, slot) -> RowSpec` plus one
+`LevelTask` line here (or a `register(...)` call from a plugin or a test). This module imports nothing
+of the package but `layout`, so the schema and the validator can read it without loading any generator.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .layout import LEVELS
+
+__all__ = [
+    "LEVEL_TASKS",
+    "NEEDS",
+    "REGISTRY",
+    "TASKS",
+    "LevelTask",
+    "filtered_tasks",
+    "get",
+    "register",
+    "task_slots",
+    "unregister",
+]
+
+
+def _positions(n_images: int) -> int:
+    return n_images
+
+
+def _yes_no(n_images: int) -> int:
+    return 2
+
+
+def _operators(n_images: int) -> int:
+    return 3 if n_images >= 3 else 2  # total needs three named images
+
+
+def _errors(n_images: int) -> int:
+    return 4  # omitted, swapped, conflated, added
+
+
+@dataclass(frozen=True)
+class LevelTask:
+    """One task.
+
+    name: the `task` column value. level: 1, 2 or 3. pool: the `Sources` field its images come from
+    (`objects`, `shapes`, `qa`, `faces`). slots: number of answer values the planner balances, from the
+    images per row (target positions, yes/no, operators). generator: `module:function` of
+    `fn(ctx, rng, slot) -> RowSpec`, or the function itself. free_text: its answers are free text
+    (captions), so the similarity filter applies; minimal pairs (yes/no flips, one-number changes, another
+    image named) are similar by design and are never filtered. about: one line for the card. supports:
+    `module:function` of `fn(pool) -> bool` when a non-empty pool is not enough (None: it is).
+    """
+
+    name: str
+    level: int
+    pool: str
+    slots: Callable[[int], int]
+    generator: str | Callable
+    free_text: bool = False
+    about: str = ""
+    supports: str | Callable | None = None
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise ValueError(f"task `{self.name}`: level must be one of {LEVELS}, got {self.level}")
+        if self.pool not in ("objects", "shapes", "qa", "faces"):
+            raise ValueError(
+                f"task `{self.name}`: pool must be objects, shapes, qa or faces, got {self.pool}"
+            )
+
+    def generate(self):
+        return _resolve(self.generator)
+
+    def usable(self, pool) -> bool:
+        """Whether a split's `Sources` can feed this task."""
+        return bool(getattr(pool, self.pool)) and (self.supports is None or _resolve(self.supports)(pool))
+
+
+def _resolve(target: str | Callable) -> Callable:
+    if callable(target):
+        return target
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+_L = "s2h_dataset.levels."
+REGISTRY: tuple[LevelTask, ...] = (
+    LevelTask(
+        "caption_indexed",
+        1,
+        "objects",
+        _positions,
+        _L + "level1:caption_indexed",
+        True,
+        "caption the named image; rejected: another image's caption",
+    ),
+    LevelTask(
+        "vqa_indexed",
+        1,
+        "objects",
+        _positions,
+        _L + "level1:vqa_indexed",
+        False,
+        "name the object in the named image; rejected: another image's object",
+    ),
+    LevelTask(
+        "vqa_gold",
+        1,
+        "qa",
+        _positions,
+        _L + "vqa:vqa_gold",
+        False,
+        "a VQA question about the named image; rejected: a wrong answer",
+    ),
+    LevelTask(
+        "compare",
+        2,
+        "objects",
+        _yes_no,
+        _L + "level2:compare",
+        False,
+        "do two named images show the same kind of thing? yes/no, length-matched",
+    ),
+    LevelTask(
+        "compare_colour",
+        2,
+        "objects",
+        _yes_no,
+        _L + "compare:compare_colour",
+        False,
+        "are two named objects mostly the same colour? yes/no, from their pixels",
+        _L + "compare:has_object_colours",
+    ),
+    LevelTask(
+        "arithmetic",
+        2,
+        "shapes",
+        _operators,
+        _L + "level2:arithmetic",
+        False,
+        "add, subtract or total counted shapes across named images; rejected: one miscount",
+    ),
+    LevelTask(
+        "more_than",
+        2,
+        "shapes",
+        _yes_no,
+        _L + "compare:more_than",
+        False,
+        "does one named image hold more of a shape than another? yes/no",
+    ),
+    LevelTask(
+        "describe_each",
+        2,
+        "objects",
+        _errors,
+        _L + "describe:describe_each",
+        False,
+        "caption every image in order; rejected: one omitted, two swapped, two conflated or one added",
+    ),
+    LevelTask(
+        "kinship",
+        2,
+        "faces",
+        _yes_no,
+        _L + "kinship:kinship",
+        False,
+        "is the person in one named image related to the person in another?",
+    ),
+    LevelTask(
+        "caption_search",
+        3,
+        "objects",
+        _positions,
+        _L + "level3:caption_search",
+        True,
+        "caption the image holding the query; rejected: a form- and length-matched near miss",
+    ),
+    LevelTask(
+        "which_image",
+        3,
+        "objects",
+        _positions,
+        _L + "level3:which_image",
+        False,
+        "which image holds the query? rejected: another image, same wording",
+    ),
+)
+
+TASKS: dict[str, LevelTask] = {}
+LEVEL_TASKS: dict[int, tuple[str, ...]] = {}
+NEEDS: dict[str, str] = {}
+
+
+def register(task: LevelTask) -> None:
+    """Add (or replace) a task; every derived table is updated in place, so importers see it."""
+    TASKS[task.name] = task
+    NEEDS[task.name] = task.pool
+    for level in LEVELS:
+        LEVEL_TASKS[level] = tuple(t.name for t in TASKS.values() if t.level == level)
+
+
+def unregister(name: str) -> None:
+    TASKS.pop(name, None)
+    NEEDS.pop(name, None)
+    for level in LEVELS:
+        LEVEL_TASKS[level] = tuple(t.name for t in TASKS.values() if t.level == level)
+
+
+def get(name: str) -> LevelTask:
+    return TASKS[name]
+
+
+def filtered_tasks() -> str:
+    """The free-text tasks the similarity filter applies to, as the card names them."""
+    return ", ".join(f"`{t.name}`" for t in TASKS.values() if t.free_text)
+
+
+def task_slots(task: str, n_images: int) -> int:
+    """How many answer values a task cycles through so each appears equally often."""
+    return TASKS[task].slots(n_images)
+
+
+for _task in REGISTRY:
+    register(_task)
