@@ -6,6 +6,8 @@ A backend (transformers, OpenAI-compatible server) only turns `Job`s (images + p
 - `caption`: one image, the paper's section 2.2.3 prompt (a detailed caption of the image and its primary
   object); only the caption part of the reply is returned.
 - `describe`: every image of the row, in order, "Caption the images." with no target named.
+- `edit`: one image and a caption to rewrite with one factual error (VaPR-style hard negative; the planner
+  validates it and falls back to a rule-based edit).
 - `answer`: one image and the row's question; a reply that matches the gold answer after normalisation
   (lowercase, no punctuation or articles) is not a wrong answer, so the request's `fallback` is used instead.
 
@@ -45,7 +47,7 @@ CAPTION_PROMPT = (
     "Reply in exactly this form:\nCaption: <a detailed caption of this image>\nPrimary object: <the primary object>"
 )
 DESCRIBE_PROMPT = "Caption the images."
-KINDS = ("caption", "describe", "answer")
+KINDS = ("caption", "describe", "answer", "edit")
 _OBJECT_LINE = re.compile(r"^\s*\**\s*primary\s+object\s*\**\s*[:\-]\s*\**", re.IGNORECASE | re.MULTILINE)
 _CAPTION_LABEL = re.compile(r"^\s*\**\s*(detailed\s+)?caption\s*\**\s*:\s*\**\s*", re.IGNORECASE)
 
@@ -102,6 +104,8 @@ class ModelCaptioner(Captioner):
     max_image_side: images are shrunk to this longer side before they are sent (pixels).
     """
 
+    edits_captions = True  # the planner asks it for VaPR-style hard negatives of its own captions
+
     def __init__(self, name: str, model: str, cache: CaptionCache | None, max_image_side: int = 768):
         self.name, self.model, self.cache, self.max_image_side = name, model, cache, max_image_side
         self.hits = 0  # requests answered from the cache
@@ -129,7 +133,7 @@ class ModelCaptioner(Captioner):
             return CAPTION_PROMPT
         if request.kind == "describe":
             return DESCRIBE_PROMPT
-        if request.kind == "answer":
+        if request.kind in ("answer", "edit"):  # edit: a VaPR-style one-error rewrite of a caption
             return request.prompt
         raise ValueError(f"unknown text request kind `{request.kind}`; expected one of {KINDS}")
 
