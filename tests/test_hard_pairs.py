@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from typing import ClassVar
 
 import pytest
 
@@ -250,3 +251,60 @@ def test_registering_a_toy_task_is_one_line(tmp_path):
     finally:
         tasks.unregister("toy_two")
     assert "toy_two" not in LEVEL_TASKS[2]
+
+
+def test_model_edit_validation():
+    from s2h_dataset.levels.negatives import valid_edit
+
+    chosen = "A red apple in the centre of the frame, on a white background."
+    assert valid_edit(chosen, "A green apple in the centre of the frame, on a white background.")
+    assert not valid_edit(chosen, chosen)  # no error
+    assert not valid_edit(chosen, "A red apple.")  # length out of range
+    assert not valid_edit(
+        chosen, "Two blue cars parked on the left side of a road, under a grey sky."
+    )  # rewrite
+    assert not valid_edit(chosen, None)
+
+
+class ScriptedModel:
+    """A model backend whose replies are scripted: a random tiny VLM never writes a one-word edit, and this
+    test is about what the planner does with a model's edits (asked once, cached, validated, used)."""
+
+    def __init__(self, tmp_path):
+        from s2h_dataset.captioners.cache import CaptionCache
+        from s2h_dataset.captioners.model import ModelCaptioner
+
+        class Backend(ModelCaptioner):
+            asked: ClassVar[list] = []
+
+            def generate(self, jobs):
+                for i, job in enumerate(jobs):
+                    Backend.asked.append(job.kind)
+                    if job.kind == "edit":  # a good edit for even-numbered jobs, a rewrite for the others
+                        caption = job.prompt.split("\n")[1]
+                        yield i, caption.replace("red", "blue") if i % 2 == 0 else "Something else entirely."
+                    else:
+                        yield i, f"Caption: A red {job.records[0].label} on a plain table.\nPrimary object: x"
+
+        self.backend = Backend("scripted", "scripted", CaptionCache(str(tmp_path), "scripted", "s"))
+
+
+def test_model_captioner_edits_are_asked_cached_and_validated(tmp_path):
+    from s2h_dataset.plan import _resolve_texts
+
+    model = ScriptedModel(tmp_path).backend
+    pools = split_pools(load_sources(["emoji"], seed=0), 0.0)
+    ctx = LevelContext(pools["train"], 4, "train", search_negatives=("fact",))
+    records = {r.source_id: r for r in pools["train"].all_records()}
+    shard = next(plan_shards(3, "train", ctx, 20, 0, 100, 1.0, "scripted"))
+    rows = shard.candidates["caption_search"]
+    _resolve_texts(rows, model, records)
+    assert "edit" in model.asked
+    used = [r for r in rows if r.meta.get("edit") == "model"]
+    assert used and all(r.rejected == r.chosen.replace("red", "blue") for r in used)
+    fallen = [r for r in rows if r not in used]
+    assert fallen and all(r.meta["edit"].startswith("colour:") for r in fallen)  # rewrites: rule-based edit
+    asked = len(model.asked)
+    again = next(plan_shards(3, "train", ctx, 20, 0, 100, 1.0, "scripted")).candidates["caption_search"]
+    _resolve_texts(again, model, records)
+    assert len(model.asked) == asked  # every caption and edit came from the cache
