@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 __all__ = [
+    "COLOUR_NAMES",
     "FORMS",
     "ORDINALS",
     "conflicts",
@@ -29,6 +30,19 @@ __all__ = [
     "with_article",
 ]
 
+COLOUR_NAMES = (
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "black",
+    "white",
+    "grey",
+)
 STOPWORDS = frozenset(
     [
         "a",
@@ -52,17 +66,6 @@ STOPWORDS = frozenset(
         "symbol",
         "button",
         "mark",
-        "red",
-        "blue",
-        "green",
-        "yellow",
-        "orange",
-        "purple",
-        "pink",
-        "brown",
-        "black",
-        "white",
-        "grey",
         "gray",
         "small",
         "large",
@@ -75,7 +78,7 @@ STOPWORDS = frozenset(
         "one",
         "showing",
     ]
-)
+) | frozenset(COLOUR_NAMES)
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 # how a label takes an article: "a cat", "grapes", "popcorn", "Mount Fuji", "the Milky Way"
 FORMS = ("count", "plural", "mass", "proper", "the")

@@ -15,23 +15,12 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from ..labels import COLOUR_NAMES
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["COLOUR_NAMES", "Facts", "colour_name", "image_facts", "record_facts"]
 
-COLOUR_NAMES = (
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "purple",
-    "pink",
-    "brown",
-    "black",
-    "white",
-    "grey",
-)
 SIDE = 48  # facts are measured on a thumbnail: colours and layout do not need more pixels
 SECOND_COLOUR = 0.25  # a second colour is named when it covers this share of the object
 

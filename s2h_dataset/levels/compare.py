@@ -54,8 +54,19 @@ def _by_colour(ctx: LevelContext) -> dict[str, list]:
     return ctx.memo["by_colour"]
 
 
-def _verdict(yes: bool, chosen_yes: str, chosen_no: str) -> tuple[str, str]:
-    return (chosen_yes, chosen_no) if yes else (chosen_no, chosen_yes)
+def _yes_no_row(task, images, p1, p2, prompts, answers, words, yes, rng, **meta) -> RowSpec:
+    """A yes/no row over two named images; rejected is the flipped verdict, in the same form."""
+    yes_text, no_text = (a.format(**words) for a in answers)
+    return RowSpec(
+        level=2,
+        task=task,
+        source_ids=[r.source_id for r in images],
+        prompt=rng.choice(prompts).format(**words),
+        chosen=yes_text if yes else no_text,
+        rejected=no_text if yes else yes_text,
+        stratum="yes" if yes else "no",
+        meta={"named": [p1, p2], "answer": "yes" if yes else "no", **meta},
+    )
 
 
 def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
@@ -74,16 +85,8 @@ def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
     words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "colour": colour}
-    chosen, rejected = _verdict(yes, *(a.format(**words) for a in COLOUR_ANSWERS))
-    return RowSpec(
-        level=2,
-        task="compare_colour",
-        source_ids=[r.source_id for r in images],
-        prompt=rng.choice(COLOUR_PROMPTS).format(**words),
-        chosen=chosen,
-        rejected=rejected,
-        stratum="yes" if yes else "no",
-        meta={"named": [p1, p2], "answer": "yes" if yes else "no", "colour": colour},
+    return _yes_no_row(
+        "compare_colour", images, p1, p2, COLOUR_PROMPTS, COLOUR_ANSWERS, words, yes, rng, colour=colour
     )
 
 
@@ -112,19 +115,7 @@ def more_than(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         "r2": image_ref(p2, style),
         "units": unit + "s",
     }
-    chosen, rejected = _verdict(yes, *(a_.format(**words) for a_ in MORE_ANSWERS))
-    return RowSpec(
-        level=2,
-        task="more_than",
-        source_ids=[r.source_id for r in images],
-        prompt=rng.choice(MORE_PROMPTS).format(**words),
-        chosen=chosen,
-        rejected=rejected,
-        stratum="yes" if yes else "no",
-        meta={
-            "named": [p1, p2],
-            "answer": "yes" if yes else "no",
-            "unit": unit,
-            "counts": [dict(a.counts)[unit], dict(b.counts)[unit]],
-        },
+    counts = [dict(a.counts)[unit], dict(b.counts)[unit]]
+    return _yes_no_row(
+        "more_than", images, p1, p2, MORE_PROMPTS, MORE_ANSWERS, words, yes, rng, unit=unit, counts=counts
     )
