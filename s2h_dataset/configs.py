@@ -80,6 +80,10 @@ class BuildConfig:
         filter (`bool`, defaults to `True`): drop the most similar chosen/rejected pairs.
         filter_quantile (`float`, defaults to `0.75`): keep pairs up to this similarity quantile per task.
         filter_model (`str`): sentence-transformers id or path; default the bundled MiniLM.
+        distractor_hardness (`str`, defaults to `"subcategory"`): distractor draw: one from the target's
+            subcategory and one from its category (`subcategory`), two from its category, or `random`.
+        search_negatives (`str`, defaults to `"fact,claim"`): caption_search rejected mix: `fact`, `claim`,
+            `describe` (the paper's description of all images).
         shard_rows (`int`, defaults to `10000`): rows per parquet shard (one row group each).
         workers (`int`, defaults to `2`): threads that decode and encode images.
         overwrite (`bool`, defaults to `False`): replace an existing `out` folder.

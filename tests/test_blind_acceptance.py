@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from s2h_dataset.blind_audit import FLAG
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.cli import main
+from s2h_dataset.labels import indefinite
 from s2h_dataset.levels.negatives import COLOUR_PRIOR, POSITIONS
 from s2h_dataset.sources import load_sources
 
@@ -81,9 +82,8 @@ def photo_folder(tmp_path_factory):
                 colours = rng.choices(names, weights=weights, k=2)
             where = rng.choice(POSITIONS)
             _photo(record.load(), rng, colours, where).save(folder / f"{k}.jpg", quality=85)
-            caption = (
-                f"A photo of {record.a_label} {where}, against a {colours[0]} and {colours[1]} backdrop."
-            )
+            backdrop = indefinite(f"{colours[0]} and {colours[1]} backdrop")
+            caption = f"A photo of {record.a_label} {where}, against {backdrop}."
             lines.append(json.dumps({"file": f"{folder.name}/{k}.jpg", "caption": caption}))
     (root / "captions.jsonl").write_text("\n".join(lines) + "\n")
     return root
