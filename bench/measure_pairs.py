@@ -106,11 +106,11 @@ def main(folder: Path) -> dict:
     texts = [t for r in rows for t in (_text(r["chosen"]), _text(r["rejected"]))]
     defects = Counter()
     for t in texts:
-        defects["odd_article"] += len(re.findall(r"\ba (" + "|".join(MASS) + r")\b", t)) + len(
-            re.findall(r"\ban (euro|unicorn|one)\b", t)
-        )
+        defects["odd_article"] += len(
+            re.findall(r"\ba (" + "|".join(MASS) + r")(?=[.,;]| is| in| on| and)", t)
+        ) + len(re.findall(r"\ban (euro|unicorn|one)\b", t))
         defects["there_are_a"] += len(re.findall(r"\bthere are an? \b", t, re.IGNORECASE))
-        defects["one_plural"] += len(re.findall(r"\b1 [a-z]+ [a-z]+s\b", t))
+        defects["one_plural"] += len(re.findall(r"(?<!Image )\b1 (?:more )?[a-z]+ [a-z]+s\b", t))
         defects["lost_article"] += len(
             re.findall(r"\b(shows|is|of) (minibus|bus|trolleybus|octopus|cactus|hibiscus|abacus)\b", t)
         )

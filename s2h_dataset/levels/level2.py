@@ -49,19 +49,16 @@ def _kind(record) -> str:
     return record.kind or record.a_label
 
 
-def _same_kind_partner(ctx: LevelContext, rng: random.Random):
-    for _ in range(200):
-        first = ctx.pick(rng)
-        partners = [
-            r
-            for r in ctx.by_kind().get(first.kind_or_label, [])
-            if r.source_id != first.source_id and (first.kind is None or not conflicts(r.label, first.label))
-        ]
-        if partners:
-            return first, rng.choice(partners)
-    raise PlanError(
-        f"the {ctx.split} split has no two images of the same kind for `compare`; add images that share a label"
-    )
+def _kinds(ctx: LevelContext) -> list[str]:
+    """Kinds with two members that may share a row, so each can be asked with yes and with no."""
+    if "kinds" not in ctx.memo:
+        ctx.memo["kinds"] = sorted(
+            k
+            for k, members in ctx.by_kind().items()
+            if any(not conflicts(a.label, b.label) for a in members for b in members if a is not b)
+            or (len(members) > 1 and members[0].kind is None)
+        )
+    return ctx.memo["kinds"]
 
 
 def _other_kind(ctx: LevelContext, rng: random.Random, first):
@@ -78,21 +75,33 @@ def _other_kind(ctx: LevelContext, rng: random.Random, first):
 
 def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     yes = slot == 1
-    if yes:
-        first, second = _same_kind_partner(ctx, rng)
-    else:
-        for _ in range(
-            200
-        ):  # "no" questions are about a record with a kind too, so "only one shows X" reads well
-            first = ctx.pick(rng)
-            if first.kind or not any(r.kind for r in ctx.objects):
-                break
-        second = _other_kind(ctx, rng, first)
-        if second is None:
-            raise PlanError(f"the {ctx.split} split has only one kind of image; `compare` needs two kinds")
-    if rng.random() < 0.5:  # which of the two names the kind must not be a cue
+    kinds = _kinds(ctx)
+    if not kinds:
+        raise PlanError(
+            f"the {ctx.split} split has no two images of the same kind for `compare`; add images that share a label"
+        )
+    # the kind is drawn first for yes and no alike, so no kind is more often a yes than a no
+    members = ctx.by_kind()[rng.choice(kinds)]
+    second = None
+    for _ in range(50):  # a member whose label conflicts with every other member has no "yes" partner
+        first = rng.choice(members)
+        if yes:
+            partners = [
+                r
+                for r in members
+                if r.source_id != first.source_id
+                and (first.kind is None or not conflicts(r.label, first.label))
+            ]
+            second = rng.choice(partners) if partners else None
+        else:
+            second = _other_kind(ctx, rng, first)
+        if second is not None:
+            break
+    if second is None:
+        raise PlanError(f"the {ctx.split} split cannot make a `compare` pair of kind {_kind(members[0])}")
+    kind = _kind(first)
+    if rng.random() < 0.5:  # which image holds the named kind must not be a cue
         first, second = second, first
-    kind = _kind(second if not yes and not first.kind else first)
     others = ctx.fill(rng, [first, second], ctx.n_images)[2:]
     images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
@@ -121,8 +130,8 @@ def _mistakes(rng: random.Random, counts: list[int], named: list[int]) -> list[t
     operands = [counts[p] for p in named]
     found = []
     for i in range(len(operands)):
-        for p in range(len(counts)):
-            if p not in named and counts[p] != operands[i]:
+        for p in range(len(counts)):  # an image holding the shape: reading an empty one would add zeros
+            if p not in named and counts[p] not in (0, operands[i]):
                 found.append(([*operands[:i], counts[p], *operands[i + 1 :]], "wrong_image"))
         for delta in (1, -1):  # never a count no image can hold: a text reader would spot it
             if 0 <= operands[i] + delta <= MAX_COUNT:
