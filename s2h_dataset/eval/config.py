@@ -9,7 +9,6 @@ it: a question's reply does not depend on how many others are asked.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,17 +200,9 @@ class EvalConfig:
 
     @property
     def processor_options(self) -> dict[str, Any]:
-        if not self.processor_kwargs:
-            return {}
-        try:
-            value = json.loads(self.processor_kwargs)
-        except json.JSONDecodeError as err:
-            raise UserError(
-                f"`--processor-kwargs`: not JSON ({err.msg}); e.g. '{{\"max_pixels\": 802816}}'"
-            ) from None
-        if not isinstance(value, dict):
-            raise UserError("`--processor-kwargs` must be a JSON object, e.g. '{\"max_pixels\": 802816}'")
-        return value
+        from ..processor_defaults import parse_processor_kwargs
+
+        return parse_processor_kwargs(self.processor_kwargs, "--processor-kwargs") or {}
 
     def max_tokens(self, task: str) -> int:
         return self.max_new_tokens or get_task(task).prompt(self.protocol).max_new_tokens

@@ -91,3 +91,19 @@ def test_bad_model_is_a_one_line_error(tmp_path, capsys):
         == 2
     )
     assert "cannot load model" in capsys.readouterr().err
+
+
+def test_processor_kwargs_reach_the_processor(tmp_path):
+    from s2h_dataset.eval.runner import make_generator
+
+    size = {"longest_edge": 56 * 56, "shortest_edge": 56 * 56}
+    config = EvalConfig(
+        model=str(tiny_vlm_cache("qwen2_vl")),
+        out=str(tmp_path),
+        tasks="l3probe",
+        processor_kwargs=json.dumps({"size": size}),
+    )
+    processor = make_generator(config).processor
+    assert processor.image_processor.size["longest_edge"] == 56 * 56
+    stock = make_generator(EvalConfig(model=config.model, out=str(tmp_path), tasks="l3probe")).processor
+    assert stock.image_processor.size["longest_edge"] != 56 * 56

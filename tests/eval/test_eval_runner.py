@@ -172,7 +172,7 @@ def test_missing_dataset_is_a_user_error(tmp_path):
     [
         ({"tasks": "blink,vqa"}, "unknown task `vqa`"),
         ({"protocol": "mmbench"}, "--protocol mmbench"),
-        ({"processor_kwargs": "{max_pixels: 1}"}, "not JSON"),
+        ({"processor_kwargs": "{max_pixels: 1}"}, "--processor-kwargs. must be a JSON object"),
         ({"processor_kwargs": "[1]"}, "JSON object"),
         ({"revision": ["blink"]}, "TASK=VALUE"),
         ({"backend": "vllm"}, "openai:BASE_URL#MODEL"),
