@@ -88,6 +88,11 @@ def sft_script():
     return load_script("sft")
 
 
+@pytest.fixture(scope="session")
+def grpo_script():
+    return load_script("grpo")
+
+
 @pytest.fixture
 def cpu_args() -> list[str]:
     return list(CPU_ARGS)

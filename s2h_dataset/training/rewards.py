@@ -1,0 +1,228 @@
+"""The paper's three GRPO rewards (section 5, Table 5), as TRL reward functions, and the GRPO arguments.
+
+Each reward takes TRL's arguments (`completions`, `completion_ids`, and the dataset's columns: `chosen`,
+`task`, `meta`, `target`, `images`) and returns one float in [0, 1] per completion:
+
+- `length_reward`: `max(0, 1 - |n - optimum| / optimum)` for a completion of `n` generated tokens, so 20
+  tokens (the paper's optimum) score 1, 10 or 30 score 0.5, 0 or 40+ score 0.
+- `format_reward`: 1 when the reply has the row's answer format, else 0. Every reply must be plain text
+  (no chat or image markup, not empty, at most 3 sentences); then per task: yes/no questions start with yes
+  or no, "which image" replies name exactly one image, arithmetic replies contain a number.
+- `similarity_reward`: short answers are compared after normalisation with the row's gold (`meta.answer`
+  for yes/no and arithmetic, `target` for which-image): 1 or 0. Free text (captions, VQA sentences) scores
+  the cosine similarity of the reply and the `chosen` reply under the build's text encoder (the filter's
+  bundled MiniLM by default), clipped to [0, 1]; a normalised exact match scores 1 without the encoder.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+
+from ..errors import UserError
+from ..filtering import DEFAULT_ENCODER
+from ..vlm.replies import read_position
+from .arguments import S2HScriptArguments
+
+__all__ = [
+    "ANSWER_TYPES",
+    "REWARDS",
+    "GRPOScriptArguments",
+    "format_reward",
+    "length_reward",
+    "normalise",
+    "reward_functions",
+    "similarity_reward",
+]
+
+# task -> the short answer its replies carry; tasks not listed answer in free text.
+ANSWER_TYPES = {"compare": "yesno", "kinship": "yesno", "which_image": "image", "arithmetic": "number"}
+_MARKUP = re.compile(r"<\|[^|]*\|>|<image>|<fake_token_around_image>|<start_of_image>|</?think>")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+
+
+def _text(message) -> str:
+    """The text of a completion or a `chosen` column value (a string, a message list, or content parts)."""
+    if message is None:
+        return ""
+    if isinstance(message, str):
+        return message
+    if isinstance(message, dict):
+        content = message.get("content", message.get("text"))
+        return _text(content)
+    return " ".join(t for t in (_text(part) for part in message) if t)
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, no articles, single spaces: "The Cat." and "cat" compare equal."""
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def _meta(value) -> dict:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    return value or {}
+
+
+def _column(kwargs: dict, name: str, n: int) -> list:
+    values = kwargs.get(name)
+    return list(values) if values is not None else [None] * n
+
+
+def length_reward(completions, completion_ids=None, optimum: int = 20, **kwargs) -> list[float]:
+    """1 at `optimum` tokens, falling linearly to 0 at 0 and at 2 x `optimum` (words when no ids are given).
+
+    (Not named `target`: TRL passes the dataset's columns as keywords, and rows have a `target` column.)"""
+    if completion_ids is not None:
+        lengths = [len(ids) for ids in completion_ids]
+    else:
+        lengths = [len(_text(c).split()) for c in completions]
+    return [max(0.0, 1.0 - abs(n - optimum) / optimum) for n in lengths]
+
+
+def _names_one_image(text: str, n_images: int) -> bool:
+    return read_position(text, max(n_images, 1)).ok
+
+
+def _yes_no(text: str) -> str | None:
+    """The reply's leading yes / no (the S2H replies answer first, then explain)."""
+    first = re.match(r"^\W*([a-z]+)", text.lower())
+    return first.group(1) if first and first.group(1) in ("yes", "no") else None
+
+
+def _last_number(text: str) -> float | None:
+    found = _NUMBER.findall(text)
+    return float(found[-1]) if found else None
+
+
+_FORMAT_CHECKS = {
+    "yesno": lambda text, n_images: _yes_no(text) is not None,
+    "image": _names_one_image,
+    "number": lambda text, n_images: _last_number(text) is not None,
+    "free": lambda text, n_images: True,
+}
+
+
+def format_reward(completions, task=None, images=None, **kwargs) -> list[float]:
+    """1.0 when the reply is plain text of at most 3 sentences in its task's answer format, else 0.0."""
+    n = len(completions)
+    tasks, image_lists = _column({"task": task}, "task", n), _column({"images": images}, "images", n)
+    out = []
+    for completion, name, imgs in zip(completions, tasks, image_lists, strict=True):
+        text = _text(completion).strip()
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+        plain = bool(text) and not _MARKUP.search(text) and len(sentences) <= 3
+        check = _FORMAT_CHECKS[ANSWER_TYPES.get(name or "", "free")]
+        out.append(float(plain and check(text, len(imgs or []))))
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def _encoder(name: str):
+    from ..filtering import PairScorer
+
+    return PairScorer(name, cache=False).model  # sentence-transformers (or CLIP text) with `encode`
+
+
+def _short_match(kind: str, text: str, meta: dict, target, n_images: int) -> float:
+    if kind == "yesno":
+        return float(_yes_no(text) == str(meta.get("answer", "")).lower())
+    if kind == "number":
+        value = _last_number(text)
+        return float(value is not None and meta.get("answer") is not None and value == float(meta["answer"]))
+    return float(target is not None and read_position(text, max(n_images, 1)).value == int(target) + 1)
+
+
+def similarity_reward(
+    completions,
+    chosen=None,
+    task=None,
+    meta=None,
+    target=None,
+    images=None,
+    encoder=DEFAULT_ENCODER,
+    **kwargs,
+) -> list[float]:
+    """Short answers: 1.0 on a normalised match with the row's gold, else 0.0. Free text: cosine similarity
+    with `chosen` under the text `encoder`, clipped to [0, 1] (1.0 on a normalised exact match)."""
+    n = len(completions)
+    columns = {"chosen": chosen, "task": task, "meta": meta, "target": target, "images": images}
+    rows = zip(*(_column(columns, name, n) for name in columns), strict=True)
+    texts = [_text(c).strip() for c in completions]
+    scores: list[float | None] = []
+    free: list[int] = []
+    for i, (reference, name, row_meta, row_target, imgs) in enumerate(rows):
+        kind = ANSWER_TYPES.get(name or "", "free")
+        if kind != "free":
+            scores.append(_short_match(kind, texts[i], _meta(row_meta), row_target, len(imgs or [])))
+        elif normalise(texts[i]) == normalise(_text(reference)):
+            scores.append(1.0)
+        elif not texts[i]:
+            scores.append(0.0)
+        else:
+            scores.append(None)
+            free.append(i)
+    if free:
+        model = _encoder(encoder)
+        refs = [_text(chosen[i]) if chosen is not None else "" for i in free]
+        vectors = model.encode([texts[i] for i in free] + refs, normalize_embeddings=True)
+        for k, i in enumerate(free):
+            cosine = float((vectors[k] * vectors[len(free) + k]).sum())
+            scores[i] = min(1.0, max(0.0, cosine))
+    return scores
+
+
+REWARDS = {"length": length_reward, "format": format_reward, "similarity": similarity_reward}
+
+
+@dataclass
+class GRPOScriptArguments(S2HScriptArguments):
+    """`S2HScriptArguments` plus the rewards: which, and their settings (weights: GRPOConfig's `reward_weights`).
+
+    Args:
+        rewards (`str`, defaults to `"length,format,similarity"`): comma list of `length`, `format`, `similarity`.
+        length_target (`int`, defaults to `20`): the length reward's optimum in tokens (paper: 20).
+        similarity_encoder (`str`): text encoder of the similarity reward for free-text replies; the build's
+            filter encoder by default (bundled MiniLM), any sentence-transformers id or path, or `clip:ID`.
+    """
+
+    rewards: str = field(
+        default="length,format,similarity",
+        metadata={"help": "Comma list of rewards: length, format, similarity (paper: all three)."},
+    )
+    length_target: int = field(
+        default=20, metadata={"help": "Optimal completion length in tokens (paper: 20)."}
+    )
+    similarity_encoder: str = field(
+        default=DEFAULT_ENCODER,
+        metadata={"help": "Text encoder for free-text similarity (default: the build's filter encoder)."},
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.reward_names = [r.strip() for r in self.rewards.split(",") if r.strip()]
+        unknown = [r for r in self.reward_names if r not in REWARDS]
+        if unknown or not self.reward_names:
+            raise UserError(
+                f"`rewards`: unknown {unknown or self.rewards!r}; choose from {', '.join(REWARDS)}"
+            )
+        if self.length_target < 1:
+            raise UserError(f"`length_target` must be at least 1 token, got {self.length_target}")
+
+
+def reward_functions(args: GRPOScriptArguments) -> list:
+    """The chosen rewards with their settings bound, named as TRL logs them (`rewards/<name>/mean`)."""
+    settings = {"length": {"optimum": args.length_target}, "similarity": {"encoder": args.similarity_encoder}}
+    funcs = []
+    for name in args.reward_names:
+        func = functools.partial(REWARDS[name], **settings.get(name, {}))
+        func.__name__ = f"{name}_reward"  # TRL names each reward's log after __name__
+        funcs.append(func)
+    return funcs
