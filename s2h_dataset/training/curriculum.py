@@ -13,7 +13,8 @@ stage k-1's saved weights and, for DPO, uses them as its reference model:
 
 Every stage writes its checkpoints, metrics and model card into its own folder under `output_dir`;
 `<output_dir>/curriculum.json` lists the stages and which ones finished, so rerunning the same command skips
-finished stages and resumes the interrupted one from its last checkpoint. Only the last stage is pushed.
+finished stages and resumes the interrupted one from its last checkpoint. Only the last stage is pushed and
+evaluated (`eval_tasks`).
 """
 
 from __future__ import annotations
@@ -103,10 +104,16 @@ def run_curriculum(method: str, script_args, training_args, model_args, argv, ca
             continue
         names = ",".join(f"level{n}" for n in levels)
         logger.info("curriculum stage %d/%d: %s, starting from %s", index, len(stages), names, start_from)
-        stage_script = dataclasses.replace(script_args, curriculum=None, dataset_config=names)
+        last = index == len(stages)
+        # evaluation tasks run on the curriculum's result, not on every intermediate stage
+        stage_script = dataclasses.replace(
+            script_args,
+            curriculum=None,
+            dataset_config=names,
+            eval_tasks=script_args.eval_tasks if last else None,
+        )
         stage_model = copy.copy(model_args)
         stage_model.model_name_or_path = start_from
-        last = index == len(stages)
         stage_training = copy.deepcopy(training_args)
         stage_training.output_dir = str(folder)
         stage_training.push_to_hub = training_args.push_to_hub and last
