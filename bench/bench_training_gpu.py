@@ -1,7 +1,10 @@
-"""GPU figure: DPO tokens/s and peak GPU memory of a Qwen2.5-VL-7B-shaped model at 4 images per row.
+"""GPU figure: DPO / GRPO tokens/s and peak GPU memory of a 7B- or 2B-shaped model at 4 images per row.
 
-The model is randomly initialised from the Qwen2.5-VL-7B-Instruct configuration (written out below, or read
-from `--config-json` if you have the real config.json), so nothing is downloaded; the tokenizer is the
+`--family qwen2_5_vl` (default) is shaped like Qwen2.5-VL-7B-Instruct, `--family qwen3_vl` like
+Qwen3-VL-2B-Instruct (the paper's GRPO model); both configurations are written out below, or read from
+`--config-json` if you have the real config.json. The model is randomly initialised, so nothing is
+downloaded; the processor gets the family's multi-image defaults (`s2h_dataset/processor_defaults.py`),
+as training does; the tokenizer is the
 toolkit's tiny offline BPE with Qwen's special tokens (text tokenizes longer than with Qwen's own vocabulary;
 the ~196 image tokens per 384-px image dominate either way). Rows come from a fresh `s2h build` (3 distractors
 = 4 images per row, 384 px). Each variant runs in its own subprocess so peak memory is its own:
@@ -11,11 +14,14 @@ the ~196 image tokens per 384-px image dominate either way). Rows come from a fr
 - `recipe_no_gc`: the same without gradient checkpointing;
 - `full_bf16`: full fine-tuning with bf16 weights and gradient checkpointing (policy + reference copy);
 - `trl_defaults`: `DPOConfig()` / `ModelConfig()` defaults (full fine-tuning, float32 weights, gradient
-  checkpointing on, max_length 1024), reference = a copy of the policy.
+  checkpointing on, max_length 1024), reference = a copy of the policy;
+- `grpo_lora`: a GRPO step as the Qwen3-VL-2B GRPO recipe takes it (LoRA r128, bf16, gradient checkpointing,
+  the three rewards), 1 prompt x `--generations` completions of up to `--new-tokens` tokens; the sampling
+  is part of the step (tokens/s counts prompt + completion tokens of the policy's forward).
 
-    python bench/bench_training_gpu.py                              # all variants, Markdown table
-    python bench/bench_training_gpu.py --variants recipe,trl_defaults --steps 6
-    python bench/bench_training_gpu.py --tiny                       # same code on a tiny Qwen2.5-VL, CPU smoke run
+    python bench/bench_training_gpu.py                              # Qwen2.5-VL-7B-shaped, DPO variants
+    python bench/bench_training_gpu.py --family qwen3_vl --variants recipe,full_bf16,grpo_lora
+    python bench/bench_training_gpu.py --tiny --family qwen3_vl     # same code on a tiny model, CPU smoke run
 
 A variant that runs out of memory is reported as OOM with the memory in use when it failed.
 """
@@ -39,6 +45,9 @@ VARIANTS = {
     "recipe_no_gc": dict(use_peft=True, gradient_checkpointing=False, dtype="bfloat16", max_length=None),
     "full_bf16": dict(use_peft=False, gradient_checkpointing=True, dtype="bfloat16", max_length=None),
     "trl_defaults": dict(use_peft=False, gradient_checkpointing=None, dtype=None, max_length="default"),
+    "grpo_lora": dict(
+        use_peft=True, gradient_checkpointing=True, dtype="bfloat16", max_length=None, grpo=True
+    ),
 }
 # Qwen/Qwen2.5-VL-7B-Instruct config.json (text and vision towers), rewritten for transformers 5.
 QWEN25_VL_7B = dict(
@@ -70,27 +79,69 @@ QWEN25_VL_7B = dict(
 )
 
 
-def _model_and_processor(tiny: bool, config_json: str | None, tmp: Path, dtype):
-    import torch
-    from transformers import (
-        AutoConfig,
-        AutoModelForImageTextToText,
-        AutoProcessor,
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
+# Qwen/Qwen3-VL-2B-Instruct config.json (text and vision towers), rewritten for transformers 5.
+QWEN3_VL_2B = dict(
+    text_config=dict(
+        vocab_size=151936,
+        hidden_size=2048,
+        intermediate_size=6144,
+        num_hidden_layers=28,
+        num_attention_heads=16,
+        num_key_value_heads=8,
+        head_dim=128,
+        max_position_embeddings=262144,
+        rms_norm_eps=1e-6,
+        tie_word_embeddings=True,
+        rope_parameters={
+            "rope_type": "default",
+            "rope_theta": 5e6,
+            "mrope_section": [24, 20, 20],
+            "mrope_interleaved": True,
+        },
+    ),
+    vision_config=dict(
+        depth=24,
+        hidden_size=1024,
+        intermediate_size=4096,
+        num_heads=16,
+        out_hidden_size=2048,
+        patch_size=16,
+        spatial_merge_size=2,
+        temporal_patch_size=2,
+        num_position_embeddings=2304,
+        deepstack_visual_indexes=[5, 11, 17],
+    ),
+    tie_word_embeddings=True,
+)
+# family -> (config class, config kwargs, processor class, image processor kwargs, video processor kwargs)
+SHAPES = {
+    "qwen2_5_vl": ("Qwen2_5_VLConfig", QWEN25_VL_7B, "Qwen2_5_VLProcessor", {}, "Qwen2VLVideoProcessor"),
+    "qwen3_vl": (
+        "Qwen3VLConfig",
+        QWEN3_VL_2B,
+        "Qwen3VLProcessor",
+        {"patch_size": 16, "size": {"shortest_edge": 65536, "longest_edge": 16777216}},
+        "Qwen3VLVideoProcessor",
+    ),
+}
 
+
+def _model_and_processor(family: str, tiny: bool, config_json: str | None, tmp: Path, dtype):
+    import torch
+    import transformers
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor, Qwen2VLImageProcessor
+
+    from s2h_dataset.processor_defaults import processor_kwargs_for
     from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
     from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
 
     if tiny:
-        path = build_tiny_vlm("qwen2_5_vl", tmp / "tiny")
+        path = build_tiny_vlm(family, tmp / "tiny")
         return AutoModelForImageTextToText.from_pretrained(path, dtype=dtype), AutoProcessor.from_pretrained(
             path
         )
-    tok = build_tiny_tokenizer("qwen2_5_vl")
+    config_cls, shape, processor_cls, image_kwargs, video_cls = SHAPES[family]
+    tok = build_tiny_tokenizer(family)
     ids = {
         name: tok.convert_tokens_to_ids(token)
         for name, token in [
@@ -100,7 +151,9 @@ def _model_and_processor(tiny: bool, config_json: str | None, tmp: Path, dtype):
             ("vision_end_token_id", "<|vision_end|>"),
         ]
     }
-    config = AutoConfig.from_pretrained(config_json) if config_json else Qwen2_5_VLConfig(**QWEN25_VL_7B)
+    config = (
+        AutoConfig.from_pretrained(config_json) if config_json else getattr(transformers, config_cls)(**shape)
+    )
     for name, value in ids.items():
         setattr(config, name, value)
     config.text_config.bos_token_id, config.text_config.eos_token_id = tok.bos_token_id, tok.eos_token_id
@@ -108,24 +161,32 @@ def _model_and_processor(tiny: bool, config_json: str | None, tmp: Path, dtype):
     torch.manual_seed(0)
     with torch.device("cuda"):
         model = AutoModelForImageTextToText.from_config(config, dtype=dtype)
-    processor = Qwen2_5_VLProcessor(
-        image_processor=Qwen2VLImageProcessor(),
+    image_kwargs = {
+        **image_kwargs,
+        **processor_kwargs_for(family),
+    }  # the stock shape, then training's defaults
+    processor = getattr(transformers, processor_cls)(
+        image_processor=Qwen2VLImageProcessor(**image_kwargs),
         tokenizer=tok,
-        video_processor=Qwen2VLVideoProcessor(),
+        video_processor=getattr(transformers, video_cls)(),
         chat_template=tok.chat_template,
     )
     return model, processor
 
 
-def run_variant(name: str, data: str, steps: int, warmup: int, tiny: bool, config_json: str | None) -> dict:
+def run_variant(name: str, data: str, cli) -> dict:
     import torch
     from transformers import TrainerCallback
-    from trl import DPOConfig, DPOTrainer, ModelConfig, get_peft_config
+    from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, ModelConfig, get_peft_config
 
-    from s2h_dataset.training import S2HScriptArguments, build_mixture
+    from s2h_dataset.training import build_mixture
     from s2h_dataset.training.preflight import preflight
+    from s2h_dataset.training.rewards import GRPOScriptArguments, reward_functions
+
+    steps, warmup, tiny, config_json = cli.steps, cli.warmup, cli.tiny, cli.config_json
 
     spec = VARIANTS[name]
+    grpo = spec.get("grpo", False)
     cuda = torch.cuda.is_available() and not tiny
     dtype_name = spec["dtype"] or ModelConfig().dtype  # TRL's default is float32
     dtype = getattr(torch, dtype_name) if cuda else torch.float32
@@ -139,7 +200,13 @@ def run_variant(name: str, data: str, steps: int, warmup: int, tiny: bool, confi
         dataloader_num_workers=0,
         use_cpu=not cuda,
     )
-    if spec["max_length"] != "default":
+    if grpo:
+        overrides.update(
+            per_device_train_batch_size=cli.generations,
+            num_generations=cli.generations,
+            max_completion_length=cli.new_tokens,
+        )
+    elif spec["max_length"] != "default":
         overrides["max_length"] = spec["max_length"]
     if spec["gradient_checkpointing"] is not None:
         overrides["gradient_checkpointing"] = spec["gradient_checkpointing"]
@@ -160,19 +227,20 @@ def run_variant(name: str, data: str, steps: int, warmup: int, tiny: bool, confi
             torch.cuda.synchronize() if cuda else None
             self.times.append(time.perf_counter() - self.start)
 
-    args = DPOConfig(output_dir=tempfile.mkdtemp(prefix="bench-gpu-"), **overrides)
-    mixture = build_mixture(S2HScriptArguments(dataset_name=data), args.seed, args.num_train_epochs, False)
+    script_args = GRPOScriptArguments(dataset_name=data)
+    args = (GRPOConfig if grpo else DPOConfig)(output_dir=tempfile.mkdtemp(prefix="bench-gpu-"), **overrides)
+    mixture = build_mixture(script_args, args.seed, False)
     result = {
         "variant": name,
         "dtype": str(dtype).replace("torch.", ""),
-        "max_length": args.max_length,
+        "max_length": getattr(args, "max_length", None),
         "gradient_checkpointing": args.gradient_checkpointing,
         "lora": spec["use_peft"],
     }
     timer, tokens = Timer(), []
     try:  # an OOM while building the policy, its reference copy, or training is a result, not a crash
-        model, processor = _model_and_processor(tiny, config_json, Path(args.output_dir), dtype)
-        report = preflight(processor, mixture.train, max_length=args.max_length, rows=8)
+        model, processor = _model_and_processor(cli.family, tiny, config_json, Path(args.output_dir), dtype)
+        report = preflight(processor, mixture.train, max_length=result["max_length"], rows=8)
         result.update(
             params_b=sum(p.numel() for p in model.parameters()) / 1e9, tokens_per_row=report.longest
         )
@@ -183,30 +251,49 @@ def run_variant(name: str, data: str, steps: int, warmup: int, tiny: bool, confi
             if spec["use_peft"]
             else None
         )
-        ref = None if spec["use_peft"] else copy.deepcopy(model).eval().requires_grad_(False)
-        trainer = DPOTrainer(
-            model=model,
-            ref_model=ref,
-            args=args,
-            train_dataset=mixture.train,
-            processing_class=processor,
-            peft_config=peft,
-            callbacks=[timer],
-        )
-        collate = trainer.data_collator
+        if grpo:
+            trainer = GRPOTrainer(
+                model=model,
+                reward_funcs=reward_functions(script_args),
+                args=args,
+                train_dataset=mixture.train.remove_columns("rejected"),
+                processing_class=processor,
+                peft_config=peft,
+                callbacks=[timer],
+            )
+            forward = trainer._get_per_token_logps_and_entropies
 
-        def counting(examples):
-            batch = collate(examples)
-            tokens.append(int(batch["attention_mask"].sum()))
-            return batch
+            def counting_forward(model, input_ids, attention_mask, *a, **kw):
+                tokens.append(int(attention_mask.sum()))
+                return forward(model, input_ids, attention_mask, *a, **kw)
 
-        trainer.data_collator = counting
+            trainer._get_per_token_logps_and_entropies = counting_forward
+        else:
+            ref = None if spec["use_peft"] else copy.deepcopy(model).eval().requires_grad_(False)
+            trainer = DPOTrainer(
+                model=model,
+                ref_model=ref,
+                args=args,
+                train_dataset=mixture.train,
+                processing_class=processor,
+                peft_config=peft,
+                callbacks=[timer],
+            )
+            collate = trainer.data_collator
+
+            def counting(examples):
+                batch = collate(examples)
+                tokens.append(int(batch["attention_mask"].sum()))
+                return batch
+
+            trainer.data_collator = counting
         trainer.train()
     except torch.OutOfMemoryError:
         result.update(oom=True, peak_gib=torch.cuda.max_memory_allocated() / 2**30)
         result.setdefault("tokens_per_row", "?")
         return result
-    timed, counted = timer.times[warmup:], tokens[warmup : warmup + steps]
+    per_step = len(tokens) // max(len(timer.times), 1) or 1  # GRPO counts each forward of a step
+    timed, counted = timer.times[warmup:], tokens[warmup * per_step : (warmup + steps) * per_step]
     result.update(
         oom=False,
         s_per_step=sum(timed) / len(timed),
@@ -223,14 +310,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--data", help="an `s2h build` folder (default: build 24 rows per level at 384 px)")
-    parser.add_argument("--config-json", help="the real Qwen2.5-VL-7B-Instruct config.json, if on disk")
-    parser.add_argument("--tiny", action="store_true", help="tiny Qwen2.5-VL on CPU: checks the code path")
+    parser.add_argument("--family", default="qwen2_5_vl", choices=sorted(SHAPES))
+    parser.add_argument("--config-json", help="the real model's config.json, if on disk")
+    parser.add_argument(
+        "--tiny", action="store_true", help="tiny model of the family on CPU: checks the code path"
+    )
+    parser.add_argument("--generations", type=int, default=8, help="GRPO completions per prompt")
+    parser.add_argument("--new-tokens", type=int, default=64, help="GRPO's max_completion_length")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(
-            json.dumps(run_variant(args.one, args.data, args.steps, args.warmup, args.tiny, args.config_json))
-        )
+        print(json.dumps(run_variant(args.one, args.data, args)))
         return
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)}
@@ -266,6 +356,8 @@ def main() -> None:
                     "--warmup",
                     str(args.warmup),
                 ]
+                + ["--family", args.family, "--generations", str(args.generations)]
+                + ["--new-tokens", str(args.new_tokens)]
                 + (["--tiny"] if args.tiny else [])
                 + (["--config-json", args.config_json] if args.config_json else [])
             )
@@ -279,8 +371,10 @@ def main() -> None:
     device = (
         torch.cuda.get_device_name() if torch.cuda.is_available() and not args.tiny else "CPU (tiny model)"
     )
+    shape = {"qwen2_5_vl": "Qwen2.5-VL-7B", "qwen3_vl": "Qwen3-VL-2B"}[args.family]
     print(
-        f"\nDPO, Qwen2.5-VL-7B-shaped model (random init), 4 images per row, batch 1, {device}, "
+        f"\n{shape}-shaped model (random init), 4 images per row, DPO batch 1 / GRPO 1 prompt x "
+        f"{args.generations} completions, {device}, "
         f"mean of {args.steps} steps after {args.warmup} warm-up\n"
     )
     print(
