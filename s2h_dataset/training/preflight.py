@@ -197,15 +197,17 @@ def preflight(
     """Check `rows` rows of `dataset` spread over it (-1: all); raise `PreflightError` on the first bad one."""
     if max_images is None:
         max_images = FAMILY_MAX_IMAGES.get(model_type or "")
-    for column in ("images", "prompt", *completions):
-        if column not in dataset.column_names:
-            raise PreflightError(
-                f"the dataset has no `{column}` column (columns: {', '.join(dataset.column_names)})"
-            )
+    columns = dataset.column_names or []  # a streamed dataset may not know its columns before reading
+    for column in ("images", "prompt", *completions) if columns else ():
+        if column not in columns:
+            raise PreflightError(f"the dataset has no `{column}` column (columns: {', '.join(columns)})")
     report = PreflightReport()
     counts = []
-    for index in _sample(len(dataset), rows):
-        row = dataset[index]
+    if hasattr(dataset, "__len__"):
+        sample = ((index, dataset[index]) for index in _sample(len(dataset), rows))
+    else:  # an IterableDataset: its first rows (reading it all only when asked for all)
+        sample = enumerate(dataset if rows < 0 else dataset.take(rows))
+    for index, row in sample:
         where = f"row {index}" + (f" (id {row['id']})" if "id" in row else "")
         counts.append(
             check_row(processor, row, where, max_length=None, max_images=max_images, completions=completions)

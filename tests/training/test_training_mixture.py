@@ -125,3 +125,45 @@ def test_script_feeds_the_trainer_the_mixture(mode, s2h_data, dpo_script, cpu_ar
     else:
         assert set(n) == {1, 3} and abs(n[3] / len(seen) - 0.75) <= 1 / len(seen)
         assert '"level3": 3' in card.replace(".0", "")
+
+
+def test_streamed_mixture_reads_every_row_once(s2h_data):
+    """`streaming=True`: the levels are IterableDatasets, interleaved; one pass yields the flat mixture's rows."""
+    from datasets import IterableDataset
+
+    from s2h_dataset.training import build_mixture
+
+    streamed = build_mixture(
+        S2HScriptArguments(dataset_name=str(s2h_data), streaming=True), 0, with_eval=True
+    )
+    flat = build_mixture(S2HScriptArguments(dataset_name=str(s2h_data)), 0, with_eval=False)
+    assert isinstance(streamed.train, IterableDataset) and isinstance(streamed.eval, IterableDataset)
+    assert streamed.rows is None and flat.rows == len(flat.train)
+    ids = [row["id"] for row in streamed.train]
+    assert sorted(ids) == sorted(flat.train["id"])  # every row, once
+    levels = [int(i) for i in (row["level"] for row in streamed.train.take(12))]
+    assert len(set(levels)) > 1  # interleaved, not level after level
+    weighted = build_mixture(
+        S2HScriptArguments(dataset_name=str(s2h_data), streaming=True, level_weights="1,0,0"),
+        0,
+        with_eval=False,
+    )
+    assert {row["level"] for row in weighted.train} == {1}
+
+
+def test_dpo_trains_on_a_streamed_mixture(s2h_data, dpo_script, cpu_args, tmp_path):
+    trainer = dpo_script.main(
+        [
+            "--model_name_or_path",
+            str(tiny_vlm_cache("llava")),
+            "--dataset_name",
+            str(s2h_data),
+            "--output_dir",
+            str(tmp_path),
+            *cpu_args,
+            "--streaming",
+            "true",
+        ]
+    )
+    assert trainer.state.global_step == 2
+    assert "mixture: flat" in (tmp_path / "README.md").read_text()
