@@ -24,7 +24,7 @@ python training/dpo.py --model_name_or_path Qwen/Qwen3-VL-2B-Instruct --dataset_
     --lora_target_modules '.*(language_model|text_model).*\\.(q|k|v|o|gate|up|down)_proj' --output_dir runs/q3
 python training/dpo.py --config RECIPE --curriculum "1;2,3" --output_dir runs/llava-l1-then-l23
 python training/dpo.py --config RECIPE --level_weights level1=1,level2=1,level3=2
-s2h train-check --model Qwen/Qwen3-VL-2B-Instruct --dataset build/s2h-dpo --max-length 2048
+s2h train-check --model-name-or-path Qwen/Qwen3-VL-2B-Instruct --dataset-name build/s2h-dpo --max-length 2048
 ```
 """
 

@@ -46,7 +46,8 @@ def smolvlm_splitting(tmp_path_factory):
 
 def _check(model, data, *flags, capsys) -> int:
     """Longest prompt of the first level-3 training row, as `s2h train-check` counts it."""
-    argv = ["train-check", "--model", str(model), "--dataset", str(data), "--config", "level3", "--rows", "1"]
+    argv = ["train-check", "--model-name-or-path", str(model), "--dataset-name", str(data)]
+    argv += ["--dataset-config", "level3", "--preflight-rows", "1"]
     assert s2h([*argv, *flags]) == 0
     out = capsys.readouterr().out
     return int(re.search(r"longest prompt (\d+) tokens", out).group(1))
