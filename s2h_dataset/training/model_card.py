@@ -124,13 +124,14 @@ def _eval_section(results: dict | None, table: str | None) -> str:
     return _table(flat) if flat else "```json\n" + json.dumps(results, indent=2) + "\n```"
 
 
-def _stage_section(stage: dict | None) -> str:
+def _stage_section(stage: dict | None, method: str) -> str:
     if not stage:
         return ""
+    reference = " and used it as its reference model" if method == "DPO" else ""
     return (
         f"- curriculum `{stage['spec']}`: this is stage {stage['index']} of {stage['of']} "
         f"({', '.join(stage['levels'])}), a full training with its own schedule that started from "
-        f"`{stage['started_from']}` and used it as the DPO reference"
+        f"`{stage['started_from']}`{reference}"
     )
 
 
@@ -175,7 +176,7 @@ trained with [TRL](https://github.com/huggingface/trl) through the `s2h-dpo` too
 - mixture: {mixture.get("mode")}
 - rows per level (training set as built, repeats included): {json.dumps(mixture.get("rows_per_level", {}))}
 {f"- weights: {json.dumps(mixture['weights'])}" if mixture.get("weights") else ""}
-{_stage_section(info.stage)}
+{_stage_section(info.stage, info.method)}
 
 ## Training hyper-parameters
 {_table(info.hyperparameters)}

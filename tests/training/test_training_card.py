@@ -79,3 +79,21 @@ def test_dpo_with_eval_tasks_puts_the_probe_in_the_card(s2h_data, dpo_script, cp
     card = (out / "README.md").read_text()
     assert "Level-3 probe" in card and "| 3 |" in card  # the harness's table, 3 questions
     assert (out / "eval" / "results.json").is_file() and (out / "eval" / "predictions.jsonl").is_file()
+
+
+def test_curriculum_stage_section_names_start_and_reference():
+    stage = {
+        "index": 2,
+        "of": 3,
+        "spec": "1;2;3",
+        "levels": ["level2"],
+        "started_from": "runs/x/stage-1-level1",
+    }
+    dpo = str(model_card(_info(stage=stage)))
+    assert (
+        "this is stage 2 of 3 (level2)" in dpo
+        and "`runs/x/stage-1-level1` and used it as its reference" in dpo
+    )
+    sft = str(model_card(_info(method="SFT", stage=stage)))
+    assert "started from `runs/x/stage-1-level1`" in sft and "reference model" not in sft
+    assert "curriculum" not in str(model_card(_info())).split("## Training")[0]
