@@ -31,12 +31,14 @@ _PICK_COLOUR = "#16a34a"
 
 @dataclass
 class SearchResult:
-    """One model's answer: `pick` is the 0-based image the reply points at (None if it names none)."""
+    """One model's answer: `pick` is the 0-based image the reply points at (None if it names none, with the
+    parser's reason in `unreadable`, e.g. two different images named)."""
 
     model: str
     reply: str
     pick: int | None
     seconds: float
+    unreadable: str | None = None
 
 
 def run_search(model: ChatModel, images: list[Image.Image], query: str, max_new_tokens: int) -> SearchResult:
@@ -44,7 +46,7 @@ def run_search(model: ChatModel, images: list[Image.Image], query: str, max_new_
     reply = model.generate(images, query, max_new_tokens)
     reading = read_position(reply, len(images))  # the probe's reading: the demo highlights what it scores
     pick = reading.value - 1 if reading.ok else None
-    return SearchResult(model.name, reply, pick, time.perf_counter() - start)
+    return SearchResult(model.name, reply, pick, time.perf_counter() - start, reading.failure)
 
 
 def highlight_html(names: list[str], images: list[Image.Image], result: SearchResult) -> str:
@@ -78,7 +80,12 @@ def highlight_html(names: list[str], images: list[Image.Image], result: SearchRe
 
 def _answer_markdown(names: list[str], result: SearchResult) -> str:
     if result.pick is None:
-        head = f"**The reply names none of the {len(names)} images.**"
+        if result.unreadable in (None, "no answer found"):
+            head = f"**The reply names none of the {len(names)} images.**"
+        else:  # the probe scores such a reply as unreadable too
+            head = (
+                f"**No single pick** ({result.unreadable}); the probe would score this reply as unreadable."
+            )
     else:
         head = f"**Model's pick: Image {result.pick + 1}** (`{names[result.pick]}`)"
     quoted = "\n".join(f"> {line}" for line in (result.reply or "(empty reply)").splitlines())

@@ -169,9 +169,7 @@ def _decide(values: list, what: str) -> Reading:
     if not distinct:
         return NOTHING
     if len(distinct) > 1:
-        return Reading(
-            failure=f"{len(distinct)} different answers: " + ", ".join(map(str, distinct)) + f" ({what})"
-        )
+        return Reading(failure=f"{len(distinct)} different answers {what}: " + ", ".join(map(str, distinct)))
     return Reading(distinct[0])
 
 
@@ -259,7 +257,7 @@ def _option_match(text: str, choices: Sequence[str], options: Sequence[str]) -> 
     reply = _words(text)
     exact = [c for c, t in zip(choices, texts) if t and t == reply]
     if exact:
-        return _decide(exact, "option texts")
+        return _decide(exact, "among the option texts")
     padded = f" {' '.join(text.lower().translate(_PUNCTUATION).split())} "
     hits = []
     for choice, t in zip(choices, texts):
@@ -268,7 +266,7 @@ def _option_match(text: str, choices: Sequence[str], options: Sequence[str]) -> 
             hits.append((choice, t))
     # "red car" inside a reply that also names "a big red car": only the longer option is meant
     hits = [(c, t) for c, t in hits if not any(t != u and f" {t} " in f" {u} " for _, u in hits)]
-    return _decide([c for c, _ in hits], "option texts")
+    return _decide([c for c, _ in hits], "among the option texts")
 
 
 def read_letter(reply: str, choices: Sequence[str], options: Sequence[str] = ()) -> Reading:
@@ -320,7 +318,7 @@ def _read_pair(
         if first and re.fullmatch(pattern, first.group(1), re.I):
             rest = text[first.end() :]
             if re.match(rf"\s*(?:,|/|or\b|and\b)\s*(?:{pairs[_other(pairs, value)]})\b", rest, re.I):
-                return Reading(failure=f"2 different answers: {value}, {_other(pairs, value)} (in the reply)")
+                return Reading(failure=f"2 different answers in the reply: {value}, {_other(pairs, value)}")
             return Reading(value)  # "No, there is no dog." / "Nope"
 
     def mentions(segment: str, marked: bool) -> list[Mention]:

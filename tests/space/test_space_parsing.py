@@ -21,3 +21,5 @@ def test_space_pick_is_what_the_probe_scores(case):
     assert (result.pick is None) == (probe.value is None)
     if probe.ok:
         assert choices[result.pick] == probe.value
+    else:
+        assert result.unreadable == probe.failure  # the demo says why, in the probe's words
