@@ -14,18 +14,31 @@ A mention that is negated ("C, not A", "image 2, not image 4", "Option A is wron
 article / pronoun guard keeps "A cat sits ..." and "I think ..." from reading as A or I, but only when a
 lower-case word follows directly, so "A. a red car", "A) ...", "A: ..." and "A, ..." all read A.
 
-Nothing here imports torch or transformers: this module sits at the bottom of the import graph.
+The shared machinery (markers, negation, deciding) is in `reply_rules.py`. Nothing here imports torch or
+transformers: this module sits at the bottom of the import graph.
 """
 
 from __future__ import annotations
 
 import re
-import string
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from ..labels import ORDINALS
+from .reply_rules import (
+    ARTICLES,
+    EMPTY,
+    NOTHING,
+    PUNCTUATION,
+    Mention,
+    Reading,
+    decide,
+    is_article,
+    is_bare_letter,
+    letter_mentions,
+    negated,
+    normalise,
+    read_marked_first,
+)
 
 __all__ = [
     "ANSWER_TYPES",
@@ -43,60 +56,9 @@ __all__ = [
 
 ANSWER_TYPES = ("letter", "yesno", "truefalse", "position", "short")
 
-
-@dataclass(frozen=True)
-class Reading:
-    """What a reply says: `value` (None when unreadable) and, when unreadable, `failure` (why)."""
-
-    value: str | int | None = None
-    failure: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
-
-
-Mention = tuple[int, int, object]  # (start, end, value) of one answer the text gives
-EMPTY = Reading(failure="empty reply")
-NOTHING = Reading(failure="no answer found")
-
-# --- text pieces -------------------------------------------------------------------------------------------
-
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _ORDINAL_WORDS = (*ORDINALS, "ninth", "tenth")[:10]
 _NOUN = r"(?:image|picture|photo|photograph|img|pic|figure)s?"
-_NEGATION = re.compile(
-    r"(?:\bnot|n't|\brather\s+than|\binstead\s+of|\bother\s+than|\bexcept(?:\s+for)?|\bnever)"
-    r"\s+(?:the\s+)?(?:option\s+|choice\s+|letter\s+)?[\(\[]?\s*$",
-    re.IGNORECASE,
-)
-_REJECTED_AFTER = re.compile(
-    r"^[\)\]]?\s*(?:is|are|seems|looks|would\s+be|'s)\s+(?:wrong|incorrect|not\b|false|unlikely)", re.I
-)
-# words after a capital A / I that make it a choice, not an article or a pronoun ("A is right")
-_VERBS_AFTER_LETTER = frozenset(
-    [
-        "is",
-        "was",
-        "seems",
-        "looks",
-        "appears",
-        "would",
-        "should",
-        "must",
-        "matches",
-        "shows",
-        "contains",
-        "fits",
-        "because",
-        "since",
-        "as",
-        "and",
-        "or",
-    ]
-)
-_LOWER_OK_AFTER = frozenset(["because", "since", "as", "is", "was", "would", "should", "seems"])
-_LETTER = re.compile(r"(?<![A-Za-z0-9'’\\])([\(\[]?)([A-Za-z])([\)\]]?)(?![A-Za-z0-9'’])")
 _NOUN_NUMBER = re.compile(
     rf"\b{_NOUN}\s*(?:#|no\.?|number|-)?\s*(\d{{1,2}}|{'|'.join(_NUMBER_WORDS)})\b(?![.,]\d)", re.I
 )
@@ -109,134 +71,7 @@ _BARE_POSITION = re.compile(
     r"(?:\s+one)?\W*$",
     re.I,
 )
-# where an explicit answer starts; the answer is read from the rest of that sentence
-_MARKERS = (
-    r"\b(?:the\s+)?(?:final\s+|correct\s+|right\s+|best\s+)?answer\s*(?:is|would\s+be|should\s+be|will\s+be|"
-    r"must\s+be|:|=|-)?\s*(?:option|choice|letter)?\s*:?",
-    r"\b(?:the\s+)?(?:correct|right|best|final)\s+(?:option|choice|image|picture|one)\s*(?:is|would\s+be|:)?",
-    r"\bmy\s+(?:answer|choice|pick|guess)\s*(?:is|would\s+be|:)?",
-    r"\bI(?:\s*(?:would|will|'d|'ll))?\s+(?:choose|pick|select|go\s+with|say)\b(?:\s+(?:option|choice))?",
-    r"答案\s*(?:应该|應該|应|應)?\s*(?:是|为|為)?\s*[:：]?",
-    r"(?:故|所以|应|應)?(?:选择|選擇|选|選)\s*(?:项|項)?\s*[:：]?",
-)
-_MARKER = re.compile("|".join(f"(?:{m})" for m in _MARKERS), re.IGNORECASE)
-# "so C." / "Therefore, (B)": only when the rest of the sentence is nothing but the answer
-_CONCLUSION = re.compile(r"\b(?:so|therefore|thus|hence)\s*,?\s+(?:it(?:'s|\s+is)\s+)?", re.IGNORECASE)
-_BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
-_SENTENCE_END = re.compile(r"[.;!?。；！？\n](?=\s|$)|[。；！？\n]")
-_UNSURE = re.compile(
-    r"\b(?:can(?:no|')t\s+(?:tell|determine|say|be\s+sure)|not\s+sure|unsure|unclear|impossible\s+to\s+(?:tell|say))\b",
-    re.I,
-)
-_JOINER = re.compile(
-    r"\s*[\)\]]?\s*(?:,|/|&|\bor\b|\band\b|,\s*or\b|,\s*and\b)\s*[\(\[]?\s*(?:(?:option|choice|image|picture)\s*)?",
-    re.I,
-)
-_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
-_ARTICLES = frozenset(("a", "an", "the"))
 _OPTION_PREFIX = re.compile(r"^\s*(?:\(([A-Z])\)|([A-Z])[\.\):])\s*")
-
-
-def _normalise(reply: str) -> str:
-    """NFKC (full-width letters and CJK punctuation become ASCII), markdown emphasis and code ticks dropped."""
-    text = unicodedata.normalize("NFKC", reply or "")
-    return re.sub(r"\*+|`+|__+", "", text).strip()
-
-
-def _negated(text: str, start: int, end: int) -> bool:
-    """Whether the mention text[start:end] is ruled out ("not A", "A is wrong")."""
-    return bool(_NEGATION.search(text[max(0, start - 30) : start]) or _REJECTED_AFTER.match(text[end:]))
-
-
-def _sentence(text: str, start: int) -> str:
-    match = _SENTENCE_END.search(text, start)
-    return text[start : match.start() if match else len(text)]
-
-
-def _marked(text: str) -> list[tuple[str, bool]]:
-    """The text after each explicit marker, in reply order: (segment, strict). A strict segment (after "so")
-    counts only when it is nothing but the answer."""
-    found = [(m.start(), m.group(1), False) for m in _BOXED.finditer(text)]
-    found += [
-        (m.start(), _sentence(text, m.end()), False) for m in _MARKER.finditer(text) if m.group().strip()
-    ]
-    found += [(m.start(), _sentence(text, m.end()), True) for m in _CONCLUSION.finditer(text)]
-    return [(segment, strict) for _, segment, strict in sorted(found)]
-
-
-def _decide(values: list, what: str) -> Reading:
-    distinct = list(dict.fromkeys(values))
-    if not distinct:
-        return NOTHING
-    if len(distinct) > 1:
-        return Reading(failure=f"{len(distinct)} different answers {what}: " + ", ".join(map(str, distinct)))
-    return Reading(distinct[0])
-
-
-def _first_answer(mentions: list[Mention], segment: str) -> list[Mention]:
-    """After a marker the answer is its first mention, with any alternatives joined to it ("A or B")."""
-    chosen = mentions[:1]
-    for mention in mentions[1:]:
-        if not _JOINER.fullmatch(segment[chosen[-1][1] : mention[0]]):
-            break
-        chosen.append(mention)
-    return chosen
-
-
-def _read(
-    text: str, mentions: Callable[[str, bool], list[Mention]], strict_ok: Callable[[str], bool]
-) -> Reading:
-    """Markers first (last wins; an ambiguous last marker is a failure), then the whole reply's mentions."""
-    if not text:
-        return EMPTY
-    for segment, strict in reversed(_marked(text)):
-        if strict and not strict_ok(segment):
-            continue
-        found = _first_answer(mentions(segment, True), segment)
-        reading = _decide([value for _, _, value in found], "after the answer marker")
-        if reading is not NOTHING:
-            return reading
-    reading = _decide([value for _, _, value in mentions(text, False)], "in the reply")
-    if reading is NOTHING and _UNSURE.search(text):
-        return Reading(failure="the reply says it cannot tell")
-    return reading
-
-
-# --- letters -----------------------------------------------------------------------------------------------
-
-
-def _article(letter: str, text: str, end: int) -> bool:
-    """A capital A / I followed directly by a lower-case word ("A cat sits ...", "I think ...")."""
-    following = re.match(r"\s+([A-Za-z]+)", text[end:])
-    word = following.group(1) if following else ""
-    return letter in "AI" and word[:1].islower() and word not in _VERBS_AFTER_LETTER
-
-
-def _letters(text: str, valid: set[str], marked: bool) -> list[Mention]:
-    """(start, end, letter) of each standalone valid choice letter, without negated ones and articles/pronouns.
-
-    Lower-case letters count after a marker ("Answer: b"), in parentheses ("(b)") or as the whole reply."""
-    whole = text.strip(" .!:()[]")
-    if len(whole) == 1 and whole.upper() in valid:
-        return [(0, len(text), whole.upper())]
-    found = []
-    for match in _LETTER.finditer(text):
-        opened, letter, closed = match.groups()
-        if letter.upper() not in valid or _negated(text, match.start(), match.end()):
-            continue
-        if letter.islower():
-            following = re.match(r"\s+([A-Za-z]+)", text[match.end() :])
-            word = following.group(1).lower() if following and not closed else None
-            if not (opened and closed) and not (marked and (word is None or word in _LOWER_OK_AFTER)):
-                continue
-        elif not (opened or closed) and _article(letter, text, match.end()):
-            continue
-        found.append((match.start(2), match.end(), letter.upper()))
-    return found
-
-
-def _strict_letter(segment: str) -> bool:
-    return bool(re.fullmatch(r"\s*[\(\[]?[A-Za-z][\)\]]?\s*[.!]?\s*", segment))
 
 
 def option_text(option: str) -> str:
@@ -245,8 +80,8 @@ def option_text(option: str) -> str:
 
 
 def _words(text: str) -> str:
-    words = text.lower().translate(_PUNCTUATION).split()
-    while words and words[0] in _ARTICLES:
+    words = text.lower().translate(PUNCTUATION).split()
+    while words and words[0] in ARTICLES:
         words = words[1:]
     return " ".join(words)
 
@@ -257,23 +92,23 @@ def _option_match(text: str, choices: Sequence[str], options: Sequence[str]) -> 
     reply = _words(text)
     exact = [c for c, t in zip(choices, texts) if t and t == reply]
     if exact:
-        return _decide(exact, "among the option texts")
-    padded = f" {' '.join(text.lower().translate(_PUNCTUATION).split())} "
+        return decide(exact, "among the option texts")
+    padded = f" {' '.join(text.lower().translate(PUNCTUATION).split())} "
     hits = []
     for choice, t in zip(choices, texts):
         at = padded.find(f" {t} ") if t else -1
-        if at >= 0 and not _negated(padded, at + 1, at + 1 + len(t)):
+        if at >= 0 and not negated(padded, at + 1, at + 1 + len(t)):
             hits.append((choice, t))
     # "red car" inside a reply that also names "a big red car": only the longer option is meant
     hits = [(c, t) for c, t in hits if not any(t != u and f" {t} " in f" {u} " for _, u in hits)]
-    return _decide([c for c, _ in hits], "among the option texts")
+    return decide([c for c, _ in hits], "among the option texts")
 
 
 def read_letter(reply: str, choices: Sequence[str], options: Sequence[str] = ()) -> Reading:
     """A choice letter among `choices`; `options` (texts, same order) let an option's text count."""
     valid = {c.upper() for c in choices}
-    text = _normalise(reply)
-    reading = _read(text, lambda t, marked: _letters(t, valid, marked), _strict_letter)
+    text = normalise(reply)
+    reading = read_marked_first(text, lambda t, marked: letter_mentions(t, valid, marked), is_bare_letter)
     if reading is NOTHING and options:
         reading = _option_match(text, list(choices), list(options))
     return reading
@@ -310,7 +145,7 @@ def _other(pairs: dict[str, str], value: str) -> str:
 def _read_pair(
     reply: str, pairs: dict[str, str], extra: Callable[[str], list[Mention]] | None = None
 ) -> Reading:
-    text = _normalise(reply)
+    text = normalise(reply)
     if not text:
         return EMPTY
     first = re.match(r"^\W*([A-Za-z]+)\b", text)
@@ -325,7 +160,7 @@ def _read_pair(
         found = _words_of(pairs, segment)
         return found or (extra(segment) if extra and not marked else [])
 
-    return _read(
+    return read_marked_first(
         text, mentions, lambda s: bool(re.fullmatch(rf"\W*(?:{'|'.join(pairs.values())})\W*", s, re.I))
     )
 
@@ -374,15 +209,17 @@ def _positions(text: str, n_images: int, marked: bool) -> list[Mention]:
     found = []
     for pattern in (_NOUN_NUMBER, _ORDINAL):
         for match in pattern.finditer(text):
-            if not _negated(text, match.start(), match.end()):
+            if not negated(text, match.start(), match.end()):
                 found.append((match.start(), match.end(), _position_value(match.group(1), n_images)))
     noun_letters = set()
     for match in _NOUN_LETTER.finditer(text):
-        if not _negated(text, match.start(), match.end()) and not _article(match.group(1), text, match.end()):
+        if not negated(text, match.start(), match.end()) and not is_article(
+            match.group(1), text, match.end()
+        ):
             found.append((match.start(), match.end(), ord(match.group(1)) - ord("A") + 1))
             noun_letters.add(match.start(1))
     letters = {chr(ord("A") + i) for i in range(n_images)}
-    for start, end, letter in _letters(text, letters, marked):
+    for start, end, letter in letter_mentions(text, letters, marked):
         if start not in noun_letters:
             found.append((start, end, ord(letter) - ord("A") + 1))
     if marked and not found:
@@ -402,8 +239,8 @@ def read_position(reply: str, n_images: int) -> Reading:
         named = _positions(segment, n_images, marked)
         return [m for m in named if 1 <= m[2] <= n_images] or named
 
-    reading = _read(
-        _normalise(reply), mentions, lambda s: bool(_positions(s, n_images, True)) and len(s.split()) <= 4
+    reading = read_marked_first(
+        normalise(reply), mentions, lambda s: bool(_positions(s, n_images, True)) and len(s.split()) <= 4
     )
     if reading.ok and not 1 <= reading.value <= n_images:
         return Reading(failure=f"names image {reading.value}, but there are {n_images}")
@@ -415,8 +252,8 @@ def read_position(reply: str, n_images: int) -> Reading:
 
 def normalize_answer(text: str) -> str:
     """Lowercase, punctuation to spaces, articles dropped, whitespace collapsed: "The Cat." -> "cat"."""
-    words = text.lower().translate(_PUNCTUATION).split()
-    return " ".join(w for w in words if w not in _ARTICLES)
+    words = text.lower().translate(PUNCTUATION).split()
+    return " ".join(w for w in words if w not in ARTICLES)
 
 
 def same_answer(answer: str | None, gold: str | None) -> bool:
@@ -429,7 +266,7 @@ def same_answer(answer: str | None, gold: str | None) -> bool:
 
 def read_short(reply: str) -> Reading:
     """Short free-form answer: the text after 'Final Answer:' / 'the answer is' / 'Answer:', else the reply."""
-    text = _normalise(reply).strip("\"' ")
+    text = normalise(reply).strip("\"' ")
     lowered = text.lower()
     for marker in ("final answer:", "the answer is", "answer:"):
         if marker in lowered:
