@@ -33,7 +33,7 @@ from .progress import bar, quiet
 from .redact import redact_obj
 from .sources import Sources, load_sources
 from .validate import validate
-from .writer import write_shard
+from .writer import rows_per_shard, write_shard
 
 __all__ = ["BuildConfig", "build", "fingerprint", "publish", "summary"]
 
@@ -78,8 +78,11 @@ def _open_staging(cfg: BuildConfig) -> Path:
     return staging
 
 
-def _iter_shards(cfg: BuildConfig, sources: Sources, sizes: dict, excluded: frozenset, captioner_name: str):
-    """Every shard of the build, in order (level, split, index), planned without the excluded images."""
+def _iter_shards(
+    cfg: BuildConfig, sources: Sources, sizes: dict, excluded: frozenset, captioner_name: str, shard_rows: int
+):
+    """Every shard of the build, in order (level, split, index), planned without the excluded images;
+    `shard_rows` is `--shard-rows` capped by `--shard-mib` (`rows_per_shard`)."""
     pools = split_pools(sources, cfg.test_fraction, excluded)
     check_pools(pools, cfg.level_list, sizes, cfg.n_images)
     quantile = cfg.filter_quantile if cfg.filter else 1.0
@@ -90,7 +93,7 @@ def _iter_shards(cfg: BuildConfig, sources: Sources, sizes: dict, excluded: froz
                     pools[split], cfg.n_images, split, cfg.distractor_hardness, cfg.search_negative_list
                 )
                 yield from plan_shards(
-                    level, split, ctx, sizes[split], cfg.seed, cfg.shard_rows, quantile, captioner_name
+                    level, split, ctx, sizes[split], cfg.seed, shard_rows, quantile, captioner_name
                 )
 
 
@@ -115,11 +118,11 @@ def _write_shards(
     work, repo = staging / "work", staging / "repo"
     records = {r.source_id: r for r in sources.all_records()}
     index, count = cfg.shard_index
+    shard_rows = rows_per_shard(
+        list(records.values()), store, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(sizes.values())
+    )
     total = sum(
-        math.ceil(sizes[split] / cfg.shard_rows)
-        for _level in cfg.level_list
-        for split in SPLITS
-        if sizes[split]
+        math.ceil(sizes[split] / shard_rows) for _level in cfg.level_list for split in SPLITS if sizes[split]
     )
     n_mine = len(range(index, total, count))
     while True:
@@ -134,7 +137,8 @@ def _write_shards(
                 store.stored(),
             )
         shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
-        for i, shard in enumerate(_iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner.name)):
+        plans = _iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner.name, shard_rows)
+        for i, shard in enumerate(plans):
             expected.append(shard.path)
             name = f"shard {i + 1}/{total} level{shard.level}/{shard.split}"
             new_bad = store.ensure(
@@ -162,7 +166,7 @@ def _write_shards(
                 rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
             clock.lap("captions_and_filter")
             shards.set_postfix_str(f"{name}: writing {len(rows)} rows")
-            write_shard(repo / shard.path, rows, store)
+            write_shard(repo / shard.path, rows, store, cfg.row_group_mib)
             counts["written"] += 1
             shards.update(1)
             clock.lap("write_shards")

@@ -14,7 +14,17 @@ from .errors import UserError
 from .schema import CONFIG_LEVELS
 from .sources import DEFAULT_SOURCES
 
-__all__ = ["BUILDER_CONFIGS", "OUTPUT_INDEPENDENT", "BuildConfig", "S2HConfig", "changes_output"]
+__all__ = [
+    "BUILDER_CONFIGS",
+    "OUTPUT_INDEPENDENT",
+    "VIEWER_ROW_GROUP_MIB",
+    "BuildConfig",
+    "S2HConfig",
+    "changes_output",
+]
+
+# the Hub dataset viewer reads whole row groups and refuses (or runs out of memory) above this many MiB
+VIEWER_ROW_GROUP_MIB = 286
 
 # field metadata of a build argument that does not change the bytes of a shard (threads, paths, placement,
 # credentials): a resume or a merge may differ in it, and the card's reproduce command leaves it out
@@ -84,7 +94,9 @@ class BuildConfig:
             subcategory and one from its category (`subcategory`), two from its category, or `random`.
         search_negatives (`str`, defaults to `"fact,claim"`): caption_search rejected mix: `fact`, `claim`,
             `describe` (the paper's description of all images).
-        shard_rows (`int`, defaults to `10000`): rows per parquet shard (one row group each).
+        shard_rows (`int`, defaults to `10000`): most rows per parquet shard.
+        shard_mib (`int`, defaults to `512`): most parquet MiB per shard, counted as if no image repeated.
+        row_group_mib (`int`, defaults to `128`): most Arrow MiB a row group takes when read back.
         workers (`int`, defaults to `2`): threads that decode and encode images.
         overwrite (`bool`, defaults to `False`): replace an existing `out` folder.
         quiet (`bool`, defaults to `False`): no progress bars (the final summary line is still printed).
@@ -189,7 +201,18 @@ class BuildConfig:
             "describe (the paper's description of all images)."
         },
     )
-    shard_rows: int = field(default=10000, metadata={"help": "Rows per parquet shard (one row group each)."})
+    shard_rows: int = field(default=10000, metadata={"help": "Most rows per parquet shard."})
+    shard_mib: int = field(
+        default=512,
+        metadata={"help": "Most MiB per parquet shard, counted as if no image repeated (photo sources)."},
+    )
+    row_group_mib: int = field(
+        default=128,
+        metadata={
+            "help": "Most MiB a row group takes once read (images per row); the Hub viewer reads whole "
+            "row groups and refuses above 286."
+        },
+    )
     workers: int = field(default=2, metadata={**SAME_OUTPUT, "help": "Threads decoding and encoding images."})
     license: str = field(
         default="mit", metadata={"help": "License written in the dataset card (your sources' license)."}
@@ -234,6 +257,11 @@ class BuildConfig:
             (0.0 <= self.test_fraction < 0.5, "`--test-fraction` must be in [0, 0.5)"),
             (0.0 < self.filter_quantile <= 1.0, "`--filter-quantile` must be in (0, 1]"),
             (self.shard_rows >= 1, "`--shard-rows` must be at least 1"),
+            (self.shard_mib >= 1, "`--shard-mib` must be at least 1"),
+            (
+                1 <= self.row_group_mib <= VIEWER_ROW_GROUP_MIB,
+                f"`--row-group-mib` must be between 1 and {VIEWER_ROW_GROUP_MIB} (the Hub viewer's limit)",
+            ),
             (self.workers >= 1, "`--workers` must be at least 1"),
             (self.arithmetic_pool >= 8, "`--arithmetic-pool` must be at least 8"),
             (

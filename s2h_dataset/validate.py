@@ -2,8 +2,8 @@
 
 Checks the card's `configs:` against the files, every shard's schema against `FEATURES`, and every row:
 image count = image placeholders, at least two images, chosen != rejected, target in range, level and
-task consistent with the folder, roles, JSON meta, unique ids, decodable images, and that no source image
-is in both train and test. Returns a list of problems (empty = valid).
+task consistent with the folder, roles, JSON meta, unique ids, decodable images, that no source image
+is in both train and test, and that no row group reads back above the Hub viewer's limit (`rowgroups`). Returns a list of problems (empty = valid).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import yaml
 from PIL import Image
 
 from .layout import CONFIG_LEVELS, SPLITS, shard_glob
+from .rowgroups import check_row_groups
 from .schema import FEATURES, LEVEL_TASKS
 
 __all__ = ["validate"]
@@ -110,6 +111,7 @@ def validate(root: str | Path) -> list[str]:
         return [f"{root}: no data/ folder; is this a folder made by `s2h build`?"]
     problems: list[str] = []
     named = _check_configs(root, problems)
+    problems += check_row_groups(root)  # first: an oversized row group is also costly to check row by row
     sources_by_split: dict[str, set[str]] = defaultdict(set)
     verified: set[bytes] = set()
     for shard in sorted((root / "data").glob("level*/*.parquet")):

@@ -102,11 +102,11 @@ def test_interrupted_build_resumes_to_the_same_bytes(tmp_path, monkeypatch):
     reference = build(_small(tmp_path / "ref"))
     real_write, calls = build_module.write_shard, []
 
-    def crash_after_two(path, specs, store):
+    def crash_after_two(path, specs, store, *args):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(path)
-        real_write(path, specs, store)
+        real_write(path, specs, store, *args)
 
     monkeypatch.setattr(build_module, "write_shard", crash_after_two)
     out = tmp_path / "resumed"
