@@ -236,7 +236,7 @@ def _build(cfg: BuildConfig) -> Path:
     staging = _open_staging(cfg)
     repo = staging / "repo"
     store = ImageStore(staging / "work" / "images", cfg.image_size, cfg.image_format, cfg.workers)
-    scorer = PairScorer(cfg.filter_model) if cfg.filter else None
+    scorer = PairScorer(cfg.filter_model, backend=cfg.filter_backend) if cfg.filter else None
     try:
         expected, mine, counts = _write_shards(cfg, sources, sizes, store, staging, captioner, scorer, clock)
     except UserError:

