@@ -17,6 +17,7 @@ show_progress_bar)` and a `backend` name for the build report.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import logging
@@ -33,6 +34,7 @@ __all__ = ["BACKENDS", "OnnxSentenceEncoder", "make_encoder", "onnx_available"]
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+_INPUTS = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
 _POOLING_KEYS = {
     "cls": "pooling_mode_cls_token",
     "mean": "pooling_mode_mean_tokens",
@@ -68,22 +70,50 @@ def _pooling(folder: Path) -> str | None:
     return modes[0] if len(modes) == 1 and not others else None
 
 
-def _fingerprint(folder: Path, quantized: bool) -> str:
-    import onnxruntime
-    import torch
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
 
-    digest = hashlib.sha1(f"{torch.__version__}:{onnxruntime.__version__}:{OPSET}:{quantized}".encode())
+
+def _tokenizer(folder: Path):
+    """The folder's `tokenizer.json` run by `tokenizers` alone (transformers' tokenizer classes import torch),
+    padded to the longest text of a batch and truncated at the model's `max_seq_length`, as
+    sentence-transformers does; the file's own fixed padding and truncation are replaced."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    settings = {}
+    for name in ("tokenizer_config.json", "sentence_bert_config.json"):
+        if (folder / name).exists():
+            settings |= json.loads((folder / name).read_text())
+    pad = settings.get("pad_token") or "[PAD]"
+    pad = pad["content"] if isinstance(pad, dict) else pad
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad) or 0, pad_token=pad)
+    limits = [settings.get(k) for k in ("max_seq_length", "model_max_length")]
+    tokenizer.enable_truncation(min([v for v in limits if isinstance(v, int)] or [512]))
+    return tokenizer
+
+
+def _fingerprint(folder: Path, quantized: bool) -> str:
+    """Names the export: model files, exporter and runtime versions (read without importing torch, which
+    costs hundreds of MB of RSS a build using ONNX Runtime never needs)."""
+    versions = f"{_version('torch')}:{_version('onnxruntime')}:{OPSET}:{quantized}"
+    digest = hashlib.sha1(versions.encode())
     for name in sorted(p.name for p in folder.iterdir() if p.is_file()):
         digest.update(name.encode() + (folder / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
-def _export(folder: Path, target: Path, quantized: bool, input_names: list[str]) -> None:
+def _export(folder: Path, target: Path, quantized: bool) -> None:
     """Export the transformer of `folder` (float32, dynamic batch and length) to `target`, atomically."""
     import torch
-    from transformers import AutoModel
+    from transformers import AutoModel, AutoTokenizer
 
     model = AutoModel.from_pretrained(folder, use_safetensors=True).eval()
+    accepted = AutoTokenizer.from_pretrained(folder).model_input_names
+    input_names = [name for name in _INPUTS if name in accepted]
 
     class LastHidden(torch.nn.Module):
         # keyword call: the exporter passes inputs by position, and transformers' forward order differs
@@ -131,31 +161,24 @@ class OnnxSentenceEncoder:
 
     def __init__(self, folder: str | Path, quantized: bool = True, cache_dir: str | Path | None = None):
         import onnxruntime
-        from transformers import AutoTokenizer
 
         folder = Path(folder)
         self.pooling = _pooling(folder)
         if self.pooling is None:
             raise ValueError(f"{folder} is not a Transformer + Pooling sentence-transformers model")
         self.backend = "onnx-int8" if quantized else "onnx"
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        config = folder / "sentence_bert_config.json"
-        self.max_length = json.loads(config.read_text()).get("max_seq_length") if config.exists() else None
-        self.input_names = [
-            n
-            for n in ("input_ids", "attention_mask", "token_type_ids")
-            if n in self.tokenizer.model_input_names
-        ]
+        self.tokenizer = _tokenizer(folder)
         root = Path(cache_dir) if cache_dir else _cache_root()
         self.path = root / _fingerprint(folder, quantized) / "model.onnx"
         if not self.path.exists():
             logger.info("exporting %s to %s (%s, once per model)", folder, self.path, self.backend)
-            _export(folder, self.path, quantized, self.input_names)
+            _export(folder, self.path, quantized)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # no per-node warnings in build logs
         self.session = onnxruntime.InferenceSession(
             str(self.path), options, providers=["CPUExecutionProvider"]
         )
+        self.input_names = [i.name for i in self.session.get_inputs()]
 
     def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.pooling == "cls":
@@ -178,15 +201,12 @@ class OnnxSentenceEncoder:
         out = np.empty((len(texts), 0), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             index = order[start : start + batch_size]
-            batch = self.tokenizer(
-                [texts[i] for i in index],
-                padding=True,
-                truncation=self.max_length is not None,
-                max_length=self.max_length,
-                return_tensors="np",
-            )
-            feed = {name: batch[name].astype(np.int64) for name in self.input_names}
-            hidden = self.session.run(None, feed)[0]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in index])
+            batch = {
+                name: np.array([getattr(e, attribute) for e in encodings], dtype=np.int64)
+                for name, attribute in _INPUTS.items()
+            }
+            hidden = self.session.run(None, {name: batch[name] for name in self.input_names})[0]
             vectors = self._pool(hidden, batch["attention_mask"])
             if out.shape[1] == 0:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
@@ -212,8 +232,8 @@ def make_encoder(path: str, backend: str = "auto", device: str = "cpu"):
     why = None
     if not onnx_available():
         why = "onnxruntime and onnx are not installed (pip install 's2h-dpo[onnx]')"
-    elif not folder.is_dir() or _pooling(folder) is None:
-        why = f"{path} is not a local Transformer + Pooling sentence-transformers folder"
+    elif not (folder / "tokenizer.json").is_file() or _pooling(folder) is None:
+        why = f"{path} is not a local Transformer + Pooling sentence-transformers folder with tokenizer.json"
     elif device not in ("cpu", "auto"):
         why = f"the ONNX backend runs on the CPU and --device is {device}"
     if why is None:
