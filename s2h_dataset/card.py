@@ -22,6 +22,7 @@ from .configs import BUILDER_CONFIGS, OUTPUT_INDEPENDENT, BuildConfig
 from .imagestore import atomic_write
 from .layout import SPLITS, shard_glob
 from .plots import write_plots
+from .rowgroups import row_group_summary
 from .schema import FEATURES, GENERATOR_VERSION
 from .sources.emoji import EMOJI_DIR
 from .tasks import filtered_tasks
@@ -228,7 +229,7 @@ def write_card(
             [[name, *hist] for name, hist in stats["target_positions"].items()],
         ),
         attribution=attribution.strip(),
-        build_stats=_build_stats(timings, captions),
+        build_stats=_build_stats(timings, captions) + "\n\n" + row_group_summary(repo),
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)
     atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode())

@@ -20,7 +20,13 @@ import pyarrow.parquet as pq
 
 from .configs import VIEWER_ROW_GROUP_MIB
 
-__all__ = ["VIEWER_ROW_GROUP_MIB", "RowGroupSize", "check_row_groups", "row_group_sizes"]
+__all__ = [
+    "VIEWER_ROW_GROUP_MIB",
+    "RowGroupSize",
+    "check_row_groups",
+    "row_group_sizes",
+    "row_group_summary",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +87,28 @@ def row_group_sizes(path: str | Path, name: str | None = None) -> list[RowGroupS
             )
         )
     return sizes
+
+
+def _all_sizes(root: Path) -> list[RowGroupSize]:
+    return [
+        size
+        for shard in sorted(root.glob("data/level*/*.parquet"))
+        for size in row_group_sizes(shard, str(shard.relative_to(root)))
+    ]
+
+
+def row_group_summary(root: str | Path) -> str:
+    """One sentence for the dataset card: shards, row groups and the largest one as metadata and as read."""
+    sizes = _all_sizes(Path(root))
+    if not sizes:
+        return "No shards."
+    largest = max(sizes, key=lambda s: s.read_bytes)
+    return (
+        f"{len({s.shard for s in sizes})} parquet shards in {len(sizes)} row groups; the largest "
+        f"(`{largest.shard}` #{largest.index}, {largest.rows} rows) reads back as "
+        f"{largest.read_bytes / MIB:.1f} MiB ({largest.metadata_bytes / MIB:.1f} MiB per parquet metadata; "
+        f"the Hub viewer reads up to {VIEWER_ROW_GROUP_MIB} MiB per row group)."
+    )
 
 
 def check_row_groups(root: str | Path, limit_mib: int = VIEWER_ROW_GROUP_MIB) -> list[str]:

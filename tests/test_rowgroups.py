@@ -61,6 +61,12 @@ def test_small_row_groups_split_shards_and_stay_under_the_limit(builds):
     for shard in one.glob("data/level*/*.parquet"):
         assert pq.ParquetFile(shard).metadata.num_row_groups == 1
     assert validate(small) == []
+    largest = max(
+        (s for p in small.glob("data/level*/*.parquet") for s in row_group_sizes(p)),
+        key=lambda s: s.read_bytes,
+    )
+    card = (small / "README.md").read_text()
+    assert f"reads back as {largest.read_bytes / MIB:.1f} MiB" in card and f"{largest.rows} rows)" in card
 
 
 @pytest.mark.parametrize("config", list(CONFIG_LEVELS))
