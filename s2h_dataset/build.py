@@ -19,13 +19,14 @@ import shutil
 import time
 from pathlib import Path
 
+from .atomic import atomic_write
 from .blind_audit import blind_audit
 from .captioners import make_captioner
 from .card import write_card
 from .configs import OUTPUT_INDEPENDENT, BuildConfig
 from .errors import UserError
 from .filtering import PairScorer
-from .imagestore import ImageStore, atomic_write
+from .imagestore import ImageStore
 from .layout import SPLITS
 from .levels import LevelContext
 from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes

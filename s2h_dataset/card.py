@@ -16,10 +16,10 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
+from .atomic import atomic_write
 from .audit import audit, blind_section
 from .blind_audit import blind_audit
 from .configs import BUILDER_CONFIGS, OUTPUT_INDEPENDENT, BuildConfig
-from .imagestore import atomic_write
 from .layout import SPLITS, shard_glob
 from .plots import write_plots
 from .rowgroups import row_group_summary

@@ -9,24 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .atomic import atomic_write
 from .images import BadImage, encode_image
 from .progress import bar
 from .sources import Record
 
-__all__ = ["ImageStore", "atomic_write"]
+__all__ = ["ImageStore"]
 
 logger = logging.getLogger(__name__)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary sibling, then rename: readers see the whole file or none."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 class ImageStore:

@@ -13,12 +13,12 @@ import json
 import shutil
 from pathlib import Path
 
+from .atomic import atomic_write
 from .blind_audit import blind_audit
 from .build import Stopwatch, fingerprint, public_arguments, publish
 from .card import write_card
 from .configs import BuildConfig
 from .errors import UserError
-from .imagestore import atomic_write
 
 __all__ = ["merge"]
 

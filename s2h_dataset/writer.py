@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomic import atomic_path
 from .imagestore import ImageStore
 from .schema import FEATURES, RowSpec, assistant_message, user_message
 from .sources import Record
@@ -115,28 +115,27 @@ def write_shard(path: Path, specs: list[RowSpec], store: ImageStore, row_group_m
     image_bytes = {sid: store.path(sid).stat().st_size for spec in specs for sid in spec.source_ids}
     groups = cut_row_groups(specs, image_bytes, row_group_mib * MIB) or [(0, 0)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     writer = None
-    try:
-        for start, stop in groups:
-            table = _table(specs[start:stop], store)
-            if writer is None:
-                writer = pq.ParquetWriter(
-                    tmp,
-                    table.schema,
-                    store_schema=False,
-                    compression="zstd",
-                    # never fall back to plain encoding: a group's repeated images are stored once
-                    dictionary_pagesize_limit=1 << 30,
-                    write_statistics=["id", "level", "task", "target", "similarity"],
-                )
-            writer.write_table(table, row_group_size=max(len(table), 1))
-            del table  # one row group's images in memory at a time
-        writer.add_key_value_metadata({"huggingface": _HF_METADATA})
-    finally:
-        if writer is not None:
-            writer.close()
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # a failed write removes its temporary file
+        try:
+            for start, stop in groups:
+                table = _table(specs[start:stop], store)
+                if writer is None:
+                    writer = pq.ParquetWriter(
+                        tmp,
+                        table.schema,
+                        store_schema=False,
+                        compression="zstd",
+                        # never fall back to plain encoding: a group's repeated images are stored once
+                        dictionary_pagesize_limit=1 << 30,
+                        write_statistics=["id", "level", "task", "target", "similarity"],
+                    )
+                writer.write_table(table, row_group_size=max(len(table), 1))
+                del table  # one row group's images in memory at a time
+            writer.add_key_value_metadata({"huggingface": _HF_METADATA})
+        finally:
+            if writer is not None:
+                writer.close()
     return len(groups)
 
 
