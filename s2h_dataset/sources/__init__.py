@@ -8,10 +8,13 @@
 | `hub:DATASET_ID[:CONFIG][@SPLIT]` | a `datasets` dataset with an image and a class-label column |
 | `llava:JSON_PATH:IMAGE_ROOT` | single-image VQA samples in the LLaVA-665k format (level-1 `vqa_gold`) |
 | `kinship:PATH` | faces with family relations, FIW or KinFaceW layout (level-2 `kinship`) |
+
+Sources are registered by prefix in `SOURCE_KINDS` (one line each).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .arithmetic import arithmetic_records
@@ -22,7 +25,15 @@ from .imagefolder import imagefolder_records
 from .kinship import RELATIONS, kinship_records
 from .llava import llava_records
 
-__all__ = ["DEFAULT_SOURCES", "RELATIONS", "Record", "SourceError", "Sources", "load_sources"]
+__all__ = [
+    "DEFAULT_SOURCES",
+    "RELATIONS",
+    "SOURCE_KINDS",
+    "Record",
+    "SourceError",
+    "Sources",
+    "load_sources",
+]
 
 DEFAULT_SOURCES = ("emoji", "arithmetic")
 
@@ -44,6 +55,39 @@ class Sources:
         return [r for kind in self.KINDS for r in getattr(self, kind)]
 
 
+@dataclass(frozen=True)
+class SourceKind:
+    """One `--source` prefix. `make(arg, options)` returns its records (kinship: records and relations);
+    they join the `Sources` list named by `pool`. `takes_arg`: whether the spec is `prefix:ARG`."""
+
+    prefix: str
+    usage: str
+    pool: str
+    make: Callable[[str, dict], list[Record] | tuple[list[Record], dict]]
+    takes_arg: bool = True
+
+
+def _hub(arg: str, o: dict) -> list[Record]:
+    return hub_records(arg, o["image_column"], o["label_column"], o["caption_column"])
+
+
+# the registry: a new source is one line here (and its module)
+SOURCE_KINDS = (
+    SourceKind("emoji", "emoji", "objects", lambda arg, o: emoji_records(), takes_arg=False),
+    SourceKind(
+        "arithmetic",
+        "arithmetic",
+        "shapes",
+        lambda arg, o: arithmetic_records(o["seed"], o["arithmetic_pool"]),
+        takes_arg=False,
+    ),
+    SourceKind("imagefolder", "imagefolder:PATH", "objects", lambda arg, o: imagefolder_records(arg)),
+    SourceKind("hub", "hub:DATASET_ID[:CONFIG][@SPLIT]", "objects", _hub),
+    SourceKind("llava", "llava:JSON_PATH:IMAGE_ROOT", "qa", lambda arg, o: llava_records(arg)),
+    SourceKind("kinship", "kinship:PATH", "faces", lambda arg, o: kinship_records(arg)),
+)
+
+
 def load_sources(
     specs: list[str],
     seed: int,
@@ -53,27 +97,24 @@ def load_sources(
     caption_column: str | None = None,
 ) -> Sources:
     sources = Sources()
+    options = {
+        "seed": seed,
+        "arithmetic_pool": arithmetic_pool,
+        "image_column": image_column,
+        "label_column": label_column,
+        "caption_column": caption_column,
+    }
+    by_prefix = {kind.prefix: kind for kind in SOURCE_KINDS}
     for spec in specs:
-        kind, _, arg = spec.partition(":")
-        if kind == "emoji" and not arg:
-            sources.objects += emoji_records()
-        elif kind == "arithmetic" and not arg:
-            sources.shapes += arithmetic_records(seed, arithmetic_pool)
-        elif kind == "imagefolder" and arg:
-            sources.objects += imagefolder_records(arg)
-        elif kind == "hub" and arg:
-            sources.objects += hub_records(arg, image_column, label_column, caption_column)
-        elif kind == "llava" and arg:
-            sources.qa += llava_records(arg)
-        elif kind == "kinship" and arg:
-            faces, relations = kinship_records(arg)
-            sources.faces += faces
-            sources.relations.update(relations)
-        else:
-            raise SourceError(
-                f"unknown source `{spec}`; use emoji, arithmetic, imagefolder:PATH, hub:DATASET_ID[:CONFIG][@SPLIT], "
-                "llava:JSON_PATH:IMAGE_ROOT or kinship:PATH"
-            )
+        prefix, _, arg = spec.partition(":")
+        kind = by_prefix.get(prefix)
+        if kind is None or kind.takes_arg != bool(arg):
+            usages = [k.usage for k in SOURCE_KINDS]
+            raise SourceError(f"unknown source `{spec}`; use {', '.join(usages[:-1])} or {usages[-1]}")
+        made = kind.make(arg, options)
+        records, relations = made if isinstance(made, tuple) else (made, {})
+        getattr(sources, kind.pool).extend(records)
+        sources.relations.update(relations)
     seen: set[str] = set()
     for record in sources.all_records():
         if record.source_id in seen:
