@@ -1,8 +1,10 @@
 """`s2h build`: sources -> planned shards -> encoded images -> parquet shards + card, atomically.
 
-Everything is written under a staging folder beside `--out` (`.<name>.partial/`): `work/` holds the
-arguments and the encoded images; `repo/` becomes `--out` by one rename once the card is written and the
-folder validates. A rerun with the same arguments resumes: encoded images and finished shards are reused
+Everything is written under a staging folder beside `--out` (`.<name>.partial/`, locked while a build
+runs; see `staging.py`): `work/` holds the arguments and the encoded images; `repo/` becomes `--out` by
+one rename once the card and the report (with a SHA-256 manifest of every file) are written and the
+folder validates. An existing `--out` is replaced only with `--overwrite` and only when it is an earlier
+build; file-system failures (disk full, read-only, a file in the way) end in one line. A rerun with the same arguments resumes: encoded images and finished shards are reused
 (captions come back from the captioner's cache), so the result is the bytes of an uninterrupted build.
 With `--shard I/N` only every N-th shard is written; `s2h merge` joins the shard folders.
 """
@@ -14,7 +16,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from pathlib import Path
@@ -27,12 +28,14 @@ from .configs import OUTPUT_INDEPENDENT, BuildConfig
 from .errors import UserError
 from .filtering import PairScorer
 from .imagestore import ImageStore
-from .layout import SPLITS
+from .integrity import file_manifest
+from .layout import REPORT_FILE, SPLITS
 from .levels import LevelContext
 from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes
 from .progress import bar, quiet
 from .redact import redact_obj
-from .sources import Sources, load_sources
+from .sources import Sources, check_supply, load_sources
+from .staging import Staging, check_target, filesystem_error, sweep_orphan
 from .validate import validate
 from .writer import rows_per_shard, write_shard
 
@@ -63,18 +66,25 @@ class Stopwatch:
         self._start = now
 
 
-def _open_staging(cfg: BuildConfig) -> Path:
-    staging = cfg.out_path.parent / f".{cfg.out_path.name}.partial"
-    args_file = staging / "work" / "args.json"
-    if staging.exists():
-        if not args_file.exists() or json.loads(args_file.read_text()) != fingerprint(cfg):
+def _open_staging(cfg: BuildConfig) -> Staging:
+    """Lock the staging folder of `--out`; resume it when it holds this build, start it when it is new."""
+    staging = Staging(cfg.out_path).lock()
+    args_file = staging.work / "args.json"
+    try:
+        saved = json.loads(args_file.read_text()) if args_file.exists() else None
+    except ValueError:
+        saved = {}  # unreadable: not ours to reuse
+    if saved is not None:
+        if saved != fingerprint(cfg):
+            staging.unlock()
             raise UserError(
-                f"{staging} holds an unfinished build with other arguments; rerun that command to finish it "
-                "or delete the folder"
+                f"{staging.root} holds an unfinished build with other arguments; rerun that command to finish "
+                "it or delete the folder"
             )
-        logger.info("resuming the unfinished build in %s", staging)
-    else:
-        (staging / "work").mkdir(parents=True)
+        logger.info("resuming the unfinished build in %s", staging.root)
+    else:  # new, or killed before its arguments were written: nothing in it can be trusted
+        shutil.rmtree(staging.repo, ignore_errors=True)
+        staging.work.mkdir(parents=True, exist_ok=True)
         atomic_write(args_file, json.dumps(fingerprint(cfg), indent=1).encode())
     return staging
 
@@ -176,9 +186,13 @@ def _write_shards(
             return expected, mine, counts
 
 
-def publish(staging: Path, out: Path, report: dict, clock: Stopwatch) -> Path:
-    """Validate the staged repo, write the report, and move it to `out` in one rename."""
-    repo = staging / "repo"
+def publish(
+    staging: Staging, report: dict, clock: Stopwatch, replaces: tuple[int, int] | None = None
+) -> Path:
+    """Record the manifest in the report, validate the staged repo, and rename it to `--out`."""
+    repo = staging.repo
+    report["manifest"] = file_manifest(repo)
+    atomic_write(repo / REPORT_FILE, json.dumps(report, indent=1, default=str).encode())
     problems = validate(repo)
     if problems:
         raise RuntimeError(
@@ -186,12 +200,8 @@ def publish(staging: Path, out: Path, report: dict, clock: Stopwatch) -> Path:
         )
     clock.lap("validate")
     report["timings_s"] = clock.seconds
-    atomic_write(repo / "build_report.json", json.dumps(report, indent=1, default=str).encode())
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(repo, out)
-    shutil.rmtree(staging)
-    return out
+    atomic_write(repo / REPORT_FILE, json.dumps(report, indent=1, default=str).encode())
+    return staging.publish(replaces)
 
 
 def build(cfg: BuildConfig) -> Path:
@@ -221,37 +231,33 @@ def summary(out: Path) -> str:
     )
 
 
-def _build(cfg: BuildConfig) -> Path:
-    out = cfg.out_path
-    if out.exists() and not cfg.overwrite:
-        raise UserError(f"--out {out} already exists; choose a new folder or pass --overwrite")
-    clock = Stopwatch()
-    sources = load_sources(
-        cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column, cfg.caption_column
-    )
-    sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
-    check_pools(split_pools(sources, cfg.test_fraction), cfg.level_list, sizes, cfg.n_images)
-    captioner = make_captioner(cfg.captioner_config)
-    clock.lap("load_sources")
-
-    staging = _open_staging(cfg)
-    repo = staging / "repo"
-    store = ImageStore(staging / "work" / "images", cfg.image_size, cfg.image_format, cfg.workers)
-    scorer = PairScorer(cfg.filter_model, backend=cfg.filter_backend) if cfg.filter else None
+def _load_scorer(cfg: BuildConfig) -> PairScorer | None:
+    if not cfg.filter:
+        return None
     try:
-        expected, mine, counts = _write_shards(cfg, sources, sizes, store, staging, captioner, scorer, clock)
+        return PairScorer(cfg.filter_model, backend=cfg.filter_backend)
     except UserError:
-        if not any((repo / "data").glob("*/*.parquet")):
-            shutil.rmtree(staging)  # nothing written yet: leave no unfinished build behind
         raise
-    finally:
-        captioner.close()  # the HTTP client and the cache file; its counters stay readable
+    except Exception as err:  # sentence-transformers / transformers raise many types for a bad model
+        first = (str(err).strip().splitlines() or [""])[0][:200]
+        raise UserError(
+            f"--filter-model {cfg.filter_model}: cannot load it ({type(err).__name__}: {first}); give a "
+            "sentence-transformers id or model folder, or pass --no-filter"
+        ) from None
+
+
+def _run(cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, captioner, scorer, clock) -> dict:
+    """Write the shards, the card and the report into the staging repo; return the report."""
+    store = ImageStore(staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers)
+    expected, mine, counts = _write_shards(cfg, sources, sizes, store, staging.root, captioner, scorer, clock)
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
-    blind = blind_audit(repo)
+    blind = blind_audit(staging.repo)
     clock.lap("blind_audit")
-    rows = write_card(repo, BuildConfig(**public_arguments(cfg)), clock.seconds, captions, blind=blind)
+    rows = write_card(
+        staging.repo, BuildConfig(**public_arguments(cfg)), clock.seconds, captions, blind=blind
+    )
     clock.lap("card")
-    report = {
+    return {
         "arguments": public_arguments(cfg),
         "rows": rows,
         "shard_files": {"expected": expected, "written_here": mine},
@@ -259,9 +265,47 @@ def _build(cfg: BuildConfig) -> Path:
         "images": {"encoded_this_run": store.encoded},
         "shards": counts,
         "captions": captions,
+        "sources": sources.stats(),
         "filter": scorer.stats() if scorer else None,
         "blind_audit": blind,
     }
-    publish(staging, out, report, clock)
-    logger.info("built %s (%d shards written, %d reused)", out, counts["written"], counts["reused"])
+
+
+def _build(cfg: BuildConfig) -> Path:
+    out = cfg.out_path
+    sweep_orphan(out)
+    check_target(out, cfg.overwrite)
+    clock = Stopwatch()
+    sources = load_sources(
+        cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column, cfg.caption_column
+    )
+    check_supply(sources, cfg.n_per_level)
+    sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
+    check_pools(split_pools(sources, cfg.test_fraction), cfg.level_list, sizes, cfg.n_images)
+    captioner = make_captioner(cfg.captioner_config)
+    scorer = _load_scorer(cfg)  # before any folder exists: a bad --filter-model leaves nothing behind
+    clock.lap("load_sources")
+
+    staging = None
+    try:
+        staging = _open_staging(cfg)
+        replaces = check_target(out, cfg.overwrite)  # again, under the lock: a racing build may have finished
+        report = _run(cfg, staging, sources, sizes, captioner, scorer, clock)
+        publish(staging, report, clock, replaces)
+    except (UserError, OSError) as err:
+        if staging is not None and not staging.has_output():
+            staging.remove()  # nothing written yet: leave no unfinished build behind
+        if isinstance(err, OSError):
+            raise filesystem_error(err, staging.root if staging else None) from None
+        raise
+    finally:
+        captioner.close()  # the HTTP client and the cache file
+        if staging is not None:
+            staging.unlock()
+    logger.info(
+        "built %s (%d shards written, %d reused)",
+        out,
+        report["shards"]["written"],
+        report["shards"]["reused"],
+    )
     return out

@@ -1,20 +1,54 @@
-"""`s2h push`: publish a validated build as a Hub dataset repo (parquet + card; never a loading script)."""
+"""`s2h push`: publish a validated build as a Hub dataset repo (parquet + card; never a loading script).
+
+What is uploaded is exactly what was validated: the files of the build's manifest plus its report, each
+hashed by the uploader itself (`CommitOperationAdd`) and compared with the manifest before the commit,
+so a file changed or added after `s2h validate` never reaches the Hub.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
-from huggingface_hub import HfApi
+import httpx
+from huggingface_hub import CommitOperationAdd, HfApi
 
 from .errors import UserError
+from .layout import REPORT_FILE
+from .redact import redact
 from .validate import validate
 
-__all__ = ["push_dataset"]
+__all__ = ["push_dataset", "upload_operations"]
 
 logger = logging.getLogger(__name__)
 
-IGNORE = ["*.py", ".*", "**/.*"]  # datasets >= 4 refuses repos holding a loading script
+
+def upload_operations(folder: Path) -> list[CommitOperationAdd]:
+    """One upload per manifest file and the report; `UserError` if a file's bytes left the manifest."""
+    manifest = json.loads((folder / REPORT_FILE).read_text(encoding="utf-8"))["manifest"]
+    operations = []
+    for relative, entry in sorted(manifest.items()):
+        operation = CommitOperationAdd(path_in_repo=relative, path_or_fileobj=str(folder / relative))
+        if operation.upload_info.sha256.hex() != entry["sha256"]:
+            raise UserError(
+                f"{folder / relative} changed after validation; rerun `s2h push` once it is final"
+            )
+        operations.append(operation)
+    operations.append(CommitOperationAdd(path_in_repo=REPORT_FILE, path_or_fileobj=str(folder / REPORT_FILE)))
+    return operations
+
+
+def _hub_error(err: Exception) -> UserError:
+    first = (str(err).strip().splitlines() or [""])[0][:300]
+    hint = (
+        "unset HF_HUB_OFFLINE and check the network"
+        if "offline" in f"{type(err).__name__} {first}".lower()
+        else "check your token (`hf auth login`), the repo name and the network"
+    )
+    return UserError(
+        f"the Hub refused or could not be reached ({type(err).__name__}: {redact(first)}); {hint}"
+    )
 
 
 def push_dataset(
@@ -24,7 +58,7 @@ def push_dataset(
     commit_message: str | None = None,
     api: HfApi | None = None,
 ) -> str:
-    """Validate `folder`, create the dataset repo if needed, upload; return the commit URL."""
+    """Validate `folder`, create the dataset repo if needed, upload what was validated; return the commit URL."""
     folder = Path(folder)
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise UserError(f"--repo `{repo_id}` must look like ORG/NAME")
@@ -34,14 +68,22 @@ def push_dataset(
             f"{folder} failed validation ({len(problems)} problems, first: {problems[0]}); "
             f"run `s2h validate {folder}` for the list and rebuild"
         )
+    operations = upload_operations(folder)
     api = api or HfApi()
-    url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    logger.info("uploading %s to %s", folder, url)
-    commit = api.upload_folder(
-        repo_id=repo_id,
-        repo_type="dataset",
-        folder_path=str(folder),
-        ignore_patterns=IGNORE,
-        commit_message=commit_message or "Upload S2H-DPO dataset built with `s2h build`",
-    )
+    try:
+        url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        logger.info("uploading %d files of %s to %s", len(operations), folder, url)
+        commit = api.create_commit(
+            repo_id=repo_id,
+            repo_type="dataset",
+            operations=operations,
+            commit_message=commit_message or "Upload S2H-DPO dataset built with `s2h build`",
+        )
+    except (
+        OSError,
+        ValueError,
+        RuntimeError,
+        httpx.HTTPError,
+    ) as err:  # HfHubHTTPError, OfflineModeIsEnabled
+        raise _hub_error(err) from None
     return str(getattr(commit, "commit_url", commit))

@@ -1,6 +1,7 @@
 """Decode any Pillow-readable input into a clean RGB image and encode it once for the parquet shards.
 
-Odd-but-valid inputs are converted (CMYK, 16-bit, palette or alpha images, EXIF rotation); unreadable
+Odd-but-valid inputs are converted (CMYK, greyscale of any bit depth scaled by its real range, palette or
+alpha images, EXIF rotation); unreadable
 ones raise `BadImage` with a reason the build report lists (truncated, empty, not an image, too large).
 """
 
@@ -21,17 +22,32 @@ class BadImage(ValueError):
     """An input image that cannot be used; str() is the reason recorded in build_report.json."""
 
 
-def _sixteen_bit_to_8(image: Image.Image) -> Image.Image:
+def _deep_grey_to_8(image: Image.Image) -> Image.Image:
+    """Greyscale of any depth (16/32-bit integer, float) -> 8 bits, scaled by the values it really holds.
+
+    Only the pixel values say how deep the data is: a 12-bit scan stored in a 16-bit PNG peaks at 4095, a
+    low-range 16-bit image may peak at a few hundred, a float image may hold 0..1 or any range. Dividing
+    by the container's maximum (65535) would turn all of these black. Values already in the 8-bit range
+    (or 0..1 for floats) keep their absolute brightness; anything else is stretched from its minimum to
+    its maximum, so the content and its contrast survive."""
     array = np.asarray(image, dtype=np.float64)
-    peak = 65535.0 if array.max() > 255 else 255.0
-    return Image.fromarray(np.clip(array / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return Image.new("L", image.size, 0)
+    low, high = float(finite.min()), float(finite.max())
+    if image.mode == "F" and low >= 0.0 and high <= 1.0:
+        low, high = 0.0, 1.0
+    elif low >= 0.0 and high <= 255.0:
+        low, high = 0.0, 255.0
+    scaled = (np.nan_to_num(array, nan=low) - low) / max(high - low, 1e-12) * 255.0
+    return Image.fromarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8), mode="L")
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Any mode -> RGB, alpha composited on white, 16-bit and float grayscale rescaled to 8 bits."""
+    """Any mode -> RGB, alpha composited on white, deep (16-bit, 32-bit, float) greyscale rescaled to 8 bits."""
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        image = _sixteen_bit_to_8(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        image = _deep_grey_to_8(image)
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):

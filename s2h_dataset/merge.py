@@ -13,12 +13,14 @@ import json
 import shutil
 from pathlib import Path
 
-from .atomic import atomic_write
+from .atomic import atomic_write, sha256_file
 from .blind_audit import blind_audit
 from .build import Stopwatch, fingerprint, public_arguments, publish
 from .card import write_card
 from .configs import BuildConfig
 from .errors import UserError
+from .layout import REPORT_FILE
+from .staging import Staging, check_target, filesystem_error, sweep_orphan
 
 __all__ = ["merge"]
 
@@ -43,8 +45,8 @@ def _sum(values) -> dict:
 
 def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -> Path:
     out, folders = Path(out).expanduser().resolve(), [Path(f) for f in folders]
-    if out.exists() and not overwrite:
-        raise UserError(f"{out} already exists; choose a new folder or pass --overwrite")
+    sweep_orphan(out)
+    check_target(out, overwrite)
     clock = Stopwatch()
     reports = [_report(f) for f in folders]
     configs = [BuildConfig(**r["arguments"]) for r in reports]
@@ -68,17 +70,38 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
         raise UserError(
             f"{len(missing)} shard(s) missing, e.g. {missing[0]}; build them with the missing --shard I/N"
         )
-    staging = out.parent / f".{out.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = Staging(out).lock()
+    try:
+        replaces = check_target(out, overwrite)  # again, under the lock
+        _publish_merged(staging, out, folders, reports, configs, owner, expected, clock, replaces)
+    except UserError:
+        staging.remove()  # a merge copies every shard again: nothing to resume
+        raise
+    except OSError as err:
+        staging.remove()
+        raise filesystem_error(err, staging.root) from None
+    finally:
+        staging.unlock()
+    return out
+
+
+def _publish_merged(staging, out, folders, reports, configs, owner, expected, clock, replaces) -> None:
+    shutil.rmtree(staging.repo, ignore_errors=True)  # a merge copies everything again: nothing to resume
+    manifests = {folder: report.get("manifest") or {} for folder, report in zip(folders, reports)}
     for path in expected:
-        (staging / "repo" / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(owner[path] / path, staging / "repo" / path)
+        (staging.repo / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(owner[path] / path, staging.repo / path)
+        listed = manifests[owner[path]].get(path, {}).get("sha256")
+        if listed and sha256_file(staging.repo / path) != listed:
+            raise UserError(
+                f"{owner[path] / path}: its bytes differ from that folder's manifest; rebuild that shard folder"
+            )
     clock.lap("copy_shards")
     cfg = dataclasses.replace(configs[0], out=str(out), shard="1/1")
     shard_timings = _sum(r["timings_s"] for r in reports)
     captions = {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)}
-    blind = blind_audit(staging / "repo")
-    rows = write_card(staging / "repo", cfg, _sum([shard_timings, clock.seconds]), captions, blind=blind)
+    blind = blind_audit(staging.repo)
+    rows = write_card(staging.repo, cfg, _sum([shard_timings, clock.seconds]), captions, blind=blind)
     clock.lap("card")
     skipped = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     report = {
@@ -92,7 +115,6 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
         "filter": _sum(r["filter"] for r in reports) or None,
         "blind_audit": blind,
     }
-    publish(staging, out, report, clock)
+    publish(staging, report, clock, replaces)
     report["timings_s"] = _sum([shard_timings, clock.seconds])  # the shards' stages + the merge's own
-    atomic_write(out / "build_report.json", json.dumps(report, indent=1, default=str).encode())
-    return out
+    atomic_write(out / REPORT_FILE, json.dumps(report, indent=1, default=str).encode())

@@ -1,9 +1,12 @@
 """`s2h validate DIR`: check a built folder before anyone loads or publishes it.
 
-Checks the card's `configs:` against the files, every shard's schema against `FEATURES`, and every row:
-image count = image placeholders, at least two images, chosen != rejected, target in range, level and
-task consistent with the folder, roles, JSON meta, unique ids, decodable images, that no source image
-is in both train and test, and that no row group reads back above the Hub viewer's limit (`rowgroups`). Returns a list of problems (empty = valid).
+Checks the files against the build's manifest (SHA-256 of every file) and the shard set (names, complete
+`NNNNN-of-NNNNN` counts; see `integrity.py`), the card's `configs:` against the files, every shard's schema
+against `FEATURES`, and every row: image count = image placeholders, at least two images, chosen !=
+rejected, target in range, level and task consistent with the folder, roles, JSON meta, ids unique across
+the folder (so across every config), decodable images, and that no source image is in both train and
+test, and that no row group reads back above the Hub viewer's limit (`rowgroups`). Returns a list of
+problems (empty = valid), one line each; a damaged folder never raises.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
-from .layout import CONFIG_LEVELS, SPLITS, shard_glob
+from .integrity import check_files
+from .layout import CONFIG_LEVELS, DATA_DIR, SPLITS, ShardName, shard_glob
 from .rowgroups import check_row_groups
 from .schema import FEATURES, LEVEL_TASKS
 
@@ -44,7 +48,13 @@ def _check_configs(root: Path, problems: list[str]) -> set[str]:
         problems.append(f"README.md: {err}")
         return set()
     named: set[str] = set()
-    configs = {c.get("config_name"): c for c in meta.get("configs", [])}
+    try:
+        configs = {c.get("config_name"): c for c in meta.get("configs", [])}
+        if not all({"split", "path"} <= set(e) for c in configs.values() for e in c.get("data_files", [])):
+            raise KeyError("split/path")
+    except (AttributeError, KeyError, TypeError):
+        problems.append("README.md: `configs:` is not a list of {config_name, data_files: [{split, path}]}")
+        return named
     for name, levels in CONFIG_LEVELS.items():
         if name not in configs and any(
             glob.glob(str(root / shard_glob(lv, split))) for lv in levels for split in SPLITS
@@ -63,11 +73,12 @@ def _check_configs(root: Path, problems: list[str]) -> set[str]:
     return named
 
 
-def _check_row(where: str, row: dict, level: int, seen_ids: set[str], problems: list[str]) -> None:
-    images, parts = row["images"], row["prompt"][0]["content"] if row["prompt"] else []
+def _check_row(where: str, row: dict, level: int, seen_ids: dict[str, str], problems: list[str]) -> dict:
+    """Row-level checks; return the row's meta (empty when it is not a JSON object)."""
+    images, parts = row["images"] or [], row["prompt"][0]["content"] if row["prompt"] else []
     placeholders = sum(part["type"] == "image" for part in parts)
     checks = [
-        (row["id"] not in seen_ids, f"duplicate id {row['id']}"),
+        (row["id"] not in seen_ids, f"duplicate id (also in {seen_ids.get(row['id'])})"),
         (len(images) >= 2, f"{len(images)} image(s); rows need at least 2"),
         (
             placeholders == len(images),
@@ -85,15 +96,19 @@ def _check_row(where: str, row: dict, level: int, seen_ids: set[str], problems: 
         (all(p["text"] for m in row["chosen"] + row["rejected"] for p in m["content"]), "empty answer text"),
     ]
     problems += [f"{where} id={row['id']}: {message}" for ok, message in checks if not ok]
-    seen_ids.add(row["id"])
+    seen_ids.setdefault(row["id"], where)
     try:
-        json.loads(row["meta"])
+        meta = json.loads(row["meta"])
     except (TypeError, json.JSONDecodeError):
-        problems.append(f"{where} id={row['id']}: meta is not JSON")
+        meta = None
+    if not isinstance(meta, dict):
+        problems.append(f"{where} id={row['id']}: meta is not a JSON object")
+        return {}
+    return meta
 
 
 def _check_images(where: str, row: dict, verified: set[bytes], problems: list[str]) -> None:
-    for image in row["images"]:
+    for image in row["images"] or []:
         digest = hashlib.sha1(image["bytes"] or b"").digest()
         if digest in verified:
             continue
@@ -105,38 +120,57 @@ def _check_images(where: str, row: dict, verified: set[bytes], problems: list[st
             problems.append(f"{where} id={row['id']}: undecodable image ({type(err).__name__})")
 
 
-def validate(root: str | Path) -> list[str]:
-    root = Path(root)
-    if not (root / "data").is_dir():
-        return [f"{root}: no data/ folder; is this a folder made by `s2h build`?"]
-    problems: list[str] = []
-    named = _check_configs(root, problems)
-    problems += check_row_groups(root)  # first: an oversized row group is also costly to check row by row
-    sources_by_split: dict[str, set[str]] = defaultdict(set)
-    verified: set[bytes] = set()
-    for shard in sorted((root / "data").glob("level*/*.parquet")):
-        where = str(shard.relative_to(root))
-        if where not in named:
-            problems.append(f"{where}: not referenced by any config in README.md")
-        level, split = int(shard.parent.name[len("level") :]), shard.name.split("-")[0]
-        file = pq.ParquetFile(shard)
-        try:
-            features = datasets.Features.from_arrow_schema(file.schema_arrow)
-        except Exception as err:  # a foreign or damaged file: report, keep checking the others
-            problems.append(f"{where}: unreadable features ({err})")
-            continue
-        if features != FEATURES:
-            problems.append(f"{where}: columns/types differ from the S2H schema")
-            continue
-        seen_ids: set[str] = set()
+def _first_line(err: Exception) -> str:
+    return f"{type(err).__name__}: {(str(err).strip().splitlines() or [''])[0][:200]}"
+
+
+class _Enough(Exception):
+    """Raised to stop reading once MAX_PROBLEMS are listed."""
+
+
+def _check_shard(root: Path, shard: ShardName, state: dict, problems: list[str]) -> None:
+    where = shard.path
+    try:
+        file = pq.ParquetFile(root / where)
+        features = datasets.Features.from_arrow_schema(file.schema_arrow)
+    except Exception as err:  # a foreign or damaged file: report, keep checking the others
+        problems.append(f"{where}: cannot be read as parquet ({_first_line(err)})")
+        return
+    if features != FEATURES:
+        problems.append(f"{where}: columns/types differ from the S2H schema")
+        return
+    try:
         for batch in file.iter_batches(batch_size=256):
             for row in batch.to_pylist():
-                _check_row(where, row, level, seen_ids, problems)
-                _check_images(where, row, verified, problems)
-                sources_by_split[split].update(json.loads(row["meta"]).get("sources", []))
+                meta = _check_row(where, row, shard.level, state["ids"], problems)
+                _check_images(where, row, state["verified"], problems)
+                sources = meta.get("sources", [])
+                state["sources"][shard.split].update(s for s in sources if isinstance(s, str))
                 if len(problems) >= MAX_PROBLEMS:
-                    return problems + [f"stopped after {MAX_PROBLEMS} problems"]
-    leaked = sources_by_split["train"] & sources_by_split["test"]
+                    raise _Enough
+    except _Enough:
+        raise
+    except Exception as err:  # damaged pages or rows that do not fit the schema
+        problems.append(f"{where}: damaged data ({_first_line(err)})")
+
+
+def validate(root: str | Path) -> list[str]:
+    root = Path(root)
+    if not (root / DATA_DIR).is_dir():
+        return [f"{root}: no data/ folder; is this a folder made by `s2h build`?"]
+    problems: list[str] = []
+    shards = check_files(root, problems)
+    named = _check_configs(root, problems)
+    problems += check_row_groups(root)  # early: an oversized row group is also costly to check row by row
+    state = {"ids": {}, "verified": set(), "sources": defaultdict(set)}
+    for shard in shards:
+        if shard.path not in named:
+            problems.append(f"{shard.path}: not referenced by any config in README.md")
+        try:
+            _check_shard(root, shard, state, problems)
+        except _Enough:
+            return problems[:MAX_PROBLEMS] + [f"stopped after {MAX_PROBLEMS} problems"]
+    leaked = state["sources"]["train"] & state["sources"]["test"]
     if leaked:
         problems.append(f"{len(leaked)} source images are in both train and test, e.g. {sorted(leaked)[0]}")
     return problems

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import HfApi
-from huggingface_hub.errors import OfflineModeIsEnabled
 
 from s2h_dataset.cli import main
 from s2h_dataset.errors import UserError
-from s2h_dataset.hub import push_dataset
+from s2h_dataset.hub import push_dataset, upload_operations
 
 
 @pytest.fixture
@@ -51,8 +51,8 @@ class RecordingApi:
         self.calls.append(("create_repo", repo_id, kwargs))
         return f"https://huggingface.co/datasets/{repo_id}"
 
-    def upload_folder(self, **kwargs):
-        self.calls.append(("upload_folder", kwargs["repo_id"], kwargs))
+    def create_commit(self, **kwargs):
+        self.calls.append(("create_commit", kwargs["repo_id"], kwargs))
         return "https://huggingface.co/datasets/org/s2h-dpo/commit/abc"
 
 
@@ -60,11 +60,17 @@ def test_push_creates_dataset_repo_and_uploads_folder(built_dataset):
     api = RecordingApi()
     url = push_dataset(built_dataset, "org/s2h-dpo", private=True, api=api)
     assert url.endswith("/commit/abc")
-    (name, repo, create), (name2, repo2, upload) = api.calls
-    assert (name, repo, name2, repo2) == ("create_repo", "org/s2h-dpo", "upload_folder", "org/s2h-dpo")
+    (name, repo, create), (name2, repo2, commit) = api.calls
+    assert (name, repo, name2, repo2) == ("create_repo", "org/s2h-dpo", "create_commit", "org/s2h-dpo")
     assert create == {"repo_type": "dataset", "private": True, "exist_ok": True}
-    assert upload["repo_type"] == "dataset" and upload["folder_path"] == str(built_dataset)
-    assert "*.py" in upload["ignore_patterns"]  # never a loading script on the Hub
+    assert commit["repo_type"] == "dataset"
+    uploaded = {op.path_in_repo: op for op in commit["operations"]}
+    manifest = json.loads((built_dataset / "build_report.json").read_text())["manifest"]
+    assert set(uploaded) == set(manifest) | {"build_report.json"}  # exactly the validated files
+    assert "data/level1/train-00000-of-00001.parquet" in uploaded and "README.md" in uploaded
+    assert not any(path.endswith(".py") or "/." in f"/{path}" for path in uploaded)  # no loading script
+    for path, entry in manifest.items():
+        assert uploaded[path].upload_info.sha256.hex() == entry["sha256"]  # the bytes it hashed and sends
 
 
 def test_push_refuses_invalid_folder_before_any_call(broken_copy):
@@ -74,10 +80,24 @@ def test_push_refuses_invalid_folder_before_any_call(broken_copy):
     assert api.calls == []
 
 
-def test_push_with_real_client_offline_fails_fast(built_dataset, monkeypatch):
+def test_push_with_real_client_offline_is_one_line(built_dataset, monkeypatch, capsys):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
-    with pytest.raises(OfflineModeIsEnabled):
+    with pytest.raises(UserError, match=r"could not be reached.*OfflineModeIsEnabled.*HF_HUB_OFFLINE"):
         push_dataset(built_dataset, "org/s2h-dpo", api=HfApi(token="hf_dummy"))
+    assert main(["push", str(built_dataset), "--repo", "org/s2h-dpo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("s2h push: error: the Hub refused or could not be reached") and "\n" not in err
+
+
+def test_push_refuses_a_file_changed_after_validation(built_dataset, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built_dataset, copy)
+    operations = upload_operations(copy)
+    assert len(operations) == len(json.loads((copy / "build_report.json").read_text())["manifest"]) + 1
+    with open(copy / "README.md", "a") as f:
+        f.write("\nedited after validation\n")
+    with pytest.raises(UserError, match=r"README\.md changed after validation"):
+        upload_operations(copy)
 
 
 def test_push_cli_bad_repo_is_one_line(built_dataset, capsys):

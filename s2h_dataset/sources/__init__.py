@@ -9,11 +9,14 @@
 | `llava:JSON_PATH:IMAGE_ROOT` | single-image VQA samples in the LLaVA-665k format (level-1 `vqa_gold`) |
 | `kinship:PATH` | faces with family relations, FIW or KinFaceW layout (level-2 `kinship`) |
 
-Sources are registered by prefix in `SOURCE_KINDS` (one line each).
+Sources are registered by prefix in `SOURCE_KINDS` (one line each). Captions and VQA answers longer than
+`MAX_TEXT_CHARS` are cut at a sentence end (counted in the build report) or dropped when they have none.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,15 +30,25 @@ from .llava import llava_records
 
 __all__ = [
     "DEFAULT_SOURCES",
+    "MAX_TEXT_CHARS",
     "RELATIONS",
+    "ROWS_PER_IMAGE",
     "SOURCE_KINDS",
     "Record",
     "SourceError",
     "Sources",
+    "check_supply",
+    "clip_text",
     "load_sources",
 ]
 
 DEFAULT_SOURCES = ("emoji", "arithmetic")
+# A source caption or VQA answer longer than this becomes a training answer only cut at a sentence end;
+# the paper's answers are one to three sentences, and a 100 KB text is a data error, not an answer.
+MAX_TEXT_CHARS = 2000
+# Rows a level may ask of each distinct source image: beyond it rows repeat the same few images (and a
+# typo like `--n-per-level 10**12` would plan for ever).
+ROWS_PER_IMAGE = 1000
 
 
 @dataclass
@@ -48,11 +61,17 @@ class Sources:
     qa: list[Record] = field(default_factory=list)
     faces: list[Record] = field(default_factory=list)
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
+    texts_truncated: int = 0  # captions / answers cut at a sentence end (MAX_TEXT_CHARS)
+    texts_dropped: int = 0  # captions dropped / VQA samples skipped: too long and no sentence end to cut at
 
     KINDS = ("objects", "shapes", "qa", "faces")
 
     def all_records(self) -> list[Record]:
         return [r for kind in self.KINDS for r in getattr(self, kind)]
+
+    def stats(self) -> dict:
+        counts = {kind: len(getattr(self, kind)) for kind in self.KINDS}
+        return counts | {"texts_truncated": self.texts_truncated, "texts_dropped": self.texts_dropped}
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,40 @@ SOURCE_KINDS = (
 )
 
 
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
+
+
+def clip_text(text: str, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """`text` if short enough, else cut after its last sentence end within `limit`; None when it has none."""
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit)]
+    return text[: ends[-1]].rstrip() if ends else None
+
+
+def _bound_texts(sources: Sources) -> None:
+    """Cut over-long captions and VQA answers at a sentence end; drop those that cannot be cut."""
+    for kind in Sources.KINDS:
+        kept = []
+        for record in getattr(sources, kind):
+            changes = {}
+            if record.caption and len(record.caption) > MAX_TEXT_CHARS:
+                changes["caption"] = clip_text(record.caption)
+            if record.qa and (len(record.qa[0]) > MAX_TEXT_CHARS or len(record.qa[1]) > MAX_TEXT_CHARS):
+                answer = clip_text(record.qa[1])
+                if len(record.qa[0]) > MAX_TEXT_CHARS or answer is None:
+                    sources.texts_dropped += 1
+                    continue  # a VQA sample is its question and answer: without them it is nothing
+                changes["qa"] = (record.qa[0], answer)
+            if changes:
+                dropped = "caption" in changes and changes["caption"] is None
+                sources.texts_dropped += dropped
+                sources.texts_truncated += not dropped
+                record = dataclasses.replace(record, **changes)
+            kept.append(record)
+        setattr(sources, kind, kept)
+
+
 def load_sources(
     specs: list[str],
     seed: int,
@@ -120,4 +173,16 @@ def load_sources(
         if record.source_id in seen:
             raise SourceError(f"source image `{record.source_id}` is listed twice; pass each --source once")
         seen.add(record.source_id)
+    _bound_texts(sources)
     return sources
+
+
+def check_supply(sources: Sources, n_per_level: int) -> None:
+    """Refuse more rows per level than the sources can give without endless repeats of the same images."""
+    images = len(sources.all_records())
+    limit = images * ROWS_PER_IMAGE
+    if n_per_level > limit:
+        raise SourceError(
+            f"--n-per-level {n_per_level} is more than the sources can supply: {images} source images allow "
+            f"at most {limit} rows per level ({ROWS_PER_IMAGE} per image); add sources or lower --n-per-level"
+        )

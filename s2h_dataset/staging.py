@@ -1,0 +1,203 @@
+"""The staging folder of a build (`.<out>.partial/` beside `--out`), its lock, and the final rename.
+
+Rules that keep a user's files safe:
+- One writer per `--out`: a lock file in the staging folder (`flock`, released by the kernel when the
+  process dies, so a `kill -9` never leaves a stale lock). A second build of the same `--out` stops with
+  one line naming the running one.
+- `--out` is replaced only when it was there at start, `--overwrite` was given and it is an earlier build
+  (it holds a readable `build_report.json` and a `data/` folder); anything else is refused, at start and
+  again at the final step, so a folder that appears at `--out` during a build is never touched.
+- The publish is: mark the staging folder `published`, move an earlier build aside, rename the staged
+  repo to `--out`, then delete what was moved aside and the staging folder. A staging folder whose repo is
+  gone but which is marked `published` is an orphan of a finished build and is deleted on the next run.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .atomic import atomic_write, remove_temp_files
+from .errors import UserError
+from .layout import DATA_DIR, REPORT_FILE
+
+__all__ = ["Staging", "check_target", "filesystem_error", "is_build", "sweep_orphan"]
+
+logger = logging.getLogger(__name__)
+
+LOCK_FILE = "lock"
+PUBLISHED = "published"  # written in work/ right before the final rename
+
+
+def is_build(folder: Path) -> bool:
+    """Whether `folder` is recognisably a folder written by `s2h build` / `s2h merge`."""
+    try:
+        report = json.loads((folder / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and "arguments" in report and (folder / DATA_DIR).is_dir()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.lstat(path)
+    return st.st_dev, st.st_ino
+
+
+def check_target(out: Path, overwrite: bool) -> tuple[int, int] | None:
+    """Refuse an `--out` that cannot or must not be written; return the identity of an earlier build that
+    `--overwrite` may replace (None when `out` does not exist)."""
+    for parent in out.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise UserError(f"--out {out}: {parent} is a file, not a folder; choose another --out")
+            break
+    if not (out.exists() or out.is_symlink()):
+        return None
+    if not overwrite:
+        raise UserError(f"--out {out} already exists; choose a new folder or pass --overwrite")
+    if out.is_symlink() or not out.is_dir():
+        raise UserError(
+            f"--out {out} is {'a symlink' if out.is_symlink() else 'a file'}; --overwrite replaces only a "
+            "folder made by `s2h build`: choose another --out"
+        )
+    if not is_build(out):
+        raise UserError(
+            f"--out {out} is not a folder made by `s2h build` (no {REPORT_FILE} and {DATA_DIR}/); "
+            "--overwrite replaces only an earlier build: choose another --out"
+        )
+    return _identity(out)
+
+
+def filesystem_error(err: OSError, staging: Path | None = None) -> UserError:
+    """One line for a file-system failure during a build; temporaries under `staging` are removed."""
+    if staging is not None and staging.is_dir():
+        remove_temp_files(staging)
+    where = err.filename or "a file of the build"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space and rerun the same command (finished work is kept and resumed)"
+    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "choose an --out in a folder you can write"
+    elif err.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        hint = "a file is in the way of a folder (or a folder of a file); choose another --out"
+    else:
+        hint = "check the path and rerun"
+    return UserError(f"{err.strerror or type(err).__name__} ({where}); {hint}")
+
+
+@dataclass
+class Staging:
+    """The locked staging folder of `out`: `work/` (arguments, encoded images) and `repo/` (the output)."""
+
+    out: Path
+    root: Path = field(init=False)
+    _fd: int | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self):
+        self.root = self.out.parent / f".{self.out.name}.partial"
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def repo(self) -> Path:
+        return self.root / "repo"
+
+    def lock(self) -> Staging:
+        """Create the folder if needed and take its lock; `UserError` when another build holds it."""
+        while True:
+            self.root.mkdir(parents=True, exist_ok=True)
+            path = self.root / LOCK_FILE
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise UserError(
+                    f"another build (pid {holder}) is writing --out {self.out}; wait for it to finish, "
+                    "or stop it and rerun this command to resume"
+                ) from None
+            try:  # the holder may have finished and deleted the folder between our open and lock
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        self._clean_orphan()
+        remove_temp_files(self.root)
+        return self
+
+    def _clean_orphan(self) -> None:
+        if (self.work / PUBLISHED).exists() and not self.repo.exists():
+            logger.info("removing %s, left over from a finished build", self.root)
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def unlock(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def remove(self) -> None:
+        """Delete the staging folder (the lock goes with it)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.unlock()
+
+    def has_output(self) -> bool:
+        return any((self.repo / DATA_DIR).glob("*/*.parquet"))
+
+    def publish(self, replaces: tuple[int, int] | None) -> Path:
+        """Rename the staged repo to `out`; replace only the earlier build `check_target` accepted."""
+        out, aside = self.out, None
+        if out.exists() or out.is_symlink():
+            if replaces is None or _identity(out) != replaces or not is_build(out):
+                raise UserError(
+                    f"--out {out} appeared or changed while building and was left untouched; the finished "
+                    f"build waits in {self.root}: move {out} away and rerun the same command to publish it"
+                )
+            aside = out.parent / f".{out.name}.replaced-{os.getpid()}"
+            os.rename(out, aside)
+        atomic_write(self.work / PUBLISHED, str(out).encode())
+        try:
+            os.rename(self.repo, out)  # refuses a non-empty folder that appeared since the check
+        except OSError as err:
+            (self.work / PUBLISHED).unlink(missing_ok=True)
+            if aside is not None:
+                try:
+                    os.rename(aside, out)
+                except OSError:
+                    logger.warning("the earlier build %s was kept as %s", out, aside)
+            raise UserError(
+                f"--out {out} appeared while publishing and was left untouched ({err.strerror}); the build "
+                f"waits in {self.root}: move {out} away and rerun the same command"
+            ) from None
+        for earlier in out.parent.glob(f".{out.name}.replaced-*"):  # this one, and any a kill left behind
+            if is_build(earlier):
+                shutil.rmtree(earlier, ignore_errors=True)
+        self.remove()
+        return out
+
+
+def sweep_orphan(out: Path) -> None:
+    """Delete the staging folder a finished build left behind when it was killed right after its rename."""
+    staging = Staging(out)
+    if not (staging.work / PUBLISHED).exists():
+        return
+    try:
+        staging.lock()  # cleans work/ when the repo is gone
+    except UserError:
+        return  # a build is running there: not an orphan
+    if not staging.repo.exists():
+        staging.remove()
+    else:
+        staging.unlock()
