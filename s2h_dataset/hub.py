@@ -15,6 +15,7 @@ import httpx
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from .errors import UserError
+from .integrity import partial_shards
 from .layout import REPORT_FILE
 from .redact import redact
 from .validate import validate
@@ -26,7 +27,12 @@ logger = logging.getLogger(__name__)
 
 def upload_operations(folder: Path) -> list[CommitOperationAdd]:
     """One upload per manifest file and the report; `UserError` if a file's bytes left the manifest."""
-    manifest = json.loads((folder / REPORT_FILE).read_text(encoding="utf-8"))["manifest"]
+    report = json.loads((folder / REPORT_FILE).read_text(encoding="utf-8"))
+    if partial_shards(report) is not None:
+        raise UserError(
+            f"{folder} holds one slice of a `--shard I/N` build; join the slices with `s2h merge` first"
+        )
+    manifest = report["manifest"]
     operations = []
     for relative, entry in sorted(manifest.items()):
         operation = CommitOperationAdd(path_in_repo=relative, path_or_fileobj=str(folder / relative))

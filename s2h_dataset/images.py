@@ -35,6 +35,9 @@ def _deep_grey_to_8(image: Image.Image) -> Image.Image:
     if finite.size == 0:
         return Image.new("L", image.size, 0)
     low, high = float(finite.min()), float(finite.max())
+    if high == low:  # a flat image has no range of its own: place it within its container's
+        peak = 1.0 if image.mode == "F" else 255.0 if high <= 255 else 65535.0 if high <= 65535 else high
+        return Image.new("L", image.size, int(np.clip(high / peak * 255.0 + 0.5, 0, 255)))
     if image.mode == "F" and low >= 0.0 and high <= 1.0:
         low, high = 0.0, 1.0
     elif low >= 0.0 and high <= 255.0:

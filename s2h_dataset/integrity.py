@@ -3,7 +3,8 @@
 The build records every file it publishes (path, size, SHA-256, and the row count of each shard) under
 `manifest` in `build_report.json`. `check_files` compares the folder with it (missing, changed, added
 files) and checks the shard set: every file under `data/` is a well-formed shard name of a known level
-and split, a regular file (no symlinks), and every `(level, split)` has all of its `NNNNN-of-NNNNN` shards.
+and split, a regular file (no symlinks), and every `(level, split)` has all of its `NNNNN-of-NNNNN` shards
+(a `--shard I/N` folder: all the shards its report says it holds).
 Each finding is one problem line; nothing here raises on a damaged folder.
 """
 
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 from .atomic import sha256_file
 from .layout import DATA_DIR, LEVELS, REPORT_FILE, ShardName, parse_shard_path
 
-__all__ = ["check_files", "file_manifest", "read_report"]
+__all__ = ["check_files", "file_manifest", "partial_shards", "read_report"]
 
 
 def _published_files(root: Path) -> list[str]:
@@ -90,7 +91,18 @@ def _check_manifest(root: Path, report: dict | None, present: list[str], problem
             )
 
 
-def _check_shard_set(root: Path, present: list[str], problems: list[str]) -> list[ShardName]:
+def partial_shards(report: dict | None) -> set[str] | None:
+    """The shards a `--shard I/N` folder holds (it is one slice of a build), None for a whole build."""
+    files = (report or {}).get("shard_files")
+    if not isinstance(files, dict) or not isinstance(files.get("written_here"), list):
+        return None
+    here = set(files["written_here"])
+    return here if here != set(files.get("expected") or []) else None
+
+
+def _check_shard_set(
+    root: Path, present: list[str], problems: list[str], slice_of: set[str] | None
+) -> list[ShardName]:
     data = root / DATA_DIR
     known = {f"level{level}" for level in LEVELS}
     for folder in sorted(p for p in data.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -119,6 +131,8 @@ def _check_shard_set(root: Path, present: list[str], problems: list[str]) -> lis
             problems.append(f"{DATA_DIR}/level{level}: `{split}` shards disagree on their count ({counts})")
             continue
         missing = sorted(set(range(counts[0])) - {n.index for n in names})
+        if slice_of is not None:  # a --shard I/N folder holds only its own slice
+            missing = [i for i in missing if ShardName(level, split, i, counts[0]).path in slice_of]
         if missing:
             first = ShardName(level, split, missing[0], counts[0]).path
             problems.append(f"{first}: missing ({len(missing)} of {counts[0]} `{split}` shards absent)")
@@ -128,5 +142,6 @@ def _check_shard_set(root: Path, present: list[str], problems: list[str]) -> lis
 def check_files(root: Path, problems: list[str]) -> list[ShardName]:
     """Manifest and shard-set checks; return the shards fit to be read row by row."""
     present = _published_files(root)
-    _check_manifest(root, read_report(root, problems), present, problems)
-    return _check_shard_set(root, present, problems)
+    report = read_report(root, problems)
+    _check_manifest(root, report, present, problems)
+    return _check_shard_set(root, present, problems, partial_shards(report))

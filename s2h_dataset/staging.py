@@ -167,6 +167,7 @@ class Staging:
                 )
             aside = out.parent / f".{out.name}.replaced-{os.getpid()}"
             os.rename(out, aside)
+        self.work.mkdir(parents=True, exist_ok=True)
         atomic_write(self.work / PUBLISHED, str(out).encode())
         try:
             os.rename(self.repo, out)  # refuses a non-empty folder that appeared since the check

@@ -50,3 +50,16 @@ def test_8_bit_values_in_a_16_bit_container_keep_their_brightness():
     saved = encode_image(lambda: _through_png(_ramp(0, 200, np.uint16)), 384, "png")
     pixels = np.asarray(Image.open(io.BytesIO(saved)).convert("L"))
     assert pixels.max() == 200 and pixels.min() == 0
+
+
+@pytest.mark.parametrize(
+    ("array", "grey"),
+    [
+        (np.full((16, 16), 65535, np.uint16), 255),
+        (np.full((16, 16), 4095, np.uint16), 16),
+        (np.zeros((16, 16), np.float32), 0),
+    ],
+)
+def test_flat_images_keep_their_level(array, grey):
+    saved = encode_image(lambda: Image.fromarray(array), 384, "png")
+    assert set(np.asarray(Image.open(io.BytesIO(saved)).convert("L")).ravel()) == {grey}
