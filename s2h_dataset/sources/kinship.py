@@ -16,9 +16,8 @@ import re
 from functools import partial
 from pathlib import Path
 
-from PIL import Image
-
 from .base import Record, SourceError
+from .confine import open_inside
 
 __all__ = ["RELATIONS", "kinship_records"]
 
@@ -51,7 +50,7 @@ def _face(root: Path, path: Path, family: str, person: str) -> Record:
     return Record(
         source_id=f"kinship:{root.name}/{path.relative_to(root).as_posix()}",
         label="",
-        load=partial(Image.open, path),
+        load=partial(open_inside, root, path),
         group=family,
         person=person,
     )
@@ -71,15 +70,31 @@ def _fiw(root: Path) -> tuple[list[Record], Relations]:
         table = family_dir / "mid.csv"
         if not table.exists():
             continue
+        relations.update(_fiw_relations(table, family))
+    return records, relations
+
+
+def _fiw_relations(table: Path, family: str) -> Relations:
+    """The relations of one FIW `mid.csv`; `SourceError` naming the file, row and field when malformed."""
+    try:
         with open(table, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
-        for row in rows:
-            for column, value in row.items():
-                if column and column.isdigit() and str(value).strip().isdigit():
-                    relation = FIW_CODES.get(int(value))
-                    if relation and column != row["MID"]:
-                        relations[f"{family}/MID{row['MID']}", f"{family}/MID{column}"] = relation
-    return records, relations
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise SourceError(f"{table}: not a readable CSV file ({err})") from None
+    relations = {}
+    for number, row in enumerate(rows, 2):  # line 1 is the header
+        member = str(row.get("MID") or "").strip()
+        if not member.isdigit():
+            raise SourceError(
+                f"{table}:{number}: field `MID` is missing or not a member number; FIW mid.csv needs "
+                "a MID column and one column per member number"
+            )
+        for column, value in row.items():
+            if column and column.isdigit() and str(value).strip().isdigit():
+                relation = FIW_CODES.get(int(value))
+                if relation and column != member:
+                    relations[f"{family}/MID{member}", f"{family}/MID{column}"] = relation
+    return relations
 
 
 def _kinfacew(root: Path) -> tuple[list[Record], Relations]:
