@@ -164,6 +164,21 @@ class BuildConfig:
         default="OPENAI_API_KEY",
         metadata={**SAME_OUTPUT, "help": "openai: environment variable holding the API key."},
     )
+    request_timeout: float = field(
+        default=120.0,
+        metadata={
+            **SAME_OUTPUT,
+            "help": "openai: seconds one model request may take before it is retried (0.1-3600).",
+        },
+    )
+    max_retries: int = field(
+        default=10,
+        metadata={
+            **SAME_OUTPUT,
+            "help": "openai: retries of a failed request (0-100), waiting 0.5, 1, 2, ... s (at most 30 s) "
+            "between them; the default rides out a server restart of about 2.5 minutes.",
+        },
+    )
     caption_cache: str = field(
         default="~/.cache/s2h/captions",
         metadata={**SAME_OUTPUT, "help": "Folder of cached model replies; empty disables it."},
@@ -286,6 +301,14 @@ class BuildConfig:
                 and set(self.search_negative_list) <= {"fact", "claim", "describe"},
                 f"`--search-negatives {self.search_negatives}` must be a comma list of fact, claim, describe",
             ),
+            (
+                0.1 <= self.request_timeout <= 3600,
+                "`--request-timeout` must be between 0.1 and 3600 seconds (a reply slower than an hour is a hang)",
+            ),
+            (
+                0 <= self.max_retries <= 100,
+                "`--max-retries` must be between 0 and 100 (100 retries already wait about 50 minutes)",
+            ),
             (self._shard_ok(), f"`--shard {self.shard}` must be I/N with 1 <= I <= N, e.g. 2/4"),
         ]
         for ok, message in checks:
@@ -301,6 +324,8 @@ class BuildConfig:
             batch_size=self.caption_batch_size,
             concurrency=self.concurrency,
             api_key_env=self.api_key_env,
+            timeout=self.request_timeout,
+            max_retries=self.max_retries,
         )
 
     @property
