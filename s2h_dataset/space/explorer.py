@@ -2,7 +2,10 @@
 config, split and row, and get everything a person needs to judge the row.
 
 Datasets are opened with `datasets.load_dataset(SOURCE, CONFIG)` (nothing of ours runs on the reading side)
-and kept open per (source, config) for the life of the process.
+and kept open per (source, config) for the life of the process. Only the datasets the Space owner lists
+are served: `S2H_EXPLORER_DATASETS` (comma-separated folders and Hub ids) plus the one the app was started
+with (`DATASET_ID` / `s2h space --dataset`); a visitor's other path or Hub id gets a warning, so the
+explorer can neither probe the server's folders nor trigger downloads.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import random
 import re
 from dataclasses import dataclass
@@ -20,17 +24,53 @@ from PIL import Image
 from ..errors import UserError
 from ..schema import CONFIG_LEVELS
 
-__all__ = ["CONFIGS", "ExplorerRow", "get_row", "open_dataset", "random_index"]
+__all__ = [
+    "ALLOW_ENV",
+    "CONFIGS",
+    "ExplorerRow",
+    "allow_dataset",
+    "allowed_datasets",
+    "get_row",
+    "open_dataset",
+    "random_index",
+]
 
 CONFIGS = tuple(CONFIG_LEVELS)
+ALLOW_ENV = "S2H_EXPLORER_DATASETS"
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+_STARTED_WITH: set[str] = set()  # the dataset the app was started with, allowed with the listed ones
 
 
-@functools.lru_cache(maxsize=8)
+def allow_dataset(source: str | None) -> None:
+    """Serve `source` too (the app's own default dataset, chosen by whoever started it)."""
+    if source and source.strip():
+        _STARTED_WITH.add(source.strip())
+
+
+def allowed_datasets() -> list[str]:
+    """The folders and Hub ids the explorer serves: `S2H_EXPLORER_DATASETS` and the app's default."""
+    listed = [entry.strip() for entry in os.environ.get(ALLOW_ENV, "").split(",") if entry.strip()]
+    return sorted(set(listed) | _STARTED_WITH)
+
+
+def _key(source: str) -> str:
+    """Folders compare by their real path (`./a`, `a/`, a symlink to it), Hub ids as written."""
+    return str(Path(source).expanduser().resolve()) if not _HUB_ID.match(source) else source
+
+
+def _check_allowed(source: str) -> None:
+    allowed = allowed_datasets()
+    if _key(source) not in {_key(entry) for entry in allowed}:
+        choices = (
+            f"choose one of: {', '.join(allowed)}"
+            if allowed
+            else f"the Space owner lists them in {ALLOW_ENV}"
+        )
+        raise UserError(f"`{source}` is not one of the datasets this Space serves; {choices}")
+
+
 def open_dataset(source: str, config: str):
-    """`DatasetDict` of `config` from a folder or Hub id; `UserError` naming the fix when it cannot open."""
-    import datasets
-
+    """`DatasetDict` of `config` from an allowed folder or Hub id; `UserError` naming the fix otherwise."""
     source = (source or "").strip()
     if not source:
         raise UserError(
@@ -38,6 +78,14 @@ def open_dataset(source: str, config: str):
         )
     if config not in CONFIGS:
         raise UserError(f"unknown config `{config}`; choose one of {', '.join(CONFIGS)}")
+    _check_allowed(source)  # before the cache: an entry removed from the list is no longer served
+    return _open_allowed(source, config)
+
+
+@functools.lru_cache(maxsize=8)
+def _open_allowed(source: str, config: str):
+    import datasets
+
     folder = Path(source).expanduser()
     if not folder.is_dir() and not _HUB_ID.match(source):
         raise UserError(f"`{source}` is neither a folder nor a Hub dataset id (org/name); check the path")

@@ -14,10 +14,11 @@ import gradio as gr
 
 from ..errors import UserError
 from ..layout import SPLITS
-from .explorer import CONFIGS, get_row, random_index
+from .explorer import CONFIGS, allow_dataset, get_row, random_index
 from .inference import ChatModel
 from .limits import Limits
 from .search import SearchHandler
+from .uploads import upload_files
 
 __all__ = ["EXAMPLES", "build_demo", "bundled_image", "launch"]
 
@@ -93,10 +94,9 @@ def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits,
         )
     with gr.Row():
         with gr.Column(scale=2):
-            files = gr.File(
+            files = upload_files(
                 label=f"Images ({limits.min_images}–{limits.max_images}; PNG, JPEG, WebP, GIF or BMP)",
                 file_count="multiple",
-                type="filepath",
                 elem_id="s2h-files",
             )
             query = gr.Textbox(
@@ -135,6 +135,7 @@ def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits,
 
 
 def _explorer_tab(dataset: str | None) -> None:
+    allow_dataset(dataset)  # the dataset the app was started with is served, with S2H_EXPLORER_DATASETS
     gr.Markdown("Open a dataset built with `s2h build --out DIR` (its folder) or a Hub id, then pick a row.")
     with gr.Row():
         source = gr.Textbox(

@@ -19,6 +19,7 @@ def space_dataset(tmp_path_factory) -> str:
 
     out = tmp_path_factory.mktemp("built") / "s2h"
     build(BuildConfig(out=str(out), n_per_level=8, distractors=3, filter=False, test_fraction=0.2, seed=0))
+    os.environ["S2H_EXPLORER_DATASETS"] = str(out)  # as a Space owner lists the datasets it serves
     return str(out)
 
 

@@ -12,6 +12,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 from space_helpers import ScriptedModel
 
+from s2h_dataset.errors import UserError
 from s2h_dataset.space.explorer import get_row
 from s2h_dataset.space.limits import Limits
 from s2h_dataset.space.search import SearchHandler
@@ -118,7 +119,9 @@ def test_explorer_shows_a_built_row(space_dataset):
 @pytest.mark.parametrize(
     "source, config, index, message",
     [
-        ("/no/such/folder", "level3", 0, "neither a folder"),
+        ("/no/such/folder", "level3", 0, "is not one of the datasets this Space serves"),
+        ("/etc", "level3", 0, "is not one of the datasets this Space serves"),
+        ("someone/big-dataset", "level3", 0, "is not one of the datasets this Space serves"),
         ("BUILT", "level9", 0, "unknown config"),
         ("BUILT", "level3", 10_000, "out of range"),
     ],
@@ -130,6 +133,30 @@ def test_explorer_warnings(space_dataset, source, config, index, message):
     assert message in out[2] and out[1] == []
 
 
+def test_explorer_serves_only_listed_datasets(space_dataset, tmp_path, monkeypatch):
+    from s2h_dataset.space import explorer
+
+    copy = tmp_path / "unlisted"
+    shutil.copytree(space_dataset, copy)  # a real build, but the owner did not list it
+    with pytest.raises(UserError, match="is not one of the datasets this Space serves; choose one of"):
+        explorer.get_row(str(copy), "level3", "train", 0)
+    monkeypatch.setenv(explorer.ALLOW_ENV, f"{space_dataset}, {copy}/")
+    assert explorer.get_row(str(copy), "level3", "train", 0).level == 3  # listed (trailing slash and all)
+    monkeypatch.setenv(explorer.ALLOW_ENV, "")
+    monkeypatch.setattr(explorer, "_STARTED_WITH", set())
+    with pytest.raises(UserError, match="S2H_EXPLORER_DATASETS"):  # nothing listed: nothing served
+        explorer.get_row(space_dataset, "level3", "train", 0)
+
+
+def _empty_files(root) -> set[str]:
+    return {
+        os.path.join(d, f)
+        for d, _, names in os.walk(root)
+        for f in names
+        if not os.path.getsize(os.path.join(d, f))
+    }
+
+
 def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, tmp_path):
     scripted = ScriptedModel("Image 3")
     limits = Limits(max_new_tokens=8)
@@ -139,6 +166,7 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
         client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     )
 
+    empty_before = _empty_files(get_upload_folder())
     files = [handle_file(bundled_image(label)) for label in FOUR]
     out = client.predict(files, "Which image contains a car?", api_name="/search")
     assert 'data-pick="3"' in out[1] and "Image 3" in out[2] and out[3] == "Image 3"
@@ -155,6 +183,7 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     assert scripted.calls[-1]["n_images"] == 3
     left = [f for _, _, names in os.walk(get_upload_folder()) for f in names if f.startswith("own-upload-")]
     assert left == []
+    assert _empty_files(get_upload_folder()) <= empty_before  # no 0-byte temp file per upload
 
     eight = client.predict(
         [handle_file(bundled_image(label)) for label in EXAMPLES[2][0]], "Which?", api_name="/search"
