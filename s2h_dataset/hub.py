@@ -2,7 +2,8 @@
 
 What is uploaded is exactly what was validated: the files of the build's manifest plus its report, each
 hashed by the uploader itself (`CommitOperationAdd`) and compared with the manifest before the commit,
-so a file changed or added after `s2h validate` never reaches the Hub.
+so a file changed or added after `s2h validate` never reaches the Hub. The one deliberate change, made
+after validation, is the card's load snippet pointed at the repo (its new hash goes into the manifest).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pathlib import Path
 import httpx
 from huggingface_hub import CommitOperationAdd, HfApi
 
+from .atomic import sha256_file
+from .card import set_repo_id
 from .errors import UserError
-from .integrity import partial_shards
-from .layout import REPORT_FILE
+from .integrity import partial_shards, refresh_entry
+from .layout import CARD_FILE, REPORT_FILE
 from .redact import redact
 from .validate import validate
 
@@ -43,6 +46,15 @@ def upload_operations(folder: Path) -> list[CommitOperationAdd]:
         operations.append(operation)
     operations.append(CommitOperationAdd(path_in_repo=REPORT_FILE, path_or_fileobj=str(folder / REPORT_FILE)))
     return operations
+
+
+def _point_card_at(folder: Path, repo_id: str) -> None:
+    """Rewrite the validated card's load snippet for `repo_id` and record its new bytes in the manifest."""
+    card = folder / CARD_FILE
+    before = sha256_file(card)
+    set_repo_id(folder, repo_id)
+    if sha256_file(card) != before:
+        refresh_entry(folder, CARD_FILE)
 
 
 def _hub_error(err: Exception) -> UserError:
@@ -74,6 +86,7 @@ def push_dataset(
             f"{folder} failed validation ({len(problems)} problems, first: {problems[0]}); "
             f"run `s2h validate {folder}` for the list and rebuild"
         )
+    _point_card_at(folder, repo_id)
     operations = upload_operations(folder)
     api = api or HfApi()
     try:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .atomic import sha256_file
+from .atomic import atomic_write, sha256_file
 from .layout import DATA_DIR, LEVELS, REPORT_FILE, ShardName, parse_shard_path
 
-__all__ = ["check_files", "file_manifest", "partial_shards", "read_report"]
+__all__ = ["check_files", "file_manifest", "partial_shards", "read_report", "refresh_entry"]
 
 
 def _published_files(root: Path) -> list[str]:
@@ -44,6 +44,16 @@ def file_manifest(root: Path) -> dict[str, dict]:
             entry["rows"] = pq.ParquetFile(path).metadata.num_rows
         manifest[relative] = entry
     return manifest
+
+
+def refresh_entry(root: Path, relative: str) -> None:
+    """Record the current bytes of one published file in the manifest (after a deliberate rewrite of a
+    validated file, e.g. the card pointed at its Hub repo by `s2h push`)."""
+    report_path = root / REPORT_FILE
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    path = root / relative
+    report["manifest"][relative] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    atomic_write(report_path, json.dumps(report, indent=1, default=str).encode())
 
 
 def read_report(root: Path, problems: list[str]) -> dict | None:

@@ -12,6 +12,7 @@ from huggingface_hub import HfApi
 from s2h_dataset.cli import main
 from s2h_dataset.errors import UserError
 from s2h_dataset.hub import push_dataset, upload_operations
+from s2h_dataset.validate import validate
 
 
 @pytest.fixture
@@ -71,6 +72,8 @@ def test_push_creates_dataset_repo_and_uploads_folder(built_dataset):
     assert not any(path.endswith(".py") or "/." in f"/{path}" for path in uploaded)  # no loading script
     for path, entry in manifest.items():
         assert uploaded[path].upload_info.sha256.hex() == entry["sha256"]  # the bytes it hashed and sends
+    assert 'load_dataset("org/s2h-dpo"' in (built_dataset / "README.md").read_text()  # card names the repo
+    assert validate(built_dataset) == []  # the rewritten card is recorded in the manifest
 
 
 def test_push_refuses_invalid_folder_before_any_call(broken_copy):

@@ -24,13 +24,11 @@ def uses_hub(args: PushArgs) -> bool:
 
 
 def run(args: PushArgs) -> int:
-    from ..card import set_repo_id
     from ..errors import UserError
     from ..hub import push_dataset
     from ..hubnet import explain
 
     require_folder(args.folder)
-    set_repo_id(args.folder, args.repo)  # the card's load snippet names the repo it is pushed to
     try:
         url = push_dataset(args.folder, args.repo, private=args.private, commit_message=args.commit_message)
     except UserError:
