@@ -19,7 +19,14 @@ BACKGROUND = (255, 255, 255)  # transparent pixels are composited on white, as v
 
 
 class BadImage(ValueError):
-    """An input image that cannot be used; str() is the reason recorded in build_report.json."""
+    """An input image that cannot be used; str() is the reason recorded in build_report.json.
+
+    `kind` says which check refused it (`not_an_image`, `unreadable`, `bomb`, `too_large`, `too_small`),
+    so a caller with its own wording (the Space's upload messages) can phrase each case."""
+
+    def __init__(self, reason: str, kind: str = "unreadable"):
+        super().__init__(reason)
+        self.kind = kind
 
 
 def _deep_grey_to_8(image: Image.Image) -> Image.Image:
@@ -61,23 +68,39 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
-def load_checked(loader) -> Image.Image:
-    """Call a record's loader and turn every way an input can be broken into `BadImage`."""
+def load_checked(loader, max_pixels: int | None = None, min_side: int = 8) -> Image.Image:
+    """Call `loader` (which opens an image) and turn every way an input can be broken into `BadImage`.
+
+    The one decode guard of the package (the build's encoder and the Space's uploads use it):
+    decompression bombs, unidentifiable and truncated files; with `max_pixels`, an image over that size
+    is refused from its header, before its pixels are decoded."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = loader()
+            width, height = image.size
+            if max_pixels is not None and width * height > max_pixels:
+                raise BadImage(
+                    f"{width}x{height} px ({width * height / 1e6:.1f} MP); the limit is {max_pixels / 1e6:.1f} MP",
+                    kind="too_large",
+                )
             image.load()
+        except BadImage:
+            raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as err:
-            raise BadImage(f"over Pillow's decompression-bomb limit ({err})") from None
+            raise BadImage(f"over Pillow's decompression-bomb limit ({err})", kind="bomb") from None
         except UnidentifiedImageError:
             raise BadImage(
-                "not an image Pillow can identify (empty, truncated header or another file type)"
+                "not an image Pillow can identify (empty, truncated header or another file type)",
+                kind="not_an_image",
             ) from None
         except (OSError, SyntaxError, ValueError) as err:
             raise BadImage(f"unreadable image data: {err}") from None
-    if image.width < 8 or image.height < 8:
-        raise BadImage(f"too small ({image.width}x{image.height} px; need at least 8x8)")
+    if image.width < min_side or image.height < min_side:
+        raise BadImage(
+            f"too small ({image.width}x{image.height} px; need at least {min_side}x{min_side})",
+            kind="too_small",
+        )
     return image
 
 

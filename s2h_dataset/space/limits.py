@@ -22,14 +22,14 @@ import contextlib
 import hashlib
 import logging
 import os
-import warnings
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ..errors import UserError
-from ..images import to_rgb
+from ..images import BadImage, load_checked, to_rgb
 
 __all__ = ["Limits", "UploadError", "discard_uploads", "file_digest", "load_uploads"]
 
@@ -95,6 +95,15 @@ class Limits:
             )
 
 
+# how the Space words each refusal of the shared decode guard (`images.load_checked`)
+_UNREADABLE = "`{name}` is not a readable image ({reason}); upload it again or use another file"
+_UPLOAD_REFUSALS = {
+    "too_large": "`{name}` is {reason}: shrink it and upload again",
+    "bomb": "`{name}` is too large to decode safely; shrink it and upload again",
+    "not_an_image": "`{name}` is not an image; upload PNG, JPEG, WebP, GIF or BMP files",
+}
+
+
 def _open_one(path: Path, limits: Limits) -> Image.Image:
     name = path.name
     try:
@@ -107,28 +116,10 @@ def _open_one(path: Path, limits: Limits) -> Image.Image:
         raise UploadError(
             f"`{name}` is {size / 2**20:.1f} MiB; the limit is {limits.max_file_mb} MiB per image"
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(path) as image:
-                width, height = image.size  # header only: refuse huge images before decoding them
-                if width * height > limits.max_pixels:
-                    raise UploadError(
-                        f"`{name}` is {width}x{height} px ({width * height / 1e6:.1f} MP); the limit is "
-                        f"{limits.max_pixels / 1e6:.1f} MP: shrink it and upload again"
-                    )
-                image.load()
-                rgb = to_rgb(image)
-        except UploadError:
-            raise
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-            raise UploadError(f"`{name}` is too large to decode safely; shrink it and upload again") from None
-        except UnidentifiedImageError:
-            raise UploadError(f"`{name}` is not an image; upload PNG, JPEG, WebP, GIF or BMP files") from None
-        except (OSError, SyntaxError, ValueError) as err:
-            raise UploadError(
-                f"`{name}` is not a readable image ({err}); upload it again or use another file"
-            ) from None
+    try:
+        rgb = to_rgb(load_checked(partial(Image.open, path), max_pixels=limits.max_pixels, min_side=1))
+    except BadImage as err:
+        raise UploadError(_UPLOAD_REFUSALS.get(err.kind, _UNREADABLE).format(name=name, reason=err)) from None
     if max(rgb.size) > limits.max_side:
         rgb.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
     return rgb
