@@ -251,6 +251,8 @@ def test_output_independent_fields_come_from_field_metadata():
         "caption_batch_size",
         "caption_cache",
         "api_key_env",
+        "request_timeout",
+        "max_retries",
         "quiet",
     }  # the list that used to be kept by hand
     assert changes_output("seed") and changes_output("captioner") and not changes_output("workers")
