@@ -35,10 +35,10 @@ def test_folder_appearing_mid_build_survives_and_the_build_waits(tmp_path, monke
     out = tmp_path / "out"
     real_write = build_module.write_shard
 
-    def write_and_user_creates_out(path, specs, store):
+    def write_and_user_creates_out(path, *args):
         out.mkdir(exist_ok=True)
         (out / "IMPORTANT.txt").write_text("mine")
-        real_write(path, specs, store)
+        return real_write(path, *args)
 
     monkeypatch.setattr(build_module, "write_shard", write_and_user_creates_out)
     with pytest.raises(UserError, match="appeared or changed while building and was left untouched"):
