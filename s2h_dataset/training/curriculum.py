@@ -117,6 +117,8 @@ def run_curriculum(method: str, script_args, training_args, model_args, argv, ca
         stage_training = copy.deepcopy(training_args)
         stage_training.output_dir = str(folder)
         stage_training.push_to_hub = training_args.push_to_hub and last
+        if stage_training.push_to_hub and not stage_training.hub_model_id:
+            stage_training.hub_model_id = root.name  # the curriculum's name, not `stage-3-level3`
         stage = {
             "index": index,
             "of": len(stages),
