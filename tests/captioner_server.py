@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServedModel", "free_port"]
+__all__ = ["ServedModel", "free_port", "serve_tiny_vlm"]
 
 COMPLETION_LINE = '"POST /v1/chat/completions HTTP/1.1" 200'
 
@@ -110,3 +110,20 @@ class ServedModel:
     def log_tail(self, chars: int = 3000) -> str:
         logs = sorted(self.log_dir.glob("serve-*.log"))
         return logs[-1].read_text(errors="replace")[-chars:] if logs else ""
+
+
+def serve_tiny_vlm(tmp_path_factory, family: str = "llava"):
+    """A pytest fixture body: `transformers serve` of a freshly built tiny `family` VLM, killed afterwards."""
+    from transformers.utils.import_utils import is_serve_available
+
+    from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
+
+    assert is_serve_available(), (
+        "transformers serve needs fastapi, uvicorn, pydantic and openai: pip install openai"
+    )
+    model = build_tiny_vlm(family, tmp_path_factory.mktemp("served") / f"tiny-{family}")
+    served = ServedModel(model, tmp_path_factory.mktemp("serve-logs"))
+    try:
+        yield served.start()
+    finally:
+        served.kill()

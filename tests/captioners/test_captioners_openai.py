@@ -15,13 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import datasets
 import pytest
-from captioner_server import ServedModel, free_port
+from captioner_server import free_port, serve_tiny_vlm
 
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.captioners import CaptionCache, TextRequest, make_captioner
 from s2h_dataset.errors import UserError
 from s2h_dataset.sources import load_sources
-from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
 
 MAX_NEW_TOKENS = 6
 CONCURRENCY = 4
@@ -29,17 +28,7 @@ CONCURRENCY = 4
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from transformers.utils.import_utils import is_serve_available
-
-    assert is_serve_available(), (
-        "transformers serve needs fastapi, uvicorn, pydantic and openai: pip install openai"
-    )
-    model = build_tiny_vlm("llava", tmp_path_factory.mktemp("served") / "tiny-llava")
-    served = ServedModel(model, tmp_path_factory.mktemp("serve-logs"))
-    try:
-        yield served.start()
-    finally:
-        served.kill()
+    yield from serve_tiny_vlm(tmp_path_factory)
 
 
 def _config(out, spec, cache_dir):

@@ -3,27 +3,18 @@
 import json
 
 import pytest
-from captioner_server import ServedModel
+from captioner_server import serve_tiny_vlm
 from eval_fixtures import OracleModel
 
 from s2h_dataset.eval import EvalConfig, evaluate
 from s2h_dataset.eval.judge import JUDGE
 from s2h_dataset.eval.report import read_predictions
 from s2h_dataset.eval.runner import make_generator
-from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from transformers.utils.import_utils import is_serve_available
-
-    assert is_serve_available(), "transformers serve needs fastapi, uvicorn, pydantic and openai"
-    model = build_tiny_vlm("llava", tmp_path_factory.mktemp("served") / "tiny-llava")
-    served = ServedModel(model, tmp_path_factory.mktemp("serve-logs"))
-    try:
-        yield served.start()
-    finally:
-        served.kill()
+    yield from serve_tiny_vlm(tmp_path_factory)
 
 
 def test_openai_backend_answers_in_the_same_format(server, tmp_path):
