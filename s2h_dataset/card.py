@@ -25,7 +25,7 @@ from .plots import write_plots
 from .rowgroups import row_group_summary
 from .schema import FEATURES, GENERATOR_VERSION
 from .sources.emoji import EMOJI_DIR
-from .tasks import filtered_tasks
+from .tasks import filtered_tasks, task_list
 
 __all__ = ["build_command", "load_section", "set_repo_id", "write_card"]
 
@@ -192,6 +192,7 @@ def write_card(
             if cfg.filter
             else "Pairs were not filtered (`--no-filter`)."
         ),
+        task_list=task_list({t for _lv, t, _s in task_counts}),
         counts_table=_table(
             ["level", "task", *splits],
             [[lv, f"`{t}`", *(task_counts.get((lv, t, s), 0) for s in splits)] for lv, t in counts_rows],

@@ -23,6 +23,7 @@ __all__ = [
     "filtered_tasks",
     "get",
     "register",
+    "task_list",
     "task_slots",
     "unregister",
 ]
@@ -215,6 +216,12 @@ def unregister(name: str) -> None:
 
 def get(name: str) -> LevelTask:
     return TASKS[name]
+
+
+def task_list(present: set[str]) -> str:
+    """The card's task list: level, task and what it asks, for the tasks a build holds."""
+    lines = [f"- level {t.level} `{t.name}`: {t.about}" for t in TASKS.values() if t.name in present]
+    return "\n".join(lines) or "- (none)"
 
 
 def filtered_tasks() -> str:

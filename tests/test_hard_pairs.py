@@ -248,6 +248,7 @@ def test_registering_a_toy_task_is_one_line(tmp_path):
         )
         report = json.loads((out / "build_report.json").read_text())
         assert any(t["task"] == "toy_two" for t in report["blind_audit"])
+        assert "level 2 `toy_two`: a toy" in (out / "README.md").read_text()  # the card's task list
     finally:
         tasks.unregister("toy_two")
     assert "toy_two" not in LEVEL_TASKS[2]
