@@ -42,7 +42,7 @@ def _operators(n_images: int) -> int:
 
 
 def _errors(n_images: int) -> int:
-    return 4  # omitted, swapped, conflated, added
+    return 3  # omitted, swapped, conflated
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _errors,
         _L + "describe:describe_each",
         False,
-        "caption every image in order; rejected: one omitted, two swapped, two conflated or one added",
+        "caption every image in order; rejected: one omitted (an absent image in its place), two swapped or two conflated",
     ),
     LevelTask(
         "kinship",

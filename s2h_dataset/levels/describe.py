@@ -2,15 +2,14 @@
 
 Chosen is the right caption of every image, in prompt order, one sentence each. Rejected has exactly one
 multi-image failure, the planner's slot balancing them:
-- `omitted`: one image's caption is left out (CcDPO's context omission);
+- `omitted`: one image's description is missing: in its place stands the caption of an image that is not
+  in the set (CcDPO's context omission, with the sentence count kept);
 - `swapped`: two images' captions trade places (a misaligned sequence);
 - `conflated`: two images trade objects, each keeping its own look (CcDPO's context conflation: content
-  attributed to the wrong image);
-- `added`: a caption of an image that is not in the set is inserted (a hallucinated image).
-`added` is here to balance `omitted`: one answer in four is a sentence short and one a sentence long, with
-ordinary caption words either way, so neither its length nor its words tell a text-only reader which
-answer is right (swapped and conflated answers use the chosen's very words); only the images do. Captions carry no image numbers, so a missing
-number cannot give an omission away.
+  attributed to the wrong image).
+Every rejected answer has one sentence per image, like the chosen: an answer a sentence short (or long)
+would give itself away to anyone counting sentences against the number of images, without looking at
+them (the blind audit's length features found exactly that). Captions carry no image numbers.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from .common import LevelContext
 
 __all__ = ["ERRORS", "SequenceRequest", "describe_each", "make_sequence"]
 
-ERRORS = ("omitted", "swapped", "conflated", "added")
+ERRORS = ("omitted", "swapped", "conflated")
 PROMPTS = (
     "Describe each image in order, one sentence per image.",
     "Caption every image, from the first to the last, one sentence each.",
@@ -41,7 +40,7 @@ class SequenceRequest:
     positions: tuple[int, ...] = ()
     # for `conflated`: image i's noun phrase and label, then image j's
     phrases: tuple[str, ...] = ()
-    extra: TextRequest | None = None  # for `added`: the caption of an image not in the set
+    extra: TextRequest | None = None  # for `omitted`: the caption of an image not in the set
 
     def requests(self) -> tuple[TextRequest, ...]:
         return (*self.captions, self.extra) if self.extra else self.captions
@@ -74,24 +73,22 @@ def make_sequence(request: SequenceRequest, texts: dict[TextRequest, str]) -> st
     captions = [texts[c].strip() for c in request.captions]
     captions = [c if c.endswith((".", "!", "?")) else c + "." for c in captions]
     if request.error == "omitted":
-        del captions[request.positions[0]]
+        extra = texts[request.extra].strip()
+        captions[request.positions[0]] = extra if extra.endswith((".", "!", "?")) else extra + "."
     elif request.error == "swapped":
         i, j = request.positions
         captions[i], captions[j] = captions[j], captions[i]
     elif request.error == "conflated":
         _conflate(captions, *request.positions, request.phrases)
-    elif request.error == "added":
-        extra = texts[request.extra].strip()
-        captions.insert(request.positions[0], extra if extra.endswith((".", "!", "?")) else extra + ".")
     return " ".join(captions)
 
 
 def describe_each(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     first = ctx.pick(rng)
     error = ERRORS[slot]
-    # one more image than shown when a caption of an absent image is added (never confusable with the set)
-    images = ctx.fill(rng, [first], ctx.n_images + (error == "added"))
-    absent = images.pop() if error == "added" else None
+    # one more image than shown when a caption of an absent image stands in (never confusable with the set)
+    images = ctx.fill(rng, [first], ctx.n_images + (error == "omitted"))
+    absent = images.pop() if error == "omitted" else None
     rng.shuffle(images)
     captions = tuple(TextRequest("caption", (r.source_id,)) for r in images)
     n = len(images)
@@ -103,7 +100,7 @@ def describe_each(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         positions = (i, j)
         phrases = (images[i].a_label, images[i].label, images[j].a_label, images[j].label)
     else:
-        positions, phrases = (rng.randrange(n + (error == "added")),), ()
+        positions, phrases = (rng.randrange(n),), ()
     return RowSpec(
         level=2,
         task="describe_each",
@@ -115,6 +112,6 @@ def describe_each(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         meta={
             "error": error,
             "positions": list(positions),
-            **({"added": absent.source_id} if absent else {}),
+            **({"replaced_by": absent.source_id} if absent else {}),
         },
     )
