@@ -19,34 +19,19 @@ from huggingface_hub import DatasetCardData
 from .atomic import atomic_write
 from .audit import audit, blind_section
 from .blind_audit import blind_audit
-from .configs import BUILDER_CONFIGS, OUTPUT_INDEPENDENT, BuildConfig
+from .card_text import CITATION, attribution, audit_warnings, build_command
+from .configs import BUILDER_CONFIGS, BuildConfig
 from .layout import SPLITS, shard_glob
 from .plots import write_plots
+from .preview import write_preview
+from .redact import redact
 from .rowgroups import row_group_summary
 from .schema import FEATURES, GENERATOR_VERSION
-from .sources.emoji import EMOJI_DIR
 from .tasks import filtered_tasks, task_list
 
 __all__ = ["build_command", "load_section", "set_repo_id", "write_card"]
 
 TAGS = ["dpo", "preference", "multi-image", "vision-language", "s2h-dpo", "trl"]
-
-
-def build_command(cfg: BuildConfig) -> str:
-    """The exact `s2h build` command that reproduces the output (every output-changing argument)."""
-    parts = ["s2h build", f"--out {Path(cfg.out).name}"]
-    for f in BuildConfig.__dataclass_fields__.values():
-        value = getattr(cfg, f.name)
-        if f.name in OUTPUT_INDEPENDENT:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(value, bool):
-            parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
-        elif isinstance(value, list):
-            parts += [f"{flag} {v}" for v in value]
-        elif value is not None:
-            parts.append(f"{flag} {value}")
-    return " \\\n  ".join(parts)
 
 
 _LOAD = re.compile(r"<!-- s2h:load -->.*?<!-- /s2h:load -->", re.DOTALL)
@@ -167,12 +152,8 @@ def write_card(
     splits = sorted({split for _, split in counts}, key=SPLITS.index)
     write_plots(repo / "plots", stats)
     counts_rows = sorted({(lv, t) for lv, t, _ in task_counts})
-    attribution = (EMOJI_DIR / "NOTICE.md").read_text(encoding="utf-8") if "emoji" in cfg.source else ""
-    others = [s for s in cfg.source if s not in ("emoji", "arithmetic")]
-    if others:
-        attribution += "\n\nImages from " + ", ".join(f"`{s}`" for s in others) + " keep their own licenses."
-    if "arithmetic" in cfg.source:
-        attribution += "\n\nShape images for `arithmetic` are drawn procedurally by the generator."
+    warnings = audit_warnings(stats)
+    examples = write_preview(repo, repo / "plots" / "examples.png")
     body = Template(
         (Path(__file__).resolve().parent / "dataset_card.md").read_text(encoding="utf-8")
     ).substitute(
@@ -229,7 +210,15 @@ def write_card(
             ["config", *(f"image {i + 1}" for i in range(cfg.n_images))],
             [[name, *hist] for name, hist in stats["target_positions"].items()],
         ),
-        attribution=attribution.strip(),
+        attribution=attribution(cfg.source),
+        citation=CITATION,
+        captioner=redact(cfg.captioner),
+        preview_caption=f"The first {examples} train rows (two per level), as stored."
+        if examples
+        else "No train rows to preview.",
+        audit_warnings="\n".join(f"> ⚠️ **Warning**: {w}" for w in warnings)
+        or "All audit figures are within their healthy ranges (length ratio 0.8-1.25, yes-ratio 0.4-0.6, "
+        "target positions within 1.5x of each other).",
         build_stats=_build_stats(timings, captions) + "\n\n" + row_group_summary(repo),
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)

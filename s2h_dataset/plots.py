@@ -1,45 +1,114 @@
-"""PNG plots of the bias audit for the dataset card (matplotlib, headless)."""
+"""PNG plots of the bias audit for the dataset card (matplotlib, headless).
+
+`figures(stats)` returns the figures (so tests can read their ticks and legends); `write_plots` saves them.
+Counts use integer ticks, legends sit outside the bars, and each plot marks the healthy value or range.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["write_plots"]
+__all__ = ["PLOTS", "figures", "write_plots"]
+
+PLOTS = ("length_ratio", "yes_ratio", "similarity", "target_positions")
+_BLUE, _ORANGE, _RED, _BAND = "#4c72b0", "#dd8452", "#c44e52", "#55a868"  # red: outside the healthy range
 
 
-def write_plots(folder: Path, stats: dict) -> None:
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    folder.mkdir(parents=True, exist_ok=True)
-    tasks = stats["tasks"]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.bar([t["task"] for t in tasks], [t["length_ratio"] for t in tasks], color="#4c72b0")
-    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
-    ax.set_ylabel("chosen / rejected words")
-    ax.set_title("Length ratio per task (1.0 = no length cue)")
-    ax.tick_params(axis="x", rotation=25)
-    fig.tight_layout()
-    fig.savefig(folder / "length_ratio.png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    return plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    histograms = stats["target_positions"]
-    width = 0.8 / max(len(histograms), 1)
-    for i, (name, counts) in enumerate(histograms.items()):
-        ax.bar(
-            [p + 1 + (i - (len(histograms) - 1) / 2) * width for p in range(len(counts))],
-            counts,
-            width,
-            label=name,
-        )
-    ax.set_xlabel("target image position")
-    ax.set_ylabel("rows")
-    ax.set_title("Where the answer is")
-    if histograms:
-        ax.legend()
+
+def _task_names(tasks: list[dict]) -> list[str]:
+    return [f"L{t['level']} {t['task']}" for t in tasks]
+
+
+def _bars(plt, tasks, key, title, ylabel, healthy=None, reference=None):
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    shown = [t for t in tasks if t.get(key) is not None]
+    if healthy is not None:
+        ax.axhspan(*healthy, color=_BAND, alpha=0.15, label="healthy range")
+    if reference is not None:
+        ax.axhline(reference, color="black", linewidth=0.8, linestyle="--", label=f"{reference:g}")
+    values = [t[key] for t in shown]
+    outside = [healthy is not None and not healthy[0] <= v <= healthy[1] for v in values]
+    ax.bar(_task_names(shown), values, color=[_RED if o else _BLUE for o in outside])
+    ax.set_xlim(-0.75, max(len(shown), 3) - 0.25)  # one task: a bar, not a wall
+    if not shown:
+        ax.text(0.5, 0.5, "no task with this figure", ha="center", va="center", transform=ax.transAxes)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=20)
+    if healthy is not None or reference is not None:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
-    fig.savefig(folder / "target_positions.png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    return fig
+
+
+def _similarity(plt, tasks):
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    shown = [t for t in tasks if t.get("similarity_mean") is not None]
+    x = list(range(len(shown)))
+    ax.bar([i - 0.2 for i in x], [t["similarity_mean"] for t in shown], 0.4, color=_BLUE, label="mean")
+    ax.bar(
+        [i + 0.2 for i in x], [t["similarity_max_kept"] for t in shown], 0.4, color=_ORANGE, label="max kept"
+    )
+    ax.set_xticks(x, _task_names(shown), rotation=20)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("cosine similarity")
+    ax.set_title("Chosen-rejected similarity after the filter" if shown else "Pairs were not filtered")
+    if shown:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _positions(plt, histograms: dict[str, list[int]]):
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    width = 0.8 / max(len(histograms), 1)
+    n_positions = max((len(c) for c in histograms.values()), default=1)
+    for i, (name, counts) in enumerate(histograms.items()):
+        offset = (i - (len(histograms) - 1) / 2) * width
+        ax.bar([p + 1 + offset for p in range(len(counts))], counts, width, label=name)
+    ax.set_xticks(range(1, n_positions + 1), [f"Image {p}" for p in range(1, n_positions + 1)])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("rows")
+    ax.set_title("Where the answer is (target image position)")
+    if histograms:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def figures(stats: dict) -> dict:
+    """{plot name: matplotlib Figure} for the audit `stats` (see `s2h_dataset.audit.audit`)."""
+    plt = _pyplot()
+    tasks = stats["tasks"]
+    return {
+        "length_ratio": _bars(
+            plt, tasks, "length_ratio", "Length ratio per task", "chosen / rejected words", (0.8, 1.25), 1.0
+        ),
+        "yes_ratio": _bars(
+            plt, tasks, "yes_ratio", "Share of yes among yes/no answers", "yes-ratio", (0.4, 0.6), 0.5
+        ),
+        "similarity": _similarity(plt, tasks),
+        "target_positions": _positions(plt, stats["target_positions"]),
+    }
+
+
+def write_plots(folder: Path, stats: dict) -> list[str]:
+    """Save every plot as `folder/<name>.png`; returns the file names."""
+    plt = _pyplot()
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for name, fig in figures(stats).items():
+        fig.savefig(folder / f"{name}.png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
+        plt.close(fig)
+        names.append(f"{name}.png")
+    return names

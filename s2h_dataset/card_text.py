@@ -1,0 +1,152 @@
+"""The dataset card's prose that depends on the build: the command as run, attribution, citation, warnings.
+
+Kept apart from `card.py` (which assembles the card and its Hub YAML) so each piece is plain data or a
+small pure function: `ATTRIBUTION` is a table keyed by source prefix, `HEALTHY` the audit's healthy ranges.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .configs import BuildConfig
+from .redact import redact
+
+__all__ = [
+    "ATTRIBUTION",
+    "CITATION",
+    "HEALTHY",
+    "MIT_LICENSE",
+    "attribution",
+    "audit_warnings",
+    "build_command",
+]
+
+# not part of the command a reader should rerun: how it was run here, not what it makes
+_NOT_IN_COMMAND = ("overwrite", "quiet", "shard")
+
+
+def build_command(cfg: BuildConfig) -> str:
+    """The `s2h build` command as run: `--out` as given, then each flag that differs from its default, in
+    the CLI's spelling; credentials (URL user info, keys) redacted."""
+    defaults = BuildConfig(out=cfg.out)
+    parts = ["s2h build", f"--out {cfg.out}"]
+    for f in dataclasses.fields(BuildConfig):
+        if f.name in ("out", *_NOT_IN_COMMAND) or not f.init:
+            continue
+        value = getattr(cfg, f.name)
+        if value == getattr(defaults, f.name):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        elif isinstance(value, list):
+            parts.append(" ".join([flag, *(redact(str(v)) for v in value)]))
+        elif value is not None:
+            parts.append(f"{flag} {redact(str(value))}")
+    return " \\\n  ".join(parts)
+
+
+MIT_LICENSE = """Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE."""
+
+_EMOJI = (
+    "- **Images (`emoji`)**: 849 renders of [Microsoft Fluent Emoji](https://github.com/microsoft/fluentui-emoji) "
+    "(3D style), Copyright (c) Microsoft Corporation, MIT License (full text below); taken from the npm "
+    "package `@lobehub/fluent-emoji-3d` 1.1.0.\n"
+    "- **Labels of those images**: names and categories from the npm package `emoji-datasource-apple` 16.0.0 "
+    "([iamcal/emoji-data](https://github.com/iamcal/emoji-data), MIT License, "
+    "[licence text](https://github.com/iamcal/emoji-data/blob/master/LICENSE))."
+)
+
+# source prefix -> attribution line(s); `{arg}` is the part after the prefix
+ATTRIBUTION: dict[str, str] = {
+    "emoji": _EMOJI,
+    "arithmetic": "- **Shapes (`arithmetic`)**: drawn procedurally by the generator; no third-party content.",
+    "hub": "- **`hub:{arg}`**: images and labels keep the licence of that dataset; see its card "
+    "(https://huggingface.co/datasets/{repo}).",
+    "imagefolder": "- **`imagefolder:{arg}`**: local images; their licence is the builder's to state here.",
+    "llava": "- **`llava:{arg}`**: LLaVA-format VQA samples; the images keep the licences of their source "
+    "datasets (COCO, GQA, OCR-VQA, TextVQA, Visual Genome for LLaVA-665k).",
+    "kinship": "- **`kinship:{arg}`**: face images of a kinship dataset (FIW or KinFaceW); they keep that "
+    "dataset's licence and terms of use (research only for both).",
+}
+
+
+def attribution(sources: list[str]) -> str:
+    """Attribution lines for every source of the build, then the MIT text when a bundled source is used."""
+    lines = []
+    for source in sources:
+        prefix, _, arg = source.partition(":")
+        template = ATTRIBUTION.get(prefix, f"- **`{source}`**: keeps its own licence.")
+        repo = arg.split(":")[0].split("@")[0]
+        lines.append(template.format(arg=redact(arg), repo=repo))
+    text = "\n".join(lines)
+    if "emoji" in sources:
+        text += (
+            "\n\n<details><summary>MIT License (Microsoft Fluent Emoji; emoji-datasource)</summary>\n\n"
+            f"```text\nMIT License\n\nCopyright (c) Microsoft Corporation.\n\n{MIT_LICENSE}\n```\n\n</details>"
+        )
+    return text
+
+
+CITATION = """If you use this dataset, please cite the S2H-DPO paper:
+
+```bibtex
+@inproceedings{shukla2026s2hdpo,
+  title     = {{S2H-DPO}: Hardness-Aware Preference Optimization for Vision-Language Models},
+  author    = {Shukla, Nitish and Jandial, Surgan and Ross, Arun},
+  booktitle = {Findings of the Association for Computational Linguistics: ACL 2026},
+  year      = {2026},
+  eprint    = {2604.18512},
+  archivePrefix = {arXiv}
+}
+```
+
+and the sources of its images (see Attribution): for the bundled images, Microsoft's
+[Fluent Emoji](https://github.com/microsoft/fluentui-emoji) repository."""
+
+# audit figure -> (low, high, why a value outside is a problem). Similarity has no bound: templated pairs
+# ("3 circles" / "4 circles") are rightly near-identical texts.
+HEALTHY: dict[str, tuple[float, float, str]] = {
+    "length_ratio": (0.8, 1.25, "chosen and rejected differ in length, so length alone hints at the answer"),
+    "yes_ratio": (0.4, 0.6, "yes and no answers are unbalanced, so answering one of them scores well"),
+}
+POSITION_SPREAD = 1.5  # most / least frequent target position above this: position alone is a cue
+
+
+def audit_warnings(stats: dict) -> list[str]:
+    """One line per audit figure outside its healthy range (per task), and per skewed target histogram."""
+    warnings = []
+    for task in stats["tasks"]:
+        for key, (low, high, why) in HEALTHY.items():
+            value = task.get(key)
+            if value is None:
+                continue
+            if not low <= value <= high:
+                warnings.append(
+                    f"level {task['level']} `{task['task']}`: {key.replace('_', ' ')} {value:g} is outside "
+                    f"its healthy range {low:g}-{high:g}: {why}."
+                )
+    for name, counts in stats["target_positions"].items():
+        used = [c for c in counts if c]
+        if len(used) > 1 and sum(used) >= 20 * len(counts) and max(used) / min(used) > POSITION_SPREAD:
+            warnings.append(
+                f"{name}: the answer sits {max(used) / min(used):.2f}x more often at its most frequent position "
+                "than at its least frequent one: position alone is a cue."
+            )
+    return warnings

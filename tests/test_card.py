@@ -1,0 +1,119 @@
+"""The dataset card as a reader meets it: the command as run, a load snippet that works, attribution with
+the full licence, the citation, an example grid, plots with integer ticks and legends off the bars, and
+warnings for audit figures outside their healthy ranges."""
+
+from __future__ import annotations
+
+import shutil
+
+from PIL import Image
+
+from s2h_dataset.card import set_repo_id
+from s2h_dataset.card_text import audit_warnings, build_command
+from s2h_dataset.configs import BuildConfig
+from s2h_dataset.plots import figures
+
+
+def _section(card: str, title: str) -> str:
+    return card.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_card_snapshot(built_dataset):
+    card = (built_dataset / "README.md").read_text(encoding="utf-8")
+    # the command as run: --out as given, then only the flags that differ from their defaults
+    assert (
+        f"```bash\ns2h build \\\n  --out {built_dataset} \\\n  --n-per-level 240 \\\n  --seed 1 \\\n  --test-fraction 0.15\n```"
+        in card
+    )
+    # loading the local folder works as written; no placeholder repo id
+    assert f'load_dataset("{built_dataset}", "level3", split="train")' in card and "ORG/s2h-dpo" not in card
+    attribution = _section(card, "Attribution")
+    assert "Microsoft Fluent Emoji" in attribution and "Copyright (c) Microsoft Corporation" in attribution
+    assert "NONINFRINGEMENT" in attribution and "SOFTWARE.\n```" in attribution  # the whole MIT text
+    assert "# Fluent Emoji 3D subset" not in card  # not the NOTICE file's own heading
+    assert "drawn procedurally" in attribution
+    citation = _section(card, "Citation")
+    assert (
+        "@inproceedings{shukla2026s2hdpo" in citation
+        and "Shukla, Nitish and Jandial, Surgan and Ross, Arun" in citation
+    )
+    assert "## Intended use" in card and "## Limitations" in card
+    for plot in ("examples", "length_ratio", "yes_ratio", "similarity", "target_positions"):
+        assert f"(plots/{plot}.png)" in card
+        assert (built_dataset / "plots" / f"{plot}.png").stat().st_size > 5000
+    grid = Image.open(built_dataset / "plots" / "examples.png")
+    assert grid.width == 1000 and grid.height > 6 * 200  # two rows per level, each images + three texts
+    assert "*The first 6 train rows (two per level), as stored.*" in card
+
+
+def test_push_rewrites_the_load_snippet(built_dataset, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built_dataset, copy)
+    set_repo_id(copy, "someone/s2h-dpo")
+    card = (copy / "README.md").read_text(encoding="utf-8")
+    assert 'load_dataset("someone/s2h-dpo", "level3", split="train")' in card
+    assert str(built_dataset) not in card.split("## Load")[1].split("## ")[0]
+    assert "https://huggingface.co/datasets/someone/s2h-dpo" in card
+
+
+def test_command_is_redacted_and_uses_cli_spelling():
+    cfg = BuildConfig(
+        out="build/x",
+        captioner="openai:https://user:hunter2@api.example/v1#some-model",
+        source=["emoji", "imagefolder:/data/pics"],
+        filter=False,
+        workers=3,
+    )
+    command = build_command(cfg)
+    assert "hunter2" not in command and "user:" not in command
+    assert "--source emoji imagefolder:/data/pics" in command and "--no-filter" in command
+    assert "--workers 3" in command and "--image-size" not in command and "--shard" not in command
+
+
+def _stats(length_ratio=1.0, yes_ratio=0.5, positions=(100, 100, 100, 100)):
+    task = {
+        "level": 3,
+        "task": "caption_search",
+        "rows": 400,
+        "length_ratio": length_ratio,
+        "yes_ratio": yes_ratio,
+        "similarity_mean": 0.5,
+        "similarity_max_kept": 0.7,
+    }
+    return {"tasks": [task], "target_positions": {"level3": list(positions)}}
+
+
+def test_audit_warnings_name_figures_out_of_range():
+    assert audit_warnings(_stats()) == []
+    (warning,) = audit_warnings(_stats(length_ratio=0.535))
+    assert warning.startswith(
+        "level 3 `caption_search`: length ratio 0.535 is outside its healthy range 0.8-1.25"
+    )
+    (warning,) = audit_warnings(_stats(yes_ratio=0.8))
+    assert "yes ratio 0.8" in warning
+    (warning,) = audit_warnings(_stats(positions=(200, 100, 100, 100)))
+    assert "level3: the answer sits 2.00x more often" in warning
+
+
+def test_plots_have_integer_ticks_and_legends_beside_the_bars():
+    figs = figures(_stats(length_ratio=0.535, positions=(7, 5, 6, 3)))
+    assert set(figs) == {"length_ratio", "yes_ratio", "similarity", "target_positions"}
+    positions = figs["target_positions"].axes[0]
+    assert [t.get_text() for t in positions.get_xticklabels()] == ["Image 1", "Image 2", "Image 3", "Image 4"]
+    assert all(float(t).is_integer() for t in positions.get_yticks())
+    for fig in figs.values():
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        renderer = fig.canvas.get_renderer()
+        legend_box = legend.get_window_extent(renderer)
+        for patch in ax.patches:
+            assert not legend_box.overlaps(patch.get_window_extent(renderer)), fig
+    # a bar outside its healthy range is drawn in another colour than one inside it
+    stats = _stats(length_ratio=0.535)
+    stats["tasks"].append({**stats["tasks"][0], "task": "which_image", "length_ratio": 1.0})
+    (bars,) = figures(stats)["length_ratio"].axes[0].containers
+    inside, outside = (b.get_facecolor() for b in reversed(bars.patches))
+    assert inside != outside
