@@ -12,8 +12,9 @@
 | `S2H_CONCURRENCY` | 1 | requests the model serves at once (Gradio queue `default_concurrency_limit`) |
 | `S2H_MAX_QUEUE` | 16 | requests that may wait in the queue; more are turned away |
 
-Uploads are decoded from their files into memory (`load_uploads`) and the files are deleted right after
-(`discard_uploads`), so nothing a user sends outlives the request.
+Uploads are decoded from their files into memory (`load_uploads`). A refused file is deleted at once
+(`discard_uploads`); good ones stay in the upload box for the next question and Gradio's cache sweep
+deletes them within minutes (`delete_cache` in `ui.py`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from PIL import Image
 from ..errors import UserError
 from ..images import BadImage, load_checked, to_rgb
 
-__all__ = ["Limits", "UploadError", "discard_uploads", "file_digest", "load_uploads"]
+__all__ = ["Limits", "UploadError", "check_count", "discard_uploads", "file_digest", "load_uploads"]
 
 logger = logging.getLogger(__name__)
 
@@ -132,16 +133,21 @@ def load_uploads(paths: list[str] | None, limits: Limits) -> list[tuple[str, Ima
         `(file name, image)` pairs; images are shrunk to `limits.max_side` on their longer side.
     """
     paths = [Path(p) for p in (paths or [])]
-    if len(paths) < limits.min_images:
+    check_count(len(paths), limits)
+    return [(path.name, _open_one(path, limits)) for path in paths]
+
+
+def check_count(n: int, limits: Limits) -> None:
+    """`UploadError` unless `n` images are within `limits.min_images`..`limits.max_images`."""
+    if n < limits.min_images:
         raise UploadError(
-            f"upload at least {limits.min_images} images to search among (got {len(paths)}); "
+            f"upload at least {limits.min_images} images to search among (got {n}); "
             f"the model picks one of {limits.min_images}-{limits.max_images}"
         )
-    if len(paths) > limits.max_images:
+    if n > limits.max_images:
         raise UploadError(
-            f"upload at most {limits.max_images} images (got {len(paths)}); remove {len(paths) - limits.max_images}"
+            f"upload at most {limits.max_images} images (got {n}); remove {n - limits.max_images}"
         )
-    return [(path.name, _open_one(path, limits)) for path in paths]
 
 
 def file_digest(path: str | os.PathLike) -> str:

@@ -3,15 +3,18 @@ and an HTML view with that image highlighted.
 
 `SearchHandler` is the Gradio event handler (the UI wires it in `ui.py`); it is a plain callable so tests
 call it directly. The highlight is HTML with the images inlined as data URIs, so no copy of an upload is
-written to disk; the uploaded files themselves are deleted before the handler returns.
+written to disk besides the upload itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
+import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 from PIL import Image
@@ -19,9 +22,9 @@ from PIL import Image
 from ..vlm.chat import jpeg_data_uri
 from ..vlm.replies import read_position
 from .inference import ChatModel
-from .limits import Limits, UploadError, discard_uploads, file_digest, load_uploads
+from .limits import Limits, UploadError, check_count, discard_uploads, file_digest, load_uploads
 
-__all__ = ["SearchHandler", "SearchResult", "highlight_html", "run_search"]
+__all__ = ["SearchHandler", "SearchResult", "display_model", "display_name", "highlight_html", "run_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,39 @@ def run_search(model: ChatModel, images: list[Image.Image], query: str, max_new_
     return SearchResult(model.name, reply, pick, time.perf_counter() - start, reading.failure)
 
 
+_HASHY = re.compile(
+    r"[0-9a-fA-F_-]+|(img|dsc|dscn|pxl|image|photo|screenshot|file|upload)[ _-]?[0-9_ -]*", re.I
+)
+_REPLY_SHOWN, _RAW_SHOWN = 400, 4000  # characters of the reply in the answer box / in the raw accordion
+
+
+def display_name(filename: str) -> str:
+    """A file's name when it tells something (`peacock.jpg` -> `peacock`), else "" (`1f99a.webp`, a
+    camera's `IMG_2024.jpg`, a hash or UUID): the label then says only "Image 2"."""
+    stem = Path(filename).stem.strip()
+    digits = sum(c.isdigit() for c in stem)
+    if not stem or _HASHY.fullmatch(stem) or (len(stem) >= 12 and digits >= 0.3 * len(stem)):
+        return ""
+    return stem if len(stem) <= 28 else stem[:27] + "…"
+
+
+def display_model(name: str) -> str:
+    """A model's name for people: a Hub id as is, a local folder by its last part (`…/checkpoint-500`
+    keeps its run folder: `s2h-qwen/checkpoint-500`), never the whole local path."""
+    path = Path(name)
+    if not (name.startswith(("/", ".", "~")) or path.expanduser().exists()):
+        return name
+    parts = path.expanduser().parts
+    if len(parts) >= 2 and re.fullmatch(r"checkpoint-\d+", parts[-1]):
+        return f"{parts[-2]}/{parts[-1]}"
+    return parts[-1] if parts else name
+
+
+def _label(i: int, name: str) -> str:
+    shown = display_name(name)
+    return f"Image {i + 1}" + (f" · {shown}" if shown else "")
+
+
 def highlight_html(names: list[str], images: list[Image.Image], result: SearchResult) -> str:
     """A row of numbered thumbnails; the picked one gets a coloured border and a badge, the others fade."""
     figures = []
@@ -68,17 +104,27 @@ def highlight_html(names: list[str], images: list[Image.Image], result: SearchRe
             f'<img src="{jpeg_data_uri(image, quality=85, max_side=_THUMB)}" alt="Image {i + 1}" '
             f'style="width:100%;aspect-ratio:1;object-fit:contain;background:white;border:{border};'
             f'border-radius:10px;box-sizing:border-box">{badge}'
-            f'<figcaption style="text-align:center;font-size:13px"><b>Image {i + 1}</b> '
-            f"{html.escape(name)}</figcaption></figure>"
+            f'<figcaption style="text-align:center;font-size:13px">{html.escape(_label(i, name))}</figcaption>'
+            "</figure>"
         )
     pick = "none" if result.pick is None else str(result.pick + 1)
     return (
-        f'<div class="s2h-results" data-pick="{pick}" data-model="{html.escape(result.model)}" '
+        f'<div class="s2h-results" data-pick="{pick}" data-model="{html.escape(display_model(result.model))}" '
         f'style="display:flex;flex-wrap:wrap;gap:12px">{"".join(figures)}</div>'
     )
 
 
+def _toast(message: str) -> str:
+    """Gradio's toasts show text as is: `name` quoting reads better as “name” there."""
+    return re.sub(r"`([^`]*)`", r"“\1”", message)
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + f"… ({len(text)} characters)"
+
+
 def _answer_markdown(names: list[str], result: SearchResult) -> str:
+    """The one answer box: the verdict, the reply (cut to a few lines), and who answered how fast."""
     if result.pick is None:
         if result.unreadable in (None, "no answer found"):
             head = f"**The reply names none of the {len(names)} images.**"
@@ -87,16 +133,20 @@ def _answer_markdown(names: list[str], result: SearchResult) -> str:
                 f"**No single pick** ({result.unreadable}); the probe would score this reply as unreadable."
             )
     else:
-        head = f"**Model's pick: Image {result.pick + 1}** (`{names[result.pick]}`)"
-    quoted = "\n".join(f"> {line}" for line in (result.reply or "(empty reply)").splitlines())
-    return f"{head}\n\n{quoted}\n\n<sub>{result.model} · {result.seconds:.2f} s</sub>"
+        shown = display_name(names[result.pick])
+        head = f"**Model's pick: Image {result.pick + 1}**" + (f" ({shown})" if shown else "")
+    reply = _truncate((result.reply or "(empty reply)").strip(), _REPLY_SHOWN)
+    quoted = "\n".join(f"> {line}" for line in reply.splitlines())
+    return f"{head}\n\n{quoted}\n\n<sub>{display_model(result.model)} · {result.seconds:.2f} s</sub>"
 
 
 class SearchHandler:
-    """`handler(files, query)` -> (cleared upload, html, answer, raw reply, base html, base answer, base raw).
+    """`handler(files, query)` -> (uploads to keep, html, answer, raw reply, base html, base answer, base raw).
 
-    Bad input shows a `gr.Warning` and also puts the message in the answer box (API callers see it there).
-    Uploads under `cache_dir` are deleted, except files identical to one in `keep` (the bundled examples).
+    Uploads stay in the upload box across questions, so a person can ask again about the same images;
+    an unreadable or refused file is named in a `gr.Warning`, deleted and dropped from the box, and the good
+    ones stay. Gradio's cache sweep (`delete_cache` in `ui.py`) removes kept uploads after a while. Bad input
+    also puts the message in the answer box (API callers see it there).
     """
 
     def __init__(
@@ -110,37 +160,55 @@ class SearchHandler:
         self.model, self.base, self.limits = model, base, limits
         self.cache_dir, self.keep_digests = cache_dir, frozenset(file_digest(path) for path in keep)
 
-    def _refuse(self, message: str) -> tuple:
-        gr.Warning(message)
-        return (None, "", f"⚠️ {message}", "", "", "", "")
+    def _refuse(self, message: str, files=None) -> tuple:
+        gr.Warning(_toast(message))
+        return (gr.update() if files is None else files, "", f"⚠️ {message}", "", "", "", "")
+
+    def _load(self, paths: list[str]) -> tuple[list[tuple[str, Image.Image]], list[str], list[str]]:
+        """(loaded (name, image) pairs, their paths, one message per bad file); bad files are deleted."""
+        loaded, good, problems = [], [], []
+        for path in paths:
+            try:
+                loaded.append(load_uploads([path], dataclasses.replace(self.limits, min_images=1))[0])
+                good.append(path)
+            except UploadError as err:
+                problems.append(str(err))
+                discard_uploads([path], self.cache_dir, self.keep_digests)
+        return loaded, good, problems
 
     def __call__(self, files: list[str] | None, query: str | None) -> tuple:
         paths = [str(f) for f in (files or [])]
+        if self.model is None:
+            return self._refuse(
+                "no model is loaded; start the app with MODEL_ID set or `s2h space --model ...`"
+            )
+        query = (query or "").strip()
+        if not query:
+            return self._refuse("type a request, e.g. “Which image contains a peacock?”")
+        if len(query) > self.limits.max_query_chars:
+            return self._refuse(
+                f"the request is {len(query)} characters; keep it under {self.limits.max_query_chars}"
+            )
+        loaded, good, problems = self._load(paths)
+        kept = gr.update(value=good) if problems else gr.update()
         try:
-            if self.model is None:
-                return self._refuse(
-                    "no model is loaded; start the app with MODEL_ID set or `s2h space --model ...`"
-                )
-            query = (query or "").strip()
-            if not query:
-                return self._refuse("type a request, e.g. “Which image contains a peacock?”")
-            if len(query) > self.limits.max_query_chars:
-                return self._refuse(
-                    f"the request is {len(query)} characters; keep it under {self.limits.max_query_chars}"
-                )
-            try:
-                loaded = load_uploads(paths, self.limits)
-            except UploadError as err:
-                return self._refuse(str(err))
-        finally:
-            deleted = discard_uploads(paths, self.cache_dir, self.keep_digests)
-            logger.debug("deleted %d uploaded files", deleted)
+            check_count(len(good), self.limits)
+        except UploadError as err:
+            return self._refuse("; ".join([*problems, str(err)]), kept)
+        if problems:
+            gr.Warning(_toast("; ".join(problems) + f"; searching the other {len(good)}"))
         names = [name for name, _ in loaded]
         images = [image for _, image in loaded]
         result = run_search(self.model, images, query, self.limits.max_new_tokens)
         logger.info("search over %d images: pick %s in %.2f s", len(images), result.pick, result.seconds)
-        outputs = [None, highlight_html(names, images, result), _answer_markdown(names, result), result.reply]
+        raw = _truncate(result.reply, _RAW_SHOWN)
+        outputs = [kept, highlight_html(names, images, result), _answer_markdown(names, result), raw]
         if self.base is None:
             return (*outputs, "", "", "")
         base = run_search(self.base, images, query, self.limits.max_new_tokens)
-        return (*outputs, highlight_html(names, images, base), _answer_markdown(names, base), base.reply)
+        return (
+            *outputs,
+            highlight_html(names, images, base),
+            _answer_markdown(names, base),
+            _truncate(base.reply, _RAW_SHOWN),
+        )

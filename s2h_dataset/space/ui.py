@@ -17,7 +17,7 @@ from ..layout import SPLITS
 from .explorer import CONFIGS, allow_dataset, get_row, random_index
 from .inference import ChatModel
 from .limits import Limits
-from .search import SearchHandler
+from .search import SearchHandler, display_model
 from .uploads import upload_files
 
 __all__ = ["EXAMPLES", "build_demo", "bundled_image", "launch"]
@@ -56,9 +56,14 @@ EXAMPLES = [
 _INTRO = """# S2H-DPO · global visual search
 Upload {lo}–{hi} images and ask about one of them without naming it (“Which image contains a white car?”,
 “Caption the image containing a peacock”). The model answers, and the image its reply points at is
-highlighted. Uploaded files are deleted as soon as the answer is ready."""
+highlighted. Your images stay in the box for further questions; the server deletes them within 10 minutes."""
 
-CSS = ".s2h-results figure { transition: opacity .2s; }"
+# explorer: whole images (never cropped: a cut-off shape changes what a row asks) and no empty band below
+CSS = """
+.s2h-results figure { transition: opacity .2s; }
+#s2h-gallery img { object-fit: contain !important; background: white; }
+#s2h-gallery .grid-wrap { min-height: 0 !important; height: auto !important; }
+"""
 
 
 def _explorer_outputs(row) -> tuple:
@@ -108,17 +113,17 @@ def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits,
             )
             submit = gr.Button("Search", variant="primary", elem_id="s2h-submit")
         with gr.Column(scale=3):
-            label = model.name if model is not None else "model"
+            label = display_model(model.name) if model is not None else "model"
             highlight = gr.HTML(label="Images", elem_id="s2h-highlight")
-            answer = gr.Markdown(label="Answer", elem_id="s2h-answer")
-            raw = gr.Textbox(label=f"Raw reply · {label}", interactive=False, elem_id="s2h-raw", lines=3)
+            answer = gr.Markdown(label=f"Answer · {label}", elem_id="s2h-answer")
+            with gr.Accordion("Raw reply", open=False, elem_id="s2h-raw-accordion"):
+                raw = gr.Textbox(show_label=False, interactive=False, elem_id="s2h-raw", lines=3)
     with gr.Row(visible=base is not None), gr.Column():
-        gr.Markdown(f"### Before training · {base.name if base is not None else ''}")
+        gr.Markdown(f"### Before training · {display_model(base.name) if base is not None else ''}")
         base_highlight = gr.HTML(elem_id="s2h-base-highlight")
         base_answer = gr.Markdown(elem_id="s2h-base-answer")
-        base_raw = gr.Textbox(
-            label="Raw reply (base model)", interactive=False, lines=3, elem_id="s2h-base-raw"
-        )
+        with gr.Accordion("Raw reply (base model)", open=False, elem_id="s2h-base-raw-accordion"):
+            base_raw = gr.Textbox(show_label=False, interactive=False, lines=3, elem_id="s2h-base-raw")
     example_files = (
         sorted({bundled_image(label) for labels, _ in EXAMPLES for label in labels}) if examples else []
     )
@@ -131,10 +136,16 @@ def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits,
             [[bundled_image(label) for label in labels][: limits.max_images], text]
             for labels, text in EXAMPLES
         ]
-        gr.Examples(rows, inputs=[files, query], cache_examples=False, label="Examples (bundled images)")
+        gr.Examples(
+            rows,
+            inputs=[files, query],
+            cache_examples=False,
+            label="Examples (bundled images)",
+            example_labels=[f"{text}  ({', '.join(labels)})" for labels, text in EXAMPLES],
+        )
 
 
-def _explorer_tab(dataset: str | None) -> None:
+def _explorer_tab(dataset: str | None):
     allow_dataset(dataset)  # the dataset the app was started with is served, with S2H_EXPLORER_DATASETS
     gr.Markdown("Open a dataset built with `s2h build --out DIR` (its folder) or a Hub id, then pick a row.")
     with gr.Row():
@@ -148,7 +159,14 @@ def _explorer_tab(dataset: str | None) -> None:
         show = gr.Button("Show row", variant="primary", elem_id="s2h-show")
         rand = gr.Button("Random row", elem_id="s2h-random")
     summary = gr.Markdown(elem_id="s2h-summary")
-    gallery = gr.Gallery(label="Images, in prompt order", columns=6, height="auto", elem_id="s2h-gallery")
+    gallery = gr.Gallery(
+        label="Images, in prompt order",
+        columns=6,
+        height="auto",
+        object_fit="contain",
+        allow_preview=True,
+        elem_id="s2h-gallery",
+    )
     prompt = gr.Textbox(label="Prompt", interactive=False, elem_id="s2h-prompt")
     with gr.Row():
         chosen = gr.Textbox(label="Chosen", interactive=False, elem_id="s2h-chosen")
@@ -156,6 +174,7 @@ def _explorer_tab(dataset: str | None) -> None:
     outputs = [index, gallery, summary, prompt, chosen, rejected]
     show.click(show_row, inputs=[source, config, split, index], outputs=outputs, api_name="show_row")
     rand.click(random_row, inputs=[source, config, split], outputs=outputs, api_name="random_row")
+    return (show_row, [source, config, split, index], outputs) if dataset else None
 
 
 def build_demo(
@@ -174,7 +193,10 @@ def build_demo(
         with gr.Tab("Global visual search", id="search"):
             _search_tab(model, base, limits, examples)
         with gr.Tab("Dataset explorer", id="explorer"):
-            _explorer_tab(dataset)
+            first = _explorer_tab(dataset)
+        if first is not None:  # a dataset was given: its row 0 is on screen when the page opens
+            fn, inputs, outputs = first
+            demo.load(fn, inputs=inputs, outputs=outputs, api_visibility="private")
     demo.queue(default_concurrency_limit=limits.concurrency, max_size=limits.max_queue)
     return demo
 

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import gradio as gr
 import pytest
 from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
@@ -15,7 +16,7 @@ from space_helpers import ScriptedModel
 from s2h_dataset.errors import UserError
 from s2h_dataset.space.explorer import get_row
 from s2h_dataset.space.limits import Limits
-from s2h_dataset.space.search import SearchHandler
+from s2h_dataset.space.search import SearchHandler, display_model, display_name
 from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image, random_row, show_row
 
 FOUR = ["dog", "peacock", "car", "banana"]
@@ -31,12 +32,12 @@ def _copies(tmp_path, labels):
     return paths
 
 
-def test_handler_highlights_the_parsed_image_and_deletes_uploads(tmp_path):
+def test_handler_highlights_the_parsed_image_and_keeps_uploads(tmp_path):
     model = ScriptedModel("The peacock is in the second image.")
     handler = SearchHandler(model, Limits(max_new_tokens=9), cache_dir=str(tmp_path / "cache"))
     paths = _copies(tmp_path, FOUR)
-    cleared, html, answer, raw, base_html, _, _ = handler(paths, "  Which image contains a peacock? ")
-    assert cleared is None and base_html == ""
+    kept, html, answer, raw, base_html, _, _ = handler(paths, "  Which image contains a peacock? ")
+    assert kept == gr.update() and base_html == ""  # the upload box keeps its files for the next question
     assert model.calls == [
         {
             "n_images": 4,
@@ -49,9 +50,10 @@ def test_handler_highlights_the_parsed_image_and_deletes_uploads(tmp_path):
     assert 'data-pick="2"' in html and html.count("<figure") == 4
     assert re.search(r'class="s2h-image s2h-chosen" data-index="2"', html)
     assert html.count("data:image/jpeg;base64,") == 4  # inlined: no copy of an upload on disk
-    assert "Image 2" in answer and "peacock.webp" in answer
+    assert "Model's pick: Image 2** (peacock)" in answer  # a meaningful file name is shown, without suffix
     assert raw == "The peacock is in the second image."
-    assert not any(os.path.exists(p) for p in paths)
+    assert all(os.path.exists(p) for p in paths)  # asked again, the same files answer again
+    assert handler(paths, "Which image contains a dog?")[1].count("<figure") == 4
 
 
 def test_handler_side_by_side_with_base_model(tmp_path):
@@ -86,15 +88,49 @@ def test_handler_warns_on_bad_requests(tmp_path, labels, query, message):
     with pytest.warns(UserWarning, match=message):
         out = handler(paths, query)
     assert message in out[2] and out[1] == "" and model.calls == []
-    assert not any(os.path.exists(p) for p in paths)  # refused uploads are deleted too
+    assert all(os.path.exists(p) for p in paths)  # a refused request keeps the (good) uploads
 
 
-def test_handler_warns_on_non_image(tmp_path):
-    notes = tmp_path / "notes.txt"
+def test_handler_names_a_bad_file_and_keeps_the_good_ones(tmp_path):
+    paths = [str(p) for p in _copies(tmp_path, ["dog", "peacock", "car"])]
+    notes = tmp_path / "cache" / "upload9" / "notes.txt"
+    notes.parent.mkdir()
     notes.write_text("hello")
-    handler = SearchHandler(ScriptedModel("Image 1"), Limits(), str(tmp_path / "cache"))
-    with pytest.warns(UserWarning, match="`notes.txt` is not an image"):
-        handler([bundled_image("dog"), str(notes)], "Which one?")
+    model = ScriptedModel("Image 2")
+    handler = SearchHandler(model, Limits(), str(tmp_path / "cache"))
+    with pytest.warns(UserWarning, match="“notes.txt” is not an image.*searching the other 3"):
+        kept, html, *_ = handler([paths[0], str(notes), *paths[1:]], "Which one shows a peacock?")
+    assert kept == gr.update(value=paths) and not notes.exists()  # the bad file leaves the box, good stay
+    assert html.count("<figure") == 3 and model.calls[-1]["n_images"] == 3
+    # with too few good files left, nothing runs, the good ones stay, and the message names both problems
+    notes.parent.mkdir(exist_ok=True)  # its emptied upload folder went with it
+    notes.write_text("hello")
+    with pytest.warns(UserWarning, match="“notes.txt” is not an image.*; upload at least 2 images"):
+        kept, html, *_ = handler([paths[0], str(notes)], "Which one?")
+    assert kept == gr.update(value=[paths[0]]) and html == "" and os.path.exists(paths[0])
+
+
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("1f99a.webp", ""),
+        ("2602-fe0f.webp", ""),
+        ("IMG_2024.jpg", ""),
+        ("3f2a9c1e-77b0-4c1a-9a8e-1b2c3d4e5f60.png", ""),
+        ("peacock.jpg", "peacock"),
+        ("my dog Rex.png", "my dog Rex"),
+    ],
+)
+def test_display_names_only_when_meaningful(name, shown):
+    assert display_name(name) == shown
+
+
+def test_model_name_not_a_local_path(tmp_path):
+    run = tmp_path / "s2h-qwen" / "checkpoint-500"
+    run.mkdir(parents=True)
+    assert display_model(str(run)) == "s2h-qwen/checkpoint-500"
+    assert display_model(str(tmp_path / "s2h-qwen")) == "s2h-qwen"
+    assert display_model("Qwen/Qwen2.5-VL-7B-Instruct") == "Qwen/Qwen2.5-VL-7B-Instruct"
 
 
 def test_real_tiny_model_through_the_handler(tmp_path, tiny_model):
@@ -173,7 +209,7 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     assert out[6] and out[5] and out[4].count("<figure") == 4  # the real tiny model answered beside it
     assert scripted.calls[-1]["n_images"] == 4
 
-    # uploads of the user's own files are gone from the server once the answer is back
+    # the user's own uploads stay for the next question; Gradio's cache sweep removes them within minutes
     own = []
     for i, label in enumerate(FOUR[:3]):
         with Image.open(bundled_image(label)) as image:
@@ -182,8 +218,9 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     client.predict(own, "Which image contains a dog?", api_name="/search")
     assert scripted.calls[-1]["n_images"] == 3
     left = [f for _, _, names in os.walk(get_upload_folder()) for f in names if f.startswith("own-upload-")]
-    assert left == []
+    assert sorted(left) == [f"own-upload-{i}.png" for i in range(3)]
     assert _empty_files(get_upload_folder()) <= empty_before  # no 0-byte temp file per upload
+    assert client.predict(own, "And which one shows a car?", api_name="/search")[1].count("<figure") == 3
 
     eight = client.predict(
         [handle_file(bundled_image(label)) for label in EXAMPLES[2][0]], "Which?", api_name="/search"
