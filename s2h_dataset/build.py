@@ -30,7 +30,7 @@ from .filtering import PairScorer
 from .imagestore import ImageStore
 from .integrity import file_manifest
 from .layout import REPORT_FILE, SPLITS
-from .levels import LevelContext
+from .levels import TASKS, LevelContext
 from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes
 from .progress import bar, quiet
 from .redact import redact_obj
@@ -169,12 +169,18 @@ def _write_shards(
                 shards.set_postfix_str(f"{counts['reused']} reused", refresh=False)
                 continue
             shards.set_postfix_str(f"{name}: captions and filter")
-            pairs = sum(len(c) for c in shard.candidates.values())
-            with bar(desc=f"{name}: filter", unit="pair", total=pairs, disable=scorer is None) as progress:
+            # the filter scores free-text tasks only; the count is an upper bound (pairs whose texts came out
+            # templated are skipped), so the bar is completed when the shard is done
+            pairs = sum(len(c) for task, c in shard.candidates.items() if TASKS[task].free_text)
+            with bar(
+                desc=f"{name}: filter", unit="pair", total=pairs, disable=not (scorer and pairs)
+            ) as progress:
                 if scorer is not None:
                     scorer.clear_cache()
                     scorer.progress = progress
                 rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
+                progress.update(progress.total - progress.n)
+                progress.refresh()
             clock.lap("captions_and_filter")
             shards.set_postfix_str(f"{name}: writing {len(rows)} rows")
             write_shard(repo / shard.path, rows, store, cfg.row_group_mib)

@@ -5,8 +5,9 @@ spelling is accepted too), a `bool` field with default True gets `--no-field-nam
 several values, and fields named in `positional` are filled by bare leading arguments (shown as such in the
 usage line). `--config FILE.yaml` fills the same fields from YAML; flags given beside it override it.
 
-Field metadata read here: `help`, `aliases` (old spellings kept for one release; they print a rename
-warning), `metavar`, and `action: "extend"` (a repeatable list flag). Help texts say a default only where
+Field metadata read here: `help`, `flag` (the option's name when it is not the field's, so one concept has
+one name on every surface), `aliases` (old spellings kept for one release; they print a rename note),
+`metavar`, and `action: "extend"` (a repeatable list flag). Help texts say a default only where
 the field's own help does not already name it, and never for unset (`None`) or empty values.
 """
 
@@ -107,6 +108,13 @@ class DataclassParser:
                     self.fields[f.name] = (f, hints[f.name])
         self.parser = self._make_parser(description)
 
+    def flag(self, name: str) -> str:
+        """The option of field `name`: `--field-name`, or its metadata `flag` (one name across surfaces)."""
+        return self.fields[name][0].metadata.get("flag") or _flag(name)
+
+    def _field_of(self, flag: str) -> str | None:
+        return next((name for name in self.fields if self.flag(name) == flag or _flag(name) == flag), None)
+
     def _usage(self) -> str:
         bare = []
         for i, name in enumerate(self.positional):
@@ -135,10 +143,10 @@ class DataclassParser:
         meta = dict(f.metadata)
         help_text = meta.get("help", "")
         for alias in [meta["aliases"]] if isinstance(meta.get("aliases"), str) else meta.get("aliases", ()):
-            self.aliases[alias] = _flag(name)
+            self.aliases[alias] = self.flag(name)
         tp, _optional = _unwrap(annotation)
         kwargs: dict = {"dest": name, "default": argparse.SUPPRESS}
-        options = [_flag(name)]
+        options = [self.flag(name)]
         if name in self.positional:
             help_text = f"{help_text} May be given bare, as in the usage line.".strip()
         else:
@@ -164,9 +172,9 @@ class DataclassParser:
         if self.positional and bare:
             values = argv[:bare]
             for name, value in zip(self.positional[:-1], values):
-                head += [_flag(name), value]
+                head += [self.flag(name), value]
             if len(values) >= len(self.positional):
-                head += [_flag(self.positional[-1]), *values[len(self.positional) - 1 :]]
+                head += [self.flag(self.positional[-1]), *values[len(self.positional) - 1 :]]
             argv = argv[bare:]
         out = []
         for arg in argv:
@@ -195,8 +203,8 @@ class DataclassParser:
         values = {}
         for key, value in data.items():
             name = str(key).replace("-", "_")
-            name = self.aliases.get(_flag(name), _flag(name))[2:].replace("-", "_")
-            if name not in self.fields:
+            name = self._field_of(self.aliases.get(_flag(name), _flag(name)))
+            if name is None:
                 raise UserError(f"--config {path}: unknown option `{key}`; see `{self.prog} --help`")
             values[name] = value
         return values
@@ -209,7 +217,7 @@ class DataclassParser:
         namespace.pop("_config_file", None)
         values.update(namespace)
         missing = [
-            _flag(name)
+            self.flag(name)
             for name, (f, _) in self.fields.items()
             if name not in values
             and f.default is dataclasses.MISSING

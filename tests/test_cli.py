@@ -168,3 +168,23 @@ def test_offline_hub_source_fails_fast_with_one_line(tmp_path):
     assert "cannot be reached" in lines[0] and "working offline" in lines[0]
     assert lines[1].startswith("s2h build: error: hub:org/x: could not load with datasets")
     assert "unset HF_HUB_OFFLINE" in lines[1] and "Retry" not in result.stderr
+
+
+def test_flag_metadata_names_one_option_and_keeps_the_old_one(capsys, tmp_path):
+    """A field may take its CLI name from metadata (`flag`), its old name kept as an alias, also in YAML."""
+    from dataclasses import dataclass, field
+
+    from s2h_dataset.dataclass_args import DataclassParser
+
+    @dataclass
+    class Args:
+        limit: int | None = field(default=None, metadata={"flag": "--eval-limit", "aliases": "--limit"})
+
+    parser = DataclassParser((Args,), prog="s2h toy")
+    assert parser.parse(["--eval-limit", "3"])[0].limit == 3
+    assert parser.parse(["--limit", "4"])[0].limit == 4
+    assert "`--limit` is now `--eval-limit`" in capsys.readouterr().err
+    config = tmp_path / "c.yaml"
+    config.write_text("eval_limit: 5\n")
+    assert parser.parse(["--config", str(config)])[0].limit == 5
+    assert "--eval-limit N" in parser.format_help() and "--limit" not in parser.format_help()

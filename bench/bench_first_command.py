@@ -1,0 +1,79 @@
+"""Time a new user's first `s2h build`: seconds to the first progress bar on stderr and to the summary line.
+
+    flock /work/bench.lock python bench/bench_first_command.py                      # the README's first command
+    flock /work/bench.lock python bench/bench_first_command.py --n-per-level 200    # the quick first try
+
+Runs `s2h build --out <tmp>/s2h-dpo [--n-per-level N]` in a child process (progress bars on, as a person
+sees them), reads its stderr as it comes, and prints one JSON line: first_progress_s, total_s, the summary
+line, the commit. The output folder is deleted afterwards unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n-per-level", type=int, default=None, help="rows per level (default: the paper's)")
+    parser.add_argument("--keep", action="store_true", help="keep the built folder")
+    args = parser.parse_args()
+    out = Path(tempfile.mkdtemp(prefix="s2h-first-")) / "s2h-dpo"
+    command = [sys.executable, "-m", "s2h_dataset.cli", "build", "--out", str(out)]
+    if args.n_per_level:
+        command += ["--n-per-level", str(args.n_per_level)]
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    first: list[float] = []
+
+    def watch_stderr():
+        buffer = b""
+        for chunk in iter(lambda: child.stderr.read1(4096), b""):
+            buffer = (buffer + chunk)[-256:]
+            if not first and b"%|" in buffer:
+                first.append(time.perf_counter() - start)
+
+    watcher = threading.Thread(target=watch_stderr, daemon=True)
+    watcher.start()
+    stdout = child.stdout.read().decode()
+    code = child.wait()
+    watcher.join(5)
+    total = time.perf_counter() - start
+    print(
+        json.dumps(
+            {
+                "command": " ".join(["s2h", *command[3:]]),
+                "exit_code": code,
+                "first_progress_s": round(first[0], 1) if first else None,
+                "total_s": round(total, 1),
+                "summary": stdout.strip().splitlines()[-1] if stdout.strip() else None,
+                "commit": commit.stdout.strip(),
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
+    if not args.keep:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
