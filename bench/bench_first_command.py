@@ -30,6 +30,9 @@ def main() -> int:
     )
     parser.add_argument("--n-per-level", type=int, default=None, help="rows per level (default: the paper's)")
     parser.add_argument("--keep", action="store_true", help="keep the built folder")
+    parser.add_argument(
+        "--max-seconds", type=float, default=None, help="stop the build then; report the shard bar's last ETA"
+    )
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="s2h-first-")) / "s2h-dpo"
     command = [sys.executable, "-m", "s2h_dataset.cli", "build", "--out", str(out)]
@@ -43,18 +46,30 @@ def main() -> int:
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
     first: list[float] = []
+    last_shard_bar: list[str] = [""]
 
     def watch_stderr():
         buffer = b""
         for chunk in iter(lambda: child.stderr.read1(4096), b""):
-            buffer = (buffer + chunk)[-256:]
+            buffer = (buffer + chunk)[-4096:]
             if not first and b"%|" in buffer:
                 first.append(time.perf_counter() - start)
+            for line in buffer.replace(b"\r", b"\n").split(b"\n"):
+                if line.startswith(b"write shards:") and b"]" in line:
+                    last_shard_bar[0] = line.decode(errors="replace").strip()
 
     watcher = threading.Thread(target=watch_stderr, daemon=True)
     watcher.start()
-    stdout = child.stdout.read().decode()
-    code = child.wait()
+    printed: list[bytes] = []
+    reader = threading.Thread(target=lambda: printed.append(child.stdout.read()), daemon=True)
+    reader.start()
+    try:
+        code = child.wait(timeout=args.max_seconds)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        code = child.wait()
+    reader.join(5)
+    stdout = printed[0].decode() if printed else ""
     watcher.join(5)
     total = time.perf_counter() - start
     print(
@@ -65,6 +80,7 @@ def main() -> int:
                 "first_progress_s": round(first[0], 1) if first else None,
                 "total_s": round(total, 1),
                 "summary": stdout.strip().splitlines()[-1] if stdout.strip() else None,
+                "last_shard_bar": last_shard_bar[0],
                 "commit": commit.stdout.strip(),
                 "cpus": os.cpu_count(),
             }

@@ -289,6 +289,16 @@ def _build(cfg: BuildConfig) -> Path:
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     check_pools(split_pools(sources, cfg.test_fraction), cfg.level_list, sizes, cfg.n_images)
     captioner = make_captioner(cfg.captioner_config)
+    # the first seconds are silent otherwise: say what is being loaded before the bars start
+    logger.info(
+        "%d source images from %s; levels %s, %d rows each",
+        len(sources.all_records()),
+        ", ".join(cfg.source),
+        ",".join(map(str, cfg.level_list)),
+        cfg.n_per_level,
+    )
+    if cfg.filter:
+        logger.info("loading the filter encoder %s", cfg.filter_model)
     scorer = _load_scorer(cfg)  # before any folder exists: a bad --filter-model leaves nothing behind
     clock.lap("load_sources")
 
