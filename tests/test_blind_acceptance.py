@@ -70,13 +70,13 @@ def _photo(render: Image.Image, rng: random.Random, colours: list[str], where: s
 def photo_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("photos") / "photos"
     rng = random.Random(0)
-    records = rng.sample(load_sources(["emoji"], seed=0).objects, 60)
+    records = rng.sample(load_sources(["emoji"], seed=0).objects, 150)
     names, weights = list(COLOUR_PRIOR), list(COLOUR_PRIOR.values())
     lines = []
     for record in records:
         folder = root / record.label.replace(" ", "_")
         folder.mkdir(parents=True)
-        for k in range(3):
+        for k in range(2):
             colours: list[str] = []
             while len(set(colours)) < 2:
                 colours = rng.choices(names, weights=weights, k=2)
