@@ -39,8 +39,9 @@ def _rows(repo: Path, per_level: int) -> list[dict]:
     for level in (1, 2, 3):
         shards = sorted(repo.glob(shard_glob(level, "train")))
         if shards:
-            table = pq.read_table(shards[0]).slice(0, per_level)
-            rows += table.to_pylist()
+            # the first rows only: reading the whole shard would hold all its images (512 MiB on photos)
+            batch = next(pq.ParquetFile(shards[0]).iter_batches(batch_size=per_level), None)
+            rows += batch.to_pylist() if batch is not None else []
     return rows
 
 
