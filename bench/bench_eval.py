@@ -8,7 +8,7 @@ Times `HFGenerator.generate` (processor + chat template + greedy generate + deco
 questions at each batch size, after one warm-up batch; images are decoded before timing. Then (unless
 `--concurrency` is empty) starts `transformers serve` on the model folder (tests/captioner_server.py) and
 times `OpenAIGenerator.generate` (JPEG data URIs, HTTP, the server's own generation) at each concurrency.
-Prints one JSON line per setting and the ratios; run under `flock /work/bench.lock` on a shared machine.
+Prints one JSON line per setting and the ratios.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Time a new user's first `s2h build`: seconds to the first progress bar on stderr and to the summary line.
 
-    flock /work/bench.lock python bench/bench_first_command.py                      # the README's first command
-    flock /work/bench.lock python bench/bench_first_command.py --n-per-level 200    # the quick first try
+    python bench/bench_first_command.py                      # the README's first command
+    python bench/bench_first_command.py --n-per-level 200    # the quick first try
 
 Runs `s2h build --out <tmp>/s2h-dpo [--n-per-level N]` in a child process (progress bars on, as a person
 sees them), reads its stderr as it comes, and prints one JSON line: first_progress_s, total_s, the summary

@@ -11,7 +11,7 @@
    tests/test_redact.py, tests/test_sources_registry.py, tests/test_image_depth.py.
 
 Usage (heavy: run it alone):
-    flock /work/bench.lock python bench/bench_safety_matrix.py            # both parts
+    python bench/bench_safety_matrix.py            # both parts
     python bench/bench_safety_matrix.py --kill-only                       # just the kill -9 matrix
 """
 

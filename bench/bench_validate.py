@@ -7,7 +7,7 @@ build's own stage timings (from build_report.json, which include the validation 
 publishing) and the ratios hash/build and validate/build. Target: hashing under 10 % of build time.
 
 Usage (heavy: run it alone, e.g. under the shared benchmark lock):
-    flock /work/bench.lock python bench/bench_validate.py                 # 20K rows per level
+    python bench/bench_validate.py                 # 20K rows per level
     python bench/bench_validate.py --n-per-level 2000 --out /tmp/s2h-2k     # quicker
     python bench/bench_validate.py --out /tmp/s2h-20k --reuse               # time an existing build again
 """
