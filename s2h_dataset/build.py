@@ -31,7 +31,7 @@ from .imagestore import ImageStore
 from .integrity import file_manifest
 from .layout import REPORT_FILE, SPLITS
 from .levels import TASKS, LevelContext
-from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes
+from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes, warn_small_test
 from .progress import bar, quiet
 from .redact import redact_obj
 from .sources import Sources, check_supply, load_sources
@@ -287,7 +287,9 @@ def _build(cfg: BuildConfig) -> Path:
     )
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
-    check_pools(split_pools(sources, cfg.test_fraction), cfg.level_list, sizes, cfg.n_images)
+    pools = split_pools(sources, cfg.test_fraction)
+    check_pools(pools, cfg.level_list, sizes, cfg.n_images)
+    warn_small_test(pools, cfg.test_fraction)
     captioner = make_captioner(cfg.captioner_config)
     # the first seconds are silent otherwise: say what is being loaded before the bars start
     logger.info(

@@ -35,6 +35,7 @@ __all__ = [
     "plan_shards",
     "split_pools",
     "split_sizes",
+    "warn_small_test",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,12 @@ def split_pools(
     for pool in pools.values():
         people = {r.person for r in pool.faces}
         pool.relations = {pair: rel for pair, rel in sources.relations.items() if set(pair) <= people}
+    return pools
+
+
+def warn_small_test(pools: dict[str, Sources], test_fraction: float) -> None:
+    """Warn (once per build, after `check_pools` let it go on) when the test split's labels are too few for
+    its figures to mean anything."""
     test_labels = {r.label for r in pools["test"].objects}
     if test_fraction > 0 and pools["train"].objects and len(test_labels) < MIN_TEST_LABELS:
         logger.warning(
@@ -73,7 +80,6 @@ def split_pools(
             len(test_labels),
             len(pools["test"].objects),
         )
-    return pools
 
 
 def split_sizes(n_rows: int, test_fraction: float) -> dict[str, int]:

@@ -113,3 +113,17 @@ def test_too_few_labels_is_one_line_exit_2_and_leaves_nothing(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "too few labels for 3 distractors" in lines[0], result.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == [root]
+
+
+def test_small_test_split_warns_once_only_when_the_build_goes_on(caplog):
+    """The small-test-split warning comes after the pool checks (a failing build prints its one error line
+    alone, see above) and only where the test split holds too few labels."""
+    from s2h_dataset.plan import split_pools, warn_small_test
+    from s2h_dataset.sources import load_sources
+
+    sources = load_sources(["emoji"], seed=0)
+    with caplog.at_level("WARNING", logger="s2h_dataset.plan"):
+        warn_small_test(split_pools(sources, 0.05), 0.05)  # ~40 test labels: enough
+        assert not caplog.records
+        warn_small_test(split_pools(sources, 0.01), 0.01)
+    assert len(caplog.records) == 1 and "too few for meaningful test figures" in caplog.records[0].message
