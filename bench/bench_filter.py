@@ -11,6 +11,7 @@ many strings a cache shared by all shards would encode instead of one per shard.
 Usage:
     python bench/bench_filter.py                          # 20K per level, every backend
     python bench/bench_filter.py --n-per-level 2000 --backends torch onnx-int8
+    python bench/bench_filter.py --n-per-level 2000 --source imagefolder:/tmp/photos  # bench_photo.py's folder
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class Recorder:
         self.batches: list = []
 
     def score(self, specs) -> None:
-        self.batches[-1].append([(s.chosen, s.rejected, s.task, s.stratum, s.id) for s in specs])
+        if specs:
+            self.batches[-1].append([(s.chosen, s.rejected, s.task, s.stratum, s.id) for s in specs])
         for spec in specs:
             spec.similarity = 0.0
 
@@ -50,9 +52,11 @@ class _Pair:
         self.task, self.stratum, self.id, self.similarity = task, stratum, id_, similarity
 
 
-def recorded_batches(n_per_level: int, shard_rows: int, quantile: float) -> list[list[list[tuple]]]:
-    """Per shard, the lists of (chosen, rejected, task, stratum, id) a build's filter scores."""
-    sources = load_sources(["emoji", "arithmetic"], seed=0)
+def recorded_batches(
+    n_per_level: int, shard_rows: int, quantile: float, source: list[str]
+) -> list[list[list[tuple]]]:
+    """Per shard, the non-empty lists of (chosen, rejected, task, stratum, id) a build's filter scores."""
+    sources = load_sources(source, seed=0)
     records = {r.source_id: r for r in sources.all_records()}
     pools, sizes = split_pools(sources, 0.05), split_sizes(n_per_level, 0.05)
     recorder, captioner = Recorder(), ReferenceCaptioner()
@@ -100,9 +104,16 @@ def main() -> None:
     parser.add_argument("--shard-rows", type=int, default=10000)
     parser.add_argument("--quantile", type=float, default=0.75)
     parser.add_argument("--backends", nargs="+", default=["torch", "onnx", "onnx-int8"])
+    parser.add_argument(
+        "--source",
+        action="append",
+        help="build source(s), as `s2h build --source` (default: emoji arithmetic)",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
-    shards = recorded_batches(args.n_per_level, args.shard_rows, args.quantile)
+    shards = recorded_batches(
+        args.n_per_level, args.shard_rows, args.quantile, args.source or ["emoji", "arithmetic"]
+    )
     batches = [b for s in shards for b in s]
     pairs = sum(len(b) for b in batches)
     per_shard = sum(len({t for b in s for p in b for t in p[:2]}) for s in shards)
