@@ -81,7 +81,7 @@ def bench_api(url: str, repeats: int) -> dict:
 
 def bench_browser(url: str, repeats: int) -> dict:
     if not os.path.exists(CHROMIUM):
-        return {"skipped": f"{CHROMIUM} missing (bash .ci/install-chromium.sh)"}
+        return {"skipped": f"{CHROMIUM} missing (apt-get install chromium chromium-driver)"}
     from playwright.sync_api import sync_playwright
 
     from s2h_dataset.space.ui import bundled_image

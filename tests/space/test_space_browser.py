@@ -1,6 +1,6 @@
 """The Space in a real browser: headless Debian Chromium driven by Playwright, as a person uses it.
 
-Skipped (with the reason) only where /usr/bin/chromium is missing; `.ci/install-chromium.sh` installs it.
+Skipped (with the reason) only where /usr/bin/chromium is missing; `.ci/run` installs it (`.ci/install-debian.sh`).
 """
 
 import os
@@ -24,7 +24,7 @@ FLAGS = [
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing: run `bash .ci/install-chromium.sh`"
+        not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing: apt-get install chromium chromium-driver"
     ),
 ]
 
