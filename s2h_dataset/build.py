@@ -66,26 +66,34 @@ class Stopwatch:
         self._start = now
 
 
-def _open_staging(cfg: BuildConfig) -> Staging:
+def _run_fingerprint(cfg: BuildConfig, scorer: PairScorer | None) -> dict:
+    """`fingerprint(cfg)` with `--filter-backend auto` replaced by the runtime it picked on this machine
+    (ONNX or torch embed a string a little differently, so their shards must not be mixed)."""
+    return {**fingerprint(cfg), "filter_backend": scorer.backend if scorer else cfg.filter_backend}
+
+
+def _open_staging(cfg: BuildConfig, scorer: PairScorer | None) -> Staging:
     """Lock the staging folder of `--out`; resume it when it holds this build, start it when it is new."""
     staging = Staging(cfg.out_path).lock()
+    current = _run_fingerprint(cfg, scorer)
     args_file = staging.work / "args.json"
     try:
         saved = json.loads(args_file.read_text()) if args_file.exists() else None
     except ValueError:
         saved = {}  # unreadable: not ours to reuse
     if saved is not None:
-        if saved != fingerprint(cfg):
+        if saved != current:
             staging.unlock()
+            differing = sorted(k for k in saved.keys() | current.keys() if saved.get(k) != current.get(k))
             raise UserError(
-                f"{staging.root} holds an unfinished build with other arguments; rerun that command to finish "
-                "it or delete the folder"
+                f"{staging.root} holds an unfinished build with other arguments ({', '.join(differing)}); "
+                "rerun that command to finish it or delete the folder"
             )
         logger.info("resuming the unfinished build in %s", staging.root)
     else:  # new, or killed before its arguments were written: nothing in it can be trusted
         shutil.rmtree(staging.repo, ignore_errors=True)
         staging.work.mkdir(parents=True, exist_ok=True)
-        atomic_write(args_file, json.dumps(fingerprint(cfg), indent=1).encode())
+        atomic_write(args_file, json.dumps(current, indent=1).encode())
     return staging
 
 
@@ -306,7 +314,7 @@ def _build(cfg: BuildConfig) -> Path:
 
     staging = None
     try:
-        staging = _open_staging(cfg)
+        staging = _open_staging(cfg, scorer)
         replaces = check_target(out, cfg.overwrite)  # again, under the lock: a racing build may have finished
         report = _run(cfg, staging, sources, sizes, captioner, scorer, clock)
         publish(staging, report, clock, replaces)

@@ -56,6 +56,13 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
             raise UserError(
                 f"{folder} was built with other arguments than {folders[0]} ({', '.join(differing)})"
             )
+    backends = {str(f): (r.get("filter") or {}).get("backend") for f, r in zip(folders, reports)}
+    if len(set(backends.values())) > 1:  # `--filter-backend auto` picks per machine
+        raise UserError(
+            "the shards' filter encoders ran on different runtimes ("
+            + ", ".join(f"{f}: {b}" for f, b in backends.items())
+            + "); rebuild the odd ones with the same --filter-backend (onnx or torch)"
+        )
     expected = reports[0]["shard_files"]["expected"]
     owner: dict[str, Path] = {}
     for folder, report in zip(folders, reports):

@@ -139,6 +139,21 @@ def test_resume_refuses_other_arguments(tmp_path, monkeypatch):
         build(_small(tmp_path / "x", seed=9))
 
 
+def test_resume_refuses_another_filter_runtime(tmp_path, monkeypatch):
+    """`--filter-backend auto` picks ONNX here; resumed where onnxruntime is missing it would pick torch,
+    whose embeddings differ slightly: the staging folder records the runtime, not `auto`."""
+    from s2h_dataset import encoders
+
+    real_write = build_module.write_shard
+    monkeypatch.setattr(build_module, "write_shard", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        build(_small(tmp_path / "x", filter=True))
+    monkeypatch.setattr(build_module, "write_shard", real_write)
+    monkeypatch.setattr(encoders, "onnx_available", lambda: False)
+    with pytest.raises(build_module.UserError, match=r"other arguments \(filter_backend\)"):
+        build(_small(tmp_path / "x", filter=True))
+
+
 def test_existing_output_is_refused(tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(build_module.UserError, match="already exists"):

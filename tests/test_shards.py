@@ -75,3 +75,16 @@ def test_merge_refuses_incomplete_or_mixed_sets(single_and_shards, tmp_path):
     )
     with pytest.raises(UserError, match=r"other arguments.*seed"):
         merge(tmp_path / "z", [halves[0], other])
+
+
+def test_merge_refuses_shards_filtered_on_other_runtimes(single_and_shards, tmp_path, monkeypatch):
+    """Same arguments (`--filter-backend auto`) but one machine lacked onnxruntime: its half ran torch."""
+    from s2h_dataset import encoders
+
+    _, _, halves = single_and_shards
+    monkeypatch.setattr(encoders, "onnx_available", lambda: False)
+    torch_half = build(_cfg(tmp_path / "torch-half", shard="2/2"))
+    assert json.loads((torch_half / "build_report.json").read_text())["filter"]["backend"] == "torch"
+    with pytest.raises(UserError, match=r"different runtimes .*onnx.*torch"):
+        merge(tmp_path / "merged", [halves[0], torch_half])
+    assert not (tmp_path / "merged").exists()
