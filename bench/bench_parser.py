@@ -161,7 +161,9 @@ def items_by_benchmark(root: Path):
     paths = build_all(root)
     paths["l3probe"] = None
     for name, path in paths.items():
-        config = EvalConfig(model="m", out="unused", tasks=name, probe_questions=30, probe_holdout=0.0)
+        config = EvalConfig(
+            model_name_or_path="m", out="unused", eval_tasks=name, probe_questions=30, probe_holdout=0.0
+        )
         config.dataset_path = [f"{name}={path}"] if path else []
         spec = get_task(name)
         yield name, [item for unit in task_units(spec, config) for item in task_items(spec, unit, config)]

@@ -1,7 +1,7 @@
 """`s2h eval`: score a model on BLINK, MANTIS-Eval, NLVR2, MMStar, POPE, the Level-3 probe and s2h_test.
 
-s2h eval --model ID_OR_PATH --tasks blink,mantis,nlvr2,mmstar,pope,l3probe --out DIR [--limit N]
-         [--protocol s2h|lmms-eval|vlmevalkit|official] [--circular] [--batch-size B]
+s2h eval --model-name-or-path ID_OR_PATH --eval-tasks blink,mantis,nlvr2,mmstar,pope,l3probe --out DIR
+         [--eval-limit N] [--protocol s2h|lmms-eval|vlmevalkit|official] [--circular] [--batch-size B]
          [--dataset-path blink=/data/BLINK ...] [--revision blink=COMMIT ...] [--processor-kwargs JSON]
          [--backend openai:BASE_URL#MODEL] [--judge openai:BASE_URL#MODEL] [--resume refuse|fresh]
 s2h eval --rescore DIR      # recompute results.json / results.md from DIR/predictions.jsonl, print the table

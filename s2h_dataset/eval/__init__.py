@@ -1,7 +1,10 @@
 """Evaluation harness: BLINK, MANTIS-Eval, NLVR2, MMStar, POPE, the Level-3 probe and s2h_test.
 
     from s2h_dataset.eval import EvalConfig, markdown_table, run_eval
-    results = run_eval(EvalConfig(model="out/checkpoint", tasks="blink,l3probe", out="out/eval", limit=50))
+    config = EvalConfig(
+        model_name_or_path="out/checkpoint", eval_tasks="blink,l3probe", out="out/eval", eval_limit=50
+    )
+    results = run_eval(config)
     print(markdown_table(results))
 
 Modules: `spec` (the task registry), `tasks` (the five benchmarks and their protocol prompts), `probe`

@@ -3,8 +3,13 @@
 The resume key (`answer_settings`) lists, per task, every setting that can change a reply: model and its
 revision, protocol, generation settings, processor settings, backend, CircularEval, the dataset read and
 the task's own fields (probe seed, source, size, style, holdout). Rerunning into the same folder with any
-of them changed refuses in one line (or, with `--resume fresh`, re-asks that task). `limit` is not part of
-it: a question's reply does not depend on how many others are asked.
+of them changed refuses in one line (or, with `--resume fresh`, re-asks that task). `eval_limit` is not part
+of it: a question's reply does not depend on how many others are asked.
+
+The option names are the training YAML's (`model_name_or_path`, `eval_tasks`, `eval_limit`), so one concept
+has one name in `s2h eval`, `training/*.py` and the recipes; the old `--model`, `--tasks`, `--limit` and
+`--limit-seed` still work for one release (with a rename note). The files a run writes keep their keys
+(`run.json` and the resume key say `model`), so folders from earlier runs resume unchanged.
 """
 
 from __future__ import annotations
@@ -36,12 +41,14 @@ def _pairs(entries: list[str], flag: str) -> dict[str, str]:
 class EvalConfig:
     """Arguments of `s2h eval` and `run_eval`.
 
-    model (str, None): Hub id or local folder of an image-text-to-text model. Required unless `rescore`.
-    tasks (str, all six): comma-separated registered tasks (blink, mantis, nlvr2, mmstar, pope, l3probe, s2h_test).
+    model_name_or_path (str, None): Hub id or local folder of an image-text-to-text model. Required unless
+        `rescore`.
+    eval_tasks (str, all six): comma-separated registered tasks (blink, mantis, nlvr2, mmstar, pope, l3probe,
+        s2h_test).
     out (str, None): output folder (predictions.jsonl, results.json, results.md, run.json).
     rescore (str, None): recompute results of a finished folder from its predictions, no model.
     protocol (str, s2h): prompt preset: s2h, lmms-eval, vlmevalkit or official.
-    limit (int, None): N questions per task, spread evenly over subtasks (seeded by `limit_seed`, 0).
+    eval_limit (int, None): N questions per task, spread evenly over subtasks (seeded by `eval_limit_seed`, 0).
     batch_size (int, 1). max_new_tokens (int, None = the protocol's). circular (bool, False).
     dataset_path (list[str], []): TASK=PATH local copies. revision (list[str], []): TASK=REV dataset revisions.
     model_revision (str, None). device (str, auto). dtype (str, auto). trust_remote_code (bool, False).
@@ -55,11 +62,21 @@ class EvalConfig:
     test_dataset (str, None): s2h_test's built dataset (folder or Hub id); test_config (str, all).
     """
 
-    model: str | None = field(
-        default=None, metadata={"help": "Hub id or local folder of the model to evaluate."}
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Hub id or local folder of the model to evaluate.",
+            "aliases": "--model",
+            "metavar": "ID_OR_PATH",
+        },
     )
-    tasks: str = field(
-        default=DEFAULT_TASKS, metadata={"help": f"Comma-separated tasks: {DEFAULT_TASKS},s2h_test."}
+    eval_tasks: str = field(
+        default=DEFAULT_TASKS,
+        metadata={
+            "help": f"Comma-separated tasks: {DEFAULT_TASKS},s2h_test.",
+            "aliases": "--tasks",
+            "metavar": "TASKS",
+        },
     )
     out: str | None = field(default=None, metadata={"help": "Output folder for predictions and results."})
     rescore: str | None = field(
@@ -69,10 +86,16 @@ class EvalConfig:
         default="s2h",
         metadata={"help": f"Prompt preset: {', '.join(PROTOCOLS)} (README: what each changes)."},
     )
-    limit: int | None = field(
-        default=None, metadata={"help": "N questions per task, spread evenly over its subtasks (seeded)."}
+    eval_limit: int | None = field(
+        default=None,
+        metadata={
+            "help": "N questions per task, spread evenly over its subtasks (seeded).",
+            "aliases": "--limit",
+        },
     )
-    limit_seed: int = field(default=0, metadata={"help": "Seed of the --limit draw."})
+    eval_limit_seed: int = field(
+        default=0, metadata={"help": "Seed of the --eval-limit draw.", "aliases": "--limit-seed"}
+    )
     batch_size: int = field(
         default=1, metadata={"help": "Questions per generate call; 1 is the reproducible setting."}
     )
@@ -158,19 +181,21 @@ class EvalConfig:
     def __post_init__(self):
         if self.rescore:
             return
-        if not self.model:
-            raise UserError("`--model` is required (a Hub id or a local folder); or use `--rescore DIR`")
+        if not self.model_name_or_path:
+            raise UserError(
+                "`--model-name-or-path` is required (a Hub id or a local folder); or use `--rescore DIR`"
+            )
         if not self.out:
             raise UserError("`--out` is required: the folder for predictions.jsonl and results")
         if not self.task_list:
-            raise UserError(f"`--tasks` is empty; choose from {DEFAULT_TASKS},s2h_test")
+            raise UserError(f"`--eval-tasks` is empty; choose from {DEFAULT_TASKS},s2h_test")
         for task in self.task_list:
             get_task(task)
         if self.protocol not in PROTOCOLS:
             raise UserError(f"`--protocol {self.protocol}`: choose one of {', '.join(PROTOCOLS)}")
         if self.resume not in RESUME_MODES:
             raise UserError(f"`--resume {self.resume}`: choose refuse or fresh")
-        for name in ("limit", "max_new_tokens"):
+        for name in ("eval_limit", "max_new_tokens"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UserError(f"`--{name.replace('_', '-')}` must be at least 1, got {value}")
@@ -184,11 +209,13 @@ class EvalConfig:
                     f"`--{flag} {value}`: use openai:BASE_URL#MODEL (e.g. openai:http://localhost:8000/v1#my-model)"
                 )
         if "s2h_test" in self.task_list and not self.test_dataset:
-            raise UserError("`--tasks s2h_test` needs `--test-dataset DIR_OR_ID` (a built S2H-DPO dataset)")
+            raise UserError(
+                "`--eval-tasks s2h_test` needs `--test-dataset DIR_OR_ID` (a built S2H-DPO dataset)"
+            )
 
     @property
     def task_list(self) -> list[str]:
-        return [t.strip() for t in self.tasks.split(",") if t.strip()]
+        return [t.strip() for t in self.eval_tasks.split(",") if t.strip()]
 
     @property
     def dataset_paths(self) -> dict[str, str]:
@@ -215,8 +242,8 @@ def answer_settings(config: EvalConfig, task: str, generator: str | None = None)
     for openai:, a scripted model's name in tests)."""
     spec = REGISTRY[task]
     settings = {
-        "model": config.model,
-        "generator": generator or config.model,
+        "model": config.model_name_or_path,
+        "generator": generator or config.model_name_or_path,
         "model_revision": config.model_revision,
         "protocol": spec.prompt_protocol(config.protocol),
         "max_new_tokens": config.max_tokens(task),

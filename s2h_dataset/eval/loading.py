@@ -1,6 +1,6 @@
-"""Read a Hub benchmark into units of Questions: local copy or Hub, pinned revision, `--limit` sampling.
+"""Read a Hub benchmark into units of Questions: local copy or Hub, pinned revision, `--eval-limit` sampling.
 
-`--limit N` takes N questions per task spread evenly over its subtasks (BLINK configs, MMStar categories,
+`--eval-limit N` takes N questions per task spread evenly over its subtasks (BLINK configs, MMStar categories,
 POPE splits, MANTIS question types), drawn with a seeded shuffle inside each subtask, so a quick run
 still covers every subtask. `provenance` records what was read (path or Hub id, requested and resolved
 revision, `datasets` fingerprint per unit) for results.json.

@@ -6,7 +6,7 @@ DPO implicit reward beta * (log pi - log pi_ref). A row counts when chosen score
 the cheapest signal of what training taught, per level.
 
 Rows are read with `datasets` streaming (`IterableDataset`), so a large config is never loaded whole;
-`--limit N` keeps the first N rows. Any object with `score(rows) -> list[(chosen, rejected)]` can stand
+`--eval-limit N` keeps the first N rows. Any object with `score(rows) -> list[(chosen, rejected)]` can stand
 in for the model (`Scorer`), which is how the oracle check runs.
 """
 
@@ -117,7 +117,7 @@ def score_rows(rows: Iterable[dict[str, Any]], scorer: Scorer, done: set[str], s
 
 def _run(spec: TaskSpec, config, generator, sink, done: dict) -> dict[str, Any]:
     scorer = generator if hasattr(generator, "score") else _hf_scorer(config, generator)
-    rows = preference_rows(config.test_dataset, config.test_config, config.limit)
+    rows = preference_rows(config.test_dataset, config.test_config, config.eval_limit)
     answered = {item_id for task, item_id in done if task == spec.name}
     scored = score_rows(rows, scorer, answered, sink)
     logger.info("s2h_test: scored %d pairs of %s (%s)", scored, config.test_dataset, config.test_config)

@@ -81,7 +81,9 @@ def prepare_folder(
         )
     if changed:
         _set_aside(out, set(changed))
-    run.update({"model": config.model, "revision": config.model_revision, "protocol": config.protocol})
+    run.update(
+        {"model": config.model_name_or_path, "revision": config.model_revision, "protocol": config.protocol}
+    )
     run["versions"] = versions
     write_json_atomic(path, run)
     return run

@@ -45,7 +45,7 @@ def task_units(spec: TaskSpec, config: EvalConfig) -> list:
         units = spec.load(spec, config)
     else:
         units = load_units(spec, config.dataset_paths.get(spec.name), config.revisions.get(spec.name))
-    return even_sample(units, config.limit, config.limit_seed) if config.limit else units
+    return even_sample(units, config.eval_limit, config.eval_limit_seed) if config.eval_limit else units
 
 
 def task_items(spec: TaskSpec, unit, config: EvalConfig) -> Iterator[Item]:
@@ -94,7 +94,7 @@ def _ask(task: str, units: list, spec: TaskSpec, config: EvalConfig, generator, 
 
 
 def evaluate(config: EvalConfig, generator) -> dict[str, Any]:
-    """Ask every question of `config.tasks` that OUT does not hold yet, then score everything in OUT."""
+    """Ask every question of `config.eval_tasks` that OUT does not hold yet, then score everything in OUT."""
     out = Path(config.out)
     name = getattr(generator, "name", type(generator).__name__)
     run = prepare_folder(out, config, _versions(), name)
@@ -130,7 +130,7 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
     records = _latest(read_predictions(out))
     if not records:
         raise UserError(
-            f"{out / PREDICTIONS} is missing or empty; run `s2h eval --model ... --out {out}` first"
+            f"{out / PREDICTIONS} is missing or empty; run `s2h eval --model-name-or-path ... --out {out}` first"
         )
     from .judge import read_judged
 
@@ -178,7 +178,7 @@ def make_generator(config: EvalConfig):
 
         return openai_generator(config)
     return HFGenerator(
-        config.model,
+        config.model_name_or_path,
         config.model_revision,
         config.device,
         config.dtype,
@@ -189,9 +189,9 @@ def make_generator(config: EvalConfig):
 
 
 def run_eval(config: EvalConfig, generator=None) -> dict[str, Any]:
-    """Evaluate `config.model` on `config.tasks` into `config.out`; returns results.json's content."""
+    """Evaluate `config.model_name_or_path` on `config.eval_tasks` into `config.out`; returns results.json's content."""
     if not isinstance(config, EvalConfig):
         raise TypeError(
-            "run_eval takes one EvalConfig, e.g. run_eval(EvalConfig(model=..., tasks=..., out=...))"
+            "run_eval takes one EvalConfig, e.g. run_eval(EvalConfig(model_name_or_path=..., eval_tasks=..., out=...))"
         )
     return evaluate(config, generator or make_generator(config))

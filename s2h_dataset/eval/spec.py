@@ -63,7 +63,7 @@ Headline = tuple[tuple[str, str], ...]
 class TaskSpec:
     """One benchmark (or generated task such as the Level-3 probe).
 
-    name: the `--tasks` name. title: the report's heading.
+    name: the `--eval-tasks` name. title: the report's heading.
     hub_id / configs / splits: the (config, split) units read with `datasets` (empty for generated tasks).
     build: (row, config, split) -> Question.
     prompts: protocol -> Prompt; protocols missing here fall back to `official`, then to `s2h`.
@@ -135,5 +135,5 @@ def get_task(name: str) -> TaskSpec:
     from . import tasks, probe, preference  # noqa: F401, I001  (they register the built-in specs, in order)
 
     if name not in REGISTRY:
-        raise UserError(f"`--tasks`: unknown task `{name}`; choose from {','.join(REGISTRY)}")
+        raise UserError(f"`--eval-tasks`: unknown task `{name}`; choose from {','.join(REGISTRY)}")
     return REGISTRY[name]

@@ -33,6 +33,11 @@ def run_eval_tasks(
         "evaluating %s on %s%s", model_path, ", ".join(tasks), f" (first {limit} items each)" if limit else ""
     )
     results = run_eval(
-        EvalConfig(model=str(model_path), tasks=",".join(tasks), out=str(out_dir), limit=limit)
+        EvalConfig(
+            model_name_or_path=str(model_path),
+            eval_tasks=",".join(tasks),
+            out=str(out_dir),
+            eval_limit=limit,
+        )
     )
     return results, markdown_table(results)

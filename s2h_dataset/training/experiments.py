@@ -140,9 +140,9 @@ def commands(run: Run, built: set[str] | None = None) -> list[list[str]]:
             [
                 "s2h",
                 "eval",
-                "--model",
+                "--model-name-or-path",
                 model,
-                "--tasks",
+                "--eval-tasks",
                 ",".join(BENCHMARKS),
                 "--out",
                 f"{run.output_dir}/eval",

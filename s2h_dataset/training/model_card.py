@@ -115,9 +115,7 @@ def _eval_section(results: dict | None, table: str | None) -> str:
     if table:
         return table + "\n\nScores in %, greedy decoding (`s2h eval`); full results in `eval/results.json`."
     if not results:
-        return (
-            "Not evaluated by the training run (pass `--eval_tasks`, or run `s2h eval --model <this repo>`)."
-        )
+        return "Not evaluated by the training run (pass `--eval_tasks`, or run `s2h eval --model-name-or-path <this repo>`)."
     flat = {
         k: (round(v, 4) if isinstance(v, float) else v) for k, v in results.items() if not isinstance(v, dict)
     }

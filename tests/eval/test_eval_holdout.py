@@ -32,7 +32,9 @@ def test_probe_images_must_be_held_out_of_the_training_build(tmp_path):
 
 
 def test_eval_runs_the_check(tmp_path):
-    config = EvalConfig(model="m", out=str(tmp_path / "o"), tasks="l3probe", probe_questions=4)
+    config = EvalConfig(
+        model_name_or_path="m", out=str(tmp_path / "o"), eval_tasks="l3probe", probe_questions=4
+    )
     config.train_dataset = str(build_folder(tmp_path, 0.01))
     with pytest.raises(UserError, match="trained on"):
         evaluate(config, OracleModel())

@@ -24,11 +24,11 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
     paths = [f"{task}={path}" for task, path in bench.items()]
     argv = [
         "eval",
-        "--model",
+        "--model-name-or-path",
         str(model),
         "--out",
         str(out),
-        "--limit",
+        "--eval-limit",
         "3",
         "--batch-size",
         "2",
@@ -41,7 +41,7 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
     ]
     assert main(argv) == 0
     results = json.loads((out / RESULTS_JSON).read_text())
-    # --limit 3: three questions per task, one from each of 3 subtasks where there are 3 or more
+    # --eval-limit 3: three questions per task, one from each of 3 subtasks where there are 3 or more
     assert {t: r["n"] for t, r in results.items()} == dict.fromkeys(results, 3)
     assert set(results["blink"]["subtasks"]) == {"Art_Style", "Counting", "IQ_Test"}
     assert set(results["pope"]["subtasks"]) == {"adversarial", "popular", "random"}
@@ -62,10 +62,10 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
 
 def test_run_eval_api_with_interleaved_images(bench, tmp_path):
     config = EvalConfig(
-        model=str(tiny_vlm_cache("llava")),
-        tasks="mantis,l3probe",
+        model_name_or_path=str(tiny_vlm_cache("llava")),
+        eval_tasks="mantis,l3probe",
         out=str(tmp_path),
-        limit=3,
+        eval_limit=3,
         batch_size=3,
         max_new_tokens=4,
         probe_questions=3,
@@ -86,7 +86,15 @@ def test_batched_replies_match_one_by_one():
 def test_bad_model_is_a_one_line_error(tmp_path, capsys):
     assert (
         main(
-            ["eval", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--tasks", "l3probe"]
+            [
+                "eval",
+                "--model-name-or-path",
+                str(tmp_path / "missing"),
+                "--out",
+                str(tmp_path / "o"),
+                "--eval-tasks",
+                "l3probe",
+            ]
         )
         == 2
     )
@@ -98,12 +106,14 @@ def test_processor_kwargs_reach_the_processor(tmp_path):
 
     size = {"longest_edge": 56 * 56, "shortest_edge": 56 * 56}
     config = EvalConfig(
-        model=str(tiny_vlm_cache("qwen2_vl")),
+        model_name_or_path=str(tiny_vlm_cache("qwen2_vl")),
         out=str(tmp_path),
-        tasks="l3probe",
+        eval_tasks="l3probe",
         processor_kwargs=json.dumps({"size": size}),
     )
     processor = make_generator(config).processor
     assert processor.image_processor.size["longest_edge"] == 56 * 56
-    stock = make_generator(EvalConfig(model=config.model, out=str(tmp_path), tasks="l3probe")).processor
+    stock = make_generator(
+        EvalConfig(model_name_or_path=config.model_name_or_path, out=str(tmp_path), eval_tasks="l3probe")
+    ).processor
     assert stock.image_processor.size["longest_edge"] != 56 * 56

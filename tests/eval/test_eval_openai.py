@@ -20,9 +20,9 @@ def server(tmp_path_factory):
 def test_openai_backend_answers_in_the_same_format(server, tmp_path):
     spec = f"openai:{server.url}#{server.model}"
     config = EvalConfig(
-        model=server.model,
+        model_name_or_path=server.model,
         out=str(tmp_path / "served"),
-        tasks="l3probe",
+        eval_tasks="l3probe",
         probe_questions=6,
         max_new_tokens=4,
         backend=spec,
@@ -32,7 +32,9 @@ def test_openai_backend_answers_in_the_same_format(server, tmp_path):
     results = evaluate(config, make_generator(config))
     assert results["l3probe"]["n"] == 6 and server.requests - before == 6
     served = read_predictions(tmp_path / "served")
-    local = EvalConfig(model="scripted", out=str(tmp_path / "local"), tasks="l3probe", probe_questions=6)
+    local = EvalConfig(
+        model_name_or_path="scripted", out=str(tmp_path / "local"), eval_tasks="l3probe", probe_questions=6
+    )
     evaluate(local, OracleModel())
     keys = {"meta", "failure"}  # `failure` only on unreadable replies (the tiny model's mostly are)
     assert [set(r) - keys for r in served] == [set(r) - keys for r in read_predictions(tmp_path / "local")]
@@ -53,9 +55,9 @@ class HalfReadable(OracleModel):
 
 def test_judge_is_asked_only_for_unreadable_replies(server, tmp_path):
     config = EvalConfig(
-        model="scripted",
+        model_name_or_path="scripted",
         out=str(tmp_path),
-        tasks="l3probe",
+        eval_tasks="l3probe",
         probe_questions=6,
         batch_size=6,
         judge=f"openai:{server.url}#{server.model}",

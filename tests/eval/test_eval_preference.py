@@ -28,7 +28,11 @@ class PrefersShorter:
 
 def cfg(built_dataset, out, **kwargs):
     return EvalConfig(
-        model="scripted", out=str(out), tasks="s2h_test", test_dataset=str(built_dataset), **kwargs
+        model_name_or_path="scripted",
+        out=str(out),
+        eval_tasks="s2h_test",
+        test_dataset=str(built_dataset),
+        **kwargs,
     )
 
 
@@ -50,13 +54,13 @@ def test_oracle_scorer_gets_everything_per_level(built_dataset, tmp_path):
 
 
 def test_a_biased_scorer_is_measured_and_resume_reuses_scores(built_dataset, tmp_path):
-    results = evaluate(cfg(built_dataset, tmp_path, limit=30), PrefersShorter())["s2h_test"]
+    results = evaluate(cfg(built_dataset, tmp_path, eval_limit=30), PrefersShorter())["s2h_test"]
     rows = list(preference_rows(str(built_dataset), limit=30))
     expected = sum(
         len(r["chosen"][0]["content"][0]["text"]) < len(r["rejected"][0]["content"][0]["text"]) for r in rows
     )
     assert results["n"] == 30 and results["correct"] == expected
-    evaluate(cfg(built_dataset, tmp_path, limit=30), PrefersShorter())
+    evaluate(cfg(built_dataset, tmp_path, eval_limit=30), PrefersShorter())
     assert len(read_predictions(tmp_path)) == 30  # nothing scored twice
 
 
@@ -64,8 +68,8 @@ def test_tiny_model_policy_and_dpo_reward(built_dataset, tmp_path):
     model = str(tiny_vlm_cache("qwen2_vl"))
 
     def run(out, **kwargs):
-        config = cfg(built_dataset, out, test_config="level3", limit=4, **kwargs)
-        config.model = model
+        config = cfg(built_dataset, out, test_config="level3", eval_limit=4, **kwargs)
+        config.model_name_or_path = model
         return evaluate(config, make_generator(config))["s2h_test"]
 
     scores = run(tmp_path / "p")

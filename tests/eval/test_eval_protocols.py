@@ -93,7 +93,11 @@ def bench(tmp_path_factory):
 
 def rendered(bench, task, protocol):
     config = EvalConfig(
-        model="m", out="o", tasks=task, protocol=protocol, dataset_path=[f"{task}={bench[task]}"]
+        model_name_or_path="m",
+        out="o",
+        eval_tasks=task,
+        protocol=protocol,
+        dataset_path=[f"{task}={bench[task]}"],
     )
     spec = get_task(task)
     return {i.id: i.prompt_text() for u in task_units(spec, config) for i in task_items(spec, u, config)}
@@ -110,9 +114,14 @@ def test_preset_renders_the_reference_prompt(bench, case):
 def test_generation_length_per_preset(task):
     spec = get_task(task)
     for protocol, tokens in TOKENS[task].items():
-        assert EvalConfig(model="m", out="o", tasks=task, protocol=protocol).max_tokens(task) == tokens
+        assert (
+            EvalConfig(model_name_or_path="m", out="o", eval_tasks=task, protocol=protocol).max_tokens(task)
+            == tokens
+        )
     assert all(spec.prompt(p).max_new_tokens >= 64 for p in PROTOCOLS)  # 32 cut verbose models
-    assert EvalConfig(model="m", out="o", tasks=task, max_new_tokens=7).max_tokens(task) == 7
+    assert (
+        EvalConfig(model_name_or_path="m", out="o", eval_tasks=task, max_new_tokens=7).max_tokens(task) == 7
+    )
 
 
 def test_uncovered_benchmarks_fall_back_to_official():

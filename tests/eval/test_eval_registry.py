@@ -1,4 +1,4 @@
-"""The task registry: a toy benchmark is one spec; CircularEval; `--limit` spread over subtasks; headlines."""
+"""The task registry: a toy benchmark is one spec; CircularEval; `--eval-limit` spread over subtasks; headlines."""
 
 import pytest
 from datasets import Features, Value
@@ -18,7 +18,11 @@ def bench(tmp_path_factory):
 
 def cfg(bench, out, task, **kwargs):
     return EvalConfig(
-        model="scripted", out=str(out), tasks=task, dataset_path=[f"{task}={bench[task]}"], **kwargs
+        model_name_or_path="scripted",
+        out=str(out),
+        eval_tasks=task,
+        dataset_path=[f"{task}={bench[task]}"],
+        **kwargs,
     )
 
 
@@ -56,7 +60,12 @@ def test_a_toy_benchmark_is_one_spec(tmp_path):
     )
     try:
         results = evaluate(
-            EvalConfig(model="m", out=str(tmp_path / "o"), tasks="toy", dataset_path=[f"toy={folder}"]),
+            EvalConfig(
+                model_name_or_path="m",
+                out=str(tmp_path / "o"),
+                eval_tasks="toy",
+                dataset_path=[f"toy={folder}"],
+            ),
             OracleModel(),
         )
         assert results["toy"]["accuracy"] == 1.0 and results["toy"]["f1_mean_of_splits"] == 1.0
@@ -81,13 +90,13 @@ def test_circular_eval_counts_a_question_only_if_every_rotation_is_right(bench, 
 
 def test_limit_spreads_over_subtasks_and_is_seeded(bench, tmp_path):
     def subtasks(out, **kwargs):
-        evaluate(cfg(bench, out, "mmstar", limit=3, **kwargs), OracleModel())
+        evaluate(cfg(bench, out, "mmstar", eval_limit=3, **kwargs), OracleModel())
         return sorted((r["subtask"], r["id"]) for r in read_predictions(out))
 
     drawn = subtasks(tmp_path / "a")
     assert [s for s, _ in drawn] == ["coarse perception", "logical reasoning", "math"]  # first-N would be 2+1
     assert subtasks(tmp_path / "b") == drawn
-    other = [subtasks(tmp_path / f"s{seed}", limit_seed=seed) for seed in range(1, 5)]
+    other = [subtasks(tmp_path / f"s{seed}", eval_limit_seed=seed) for seed in range(1, 5)]
     assert any(o != drawn for o in other) and all(len({s for s, _ in o}) == 3 for o in other)
 
 

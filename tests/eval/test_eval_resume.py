@@ -26,14 +26,14 @@ class Counting(OracleModel):
 
 
 def cfg(bench, out, task, **kwargs):
-    base = {"model": "scripted", "out": str(out), "tasks": task, "probe_questions": 6}
+    base = {"model_name_or_path": "scripted", "out": str(out), "eval_tasks": task, "probe_questions": 6}
     base["dataset_path"] = [f"{task}={bench[task]}"] if task in bench else []
     return EvalConfig(**{**base, **kwargs})
 
 
 # (task, changed field, value): every field of the resume key
 CHANGES = [
-    ("mmstar", "model", "other-model"),
+    ("mmstar", "model_name_or_path", "other-model"),
     ("mmstar", "model_revision", "v2"),
     ("mmstar", "protocol", "vlmevalkit"),
     ("mmstar", "max_new_tokens", 9),
@@ -49,6 +49,9 @@ CHANGES = [
     ("l3probe", "probe_style", "number"),
     ("l3probe", "probe_holdout", 0.0),
 ]
+
+# the resume key keeps the name older run.json files use
+RESUME_KEYS = {"model_name_or_path": "model"}
 
 
 @pytest.mark.parametrize("task, name, value", CHANGES, ids=[c[1] for c in CHANGES])
@@ -70,7 +73,8 @@ def test_a_changed_setting_refuses_then_fresh_reasks(bench, tmp_path, task, name
     evaluate(cfg(bench, out, task, **base), same)
     assert same.calls == 0  # unchanged settings: everything reused
     changed = cfg(bench, out, task, **{**base, name: value})
-    with pytest.raises(UserError, match=f"other settings .*`{name}` was"):
+    key_name = RESUME_KEYS.get(name, name)
+    with pytest.raises(UserError, match=f"other settings .*`{key_name}` was"):
         evaluate(changed, Counting())
     again = Counting()
     changed.resume = "fresh"
@@ -80,7 +84,7 @@ def test_a_changed_setting_refuses_then_fresh_reasks(bench, tmp_path, task, name
     assert len(kept) == 1 and len(kept[0].read_text().splitlines()) == asked  # old answers set aside
     assert all(r["task"] == task for r in read_predictions(out))
     key = json.loads((out / RUN_JSON).read_text())["answer_settings"][task]
-    assert key[name] == (
+    assert key[key_name] == (
         changed.processor_options if name == "processor_kwargs" else {"revision": "abc123"}.get(name, value)
     )
 

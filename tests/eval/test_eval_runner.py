@@ -23,7 +23,7 @@ def bench(tmp_path_factory):
 
 def config(bench, out, **kwargs):
     return EvalConfig(
-        model="scripted",
+        model_name_or_path="scripted",
         out=str(out),
         dataset_path=[f"{k}={v}" for k, v in bench.items()],
         probe_questions=PROBE_N,
@@ -85,7 +85,7 @@ def test_always_a_scores_the_share_of_a(bench, tmp_path):
 
 
 def test_blink_unweighted_mean_differs_from_pooled(bench, tmp_path):
-    results = evaluate(config(bench, tmp_path, tasks="blink"), AlwaysA())["blink"]
+    results = evaluate(config(bench, tmp_path, eval_tasks="blink"), AlwaysA())["blink"]
     subtasks = results["subtasks"]
     assert results["accuracy_mean_of_subtasks"] == pytest.approx(
         sum(s["correct"] / s["n"] for s in subtasks.values()) / 3, abs=1e-6
@@ -110,7 +110,7 @@ def test_predictions_and_rescore_reproduce_results(oracle_run):
 
 
 def test_rescore_rereads_the_raw_replies(bench, tmp_path):
-    evaluate(config(bench, tmp_path, tasks="mmstar"), OracleModel())
+    evaluate(config(bench, tmp_path, eval_tasks="mmstar"), OracleModel())
     lines = (tmp_path / PREDICTIONS).read_text().splitlines()
     record = json.loads(lines[0])
     record["raw"] = "Based on the picture, I cannot tell."
@@ -127,14 +127,14 @@ def test_resume_skips_answered_questions(bench, tmp_path):
             calls.extend(item.id for item in items)
             return super().generate(items)
 
-    evaluate(config(bench, tmp_path, tasks="mmstar", limit=2), Counting())
-    evaluate(config(bench, tmp_path, tasks="mmstar"), Counting())
+    evaluate(config(bench, tmp_path, eval_tasks="mmstar", eval_limit=2), Counting())
+    evaluate(config(bench, tmp_path, eval_tasks="mmstar"), Counting())
     assert len(calls) == 6 and len(set(calls)) == 6  # 2, then the 4 not asked yet
     assert len(read_predictions(tmp_path)) == 6
 
 
 def items_of(bench, task, **kwargs):
-    cfg = config(bench, "unused", tasks=task, **kwargs)
+    cfg = config(bench, "unused", eval_tasks=task, **kwargs)
     spec = BENCHMARKS[task]
     return [item for unit in task_units(spec, cfg) for item in task_items(spec, unit, cfg)]
 
@@ -161,7 +161,10 @@ def test_missing_dataset_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="--dataset-path mmstar=LOCAL_COPY"):
         evaluate(
             EvalConfig(
-                model="x", out=str(tmp_path), tasks="mmstar", dataset_path=[f"mmstar={tmp_path / 'nowhere'}"]
+                model_name_or_path="x",
+                out=str(tmp_path),
+                eval_tasks="mmstar",
+                dataset_path=[f"mmstar={tmp_path / 'nowhere'}"],
             ),
             OracleModel(),
         )
@@ -170,14 +173,14 @@ def test_missing_dataset_is_a_user_error(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"tasks": "blink,vqa"}, "unknown task `vqa`"),
+        ({"eval_tasks": "blink,vqa"}, "unknown task `vqa`"),
         ({"protocol": "mmbench"}, "--protocol mmbench"),
         ({"processor_kwargs": "{max_pixels: 1}"}, "--processor-kwargs. must be a JSON object"),
         ({"processor_kwargs": "[1]"}, "JSON object"),
         ({"revision": ["blink"]}, "TASK=VALUE"),
         ({"backend": "vllm"}, "openai:BASE_URL#MODEL"),
         ({"resume": "maybe"}, "refuse or fresh"),
-        ({"limit": 0}, "--limit"),
+        ({"eval_limit": 0}, "--eval-limit"),
         ({"batch_size": 0}, "--batch-size"),
         ({"dataset_path": ["blink"]}, "TASK=VALUE"),
         ({"out": None}, "--out"),
@@ -185,7 +188,7 @@ def test_missing_dataset_is_a_user_error(tmp_path):
 )
 def test_config_validation(kwargs, message):
     with pytest.raises(UserError, match=message):
-        EvalConfig(**{"model": "m", "out": "o", **kwargs})
+        EvalConfig(**{"model_name_or_path": "m", "out": "o", **kwargs})
 
 
 def test_rescore_prints_the_table(oracle_run, capsys):

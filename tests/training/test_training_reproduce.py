@@ -42,7 +42,7 @@ def test_every_paper_run_has_a_command_that_parses(capsys, tmp_path):
         argv = by_run[run.name][-1]  # the training or evaluation command
         if run.method == "base":
             _, (config,) = parse(argv[1], argv[2:])  # the CLI's own parser accepts every flag
-            assert config.model in run_models() and config.tasks == "blink,mantis,nlvr2"
+            assert config.model_name_or_path in run_models() and config.eval_tasks == "blink,mantis,nlvr2"
             continue
         assert argv[1] == f"training/{run.method}.py"
         script_args, training_args, model_args = parse_args(run.method, [*argv[2:], "--use_cpu", "true"])
