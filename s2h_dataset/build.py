@@ -298,7 +298,6 @@ def _build(cfg: BuildConfig) -> Path:
     pools = split_pools(sources, cfg.test_fraction)
     check_pools(pools, cfg.level_list, sizes, cfg.n_images)
     warn_small_test(pools, cfg.test_fraction)
-    captioner = make_captioner(cfg.captioner_config)
     # the first seconds are silent otherwise: say what is being loaded before the bars start
     logger.info(
         "%d source images from %s; levels %s, %d rows each",
@@ -310,6 +309,7 @@ def _build(cfg: BuildConfig) -> Path:
     if cfg.filter:
         logger.info("loading the filter encoder %s", cfg.filter_model)
     scorer = _load_scorer(cfg)  # before any folder exists: a bad --filter-model leaves nothing behind
+    captioner = make_captioner(cfg.captioner_config)  # after it: nothing to close if the encoder fails
     clock.lap("load_sources")
 
     staging = None
