@@ -130,11 +130,25 @@ def test_missing_option_and_missing_folder_are_one_line(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.endswith("nope: folder does not exist; pass the folder `s2h build --out` wrote"), err
         assert len(err.splitlines()) == 1
-    assert main(["space", "--model", "/nonexistent"]) == 2
+    assert main(["space", "--model-name-or-path", "/nonexistent"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "s2h space: error: --model /nonexistent: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
+        "s2h space: error: --model-name-or-path /nonexistent: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
     ]
+
+
+def test_space_takes_the_training_names_and_the_old_ones(tmp_path, capsys):
+    from s2h_dataset.cli import parse
+
+    checkpoint, data = tmp_path / "ckpt", tmp_path / "data"
+    checkpoint.mkdir(), data.mkdir()
+    _, (args,) = parse("space", ["--model", str(checkpoint), "--dataset", str(data)])
+    assert (args.model_name_or_path, args.dataset_name) == (str(checkpoint), str(data))
+    err = capsys.readouterr().err
+    assert "`--model` is now `--model-name-or-path`" in err and "`--dataset` is now `--dataset-name`" in err
+    help_text = _help("space", capsys)
+    assert "--model-name-or-path ID_OR_PATH" in help_text and "--dataset-name ID_OR_PATH" in help_text
+    assert "--model " not in help_text and "--dataset " not in help_text
 
 
 def test_offline_hub_source_fails_fast_with_one_line(tmp_path):

@@ -17,21 +17,33 @@ class SpaceArguments:
     """Arguments of `s2h space`.
 
     Args:
-        model (`str`, defaults to `$MODEL_ID`): fine-tuned checkpoint (folder or Hub id) that answers.
+        model_name_or_path (`str`, defaults to `$MODEL_ID`): fine-tuned checkpoint (folder or Hub id) that
+            answers (the training YAML's name; `--model` still works for one release).
         base_model (`str`, defaults to `$BASE_MODEL_ID`): optional second model shown side by side.
-        dataset (`str`, defaults to `$DATASET_ID`): folder or Hub id the explorer opens first.
+        dataset_name (`str`, defaults to `$DATASET_ID`): folder or Hub id the explorer opens first
+            (`--dataset` still works for one release).
         host (`str`, defaults to `"127.0.0.1"`): address to listen on (`0.0.0.0` to serve the network).
         port (`int`, defaults to `7860`): port to listen on.
     """
 
-    model: str | None = field(
-        default=None, metadata={"help": "Checkpoint that answers (folder or Hub id); default $MODEL_ID."}
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Checkpoint that answers (folder or Hub id); default $MODEL_ID.",
+            "aliases": "--model",
+            "metavar": "ID_OR_PATH",
+        },
     )
     base_model: str | None = field(
         default=None, metadata={"help": "Optional base model shown side by side; default $BASE_MODEL_ID."}
     )
-    dataset: str | None = field(
-        default=None, metadata={"help": "Dataset folder or Hub id for the explorer; default $DATASET_ID."}
+    dataset_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "Dataset folder or Hub id for the explorer; default $DATASET_ID.",
+            "aliases": "--dataset",
+            "metavar": "ID_OR_PATH",
+        },
     )
     host: str = field(
         default="127.0.0.1", metadata={"help": "Address to listen on (0.0.0.0 for the whole network)."}
@@ -39,25 +51,28 @@ class SpaceArguments:
     port: int = field(default=7860, metadata={"help": "Port to listen on."})
 
     def __post_init__(self):
-        self.model = self.model or os.environ.get("MODEL_ID") or None
+        self.model_name_or_path = self.model_name_or_path or os.environ.get("MODEL_ID") or None
         self.base_model = self.base_model or os.environ.get("BASE_MODEL_ID") or None
-        self.dataset = self.dataset or os.environ.get("DATASET_ID") or None
+        self.dataset_name = self.dataset_name or os.environ.get("DATASET_ID") or None
         if not 0 < self.port < 65536:
             raise UserError(f"`--port {self.port}` must be between 1 and 65535")
-        for flag, value in (("--model", self.model), ("--base-model", self.base_model)):
+        for flag, value in (
+            ("--model-name-or-path", self.model_name_or_path),
+            ("--base-model", self.base_model),
+        ):
             if is_local(value) and not Path(value).expanduser().is_dir():
                 raise UserError(
                     f"{flag} {value}: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
                 )
-        if is_local(self.dataset):
-            require_folder(self.dataset, "--dataset")
+        if is_local(self.dataset_name):
+            require_folder(self.dataset_name, "--dataset-name")
 
 
 ARGS = (SpaceArguments,)
 
 
 def uses_hub(args: SpaceArguments) -> bool:
-    return any(v and not is_local(v) for v in (args.model, args.base_model, args.dataset))
+    return any(v and not is_local(v) for v in (args.model_name_or_path, args.base_model, args.dataset_name))
 
 
 def run(args: SpaceArguments) -> int:
@@ -65,6 +80,6 @@ def run(args: SpaceArguments) -> int:
     from ..space.limits import Limits
 
     limits = Limits()
-    demo = create_app(args.model, args.base_model, args.dataset, limits=limits)
+    demo = create_app(args.model_name_or_path, args.base_model, args.dataset_name, limits=limits)
     launch(demo, limits=limits, host=args.host, port=args.port)
     return 0
