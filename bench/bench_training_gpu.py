@@ -133,7 +133,7 @@ def _model_and_processor(family: str, tiny: bool, config_json: str | None, tmp: 
 
     from s2h_dataset.processor_defaults import processor_kwargs_for
     from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
-    from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
+    from s2h_dataset.testing.tiny_vlms import build_tiny_vlm, qwen_vision_token_ids
 
     if tiny:
         path = build_tiny_vlm(family, tmp / "tiny")
@@ -142,15 +142,7 @@ def _model_and_processor(family: str, tiny: bool, config_json: str | None, tmp: 
         )
     config_cls, shape, processor_cls, image_kwargs, video_cls = SHAPES[family]
     tok = build_tiny_tokenizer(family)
-    ids = {
-        name: tok.convert_tokens_to_ids(token)
-        for name, token in [
-            ("image_token_id", "<|image_pad|>"),
-            ("video_token_id", "<|video_pad|>"),
-            ("vision_start_token_id", "<|vision_start|>"),
-            ("vision_end_token_id", "<|vision_end|>"),
-        ]
-    }
+    ids = qwen_vision_token_ids(tok)
     config = (
         AutoConfig.from_pretrained(config_json) if config_json else getattr(transformers, config_cls)(**shape)
     )

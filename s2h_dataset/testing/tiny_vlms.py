@@ -62,7 +62,7 @@ from transformers import (
 
 from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
 
-__all__ = ["FAMILIES", "build_tiny_vlm", "tiny_vlm_cache"]
+__all__ = ["FAMILIES", "build_tiny_vlm", "qwen_vision_token_ids", "tiny_vlm_cache"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,9 @@ def _text_config(tok: PreTrainedTokenizerFast, **overrides: Any) -> dict[str, An
     return {**_TEXT, **ids, **overrides}
 
 
-def _qwen_vl(family: str, tok: PreTrainedTokenizerFast) -> tuple[dict[str, Any], ProcessorMixin]:
-    """Config kwargs and processor for the Qwen2-VL / Qwen2.5-VL / Qwen3-VL families."""
-    ids = {
+def qwen_vision_token_ids(tok: PreTrainedTokenizerFast) -> dict[str, int]:
+    """The Qwen-VL config's image/video/vision-span token ids, as `tok` numbers them."""
+    return {
         name: tok.convert_tokens_to_ids(token)
         for name, token in [
             ("image_token_id", "<|image_pad|>"),
@@ -105,6 +105,11 @@ def _qwen_vl(family: str, tok: PreTrainedTokenizerFast) -> tuple[dict[str, Any],
             ("vision_end_token_id", "<|vision_end|>"),
         ]
     }
+
+
+def _qwen_vl(family: str, tok: PreTrainedTokenizerFast) -> tuple[dict[str, Any], ProcessorMixin]:
+    """Config kwargs and processor for the Qwen2-VL / Qwen2.5-VL / Qwen3-VL families."""
+    ids = qwen_vision_token_ids(tok)
     vision = dict(depth=2, num_heads=2, in_channels=3, spatial_merge_size=2, temporal_patch_size=2)
     if family == "qwen2_vl":
         vision.update(embed_dim=64, mlp_ratio=2, hidden_size=_TEXT["hidden_size"], patch_size=14)
