@@ -190,7 +190,7 @@ def _write_shards(
                 progress.update(progress.total - progress.n)
                 progress.refresh()
             clock.lap("captions_and_filter")
-            shards.set_postfix_str(f"{name}: writing {len(rows)} rows")
+            shards.set_postfix_str(f"{name}: writing {len(rows)} row{'s' if len(rows) != 1 else ''}")
             write_shard(repo / shard.path, rows, store, cfg.row_group_mib)
             counts["written"] += 1
             shards.update(1)
@@ -328,10 +328,4 @@ def _build(cfg: BuildConfig) -> Path:
         captioner.close()  # the HTTP client and the cache file
         if staging is not None:
             staging.unlock()
-    logger.info(
-        "built %s (%d shards written, %d reused)",
-        out,
-        report["shards"]["written"],
-        report["shards"]["reused"],
-    )
-    return out
+    return out  # the command prints `summary(out)`: no log line repeats it

@@ -101,7 +101,8 @@ class BuildConfig:
         row_group_mib (`int`, defaults to `128`): most Arrow MiB a row group takes when read back.
         workers (`int`, defaults to `2`): threads that decode and encode images.
         overwrite (`bool`, defaults to `False`): replace an existing `out` folder.
-        quiet (`bool`, defaults to `False`): no progress bars (the final summary line is still printed).
+        quiet (`bool`, defaults to `False`): no progress bars or info lines; warnings, errors and the final
+            summary line are still printed.
     """
 
     out: str = field(
@@ -252,7 +253,8 @@ class BuildConfig:
         default=False,
         metadata={
             **SAME_OUTPUT,
-            "help": "No progress bars (also with TQDM_DISABLE=1); the summary line stays.",
+            "help": "No progress bars (also with TQDM_DISABLE=1) or info lines; warnings, errors and the summary "
+            "line stay.",
         },
     )
 

@@ -1,14 +1,16 @@
 """Progress bars for long work (tqdm on stderr, with rate and ETA), silenced by `--quiet` or `TQDM_DISABLE`.
 
 Every bar names what it counts (`shard 2/6 level3/train: encode images`, unit `img`), so a number on screen
-is never a bare count. `quiet()` is a context manager: the build enters it for `--quiet`; stdout stays
-free for the one summary line a command prints at the end.
+is never a bare count. `quiet()` is a context manager: the build enters it for `--quiet`; it silences the
+bars and the INFO log lines (warnings and errors still show), and stdout stays free for the one summary
+line a command prints at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import os
 
 __all__ = ["bar", "disabled", "quiet"]
@@ -22,12 +24,24 @@ def disabled() -> bool:
     return _QUIET.get() or env not in ("", "0", "false", "no")
 
 
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 @contextlib.contextmanager
 def quiet(on: bool = True):
+    """No bars inside; with `on`, the root logger's handlers also drop records below WARNING (on the
+    handlers, not a logger level: library loggers that set their own level are filtered too, and so are
+    records logged from worker threads, which do not see this context)."""
     token = _QUIET.set(on or _QUIET.get())
+    handlers = list(logging.getLogger().handlers) if on else []
+    for handler in handlers:
+        handler.addFilter(_warnings_only)
     try:
         yield
     finally:
+        for handler in handlers:
+            handler.removeFilter(_warnings_only)
         _QUIET.reset(token)
 
 

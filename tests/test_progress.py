@@ -1,6 +1,10 @@
 """Long work shows progress on stderr (labelled bars with ETA) and ends with one summary line on stdout."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from s2h_dataset.cli import main
 
@@ -24,16 +28,40 @@ def test_build_shows_labelled_bars_and_one_summary_line(tmp_path, capsys, monkey
     )
 
 
-def test_quiet_build_prints_only_the_summary(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("TQDM_DISABLE", raising=False)
-    out = tmp_path / "out"
-    args = ["build", "--out", str(out), "--n-per-level", "12", "--levels", "level1", "--no-filter"]
-    assert main([*args, "--quiet"]) == 0
-    captured = capsys.readouterr()
-    assert "it/s" not in captured.err and "img" not in captured.err and "%|" not in captured.err
-    assert captured.out.startswith(
-        "built 12 rows (train 11, test 1; levels 1) in 2 shards (2 written, 0 reused)"
-    )
+def _cli_build(out, *flags: str) -> subprocess.CompletedProcess:
+    """The real `s2h build` in its own process, so its logging goes to stderr as a user sees it (in-process,
+    pytest's log capture takes the records before `logging.basicConfig` can add a stderr handler)."""
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    small = ["--n-per-level", "12", "--levels", "level1", "--no-filter", "--arithmetic-pool", "64"]
+    command = [sys.executable, "-m", "s2h_dataset.cli", "build", "--out", str(out), *small, *flags]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+_SUMMARY = (
+    r"built 12 rows \(train 11, test 1; levels 1\) in 2 shards \(2 written, 0 reused\) in \d+\.\d s: .*"
+)
+
+
+def test_quiet_build_prints_only_the_summary(tmp_path):
+    result = _cli_build(tmp_path / "out", "--quiet")
+    assert result.stderr == "", result.stderr  # no bar, no INFO line (a warning or error would still show)
+    assert re.fullmatch(_SUMMARY + "out\n", result.stdout), result.stdout
+
+
+def test_build_says_nothing_twice(tmp_path):
+    """Without --quiet: bars and INFO lines on stderr, the summary once on stdout and no log line repeating
+    it; every log line is distinct."""
+    result = _cli_build(tmp_path / "out")
+    assert re.fullmatch(_SUMMARY + "out\n", result.stdout), result.stdout
+    logs = [line for line in result.stderr.replace("\r", "\n").splitlines() if " INFO " in line]
+    assert any("source images from" in line for line in logs), result.stderr  # INFO lines do show here
+    assert "encode images" in result.stderr and "write shards" in result.stderr
+    messages = [line.split(": ", 1)[1] for line in logs]
+    assert len(messages) == len(set(messages)), logs
+    assert not any(str(tmp_path / "out") in m and "built" in m for m in messages), logs
 
 
 def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
