@@ -101,6 +101,7 @@ def blind_section(blind: list[dict], plots: Path | None = None, stats: dict | No
     `audit()` figures in `stats`: hardness (share of rows with a same-subcategory distractor) and the kinds
     of rejected answers per task. Called by the card (which owns the page)."""
     from .blind_audit import FLAG
+    from .plots import blind_audit_figure, save
 
     header = "| level | task | pairs (train / test) | length rule | text classifier | scored on | flag |"
     lines = [header, "|---|---|---|---|---|---|---|"]
@@ -118,7 +119,7 @@ def blind_section(blind: list[dict], plots: Path | None = None, stats: dict | No
         else f"Every task is at most {FLAG:.2f}: no task can be answered from its text alone."
     )
     if plots is not None and blind:
-        _blind_plot(plots / "blind_audit.png", blind, FLAG)
+        save(blind_audit_figure(blind, FLAG), plots / "blind_audit.png")
     return "\n".join(lines) + "\n\n" + verdict + (_hardness_lines(stats) if stats else "")
 
 
@@ -135,27 +136,3 @@ def _hardness_lines(stats: dict) -> str:
         if parts:
             lines.append(f"- `{t['task']}`: " + "; ".join(parts) + ".")
     return ("\n\nHardness and negatives:\n\n" + "\n".join(lines)) if lines else ""
-
-
-def _blind_plot(path: Path, blind: list[dict], flag: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = [t["task"] for t in blind]
-    x = range(len(names))
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.bar([i - 0.2 for i in x], [t["length_rule"] for t in blind], 0.4, label="length rule")
-    ax.bar([i + 0.2 for i in x], [t["text_classifier"] for t in blind], 0.4, label="text classifier")
-    ax.axhline(0.5, color="black", linewidth=0.8, linestyle="--")
-    ax.axhline(flag, color="#c44e52", linewidth=0.8, linestyle=":")
-    ax.set_xticks(list(x), names, rotation=25)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("blind accuracy")
-    ax.set_title(f"Chosen vs rejected without the images (chance 0.5, flag > {flag:.2f})")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 from PIL import Image
 
 from s2h_dataset.card import set_repo_id
 from s2h_dataset.card_text import audit_warnings, build_command
 from s2h_dataset.configs import BuildConfig
-from s2h_dataset.plots import figures
+from s2h_dataset.plots import blind_audit_figure, figures
 
 
 def _section(card: str, title: str) -> str:
@@ -95,25 +96,71 @@ def test_audit_warnings_name_figures_out_of_range():
     assert "level3: the answer sits 2.00x more often" in warning
 
 
+_TASKS = [
+    (1, "caption_indexed"),
+    (1, "vqa_indexed"),
+    (2, "arithmetic"),
+    (2, "compare"),
+    (2, "compare_colour"),
+    (2, "describe_each"),
+    (2, "more_than"),
+    (3, "caption_search"),
+    (3, "which_image"),
+]
+
+
+def _assert_readable(name: str, fig) -> None:
+    """Drawn as a reader sees it: the legend off the axes (so off every bar, whatever its height), and no
+    two x tick labels running into each other."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    bars = [patch for container in ax.containers for patch in container.patches]
+    assert bars, name
+    legend = ax.get_legend()
+    if legend is not None:
+        box = legend.get_window_extent(renderer)
+        assert not box.overlaps(ax.get_window_extent(renderer)), f"{name}: legend inside the axes"
+        assert not any(box.overlaps(bar.get_window_extent(renderer)) for bar in bars), name
+    # the labels' ink, drawn apart: the even-numbered ones, then the odd-numbered ones (bounding boxes of
+    # slanted text always overlap, so compare pixels: any pixel inked by both is an overlap)
+    labels = ax.get_xticklabels()
+    base, even, odd = (_ink(fig, labels, keep) for keep in (set(), {0}, {1}))
+    assert (even != base).any() and ((odd != base).any() or len(labels) == 1), name  # the labels are drawn
+    touching = ((even != base) & (odd != base)).any(axis=-1)
+    assert not touching.any(), f"{name}: x tick labels overlap ({touching.sum()} pixels)"
+    for label in labels:
+        label.set_visible(True)
+
+
+def _ink(fig, labels, keep: set[int]):
+    for i, label in enumerate(labels):
+        label.set_visible(i % 2 in keep)
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
 def test_plots_have_integer_ticks_and_legends_beside_the_bars():
     figs = figures(_stats(length_ratio=0.535, positions=(7, 5, 6, 3)))
     assert set(figs) == {"length_ratio", "yes_ratio", "similarity", "target_positions"}
     positions = figs["target_positions"].axes[0]
     assert [t.get_text() for t in positions.get_xticklabels()] == ["Image 1", "Image 2", "Image 3", "Image 4"]
     assert all(float(t).is_integer() for t in positions.get_yticks())
-    for fig in figs.values():
-        fig.canvas.draw()
-        ax = fig.axes[0]
-        legend = ax.get_legend()
-        if legend is None:
-            continue
-        renderer = fig.canvas.get_renderer()
-        legend_box = legend.get_window_extent(renderer)
-        for patch in ax.patches:
-            assert not legend_box.overlaps(patch.get_window_extent(renderer)), fig
+    for name, fig in figs.items():
+        _assert_readable(name, fig)
     # a bar outside its healthy range is drawn in another colour than one inside it
     stats = _stats(length_ratio=0.535)
     stats["tasks"].append({**stats["tasks"][0], "task": "which_image", "length_ratio": 1.0})
     (bars,) = figures(stats)["length_ratio"].axes[0].containers
     inside, outside = (b.get_facecolor() for b in reversed(bars.patches))
     assert inside != outside
+
+
+def test_plots_of_a_full_build_stay_readable():
+    """Nine tasks with long names (a default build), bars reaching the top: the blind audit's plot too."""
+    task = _stats()["tasks"][0]
+    tasks = [{**task, "level": lv, "task": t, "length_ratio": 1.24, "yes_ratio": 0.59} for lv, t in _TASKS]
+    stats = {"tasks": tasks, "target_positions": {"level1": [9, 9, 9, 9], "level3": [9, 9, 9, 9]}}
+    blind = [{"level": lv, "task": t, "length_rule": 0.98, "text_classifier": 0.97} for lv, t in _TASKS]
+    for name, fig in {**figures(stats), "blind_audit": blind_audit_figure(blind, 0.6)}.items():
+        _assert_readable(name, fig)
