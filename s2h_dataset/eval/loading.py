@@ -19,7 +19,7 @@ from ..errors import UserError
 from .items import Question
 from .spec import TaskSpec
 
-__all__ = ["Unit", "even_sample", "load_units", "provenance"]
+__all__ = ["Unit", "even_pick", "even_sample", "load_units", "provenance"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,31 +100,35 @@ def load_units(spec: TaskSpec, path: str | None = None, revision: str | None = N
     return units
 
 
-def even_sample(units: list, limit: int, seed: int) -> list:
-    """Keep `limit` rows in total, round-robin over subtasks, a seeded random draw inside each subtask."""
-    groups: dict[str, list[tuple[int, int]]] = {}
-    for u, unit in enumerate(units):
-        for row, subtask in enumerate(unit.subtasks()):
-            groups.setdefault(subtask, []).append((u, row))
+def even_pick(subtasks: list, limit: int, seed: int) -> list[int]:
+    """Indices of `limit` items (sorted), round-robin over the subtask names in `subtasks` (one per item),
+    a seeded random draw inside each subtask; names are visited in sorted order so the pick is stable."""
+    groups: dict[str, list[int]] = {}
+    for index, subtask in enumerate(subtasks):
+        groups.setdefault(subtask, []).append(index)
     rng = random.Random(seed)
     queues = []
     for name in sorted(groups):
         members = groups[name][:]
         rng.shuffle(members)
         queues.append(members)
-    picked: list[tuple[int, int]] = []
+    picked: list[int] = []
     while len(picked) < limit and any(queues):
         for queue in queues:
             if queue and len(picked) < limit:
                 picked.append(queue.pop())
+    return sorted(picked)
+
+
+def even_sample(units: list, limit: int, seed: int) -> list:
+    """Keep `limit` rows in total over `units`, spread evenly over their subtasks (`even_pick`)."""
+    where = [(u, row) for u, unit in enumerate(units) for row in range(len(unit.dataset))]
+    subtasks = [subtask for unit in units for subtask in unit.subtasks()]
     keep: dict[int, list[int]] = {}
-    for u, row in picked:
+    for index in even_pick(subtasks, limit, seed):
+        u, row = where[index]
         keep.setdefault(u, []).append(row)
-    out = []
-    for u, unit in enumerate(units):
-        if u in keep:
-            out.append(unit.select(sorted(keep[u])))
-    return out
+    return [unit.select(keep[u]) for u, unit in enumerate(units) if u in keep]
 
 
 def _resolved_revision(dataset: Any) -> str | None:

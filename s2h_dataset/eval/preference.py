@@ -6,7 +6,7 @@ DPO implicit reward beta * (log pi - log pi_ref). A row counts when chosen score
 the cheapest signal of what training taught, per level.
 
 Rows are read with `datasets` streaming (`IterableDataset`), so a large config is never loaded whole;
-`--eval-limit N` keeps the first N rows. Any object with `score(rows) -> list[(chosen, rejected)]` can stand
+`--eval-limit N` keeps N rows spread evenly over the level/task subtasks (seeded, like every task). Any object with `score(rows) -> list[(chosen, rejected)]` can stand
 in for the model (`Scorer`), which is how the oracle check runs.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ..errors import UserError
+from .loading import even_pick
 from .spec import Prompt, TaskSpec, register
 
 __all__ = ["BETA", "LogLikelihoodScorer", "Scorer", "preference_rows", "score_rows"]
@@ -77,8 +78,12 @@ class LogLikelihoodScorer:
         return out
 
 
-def preference_rows(dataset: str, config: str = "all", limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """The test split of a built dataset (folder or Hub id), streamed row by row."""
+def preference_rows(
+    dataset: str, config: str = "all", limit: int | None = None, seed: int = 0
+) -> Iterator[dict[str, Any]]:
+    """The test split of a built dataset (folder or Hub id), streamed row by row; with `limit`, that many
+    rows spread evenly over the level/task subtasks (`even_pick`), chosen from a first pass that reads
+    only the `id`, `level` and `task` columns."""
     import datasets
 
     try:
@@ -88,7 +93,13 @@ def preference_rows(dataset: str, config: str = "all", limit: int | None = None)
         raise UserError(
             f"`--test-dataset {dataset}`: cannot stream config `{config}` split `test` ({reason})"
         ) from None
-    return iter(stream.take(limit) if limit else stream)
+    if not limit:
+        return iter(stream)
+    keys = [
+        (r["id"], f"level{r['level']}/{r['task']}") for r in stream.select_columns(["id", "level", "task"])
+    ]
+    wanted = {keys[i][0] for i in even_pick([subtask for _, subtask in keys], limit, seed)}
+    return (row for row in stream if row["id"] in wanted)
 
 
 def score_rows(rows: Iterable[dict[str, Any]], scorer: Scorer, done: set[str], sink) -> int:
@@ -117,7 +128,7 @@ def score_rows(rows: Iterable[dict[str, Any]], scorer: Scorer, done: set[str], s
 
 def _run(spec: TaskSpec, config, generator, sink, done: dict) -> dict[str, Any]:
     scorer = generator if hasattr(generator, "score") else _hf_scorer(config, generator)
-    rows = preference_rows(config.test_dataset, config.test_config, config.eval_limit)
+    rows = preference_rows(config.test_dataset, config.test_config, config.eval_limit, config.eval_limit_seed)
     answered = {item_id for task, item_id in done if task == spec.name}
     scored = score_rows(rows, scorer, answered, sink)
     logger.info("s2h_test: scored %d pairs of %s (%s)", scored, config.test_dataset, config.test_config)

@@ -86,7 +86,7 @@ class S2HScriptArguments:
             mixture keeps the flat mixture's size and draws each level's share (repeating a level if needed).
         dataset_train_split (`str`, defaults to `"train"`), dataset_test_split (`str`, defaults to `"test"`).
         eval_tasks (`str`, *optional*): comma list of evaluation tasks run after training (`s2h_dataset.eval`).
-        eval_limit (`int`, *optional*): only the first N items of each evaluation task.
+        eval_limit (`int`, *optional*): N items of each evaluation task, spread evenly over its subtasks (seeded).
         preflight_rows (`int`, defaults to 16): rows rendered through the processor before training; 0 skips.
         max_images (`int`, *optional*): most images per row the model may get (default: the family's limit).
         processor_kwargs (`dict` or JSON `str`, *optional*): settings for `AutoProcessor.from_pretrained`, over
@@ -124,7 +124,7 @@ class S2HScriptArguments:
         },
     )
     eval_limit: int | None = field(
-        default=None, metadata={"help": "Only the first N items of each evaluation task (quick checks)."}
+        default=None, metadata={"help": "N items of each evaluation task, spread evenly over its subtasks (quick checks)."}
     )
     preflight_rows: int = field(
         default=16,

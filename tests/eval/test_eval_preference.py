@@ -64,6 +64,23 @@ def test_a_biased_scorer_is_measured_and_resume_reuses_scores(built_dataset, tmp
     assert len(read_predictions(tmp_path)) == 30  # nothing scored twice
 
 
+def test_limit_spreads_over_levels_and_tasks(built_dataset):
+    """`--eval-limit` on the `all` config: every level/task subtask gets its share, not the first N rows
+    (which are all level 1); the pick is seeded."""
+    every = [f"level{r['level']}/{r['task']}" for r in preference_rows(str(built_dataset))]
+    subtasks = sorted(set(every))
+    assert len(subtasks) >= 6 and every[: len(every) // 3].count(every[0]) > 1  # the split is ordered
+    limit = 2 * len(subtasks)
+    picked = [f"level{r['level']}/{r['task']}" for r in preference_rows(str(built_dataset), limit=limit)]
+    assert len(picked) == limit
+    counts = {s: picked.count(s) for s in subtasks}
+    assert set(picked) == set(subtasks), counts  # round robin: every subtask before any gets a second
+    assert max(counts.values()) - min(counts[s] for s in subtasks if every.count(s) >= 2) <= 1, counts
+    ids = [r["id"] for r in preference_rows(str(built_dataset), limit=limit)]
+    assert ids == [r["id"] for r in preference_rows(str(built_dataset), limit=limit, seed=0)]
+    assert ids != [r["id"] for r in preference_rows(str(built_dataset), limit=limit, seed=1)]
+
+
 def test_tiny_model_policy_and_dpo_reward(built_dataset, tmp_path):
     model = str(tiny_vlm_cache("qwen2_vl"))
 
