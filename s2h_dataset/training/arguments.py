@@ -124,7 +124,8 @@ class S2HScriptArguments:
         },
     )
     eval_limit: int | None = field(
-        default=None, metadata={"help": "N items of each evaluation task, spread evenly over its subtasks (quick checks)."}
+        default=None,
+        metadata={"help": "N items of each evaluation task, spread evenly over its subtasks (quick checks)."},
     )
     preflight_rows: int = field(
         default=16,
