@@ -7,9 +7,9 @@
     results = run_eval(config)
     print(markdown_table(results))
 
-Modules: `spec` (the task registry), `tasks` (the five benchmarks and their protocol prompts), `probe`
-(Level-3 probe), `items` (one question), `loading`, `config` (`EvalConfig`, resume key), `resume`,
-`scoring`, `generate` (transformers, greedy, batched), `runner`, `report`.
+Modules: `spec` (the task registry), `benchmarks/` (the five Hub benchmarks, one module each, with their
+protocol prompts), `probe` (Level-3 probe), `items` (one question), `loading`, `config` (`EvalConfig`,
+resume key), `resume`, `scoring`, `generate` (transformers, greedy, batched), `runner`, `report`.
 Replies are read by `s2h_dataset.vlm.replies`, the parser the Space uses too.
 """
 

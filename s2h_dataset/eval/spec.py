@@ -132,7 +132,7 @@ def protocol_table() -> str:
 
 
 def get_task(name: str) -> TaskSpec:
-    from . import tasks, probe, preference  # noqa: F401, I001  (they register the built-in specs, in order)
+    from . import benchmarks, probe, preference  # noqa: F401, I001  (they register the built-in specs, in order)
 
     if name not in REGISTRY:
         raise UserError(f"`--eval-tasks`: unknown task `{name}`; choose from {','.join(REGISTRY)}")

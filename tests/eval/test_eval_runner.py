@@ -8,10 +8,10 @@ from eval_fixtures import AlwaysA, OracleModel, build_all
 
 from s2h_dataset.errors import UserError
 from s2h_dataset.eval import EvalConfig, evaluate, rescore
+from s2h_dataset.eval.benchmarks import BENCHMARKS
 from s2h_dataset.eval.probe import probe_unit
 from s2h_dataset.eval.report import PREDICTIONS, RESULTS_JSON, RESULTS_MD, read_predictions
 from s2h_dataset.eval.runner import task_items, task_units
-from s2h_dataset.eval.tasks import BENCHMARKS
 
 PROBE_N = 24
 

@@ -1,0 +1,71 @@
+"""POPE (`Full`): object-hallucination yes/no questions in three splits (adversarial, popular, random)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import UserError
+from ..items import Question
+from ..spec import S2H_TOKENS, Prompt, TaskSpec
+from .common import LMMS, VLMEVAL, VLMEVAL_TOKENS
+
+__all__ = ["POPE"]
+
+
+def pope_question(row: dict[str, Any], config: str, split: str) -> Question:
+    gold = str(row["answer"]).strip().lower()
+    if gold not in ("yes", "no"):
+        raise UserError(f"pope row {row['question_id']}: answer {row['answer']!r} is not yes/no")
+    return Question(
+        id=f"{split}/{row['question_id']}",
+        subtask=split,
+        images=[row["image"]],
+        stem=row["question"].strip(),
+        gold=gold,
+        answer_type="yesno",
+        row=row,
+        config=config,
+        split=split,
+    )
+
+
+SINGLE_WORD = "\nAnswer the question using a single word or phrase."
+SINGLE_NOTE = 'question + "Answer the question using a single word or phrase."'
+POPE = TaskSpec(
+    name="pope",
+    title="POPE",
+    hub_id="lmms-lab/POPE",
+    configs=("Full",),
+    splits=("adversarial", "popular", "random"),
+    build=pope_question,
+    prompts={
+        "s2h": Prompt(
+            lambda q: f"{q.stem}\nAnswer with yes or no.",
+            S2H_TOKENS,
+            "yesno",
+            "this project",
+            'question + "Answer with yes or no."',
+        ),
+        "lmms-eval": Prompt(
+            lambda q: q.stem + SINGLE_WORD, 128, "yesno", f"{LMMS}/pope/pope_adv.yaml, utils.py", SINGLE_NOTE
+        ),
+        # ImageYORNDataset.build_prompt adds nothing for POPE (only AMBER gets "Please answer yes or no.")
+        "vlmevalkit": Prompt(
+            lambda q: q.stem, VLMEVAL_TOKENS, "yesno", f"{VLMEVAL}/image_yorn.py", "the bare question"
+        ),
+        # LLaVA-1.5's POPE questions (llava_pope_test.jsonl, docs/Evaluation.md), model_vqa_loader's 128 tokens
+        "official": Prompt(
+            lambda q: q.stem + SINGLE_WORD,
+            128,
+            "yesno",
+            "haotian-liu/LLaVA scripts/v1_5/eval/pope.sh",
+            SINGLE_NOTE,
+        ),
+    },
+    metrics="pope",
+    headline=(
+        ("F1 (mean of 3 splits)", "f1_mean_of_splits"),
+        ("accuracy (mean of 3 splits)", "accuracy_mean_of_subtasks"),
+        ("yes-ratio (mean of 3 splits)", "yes_ratio_mean_of_splits"),
+    ),
+)
