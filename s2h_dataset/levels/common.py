@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..labels import ORDINALS, conflicts
+from ..schema import RowSpec
 from ..sources import Record, Sources
 
-__all__ = ["LevelContext", "PlanError", "image_ref"]
+__all__ = ["LevelContext", "PlanError", "image_ref", "yes_no_row"]
 
 MAX_DRAWS = 2000  # rejection-sampling budget for one set before the pool is declared too small
 TIER_DRAWS = 40  # draws from a hardness tier (same subcategory / category) before widening to the next
@@ -145,3 +146,18 @@ class LevelContext:
         others = list(others)
         rng.shuffle(others)
         return others[:position] + [target] + others[position:]
+
+
+def yes_no_row(task, images, p1, p2, prompts, answers, words, yes, rng, **meta) -> RowSpec:
+    """A yes/no row over two named images; rejected is the flipped verdict, in the same form."""
+    yes_text, no_text = (a.format(**words) for a in answers)
+    return RowSpec(
+        level=2,
+        task=task,
+        source_ids=[r.source_id for r in images],
+        prompt=rng.choice(prompts).format(**words),
+        chosen=yes_text if yes else no_text,
+        rejected=no_text if yes else yes_text,
+        stratum="yes" if yes else "no",
+        meta={"named": [p1, p2], "answer": "yes" if yes else "no", **meta},
+    )

@@ -14,7 +14,7 @@ import random
 
 from ..captioners.facts import record_facts
 from ..schema import RowSpec
-from .common import LevelContext, PlanError, image_ref
+from .common import LevelContext, PlanError, image_ref, yes_no_row
 from .level2 import _by_unit
 
 __all__ = ["compare_colour", "has_object_colours", "more_than"]
@@ -54,21 +54,6 @@ def _by_colour(ctx: LevelContext) -> dict[str, list]:
     return ctx.memo["by_colour"]
 
 
-def _yes_no_row(task, images, p1, p2, prompts, answers, words, yes, rng, **meta) -> RowSpec:
-    """A yes/no row over two named images; rejected is the flipped verdict, in the same form."""
-    yes_text, no_text = (a.format(**words) for a in answers)
-    return RowSpec(
-        level=2,
-        task=task,
-        source_ids=[r.source_id for r in images],
-        prompt=rng.choice(prompts).format(**words),
-        chosen=yes_text if yes else no_text,
-        rejected=no_text if yes else yes_text,
-        stratum="yes" if yes else "no",
-        meta={"named": [p1, p2], "answer": "yes" if yes else "no", **meta},
-    )
-
-
 def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     yes = slot == 1
     table = _by_colour(ctx)
@@ -85,7 +70,7 @@ def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
     words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "colour": colour}
-    return _yes_no_row(
+    return yes_no_row(
         "compare_colour", images, p1, p2, COLOUR_PROMPTS, COLOUR_ANSWERS, words, yes, rng, colour=colour
     )
 
@@ -116,6 +101,6 @@ def more_than(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         "units": unit + "s",
     }
     counts = [dict(a.counts)[unit], dict(b.counts)[unit]]
-    return _yes_no_row(
+    return yes_no_row(
         "more_than", images, p1, p2, MORE_PROMPTS, MORE_ANSWERS, words, yes, rng, unit=unit, counts=counts
     )

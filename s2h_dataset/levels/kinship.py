@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from ..schema import RowSpec
-from .common import LevelContext, PlanError, image_ref
+from .common import LevelContext, PlanError, image_ref, yes_no_row
 
 __all__ = ["kinship"]
 
@@ -69,15 +69,6 @@ def kinship(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     images, p1, p2 = ctx.place_pair(rng, first, second, others)
     style = rng.randrange(2)
     words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "phrase": PHRASES[relation]}
-    yes_text, no_text = YES.format(**words), NO.format(**words)
-    return RowSpec(
-        level=2,
-        task="kinship",
-        source_ids=[r.source_id for r in images],
-        prompt=rng.choice(PROMPTS).format(**words),
-        chosen=yes_text if yes else no_text,
-        rejected=no_text if yes else yes_text,
-        target=-1,
-        stratum="yes" if yes else "no",
-        meta={"named": [p1, p2], "people": [a, b], "relation": relation, "answer": "yes" if yes else "no"},
+    return yes_no_row(
+        "kinship", images, p1, p2, PROMPTS, (YES, NO), words, yes, rng, people=[a, b], relation=relation
     )

@@ -17,7 +17,7 @@ import random
 from ..labels import conflicts
 from ..schema import RowSpec
 from ..sources.arithmetic import MAX_COUNT
-from .common import LevelContext, PlanError, image_ref
+from .common import LevelContext, PlanError, image_ref, yes_no_row
 
 __all__ = ["NONZERO_SHARE", "OPERATORS", "arithmetic", "compare"]
 
@@ -111,17 +111,8 @@ def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         "r2": image_ref(p2, style),
         "kind": kind,
     }
-    same, different = SAME.format(**words), DIFFERENT.format(**words)
-    return RowSpec(
-        level=2,
-        task="compare",
-        source_ids=[r.source_id for r in images],
-        prompt=rng.choice(COMPARE_PROMPTS).format(**words),
-        chosen=same if yes else different,
-        rejected=different if yes else same,
-        target=-1,
-        stratum="yes" if yes else "no",
-        meta={"named": [p1, p2], "answer": "yes" if yes else "no", "kind": kind},
+    return yes_no_row(
+        "compare", images, p1, p2, COMPARE_PROMPTS, (SAME, DIFFERENT), words, yes, rng, kind=kind
     )
 
 
