@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ..images import BadImage, load_checked, to_rgb
+from ..progress import bar
 from ..sources.base import Record
 from ..vlm.replies import same_answer
 from .base import Captioner, TextRequest
@@ -170,14 +171,20 @@ class ModelCaptioner(Captioner):
         replies = {}
         if jobs:
             logger.info("%s: asking the model for %d texts", self.name, len(jobs))
-        for index, reply in self.generate(jobs):
-            if reply is None:
-                continue
-            job = jobs[index]
-            self.misses += 1
-            replies[job.key] = reply
-            if self.cache is not None:
-                self.cache.put(job.key, reply, job.kind, tuple(r.source_id for r in job.records), job.prompt)
+        # a model's texts are the slow part of a shard (hours for a large VLM): a bar with rate and ETA
+        with bar(desc=f"{self.name}: texts", unit="text", total=len(jobs), disable=not jobs) as progress:
+            for index, reply in self.generate(jobs):
+                progress.update(1)
+                if reply is None:
+                    continue
+                job = jobs[index]
+                self.misses += 1
+                replies[job.key] = reply
+                if self.cache is not None:
+                    self.cache.put(
+                        job.key, reply, job.kind, tuple(r.source_id for r in job.records), job.prompt
+                    )
+            progress.refresh()  # the last count is drawn even when it came within tqdm's refresh interval
         return replies
 
     def _final(self, request: TextRequest, reply: str | None, records: dict[str, Record]) -> str | None:

@@ -9,6 +9,7 @@
 
 import json
 import logging
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -190,6 +191,20 @@ def test_retries_and_the_api_key_stays_secret(scripted, monkeypatch, caplog):
     assert "retry" in caplog.text and "HTTP 503" in caplog.text
     for text in (caplog.text, str(refused.value), str(exhausted.value), repr(captioner)):
         assert SECRET not in text
+
+
+def test_model_texts_show_a_progress_bar(scripted, monkeypatch, capsys, tmp_path):
+    """A model captioner's texts are the slow part of a shard: a labelled bar counts them (stderr)."""
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    url = f"http://127.0.0.1:{scripted.server_address[1]}/v1"
+    records = _records()
+    requests = [TextRequest("caption", (sid,)) for sid in records]
+    with make_captioner(f"openai:{url}#m", cache_dir=str(tmp_path)) as captioner:
+        captioner.resolve(requests, records)
+        captioner.resolve(requests, records)  # answered from the cache: no bar without texts to ask for
+    err = capsys.readouterr().err.replace("\r", "\n")
+    assert re.search(r"openai:.*: texts: 100%.*\| 3/3 \[", err), err
+    assert len(re.findall(r": texts: +0%", err)) == 1  # one bar, for the first call only
 
 
 def test_unreachable_server_is_a_one_line_error(tmp_path):
