@@ -1,8 +1,8 @@
 """POPE (Li et al., 2023): accuracy, precision, recall, F1 of "yes" and the yes-ratio; unreadable = wrong."""
 
-import datasets
 import evaluate
 
+from s2h_dataset.eval.metrics import metric_info
 from s2h_dataset.eval.scoring import pope_scores
 
 _DESCRIPTION = """POPE object-hallucination scores for yes/no replies already read as "yes" / "no".
@@ -27,13 +27,8 @@ booktitle={EMNLP}, year={2023}}"""
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class Pope(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
+        return metric_info(
+            _DESCRIPTION, _KWARGS_DESCRIPTION, _CITATION, predictions="string", references="string"
         )
 
     def _compute(self, predictions, references):

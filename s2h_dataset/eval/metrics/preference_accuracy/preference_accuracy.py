@@ -1,8 +1,8 @@
 """Preference accuracy: how often a model scores the chosen completion above the rejected one."""
 
-import datasets
 import evaluate
 
+from s2h_dataset.eval.metrics import metric_info
 from s2h_dataset.eval.scoring import preference_scores
 
 _DESCRIPTION = """Preference (reward) accuracy on preference pairs: the share of pairs whose chosen
@@ -22,14 +22,7 @@ Secretly a Reward Model}, author={Rafailov, Rafael and others}, booktitle={NeurI
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class PreferenceAccuracy(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"chosen": datasets.Value("float64"), "rejected": datasets.Value("float64")}
-            ),
-        )
+        return metric_info(_DESCRIPTION, _KWARGS_DESCRIPTION, _CITATION, chosen="float64", rejected="float64")
 
     def _compute(self, chosen, rejected):
         return preference_scores(list(chosen), list(rejected))

@@ -1,8 +1,8 @@
 """S2H-DPO Level-3 probe: accuracy of picking the image of a class among N + 1, its chance and a 95% CI."""
 
-import datasets
 import evaluate
 
+from s2h_dataset.eval.metrics import metric_info
 from s2h_dataset.eval.scoring import probe_scores
 
 _DESCRIPTION = """Level-3 probe accuracy (S2H-DPO, section 5): which of N + 1 images (N in {2, 3, 4}
@@ -22,17 +22,13 @@ _CITATION = """@misc{s2hdpo, title={Simple-to-Hard DPO for multi-image reasoning
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class ProbeAccuracy(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.Value("string"),
-                    "references": datasets.Value("string"),
-                    "n_images": datasets.Value("int32"),
-                }
-            ),
+        return metric_info(
+            _DESCRIPTION,
+            _KWARGS_DESCRIPTION,
+            _CITATION,
+            predictions="string",
+            references="string",
+            n_images="int32",
         )
 
     def _compute(self, predictions, references, n_images):
