@@ -54,35 +54,13 @@ def _transformers(config: CaptionerConfig) -> Captioner:
         raise UserError(
             f"captioner `{config.spec}`: no such model folder; give a Hub id or a saved model folder"
         )
-    return TransformersCaptioner(
-        config.target,
-        _cache(config, model_identity(config.target)),
-        device=config.device,
-        dtype=config.dtype,
-        batch_size=config.batch_size,
-        max_new_tokens=config.max_new_tokens,
-        max_image_side=config.max_image_side,
-        processor_kwargs=config.processor_kwargs,
-    )
+    return TransformersCaptioner(config, _cache(config, model_identity(config.target)))
 
 
 def _openai(config: CaptionerConfig) -> Captioner:
-    from ..vlm.openai_client import parse_openai_spec
     from .openai_backend import OpenAICaptioner
 
-    base_url, model = parse_openai_spec(config.target, "captioner")
-    return OpenAICaptioner(
-        base_url,
-        model,
-        _cache(config, model),
-        concurrency=config.concurrency,
-        timeout=config.timeout,
-        max_retries=config.max_retries,
-        max_backoff=config.max_backoff,
-        api_key_env=config.api_key_env,
-        max_new_tokens=config.max_new_tokens,
-        max_image_side=config.max_image_side,
-    )
+    return OpenAICaptioner(config, _cache(config, config.endpoint[1]))
 
 
 #: spec prefix -> the function that builds that captioner from a validated config (`config.BACKEND_NAMES`

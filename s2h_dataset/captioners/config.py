@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..vlm.loading import DTYPES
+from ..vlm.openai_client import parse_openai_spec
 from .cache import DEFAULT_DIR
 
 __all__ = ["BACKEND_NAMES", "CaptionerConfig"]
@@ -58,6 +59,8 @@ class CaptionerConfig:
         backend, sep, target = self.spec.partition(":")
         if backend not in BACKEND_NAMES or (backend == "reference") == bool(sep) or (sep and not target):
             raise UserError(f"unknown captioner `{self.spec}`; use {SPECS}")
+        if backend == "openai":
+            parse_openai_spec(target, "captioner")  # BASE_URL#MODEL, checked here rather than at first use
         self.max_new_tokens = _number("max_new_tokens", self.max_new_tokens)
         self.max_image_side = _number("max_image_side", self.max_image_side, minimum=28)
         self.batch_size = _number("batch_size", self.batch_size)
@@ -87,6 +90,11 @@ class CaptionerConfig:
     def target(self) -> str:
         """What follows the prefix: the model (transformers) or `BASE_URL#MODEL` (openai)."""
         return self.spec.partition(":")[2]
+
+    @property
+    def endpoint(self) -> tuple[str, str]:
+        """(base URL, served model) of an `openai:BASE_URL#MODEL` spec."""
+        return parse_openai_spec(self.target, "captioner")
 
     @property
     def cache_settings(self) -> str:

@@ -14,6 +14,7 @@ from ..errors import UserError
 from ..vlm.chat import images_then_text, openai_content, user_turn
 from ..vlm.openai_client import OpenAIChatClient, ServerError
 from .cache import CaptionCache
+from .config import CaptionerConfig
 from .model import Job, ModelCaptioner
 
 __all__ = ["OpenAICaptioner"]
@@ -22,25 +23,21 @@ logger = logging.getLogger(__name__)
 
 
 class OpenAICaptioner(ModelCaptioner):
-    """Concurrent chat-completions requests with retries (see `OpenAIChatClient` for the settings)."""
+    """Concurrent chat-completions requests with retries, set up by a `CaptionerConfig` (`openai:`): its
+    `concurrency`, `timeout`, `max_retries`, `max_backoff` and `api_key_env` go to `OpenAIChatClient`."""
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        cache: CaptionCache | None,
-        concurrency: int = 8,
-        timeout: float = 120.0,
-        max_retries: int = 10,
-        max_backoff: float = 30.0,
-        api_key_env: str = "OPENAI_API_KEY",
-        max_new_tokens: int = 256,
-        max_image_side: int = 768,
-    ):
-        super().__init__(f"openai:{model}", model, cache, max_image_side)
-        self.max_new_tokens = max_new_tokens
+    def __init__(self, config: CaptionerConfig, cache: CaptionCache | None):
+        base_url, model = config.endpoint
+        super().__init__(f"openai:{model}", model, cache, config.max_image_side)
+        self.max_new_tokens = config.max_new_tokens
         self.client = OpenAIChatClient(
-            base_url, model, concurrency, timeout, max_retries, max_backoff, api_key_env=api_key_env
+            base_url,
+            model,
+            config.concurrency,
+            config.timeout,
+            config.max_retries,
+            config.max_backoff,
+            api_key_env=config.api_key_env,
         )
 
     @property

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..vlm.chat import generate, images_then_text, user_turn
 from ..vlm.loading import LoadedVLM, ModelSpec, load_vlm
 from .cache import CaptionCache
+from .config import CaptionerConfig
 from .model import Job, ModelCaptioner
 
 __all__ = ["TransformersCaptioner", "model_identity"]
@@ -29,30 +30,22 @@ def model_identity(model: str) -> str:
 
 
 class TransformersCaptioner(ModelCaptioner):
-    """Batched greedy generation with a local model.
+    """Batched greedy generation with a local model, set up by a `CaptionerConfig` (`transformers:MODEL`).
 
-    model: Hub id or local folder. device: `auto` (CUDA when available), `cpu`, `cuda:1`, ...
-    dtype: `auto` (bfloat16 on CUDA, float32 on CPU), `float32`, `bfloat16`, `float16`.
-    batch_size: chats per `generate` call. max_new_tokens: reply length limit.
-    processor_kwargs: processor settings (e.g. Qwen `max_pixels`).
+    Reads `target` (Hub id or local folder), `device` (`auto`: CUDA when available, `cpu`, `cuda:1`, ...),
+    `dtype` (`auto`: bfloat16 on CUDA, float32 on CPU), `batch_size` (chats per `generate` call),
+    `max_new_tokens`, `max_image_side` and `processor_kwargs` (e.g. Qwen `max_pixels`).
     """
 
-    def __init__(
-        self,
-        model: str,
-        cache: CaptionCache | None,
-        device: str = "auto",
-        dtype: str = "auto",
-        batch_size: int = 8,
-        max_new_tokens: int = 256,
-        max_image_side: int = 768,
-        processor_kwargs: dict | None = None,
-    ):
-        identity = model_identity(model)
-        super().__init__(f"transformers:{identity}", identity, cache, max_image_side)
-        self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+    def __init__(self, config: CaptionerConfig, cache: CaptionCache | None):
+        identity = model_identity(config.target)
+        super().__init__(f"transformers:{identity}", identity, cache, config.max_image_side)
+        self.batch_size, self.max_new_tokens = config.batch_size, config.max_new_tokens
         self.spec = ModelSpec(
-            model, device=device, dtype=dtype, processor_kwargs=dict(processor_kwargs or {})
+            config.target,
+            device=config.device,
+            dtype=config.dtype,
+            processor_kwargs=dict(config.processor_kwargs),
         )
         self._vlm: LoadedVLM | None = None
 

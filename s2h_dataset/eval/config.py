@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UserError
+from ..vlm.openai_client import parse_openai_spec
 from .spec import PROTOCOLS, REGISTRY, get_task
 
 __all__ = ["DEFAULT_TASKS", "EvalConfig", "answer_settings"]
@@ -204,10 +205,12 @@ class EvalConfig:
         _ = (self.dataset_paths, self.revisions, self.processor_options)  # each validates its entries
         for flag in ("backend", "judge"):
             value = getattr(self, flag)
-            if value and value != "transformers" and not (value.startswith("openai:") and "#" in value):
-                raise UserError(
-                    f"`--{flag} {value}`: use openai:BASE_URL#MODEL (e.g. openai:http://localhost:8000/v1#my-model)"
-                )
+            if value and value != "transformers":
+                if not value.startswith("openai:"):
+                    raise UserError(
+                        f"`--{flag} {value}`: use openai:BASE_URL#MODEL (e.g. openai:http://localhost:8000/v1#my-model)"
+                    )
+                parse_openai_spec(value.removeprefix("openai:"), f"`--{flag}`")  # the rule the client uses
         if "s2h_test" in self.task_list and not self.test_dataset:
             raise UserError(
                 "`--eval-tasks s2h_test` needs `--test-dataset DIR_OR_ID` (a built S2H-DPO dataset)"

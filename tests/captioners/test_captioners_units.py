@@ -215,6 +215,8 @@ def test_captioner_config_is_validated_once_by_the_build_config(tmp_path):
     )
     with pytest.raises(UserError, match="unknown captioner `gpt`"):
         BuildConfig(out=str(tmp_path / "o"), captioner="gpt")  # at parse time, before any work
+    with pytest.raises(UserError, match="must be openai:BASE_URL#MODEL"):
+        BuildConfig(out=str(tmp_path / "o"), captioner="openai:localhost:8000#m")  # no scheme: at parse time
     with pytest.raises(UserError, match="`concurrency`"):
         BuildConfig(out=str(tmp_path / "o"), captioner="openai:http://h/v1#m", concurrency=0)
     with pytest.raises(TypeError, match="not both"):

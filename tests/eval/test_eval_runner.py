@@ -179,6 +179,8 @@ def test_missing_dataset_is_a_user_error(tmp_path):
         ({"processor_kwargs": "[1]"}, "JSON object"),
         ({"revision": ["blink"]}, "TASK=VALUE"),
         ({"backend": "vllm"}, "openai:BASE_URL#MODEL"),
+        ({"backend": "openai:localhost:8000/v1#m"}, "--backend. `openai:localhost:8000/v1#m` must be"),
+        ({"judge": "openai:http://h/v1#"}, "--judge. `openai:http://h/v1#` must be"),
         ({"resume": "maybe"}, "refuse or fresh"),
         ({"eval_limit": 0}, "--eval-limit"),
         ({"batch_size": 0}, "--batch-size"),
