@@ -13,8 +13,8 @@
 | `S2H_MAX_QUEUE` | 16 | requests that may wait in the queue; more are turned away |
 
 Uploads are decoded from their files into memory (`load_uploads`). A refused file is deleted at once
-(`discard_uploads`); good ones stay in the upload box for the next question and Gradio's cache sweep
-deletes them within minutes (`delete_cache` in `ui.py`).
+(`discard_uploads`); good ones stay in the upload box for the next question and are deleted when the
+visitor's session ends (`sessions.py` says when files go).
 """
 
 from __future__ import annotations

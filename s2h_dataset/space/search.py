@@ -23,6 +23,7 @@ from ..vlm.chat import jpeg_data_uri
 from ..vlm.replies import read_position
 from .inference import ChatModel
 from .limits import Limits, UploadError, check_count, discard_uploads, file_digest, load_uploads
+from .sessions import renew
 
 __all__ = ["SearchHandler", "SearchResult", "display_model", "display_name", "highlight_html", "run_search"]
 
@@ -100,7 +101,7 @@ def highlight_html(names: list[str], images: list[Image.Image], result: SearchRe
         )
         figures.append(
             f'<figure class="s2h-image{" s2h-chosen" if chosen else ""}" data-index="{i + 1}" '
-            f'style="position:relative;margin:0;width:170px;opacity:{opacity}">'
+            f'style="position:relative;margin:0;width:132px;opacity:{opacity}">'
             f'<img src="{jpeg_data_uri(image, quality=85, max_side=_THUMB)}" alt="Image {i + 1}" '
             f'style="width:100%;aspect-ratio:1;object-fit:contain;background:white;border:{border};'
             f'border-radius:10px;box-sizing:border-box">{badge}'
@@ -145,8 +146,9 @@ class SearchHandler:
 
     Uploads stay in the upload box across questions, so a person can ask again about the same images;
     an unreadable or refused file is named in a `gr.Warning`, deleted and dropped from the box, and the good
-    ones stay. Gradio's cache sweep (`delete_cache` in `ui.py`) removes kept uploads after a while. Bad input
-    also puts the message in the answer box (API callers see it there).
+    ones stay, renewed for Gradio's cache sweep (`sessions.SWEEP`); they are deleted when the visitor's
+    session ends (`sessions.SessionUploads`). Bad input also puts the message in the answer box (API
+    callers see it there).
     """
 
     def __init__(
@@ -190,6 +192,7 @@ class SearchHandler:
                 f"the request is {len(query)} characters; keep it under {self.limits.max_query_chars}"
             )
         loaded, good, problems = self._load(paths)
+        renew(good, self.cache_dir)  # in use: the sweep counts from this question
         kept = gr.update(value=good) if problems else gr.update()
         try:
             check_count(len(good), self.limits)

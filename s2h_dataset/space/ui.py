@@ -8,61 +8,47 @@ from __future__ import annotations
 
 import logging
 import random
-from pathlib import Path
 
 import gradio as gr
 
 from ..errors import UserError
 from ..layout import SPLITS
+from .examples import EXAMPLES, bundled_image, example_section
 from .explorer import CONFIGS, allow_dataset, get_row, random_index
 from .inference import ChatModel
 from .limits import Limits
 from .search import SearchHandler, display_model
+from .sessions import SWEEP, SessionUploads
 from .uploads import upload_files
 
 __all__ = ["EXAMPLES", "build_demo", "bundled_image", "launch"]
 
 logger = logging.getLogger(__name__)
 
-_IMAGES = Path(__file__).resolve().parent.parent / "data" / "fluent-emoji-3d" / "images"
-# bundled Fluent Emoji 3D renders (label -> file) used by the examples and tests
-_BUNDLED = {
-    "peacock": "1f99a",
-    "car": "1f697",
-    "dog": "1f436",
-    "cat": "1f431",
-    "banana": "1f34c",
-    "rocket": "1f680",
-    "guitar": "1f3b8",
-    "pizza": "1f355",
-    "owl": "1f989",
-    "penguin": "1f427",
-    "cactus": "1f335",
-    "umbrella": "2602-fe0f",
-}
-
-
-def bundled_image(label: str) -> str:
-    """Path of the bundled emoji render for `label` (one of the example labels)."""
-    return str(_IMAGES / f"{_BUNDLED[label]}.webp")
-
-
-EXAMPLES = [
-    (["dog", "peacock", "car", "banana"], "Which image contains a peacock?"),
-    (["rocket", "guitar", "cactus", "owl", "pizza"], "Caption the image containing a guitar."),
-    (["cat", "umbrella", "pizza", "penguin", "rocket", "dog", "owl", "car"], "Which image shows a penguin?"),
-]
-
 _INTRO = """# S2H-DPO · global visual search
 Upload {lo}–{hi} images and ask about one of them without naming it (“Which image contains a white car?”,
 “Caption the image containing a peacock”). The model answers, and the image its reply points at is
-highlighted. Your images stay in the box for further questions; the server deletes them within 10 minutes."""
+highlighted. Your images stay in the box for further questions, and are deleted from the server when you
+close or reload this page (or after 30 minutes without a question)."""
 
-# explorer: whole images (never cropped: a cut-off shape changes what a row asks) and no empty band below
+_WAITING = (
+    '<div class="s2h-waiting" style="border:2px dashed #d1d5db;border-radius:10px;padding:28px 16px;'
+    'text-align:center;color:#6b7280">{what} appear here after a search, the image the reply points at '
+    "outlined in green.</div>"
+)
+
+# explorer: whole images (never cropped or covered: a hidden shape changes what a row asks), the captions
+# below them, and no empty band below
 CSS = """
 .s2h-results figure { transition: opacity .2s; }
 #s2h-gallery img { object-fit: contain !important; background: white; }
 #s2h-gallery .grid-wrap { min-height: 0 !important; height: auto !important; }
+#s2h-gallery .grid-container { padding-top: 36px; }
+#s2h-gallery .thumbnail-item { aspect-ratio: auto !important; height: auto !important; display: flex;
+  flex-direction: column; }
+#s2h-gallery .thumbnail-item img { aspect-ratio: 1; height: auto !important; }
+#s2h-gallery .caption-label { position: static !important; max-width: 100% !important; white-space: normal;
+  overflow: visible; background: none; text-align: center; padding: 4px 6px; }
 """
 
 
@@ -91,7 +77,9 @@ def random_row(source: str, config: str, split: str) -> tuple:
         return _explorer_refusal(err)
 
 
-def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits, examples: bool) -> None:
+def _search_tab(
+    model: ChatModel | None, base: ChatModel | None, limits: Limits, examples: bool
+) -> SessionUploads:
     gr.Markdown(_INTRO.format(lo=limits.min_images, hi=limits.max_images))
     if model is None:
         gr.Markdown(
@@ -112,15 +100,19 @@ def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits,
                 elem_id="s2h-query",
             )
             submit = gr.Button("Search", variant="primary", elem_id="s2h-submit")
+            if examples:
+                example_section(files, query, limits.max_images)
         with gr.Column(scale=3):
             label = display_model(model.name) if model is not None else "model"
-            highlight = gr.HTML(label="Images", elem_id="s2h-highlight")
+            highlight = gr.HTML(_WAITING.format(what="Your images"), label="Images", elem_id="s2h-highlight")
             answer = gr.Markdown(label=f"Answer · {label}", elem_id="s2h-answer")
             with gr.Accordion("Raw reply", open=False, elem_id="s2h-raw-accordion"):
                 raw = gr.Textbox(show_label=False, interactive=False, elem_id="s2h-raw", lines=3)
     with gr.Row(visible=base is not None), gr.Column():
         gr.Markdown(f"### Before training · {display_model(base.name) if base is not None else ''}")
-        base_highlight = gr.HTML(elem_id="s2h-base-highlight")
+        base_highlight = gr.HTML(
+            _WAITING.format(what="The base model's answer and your images"), elem_id="s2h-base-highlight"
+        )
         base_answer = gr.Markdown(elem_id="s2h-base-answer")
         with gr.Accordion("Raw reply (base model)", open=False, elem_id="s2h-base-raw-accordion"):
             base_raw = gr.Textbox(show_label=False, interactive=False, lines=3, elem_id="s2h-base-raw")
@@ -131,18 +123,16 @@ def _search_tab(model: ChatModel | None, base: ChatModel | None, limits: Limits,
     outputs = [files, highlight, answer, raw, base_highlight, base_answer, base_raw]
     submit.click(handler, inputs=[files, query], outputs=outputs, api_name="search")
     query.submit(handler, inputs=[files, query], outputs=outputs, api_visibility="private")
-    if examples:
-        rows = [
-            [[bundled_image(label) for label in labels][: limits.max_images], text]
-            for labels, text in EXAMPLES
-        ]
-        gr.Examples(
-            rows,
-            inputs=[files, query],
-            cache_examples=False,
-            label="Examples (bundled images)",
-            example_labels=[f"{text}  ({', '.join(labels)})" for labels, text in EXAMPLES],
-        )
+    # what each visitor's box holds, so it is deleted when they leave (`demo.unload` in `build_demo`)
+    uploads = SessionUploads(files.GRADIO_CACHE, handler.keep_digests)
+    files.change(
+        uploads.hold,
+        inputs=[files],
+        api_visibility="private",
+        concurrency_limit=None,
+        show_progress="hidden",
+    )
+    return uploads
 
 
 def _explorer_tab(dataset: str | None):
@@ -186,12 +176,11 @@ def build_demo(
 ) -> gr.Blocks:
     """The Space's Blocks. `model`/`base` are loaded `VisionChat`s (or anything with `name` + `generate`)."""
     limits = limits or Limits()
-    # sweep Gradio's cache (explorer images, empty temp files) every 5 min; uploads are deleted per request
-    with gr.Blocks(
-        title="S2H-DPO global visual search", analytics_enabled=False, delete_cache=(300, 600)
-    ) as demo:
+    # uploads go when their session ends; the sweep takes explorer images and uploads left unused
+    with gr.Blocks(title="S2H-DPO global visual search", analytics_enabled=False, delete_cache=SWEEP) as demo:
         with gr.Tab("Global visual search", id="search"):
-            _search_tab(model, base, limits, examples)
+            uploads = _search_tab(model, base, limits, examples)
+        demo.unload(uploads.release)
         with gr.Tab("Dataset explorer", id="explorer"):
             first = _explorer_tab(dataset)
         if first is not None:  # a dataset was given: its row 0 is on screen when the page opens

@@ -4,8 +4,8 @@ Gradio 6.31's `File` preprocessing (`type="filepath"`) opens a `NamedTemporaryFi
 cache for every uploaded file, overwrites the wrapper's `.name` with the upload's path and drops it, so an
 empty file (and an open descriptor) is left in the upload folder per upload, for the life of the server.
 The handler only needs the upload's own path, which Gradio already wrote, so this field returns it
-directly; refused uploads are deleted by the search handler (`limits.discard_uploads`), kept ones by
-Gradio's cache sweep (`delete_cache`).
+directly; refused uploads are deleted by the search handler (`limits.discard_uploads`), kept ones when
+the visitor's session ends (`sessions.SessionUploads`).
 (The fix is bound to the instance: a `gr.File` subclass would make Gradio write a `.pyi` stub beside this
 module at import time.)
 """

@@ -18,6 +18,7 @@ from s2h_dataset.errors import UserError
 from s2h_dataset.space.explorer import get_row
 from s2h_dataset.space.limits import Limits
 from s2h_dataset.space.search import SearchHandler, display_model, display_name
+from s2h_dataset.space.sessions import SWEEP
 from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image, random_row, show_row
 
 FOUR = ["dog", "peacock", "car", "banana"]
@@ -54,7 +55,11 @@ def test_handler_highlights_the_parsed_image_and_keeps_uploads(tmp_path):
     assert "Model's pick: Image 2** (peacock)" in answer  # a meaningful file name is shown, without suffix
     assert raw == "The peacock is in the second image."
     assert all(os.path.exists(p) for p in paths)  # asked again, the same files answer again
+    ctimes = [os.stat(p).st_ctime_ns for p in paths]
+    time.sleep(0.05)
     assert handler(paths, "Which image contains a dog?")[1].count("<figure") == 4
+    # each question renews the uploads it reads: Gradio's sweep ages files by ctime, an active visitor's stay
+    assert all(os.stat(p).st_ctime_ns > before for p, before in zip(paths, ctimes))
 
 
 def test_handler_side_by_side_with_base_model(tmp_path):
@@ -210,7 +215,7 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     assert out[6] and out[5] and out[4].count("<figure") == 4  # the real tiny model answered beside it
     assert scripted.calls[-1]["n_images"] == 4
 
-    # the user's own uploads stay for the next question; Gradio's cache sweep removes them within minutes
+    # the user's own uploads stay for the next question (an API caller has no session: the sweep takes them)
     own = []
     for i, label in enumerate(FOUR[:3]):
         with Image.open(bundled_image(label)) as image:
@@ -228,7 +233,7 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     # Gradio leaves a 0-byte temp file per upload once earlier uploads are kept (seen with Gradio 6.31, not
     # ours to fix here): at most one per file sent, and the cache sweep removes them with the uploads
     assert len(_empty_files(get_upload_folder()) - empty_before) <= len(own)
-    assert demo.delete_cache == (300, 600)
+    assert demo.delete_cache == SWEEP  # the sweep is what removes an API caller's files
     assert client.predict(own, "And which one shows a car?", api_name="/search")[1].count("<figure") == 3
 
     eight = client.predict(

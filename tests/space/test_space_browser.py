@@ -7,10 +7,12 @@ import os
 import time
 
 import pytest
+from gradio.utils import get_upload_folder
+from PIL import Image
 from space_helpers import ScriptedModel
 
 from s2h_dataset.space.limits import Limits
-from s2h_dataset.space.ui import build_demo, bundled_image
+from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -133,18 +135,35 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     assert "notes.txt" not in listed and all(n in listed for n in ("1f436", "1f99a", "1f697"))
     page.screenshot(path=str(tmp_path / "warning.png"), full_page=True)
 
-    # an example (bundled images, labelled by its request) works twice in a row
+    # examples are thumbnails labelled "Image 1".."Image N" with their request, never file names
+    thumbs = page.locator("#s2h-examples img")
+    assert thumbs.count() == sum(len(labels) for labels, _ in EXAMPLES)
+    sizes = [thumbs.nth(i).evaluate("e => [e.naturalWidth, e.naturalHeight]") for i in range(thumbs.count())]
+    assert all(w > 0 and h > 0 for w, h in sizes), sizes  # decoded images, not broken icons
+    assert all(thumbs.nth(i).bounding_box()["width"] >= 40 for i in range(thumbs.count()))
+    cards = page.locator("#s2h-examples .s2h-example")
+    assert cards.count() == len(EXAMPLES)
+    first_card = cards.first.inner_text()
+    assert all(f"Image {i}" in first_card for i in (1, 2, 3, 4)) and EXAMPLES[0][1] in first_card
+    assert ".webp" not in page.locator("#s2h-examples").inner_text()
+    # an example works twice in a row: its images land in the box (named by what they show), then search
     for attempt in (1, 2):
         calls = len(scripted.calls)
-        page.get_by_text("Which image contains a peacock?  (dog, peacock, car, banana)").first.click()
-        _wait_listed(page, "1f34c.webp")
+        cards.first.click()
+        _wait_listed(page, "banana.webp")
         deadline = time.monotonic() + 20
-        while page.locator("#s2h-query textarea").input_value() != "Which image contains a peacock?":
+        while page.locator("#s2h-query textarea").input_value() != EXAMPLES[0][1]:
             assert time.monotonic() < deadline, "the example did not fill the request"
             time.sleep(0.2)
         page.locator("#s2h-submit").click()
         _wait_calls(scripted, calls)
         assert scripted.calls[-1]["n_images"] == 4, f"example run {attempt}"
+    pick = page.locator("#s2h-highlight .s2h-chosen figcaption")
+    deadline = time.monotonic() + 30
+    while "peacock" not in (pick.inner_text() if pick.count() else ""):
+        assert time.monotonic() < deadline, "the example's answer was never shown"
+        time.sleep(0.2)
+    assert pick.inner_text().strip() == "Image 2 · peacock"
 
     # the explorer opened on row 0 of the given dataset, before any click
     page.get_by_role("tab", name="Dataset explorer").click()
@@ -163,6 +182,14 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
         for i in range(images.count())
     )
     assert gallery_box["y"] + gallery_box["height"] - lowest < 120, (gallery_box, lowest)
+    # nothing drawn over the images: captions sit below them, the gallery's label above the first
+    captions = page.locator("#s2h-gallery .caption-label")
+    assert captions.count() == images.count()
+    for i in range(images.count()):
+        image, caption = images.nth(i).bounding_box(), captions.nth(i).bounding_box()
+        assert caption["y"] >= image["y"] + image["height"] - 1, (i, image, caption)
+    label = page.locator("#s2h-gallery label").first.bounding_box()
+    assert label["y"] + label["height"] <= images.first.bounding_box()["y"] + 1, label
     assert page.locator("#s2h-prompt textarea").input_value()
     assert (
         page.locator("#s2h-chosen textarea").input_value()
@@ -172,3 +199,84 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     if os.environ.get("S2H_SCREENSHOT_DIR"):  # keep copies to look at
         for name in ("search.png", "warning.png", "explorer.png"):
             (tmp_path / name).replace(os.path.join(os.environ["S2H_SCREENSHOT_DIR"], name))
+
+
+def _own_images(folder, tag: str, n: int) -> list[str]:
+    """`n` PNGs with bytes new to this run (so no earlier upload shares their content-addressed path)."""
+    paths = []
+    for i in range(n):
+        with Image.open(bundled_image(("dog", "car", "owl", "cat")[i % 4])) as image:
+            rgb = image.convert("RGB")
+        rgb.putpixel((0, 0), (i, os.getpid() % 256, time.time_ns() % 256))
+        path = folder / f"{tag}-{i}.png"
+        rgb.save(path)
+        paths.append(str(path))
+    return paths
+
+
+def _on_server(name: str) -> list[str]:
+    """Paths of the uploads called `name` in Gradio's upload folder."""
+    root = get_upload_folder()
+    return [os.path.join(d, name) for d, _, names in os.walk(root) if name in names]
+
+
+def _wait_gone(name: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while _on_server(name) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _on_server(name), f"{name} still on the server: {_on_server(name)}"
+
+
+def test_uploads_deleted_when_the_session_ends(browser, served, tmp_path):
+    scripted = ScriptedModel("Image 1")
+    url = served(build_demo(scripted, limits=Limits(max_new_tokens=8)))
+    tag = f"own-{os.getpid()}-{time.time_ns()}"
+    mine = _own_images(tmp_path, tag, 3)
+
+    first = browser.new_page()
+    first.goto(url)
+    first.locator("#s2h-files input[type=file]").set_input_files(mine)
+    _wait_listed(first, f"{tag}-2.png")
+    first.locator("#s2h-query textarea").fill("Which image shows a dog?")
+    first.locator("#s2h-submit").click()
+    _wait_calls(scripted, 0)
+    assert all(_on_server(f"{tag}-{i}.png") for i in range(3))  # kept while the session uses them
+
+    # a second visitor sends the same bytes as one of the first's files: one shared file on the server
+    second = browser.new_page()
+    second.goto(url)
+    theirs = _own_images(tmp_path, f"{tag}-b", 2)
+    second.locator("#s2h-files input[type=file]").set_input_files([mine[0], *theirs])
+    _wait_listed(second, f"{tag}-b-1.png")
+
+    # a file removed from the box is deleted at once; the box's other files stay
+    first.locator("#s2h-files").get_by_role("button", name="Remove this file").nth(2).click()
+    _wait_gone(f"{tag}-2.png")
+    assert _on_server(f"{tag}-1.png")
+
+    # the first visitor closes the tab: their files go, except the one the second visitor also holds
+    first.close()
+    _wait_gone(f"{tag}-1.png")
+    assert _on_server(f"{tag}-0.png") and _on_server(f"{tag}-b-0.png")
+
+    # the second visitor loads an example (their uploads leave the box and go), searches, and leaves
+    second.locator("#s2h-examples .s2h-example").first.click()
+    _wait_listed(second, "banana.webp")
+    _wait_gone(f"{tag}-b-0.png")
+    _wait_gone(f"{tag}-0.png")
+    calls = len(scripted.calls)
+    second.locator("#s2h-submit").click()
+    _wait_calls(scripted, calls)
+    assert scripted.calls[-1]["n_images"] == 4
+    second.close()
+
+    # the examples' images outlive both sessions: a new visitor's example search works
+    third = browser.new_page()
+    third.goto(url)
+    third.locator("#s2h-examples .s2h-example").first.click()
+    _wait_listed(third, "banana.webp")
+    calls = len(scripted.calls)
+    third.locator("#s2h-submit").click()
+    _wait_calls(scripted, calls)
+    assert scripted.calls[-1]["n_images"] == 4
+    third.close()
