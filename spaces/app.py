@@ -1,8 +1,9 @@
 """Hugging Face Space entry point: global visual search with an S2H-DPO checkpoint, plus a dataset explorer.
 
 Configure with environment variables (Space settings -> Variables): MODEL_ID (the fine-tuned checkpoint),
-optional BASE_MODEL_ID (shown side by side), DATASET_ID (explorer default) and the S2H_* limits listed in
-README.md. Run locally: `python spaces/app.py` or `s2h space --model ...`.
+optional BASE_MODEL_ID (shown side by side), DATASET_ID (explorer default), PROCESSOR_KWARGS (JSON for the
+processor) and the S2H_* limits listed in README.md.
+Run locally: `python spaces/app.py` or `s2h space --model ...`.
 """
 
 import os
@@ -16,7 +17,12 @@ except ImportError:  # a checkout of the repository: the package sits one folder
 
 from s2h_dataset.space import create_app, launch
 
-demo = create_app(os.environ.get("MODEL_ID"), os.environ.get("BASE_MODEL_ID"), os.environ.get("DATASET_ID"))
+demo = create_app(
+    os.environ.get("MODEL_ID"),
+    os.environ.get("BASE_MODEL_ID"),
+    os.environ.get("DATASET_ID"),
+    processor_kwargs=os.environ.get("PROCESSOR_KWARGS") or None,
+)
 
 if __name__ == "__main__":
     launch(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..processor_defaults import parse_processor_kwargs
 from . import is_local, require_folder
 
 HELP = "Launch the Gradio demo: global visual search on uploaded images, plus a dataset explorer."
@@ -22,6 +23,8 @@ class SpaceArguments:
         base_model (`str`, defaults to `$BASE_MODEL_ID`): optional second model shown side by side.
         dataset_name (`str`, defaults to `$DATASET_ID`): folder or Hub id the explorer opens first
             (`--dataset` still works for one release).
+        processor_kwargs (`str`, defaults to `$PROCESSOR_KWARGS`): JSON object passed to the processor(s),
+            as `s2h eval --processor-kwargs` takes it.
         host (`str`, defaults to `"127.0.0.1"`): address to listen on (`0.0.0.0` to serve the network).
         port (`int`, defaults to `7860`): port to listen on.
     """
@@ -45,6 +48,13 @@ class SpaceArguments:
             "metavar": "ID_OR_PATH",
         },
     )
+    processor_kwargs: str | None = field(
+        default=None,
+        metadata={
+            "help": "JSON passed to the processor(s), as in `s2h eval`, e.g. '{\"do_image_splitting\": false}'; "
+            "default $PROCESSOR_KWARGS."
+        },
+    )
     host: str = field(
         default="127.0.0.1", metadata={"help": "Address to listen on (0.0.0.0 for the whole network)."}
     )
@@ -54,6 +64,10 @@ class SpaceArguments:
         self.model_name_or_path = self.model_name_or_path or os.environ.get("MODEL_ID") or None
         self.base_model = self.base_model or os.environ.get("BASE_MODEL_ID") or None
         self.dataset_name = self.dataset_name or os.environ.get("DATASET_ID") or None
+        self.processor_kwargs = self.processor_kwargs or os.environ.get("PROCESSOR_KWARGS") or None
+        parse_processor_kwargs(
+            self.processor_kwargs, "--processor-kwargs"
+        )  # a bad JSON fails here, in one line
         if not 0 < self.port < 65536:
             raise UserError(f"`--port {self.port}` must be between 1 and 65535")
         for flag, value in (
@@ -80,6 +94,12 @@ def run(args: SpaceArguments) -> int:
     from ..space.limits import Limits
 
     limits = Limits()
-    demo = create_app(args.model_name_or_path, args.base_model, args.dataset_name, limits=limits)
+    demo = create_app(
+        args.model_name_or_path,
+        args.base_model,
+        args.dataset_name,
+        limits=limits,
+        processor_kwargs=args.processor_kwargs,
+    )
     launch(demo, limits=limits, host=args.host, port=args.port)
     return 0

@@ -56,3 +56,64 @@ def test_tiny_models_answer_over_several_images(family):
         images, "Which image is darkest?", max_new_tokens=6
     )  # greedy
     assert inference.on_zero_gpu() is False
+
+
+def _search_model(demo):
+    from s2h_dataset.space.search import SearchHandler
+
+    return next(block.fn for block in demo.fns.values() if isinstance(block.fn, SearchHandler)).model
+
+
+def test_create_app_passes_processor_kwargs_to_the_model_layer():
+    """The JSON `s2h eval --processor-kwargs` takes reaches the processor: smaller images, fewer tokens."""
+    from s2h_dataset.space import create_app
+    from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+
+    path = str(tiny_vlm_cache("qwen2_vl"))
+    images = [Image.new("RGB", (224, 224), (60 * i, 90, 160)) for i in range(4)]
+    stock = VisionChat.load(path, device="cpu").build_inputs(images, "Which one?")["input_ids"].shape[1]
+    small = '{"size": {"longest_edge": 3136, "shortest_edge": 3136}}'  # 56 x 56: 4 tokens per image
+    demo = create_app(path, examples=False, processor_kwargs=small)
+    model = _search_model(demo)
+    assert model.processor.image_processor.size == {"longest_edge": 3136, "shortest_edge": 3136}
+    shrunk = model.build_inputs(images, "Which one?")["input_ids"].shape[1]
+    assert shrunk < stock, (shrunk, stock)
+    demo.close()
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("{bad", r"^`processor_kwargs` must be a JSON object such as .*\(Expecting property name"),
+        ("[1, 2]", r"^`processor_kwargs` must be a JSON object \(key: value\)"),
+        (
+            '{"no_such_setting": 1}',
+            r"^`processor_kwargs`: no_such_setting is not a setting of Qwen2VLProcessor",
+        ),
+    ],
+)
+def test_create_app_refuses_bad_processor_kwargs_in_one_line(value, message):
+    from s2h_dataset.space import create_app
+    from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+
+    with pytest.raises(UserError, match=message) as caught:
+        create_app(str(tiny_vlm_cache("qwen2_vl")), examples=False, processor_kwargs=value)
+    assert "\n" not in str(caught.value) and "MODEL_ID" not in str(caught.value)
+
+
+def test_cli_refuses_bad_processor_kwargs_in_one_line():
+    import os
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "s2h_dataset.cli", "space", "--processor-kwargs", "{bad"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "s2h space: error: `--processor-kwargs` must be a JSON object such as "
+        """'{"do_image_splitting": true}', got `{bad` (Expecting property name enclosed in double quotes)"""
+    ]
