@@ -3,7 +3,7 @@
 Configure with environment variables (Space settings -> Variables): MODEL_ID (the fine-tuned checkpoint),
 optional BASE_MODEL_ID (shown side by side), DATASET_ID (explorer default), PROCESSOR_KWARGS (JSON for the
 processor) and the S2H_* limits listed in README.md.
-Run locally: `python spaces/app.py` or `s2h space --model ...`.
+Run locally: `python spaces/app.py` or `s2h space --model-name-or-path ...`.
 """
 
 import os

@@ -36,7 +36,9 @@ def create_app(
     model = VisionChat.load(model_id, processor_kwargs=settings) if model_id else None
     base = VisionChat.load(base_model_id, processor_kwargs=settings) if base_model_id else None
     if model is None:
-        logger.warning("no model given (MODEL_ID / --model): the search tab is disabled, the explorer works")
+        logger.warning(
+            "no model given (MODEL_ID / --model-name-or-path): the search tab is disabled, the explorer works"
+        )
     return build_demo(model, base=base, limits=limits, dataset=dataset, examples=examples)
 
 

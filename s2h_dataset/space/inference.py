@@ -83,7 +83,7 @@ class VisionChat:
         except UserError as err:
             if str(err).startswith("`processor_kwargs`"):  # the model was fine: its settings were not
                 raise
-            raise UserError(f"{err} (set MODEL_ID or --model)") from None
+            raise UserError(f"{err} (set MODEL_ID or --model-name-or-path)") from None
         logger.info("loaded %s on %s in %.1f s", model_id, vlm.device, time.perf_counter() - start)
         return cls(vlm)
 

@@ -182,7 +182,7 @@ class SearchHandler:
         paths = [str(f) for f in (files or [])]
         if self.model is None:
             return self._refuse(
-                "no model is loaded; start the app with MODEL_ID set or `s2h space --model ...`"
+                "no model is loaded; start the app with MODEL_ID set or `s2h space --model-name-or-path ...`"
             )
         query = (query or "").strip()
         if not query:

@@ -83,7 +83,7 @@ def _search_tab(
     gr.Markdown(_INTRO.format(lo=limits.min_images, hi=limits.max_images))
     if model is None:
         gr.Markdown(
-            "⚠️ **No model loaded.** Set `MODEL_ID` (or run `s2h space --model ...`) to enable search."
+            "⚠️ **No model loaded.** Set `MODEL_ID` (or run `s2h space --model-name-or-path ...`) to enable search."
         )
     with gr.Row():
         with gr.Column(scale=2):
