@@ -122,7 +122,7 @@ def even_pick(subtasks: list, limit: int, seed: int) -> list[int]:
 
 def even_sample(units: list, limit: int, seed: int) -> list:
     """Keep `limit` rows in total over `units`, spread evenly over their subtasks (`even_pick`)."""
-    where = [(u, row) for u, unit in enumerate(units) for row in range(len(unit.dataset))]
+    where = [(u, row) for u, unit in enumerate(units) for row in range(len(unit))]
     subtasks = [subtask for unit in units for subtask in unit.subtasks()]
     keep: dict[int, list[int]] = {}
     for index in even_pick(subtasks, limit, seed):

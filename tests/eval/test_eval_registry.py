@@ -100,6 +100,16 @@ def test_limit_spreads_over_subtasks_and_is_seeded(bench, tmp_path):
     assert any(o != drawn for o in other) and all(len({s for s, _ in o}) == 3 for o in other)
 
 
+def test_limit_spreads_the_probe_over_its_image_counts(tmp_path):
+    """The probe is a generated unit (no `datasets` table behind it); `--eval-limit` spreads it over N too."""
+    config = EvalConfig(
+        model_name_or_path="m", out=str(tmp_path), eval_tasks="l3probe", probe_questions=12, eval_limit=3
+    )
+    evaluate(config, OracleModel())
+    records = read_predictions(tmp_path)
+    assert len(records) == 3 and len({r["subtask"] for r in records}) == 3  # one question of each N
+
+
 def test_headlines_as_the_literature_reports_them(bench, tmp_path):
     results = evaluate(cfg(bench, tmp_path, "pope"), OracleModel())
     table = markdown_table(results)
