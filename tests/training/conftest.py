@@ -99,5 +99,17 @@ def cpu_args() -> list[str]:
 
 
 @pytest.fixture
+def train_argv(s2h_data, cpu_args):
+    """`train_argv(model, out, *more)`: a training script's argv on the session build with the CPU settings,
+    `more` last (so it overrides them)."""
+
+    def argv(model, out, *more: str) -> list[str]:
+        data = ["--dataset_name", str(s2h_data), "--output_dir", str(out)]
+        return ["--model_name_or_path", str(model), *data, *cpu_args, *more]
+
+    return argv
+
+
+@pytest.fixture
 def lora_args() -> list[str]:
     return ["--use_peft", "true", "--lora_r", "8", "--lora_alpha", "16", "--lora_target_modules", LORA_REGEX]

@@ -59,17 +59,11 @@ def test_eval_hook_skips_cleanly_without_the_harness(monkeypatch, tmp_path, capl
     assert run_eval_tasks(tmp_path, [], tmp_path / "eval") is None
 
 
-def test_dpo_with_eval_tasks_puts_the_probe_in_the_card(s2h_data, dpo_script, cpu_args, tmp_path):
+def test_dpo_with_eval_tasks_puts_the_probe_in_the_card(dpo_script, train_argv, tmp_path):
     out = tmp_path / "out"
     dpo_script.main(
         [
-            "--model_name_or_path",
-            str(tiny_vlm_cache("qwen3_vl")),
-            "--dataset_name",
-            str(s2h_data),
-            "--output_dir",
-            str(out),
-            *cpu_args,
+            *train_argv(tiny_vlm_cache("qwen3_vl"), out),
             "--eval_tasks",
             "l3probe",
             "--eval_limit",

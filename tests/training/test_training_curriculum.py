@@ -52,18 +52,12 @@ def _lrs(trainer) -> list[float]:
 
 
 def test_two_stage_curriculum_chains_weights_reference_and_schedules(
-    s2h_data, dpo_script, cpu_args, tmp_path, caplog
+    s2h_data, dpo_script, train_argv, tmp_path, caplog
 ):
     base, out = tiny_vlm_cache("llava"), tmp_path / "curriculum"
     snapshots = StartWeights()
     argv = [
-        "--model_name_or_path",
-        str(base),
-        "--dataset_name",
-        str(s2h_data),
-        "--output_dir",
-        str(out),
-        *cpu_args,
+        *train_argv(base, out),
         "--curriculum",
         "1;2,3",
         "--max_steps",
@@ -117,18 +111,12 @@ def test_two_stage_curriculum_chains_weights_reference_and_schedules(
     assert caplog.text.count("already finished") == 2
 
 
-def test_lora_curriculum_merges_then_trains_new_adapters(s2h_data, dpo_script, cpu_args, lora_args, tmp_path):
+def test_lora_curriculum_merges_then_trains_new_adapters(dpo_script, train_argv, lora_args, tmp_path):
     base, out = tiny_vlm_cache("llava"), tmp_path / "lora"
     snapshots = StartWeights()
     stage2 = dpo_script.main(
         [
-            "--model_name_or_path",
-            str(base),
-            "--dataset_name",
-            str(s2h_data),
-            "--output_dir",
-            str(out),
-            *cpu_args,
+            *train_argv(base, out),
             *lora_args,
             "--curriculum",
             "1;3",

@@ -55,19 +55,9 @@ def _losses(trainer) -> list[float]:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_dpo_full_finetune_each_family(family, s2h_data, dpo_script, cpu_args, tmp_path):
+def test_dpo_full_finetune_each_family(family, s2h_data, dpo_script, train_argv, tmp_path):
     base, out = tiny_vlm_cache(family), tmp_path / "out"
-    trainer = dpo_script.main(
-        [
-            "--model_name_or_path",
-            str(base),
-            "--dataset_name",
-            str(s2h_data),
-            "--output_dir",
-            str(out),
-            *cpu_args,
-        ]
-    )
+    trainer = dpo_script.main(train_argv(base, out))
     losses = _losses(trainer)
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
 
@@ -144,19 +134,9 @@ output_dir: {out}
     assert trainer.state.global_step == 3 and (out / "checkpoint-3").is_dir()
 
 
-def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, cpu_args, tmp_path):
+def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, train_argv, tmp_path):
     base, out = tiny_vlm_cache("idefics3"), tmp_path / "sft"
-    trainer = sft_script.main(
-        [
-            "--model_name_or_path",
-            str(base),
-            "--dataset_name",
-            str(s2h_data),
-            "--output_dir",
-            str(out),
-            *cpu_args,
-        ]
-    )
+    trainer = sft_script.main(train_argv(base, out))
     assert (
         "rejected" not in trainer.train_dataset.column_names
         and "completion" in trainer.train_dataset.column_names
@@ -167,7 +147,7 @@ def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, cpu_args, tmp_path)
     _generates(AutoModelForImageTextToText.from_pretrained(out), AutoProcessor.from_pretrained(out), s2h_data)
 
 
-def test_push_to_hub_sends_model_card(monkeypatch, s2h_data, dpo_script, cpu_args, tmp_path):
+def test_push_to_hub_sends_model_card(monkeypatch, dpo_script, train_argv, tmp_path):
     """`--push_to_hub`: the repo is created and the last upload carries the S2H model card (Hub HTTP mocked)."""
     import huggingface_hub
     from huggingface_hub import RepoUrl
@@ -192,13 +172,7 @@ def test_push_to_hub_sends_model_card(monkeypatch, s2h_data, dpo_script, cpu_arg
     base, out = tiny_vlm_cache("gemma3"), tmp_path / "push"
     dpo_script.main(
         [
-            "--model_name_or_path",
-            str(base),
-            "--dataset_name",
-            str(s2h_data),
-            "--output_dir",
-            str(out),
-            *cpu_args,
+            *train_argv(base, out),
             "--push_to_hub",
             "true",
             "--hub_model_id",
@@ -219,18 +193,10 @@ def test_push_to_hub_sends_model_card(monkeypatch, s2h_data, dpo_script, cpu_arg
     assert (out / "README.md").read_text() == last[2]
 
 
-def test_user_errors_exit_2_with_one_line(s2h_data, dpo_script, cpu_args, tmp_path, capsys):
+def test_user_errors_exit_2_with_one_line(dpo_script, train_argv, tmp_path, capsys):
     main = one_line_errors(dpo_script.main)
     base = tiny_vlm_cache("llava")
-    common = [
-        "--model_name_or_path",
-        str(base),
-        "--dataset_name",
-        str(s2h_data),
-        "--output_dir",
-        str(tmp_path),
-        *cpu_args,
-    ]
+    common = train_argv(base, tmp_path)
     with pytest.raises(SystemExit) as exit_info:
         main([*common, "--curriculum", "level1,level2", "--level_weights", "1,1"])
     assert exit_info.value.code == 2

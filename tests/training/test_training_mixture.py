@@ -95,7 +95,7 @@ def _rows_seen(trainer) -> list[int]:
 
 
 @pytest.mark.parametrize("mode", ["flat", "weighted"])
-def test_script_feeds_the_trainer_the_mixture(mode, s2h_data, dpo_script, cpu_args, tmp_path):
+def test_script_feeds_the_trainer_the_mixture(mode, dpo_script, train_argv, tmp_path):
     extra = {
         "flat": ["--dataset_config", "all"],
         "weighted": ["--level_weights", "level1=1,level3=3"],
@@ -104,13 +104,7 @@ def test_script_feeds_the_trainer_the_mixture(mode, s2h_data, dpo_script, cpu_ar
         extra += ["--dataset_config", "level1,level3"]
     trainer = dpo_script.main(
         [
-            "--model_name_or_path",
-            str(tiny_vlm_cache("llava")),
-            "--dataset_name",
-            str(s2h_data),
-            "--output_dir",
-            str(tmp_path),
-            *cpu_args,
+            *train_argv(tiny_vlm_cache("llava"), tmp_path),
             "--max_steps",
             "1",
             *extra,
@@ -151,16 +145,10 @@ def test_streamed_mixture_reads_every_row_once(s2h_data):
     assert {row["level"] for row in weighted.train} == {1}
 
 
-def test_dpo_trains_on_a_streamed_mixture(s2h_data, dpo_script, cpu_args, tmp_path):
+def test_dpo_trains_on_a_streamed_mixture(dpo_script, train_argv, tmp_path):
     trainer = dpo_script.main(
         [
-            "--model_name_or_path",
-            str(tiny_vlm_cache("llava")),
-            "--dataset_name",
-            str(s2h_data),
-            "--output_dir",
-            str(tmp_path),
-            *cpu_args,
+            *train_argv(tiny_vlm_cache("llava"), tmp_path),
             "--streaming",
             "true",
         ]
