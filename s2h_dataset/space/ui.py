@@ -102,20 +102,24 @@ def _search_tab(
             submit = gr.Button("Search", variant="primary", elem_id="s2h-submit")
             if examples:
                 example_section(files, query, limits.max_images)
-        with gr.Column(scale=3):
+        with gr.Column(scale=3):  # the answer, and the base model's beside it (before/after view)
             label = display_model(model.name) if model is not None else "model"
+            gr.Markdown(f"### After training · {label}", visible=base is not None)
             highlight = gr.HTML(_WAITING.format(what="Your images"), label="Images", elem_id="s2h-highlight")
             answer = gr.Markdown(label=f"Answer · {label}", elem_id="s2h-answer")
             with gr.Accordion("Raw reply", open=False, elem_id="s2h-raw-accordion"):
                 raw = gr.Textbox(show_label=False, interactive=False, elem_id="s2h-raw", lines=3)
-    with gr.Row(visible=base is not None), gr.Column():
-        gr.Markdown(f"### Before training · {display_model(base.name) if base is not None else ''}")
-        base_highlight = gr.HTML(
-            _WAITING.format(what="The base model's answer and your images"), elem_id="s2h-base-highlight"
-        )
-        base_answer = gr.Markdown(elem_id="s2h-base-answer")
-        with gr.Accordion("Raw reply (base model)", open=False, elem_id="s2h-base-raw-accordion"):
-            base_raw = gr.Textbox(show_label=False, interactive=False, lines=3, elem_id="s2h-base-raw")
+            with gr.Column(visible=base is not None):
+                gr.Markdown(f"### Before training · {display_model(base.name) if base is not None else ''}")
+                base_highlight = gr.HTML(
+                    _WAITING.format(what="The base model's answer and your images"),
+                    elem_id="s2h-base-highlight",
+                )
+                base_answer = gr.Markdown(elem_id="s2h-base-answer")
+                with gr.Accordion("Raw reply (base model)", open=False, elem_id="s2h-base-raw-accordion"):
+                    base_raw = gr.Textbox(
+                        show_label=False, interactive=False, lines=3, elem_id="s2h-base-raw"
+                    )
     example_files = (
         sorted({bundled_image(label) for labels, _ in EXAMPLES for label in labels}) if examples else []
     )

@@ -92,6 +92,10 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     assert "Model's pick: Image 2" in answer and "The peacock is in the second image." in answer
     assert "1f99a" not in answer
     page.locator("#s2h-base-highlight figure").first.wait_for(state="visible", timeout=30_000)
+    # the base model's answer sits under the trained one's, in the same column (not below the examples)
+    main_box = page.locator("#s2h-highlight").bounding_box()
+    base_box = page.locator("#s2h-base-highlight").bounding_box()
+    assert abs(base_box["x"] - main_box["x"]) < 30 and base_box["y"] > main_box["y"], (main_box, base_box)
     base_title = page.get_by_text("Before training ·").inner_text()
     assert tiny_model.name not in base_title and "/tmp" not in base_title
     # the raw reply is in a collapsed accordion: hidden until opened
