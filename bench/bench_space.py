@@ -98,7 +98,8 @@ def bench_browser(url: str, repeats: int) -> dict:
             page.locator("#s2h-files input[type=file]").set_input_files(
                 [bundled_image(x) for x in LABELS[:4]]
             )
-            page.get_by_text("1f34c.webp").first.wait_for(timeout=30_000)
+            # the box draws a name as stem + suffix in two elements: wait for the last file's stem
+            page.locator("#s2h-files").get_by_text("1f34c", exact=True).first.wait_for(timeout=30_000)
             page.locator("#s2h-query textarea").fill("Which image contains a peacock?")
             start = time.perf_counter()
             page.locator("#s2h-submit").click()
