@@ -1,9 +1,9 @@
 """Locally trained byte-level BPE tokenizers dressed up as the tokenizers of real VLM families.
 
 No tokenizer can be downloaded in this environment, so :func:`build_tiny_tokenizer` trains a small
-byte-level BPE (vocabulary 1024) on a deterministic synthetic English corpus, then appends the special
-tokens of a VLM family (image placeholders, turn markers, ...) and wraps the result in a
-``PreTrainedTokenizerFast`` carrying the family's chat template.
+byte-level BPE (vocabulary 1024) on a deterministic synthetic English corpus (`tiny_corpus`), then
+appends the special tokens of a VLM family (image placeholders, turn markers, ...) and wraps the result
+in a ``PreTrainedTokenizerFast`` carrying the family's chat template.
 
 The chat templates follow TRL's conversational vision format: a user message whose ``content`` is a list
 of ``{"type": "image"}`` parts followed by ``{"type": "text", "text": ...}``; assistant messages with one
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import random
 from dataclasses import dataclass, field
 
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
+
+from .tiny_corpus import corpus
 
 __all__ = ["BPE_VOCAB_SIZE", "TOKENIZER_FAMILIES", "build_tiny_tokenizer"]
 
@@ -166,237 +167,6 @@ TOKENIZER_FAMILIES: dict[str, _TokenSpec] = {
     ),
 }
 
-# Words for the synthetic training corpus: chat-template words, image-question vocabulary, filler.
-_WORDS = [
-    "the",
-    "a",
-    "an",
-    "of",
-    "and",
-    "or",
-    "to",
-    "in",
-    "on",
-    "at",
-    "with",
-    "for",
-    "from",
-    "by",
-    "is",
-    "are",
-    "was",
-    "be",
-    "this",
-    "that",
-    "these",
-    "those",
-    "it",
-    "its",
-    "which",
-    "what",
-    "who",
-    "where",
-    "when",
-    "how",
-    "why",
-    "yes",
-    "no",
-    "not",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "first",
-    "second",
-    "third",
-    "image",
-    "images",
-    "picture",
-    "photo",
-    "shows",
-    "show",
-    "contains",
-    "contain",
-    "following",
-    "answer",
-    "question",
-    "choose",
-    "option",
-    "left",
-    "right",
-    "top",
-    "bottom",
-    "middle",
-    "object",
-    "objects",
-    "animal",
-    "animals",
-    "food",
-    "vehicle",
-    "plant",
-    "person",
-    "people",
-    "thing",
-    "things",
-    "cat",
-    "dog",
-    "bird",
-    "fish",
-    "horse",
-    "cow",
-    "car",
-    "bus",
-    "train",
-    "plane",
-    "boat",
-    "bike",
-    "apple",
-    "banana",
-    "cake",
-    "pizza",
-    "cup",
-    "bottle",
-    "chair",
-    "table",
-    "tree",
-    "flower",
-    "house",
-    "ball",
-    "book",
-    "phone",
-    "clock",
-    "red",
-    "green",
-    "blue",
-    "yellow",
-    "black",
-    "white",
-    "orange",
-    "purple",
-    "small",
-    "large",
-    "big",
-    "little",
-    "many",
-    "few",
-    "more",
-    "less",
-    "same",
-    "different",
-    "similar",
-    "than",
-    "all",
-    "none",
-    "some",
-    "each",
-    "every",
-    "other",
-    "another",
-    "only",
-    "also",
-    "user",
-    "assistant",
-    "system",
-    "model",
-    "please",
-    "look",
-    "carefully",
-    "describe",
-    "count",
-    "compare",
-    "find",
-    "tell",
-    "me",
-    "you",
-    "can",
-    "see",
-    "there",
-    "here",
-    "has",
-    "have",
-    "had",
-    "do",
-    "does",
-    "did",
-    "will",
-    "would",
-    "could",
-    "should",
-    "may",
-    "might",
-    "must",
-    "best",
-    "correct",
-    "wrong",
-    "true",
-    "false",
-    "helpful",
-    "USER",
-    "ASSISTANT",
-    "User",
-    "Assistant",
-    "The",
-    "Which",
-    "What",
-    "How",
-    "Yes",
-    "No",
-    "It",
-    "There",
-    "This",
-    "They",
-    "Image",
-    "Picture",
-    "Answer",
-    "kitchen",
-    "street",
-    "beach",
-    "forest",
-    "mountain",
-    "river",
-    "city",
-    "room",
-    "garden",
-    "window",
-    "door",
-    "road",
-    "sky",
-    "water",
-    "snow",
-    "grass",
-]
-# Turn headers of the chat templates, so they become single tokens.
-_TEMPLATE_LINES = [
-    "You are a helpful assistant.",
-    "system",
-    "user",
-    "assistant",
-    "model",
-    "USER:",
-    "ASSISTANT:",
-    "User:",
-    "Assistant:",
-]
-
-
-def _corpus(n_sentences: int = 3000, seed: int = 0) -> list[str]:
-    """Deterministic synthetic English-like sentences (with digits, capitals and punctuation)."""
-    rng = random.Random(seed)
-    lines = []
-    for _ in range(n_sentences):
-        words = rng.choices(_WORDS, k=rng.randint(4, 14))
-        if rng.random() < 0.3:
-            words.insert(rng.randrange(len(words)), str(rng.randint(0, 99)))
-        sentence = " ".join(words)
-        lines.append(sentence[0].upper() + sentence[1:] + rng.choice([".", "?", "!", ":", ","]))
-    return lines + _TEMPLATE_LINES * 50
-
 
 @functools.cache
 def _base_bpe_json() -> str:
@@ -410,7 +180,7 @@ def _base_bpe_json() -> str:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(_corpus(), trainer=trainer)
+    tok.train_from_iterator(corpus(), trainer=trainer)
     logger.debug("trained byte-level BPE with %d entries", tok.get_vocab_size())
     return tok.to_str()
 
