@@ -6,7 +6,8 @@ in at most a few seconds, whether the Hub endpoint answers a TCP connection; if 
 `HF_HUB_OFFLINE=1` for this process (before `huggingface_hub` is imported), so cached files still work and
 anything else fails at once. A set `HF_HUB_OFFLINE` (either value) is always honoured and skips the check.
 
-`explain(err)` turns a Hub exception into one line that ends with what to do.
+`explain(err, what, local)` turns a Hub exception into one line that ends with what to do; `hub_hint(err)`
+is that fix alone, or None when the error did not come from the Hub (so a caller keeps its own message).
 """
 
 from __future__ import annotations
@@ -17,24 +18,43 @@ import socket
 import threading
 from urllib.parse import urlparse
 
-__all__ = ["HINTS", "explain", "offline_if_unreachable", "route_hub_logs"]
+__all__ = ["HINTS", "explain", "hub_hint", "offline_if_unreachable", "route_hub_logs"]
 
 logger = logging.getLogger(__name__)
 
 _CHECK_SECONDS = 3.0
 
-# (exception class name or HTTP status, fix) in the order they are tried; the first match wins
+_LOCAL = "pass a local folder instead"
+_OFFLINE = "HF_HUB_OFFLINE is set, so nothing is downloaded: unset HF_HUB_OFFLINE (or set it to 0) to reach the Hub, or {local}"
+_GATED = "the repo is gated: accept its conditions on its Hub page, then log in with `hf auth login` (or set HF_TOKEN)"
+_NOT_FOUND = "check the repo id and its type (dataset or model), log in with `hf auth login` if it is private, or {local}"
+
+# (key, fix) in the order they are tried; the first match wins. A key is an exception class name anywhere in
+# the error's cause chain, a phrase in its text, an HTTP status, or 500 for any server error (5xx). `{local}`
+# is the caller's way to use a local copy instead (`--dataset-path blink=PATH` in `s2h eval`).
 HINTS: tuple[tuple[str | int, str], ...] = (
-    ("OfflineModeIsEnabled", "unset HF_HUB_OFFLINE to reach the Hub, or use a local folder / cached copy"),
+    ("OfflineModeIsEnabled", _OFFLINE),
+    ("outgoing traffic has been disabled", _OFFLINE),  # transformers' wording of a cache miss when offline
+    (
+        "RevisionNotFoundError",
+        "no such branch, tag or commit in the repo: check its revisions on the Hub page, or drop the revision",
+    ),
+    ("GatedRepoError", _GATED),
+    ("is a gated", _GATED),  # datasets' DatasetNotFoundError for a gated repo
+    (
+        "Invalid credentials",
+        "the Hub refuses the token: log in again with `hf auth login`, or fix or unset HF_TOKEN",
+    ),
+    ("RepositoryNotFoundError", _NOT_FOUND),
+    ("doesn't exist on the Hub", _NOT_FOUND),  # datasets' DatasetNotFoundError for a missing repo
     (401, "log in with `hf auth login` or set HF_TOKEN to a token that can read (or write) this repo"),
     (403, "your token may not write there: use a write token, or a repo under your own user or org"),
-    (404, "check the repo id and its type (dataset or model), or pass a local folder instead"),
+    (404, _NOT_FOUND),
+    (500, "the Hub answered with a server error: retry later (status.huggingface.co), or {local}"),
     (
-        "RepositoryNotFoundError",
-        "check the repo id and its type (dataset or model), or log in if it is private",
+        "LocalEntryNotFoundError",
+        "the file is not in the local cache and the Hub gave none: check the network, or {local}",
     ),
-    ("GatedRepoError", "accept the repo's conditions on its Hub page, then log in with `hf auth login`"),
-    ("LocalEntryNotFoundError", "the file is not in the local cache: go online once, or pass a local folder"),
     ("ConnectError", "the Hub cannot be reached: check the network or proxy, or set HF_HUB_OFFLINE=1"),
     ("ConnectionError", "the Hub cannot be reached: check the network or proxy, or set HF_HUB_OFFLINE=1"),
     (
@@ -114,17 +134,28 @@ def _status(err: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
-def explain(err: BaseException, what: str) -> str:
-    """One line: `what` failed, the error's first line, and the fix for its kind."""
+def hub_hint(err: BaseException, local: str = _LOCAL) -> str | None:
+    """The fix for a Hub failure, or None when `err` is not one (a bad local file, a wrong argument)."""
     chain, seen = [], err
-    while seen is not None and len(chain) < 5:  # the cause often holds the telling type
+    while seen is not None and len(chain) < 6:  # the cause often holds the telling type
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
     names = {cls.__name__ for e in chain for cls in type(e).__mro__}
-    statuses = {_status(e) for e in chain}
+    statuses = {_status(e) for e in chain} - {None}
     text = " ".join(str(e) for e in chain)
-    first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
     for key, fix in HINTS:
-        if key in statuses or key in names or (isinstance(key, str) and key in text):
-            return f"{what}: {first}; {fix}"
-    return f"{what}: {first}; check the id, your login (`hf auth login`) and network"
+        if isinstance(key, int):
+            found = any(s >= 500 for s in statuses) if key == 500 else key in statuses
+        else:
+            found = key in names or key in text
+        if found:
+            return fix.format(local=local)
+    return None
+
+
+def explain(err: BaseException, what: str, local: str = _LOCAL) -> str:
+    """One line: `what` failed, the error's first line, and the fix for its kind (`local`: how to use a
+    local copy instead, in the caller's terms)."""
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200].rstrip(".")
+    fix = hub_hint(err, local) or "check the id, your login (`hf auth login`) and network"
+    return f"{what}: {first}; {fix}"

@@ -31,10 +31,15 @@ def read_build_arguments(dataset: str) -> dict[str, Any]:
 
         try:
             path = Path(hf_hub_download(dataset, REPORT_FILE, repo_type="dataset"))
-        except Exception as err:
+        except Exception as err:  # huggingface_hub raises many types; the user needs one line and the fix
+            from ..hubnet import explain
+
             raise UserError(
-                f"`--train-dataset {dataset}`: cannot read {REPORT_FILE} from the Hub ({type(err).__name__}); "
-                "pass the local build folder instead"
+                explain(
+                    err,
+                    f"`--train-dataset {dataset}`: cannot read {REPORT_FILE} from the Hub",
+                    "pass the local build folder instead",
+                )
             ) from None
     arguments = json.loads(path.read_text(encoding="utf-8")).get("arguments") or {}
     if "test_fraction" not in arguments:

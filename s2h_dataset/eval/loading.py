@@ -81,6 +81,19 @@ def _configs(spec: TaskSpec, path: str | None) -> tuple[str, ...]:
     return configs
 
 
+def _load_error(err: Exception, spec: TaskSpec, path: str | None, config: str, split: str, revision) -> str:
+    """One line: what could not be loaded and how to fix it (a Hub failure gets the Hub's fix)."""
+    from ..hubnet import explain
+
+    what = f"{spec.name}: cannot load {path or spec.hub_id} config `{config}` split `{split}`"
+    local = f"pass --dataset-path {spec.name}=LOCAL_COPY to read a local copy"
+    if path is None:
+        at = f" at --revision {spec.name}={revision}" if revision else ""
+        return explain(err, what + at, local)
+    reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+    return f"{what} ({type(err).__name__}: {reason}); check --dataset-path {spec.name}={path}: it must be a copy of {spec.hub_id}"
+
+
 def load_units(spec: TaskSpec, path: str | None = None, revision: str | None = None) -> list[Unit]:
     """Every (config, split) of `spec`, from `path` when given, else from the Hub at `revision`."""
     import datasets
@@ -90,12 +103,8 @@ def load_units(spec: TaskSpec, path: str | None = None, revision: str | None = N
         for split in spec.splits:
             try:
                 dataset = datasets.load_dataset(path or spec.hub_id, config, split=split, revision=revision)
-            except Exception as err:
-                reason = str(err).splitlines()[0] if str(err) else ""
-                raise UserError(
-                    f"{spec.name}: cannot load {path or spec.hub_id} config `{config}` split `{split}` "
-                    f"({type(err).__name__}: {reason}); pass --dataset-path {spec.name}=LOCAL_COPY to use a local copy"
-                ) from None
+            except Exception as err:  # datasets raises many types; the user needs one line and the fix
+                raise UserError(_load_error(err, spec, path, config, split, revision)) from None
             units.append(Unit(spec, config, split, dataset, path or spec.hub_id, revision))
     return units
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UserError
@@ -88,11 +89,14 @@ def preference_rows(
 
     try:
         stream = datasets.load_dataset(dataset, config, split="test", streaming=True)
-    except Exception as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise UserError(
-            f"`--test-dataset {dataset}`: cannot stream config `{config}` split `test` ({reason})"
-        ) from None
+    except Exception as err:  # datasets raises many types; the user needs one line and the fix
+        from ..hubnet import explain
+
+        what = f"`--test-dataset {dataset}`: cannot stream config `{config}` split `test`"
+        if Path(dataset).expanduser().is_dir():  # a local folder: not the Hub's failure
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            raise UserError(f"{what} ({reason}); pass the folder `s2h build --out` wrote") from None
+        raise UserError(explain(err, what, "pass the folder `s2h build --out` wrote")) from None
     if not limit:
         return iter(stream)
     keys = [

@@ -103,6 +103,17 @@ def _first_line(err: Exception) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def _raise_if_hub(err: Exception, model: str, revision: str | None) -> None:
+    """A failure to reach or read the Hub as one line with its fix (offline, gated, not found, token)."""
+    from ..hubnet import explain, hub_hint
+
+    if hub_hint(err) is not None:
+        at = f" at revision {revision}" if revision else ""
+        raise UserError(
+            explain(err, f"cannot load model `{model}`{at}", "pass a local model folder")
+        ) from None
+
+
 def _adapter_base(model: str) -> str | None:
     """The base model a PEFT adapter folder was trained from, or None when `model` is not one."""
     config = Path(model).expanduser() / ADAPTER_CONFIG
@@ -144,6 +155,7 @@ def load_processor(
             source, revision=revision, trust_remote_code=trust_remote_code, **kwargs
         )
     except (OSError, ValueError, TypeError) as err:
+        _raise_if_hub(err, source, revision)
         raise UserError(f"cannot load model `{model}`: no usable processor ({_first_line(err)})") from None
     known = _known_settings(processor)
     unknown = sorted(set(kwargs) - known) if known is not None else []
@@ -171,6 +183,7 @@ def load_model(spec: ModelSpec, device: str | None = None):
     try:
         model = AutoModelForImageTextToText.from_pretrained(base or spec.model, **kwargs)
     except (OSError, ValueError) as err:
+        _raise_if_hub(err, base or spec.model, kwargs["revision"])
         raise UserError(
             f"cannot load model `{base or spec.model}` with AutoModelForImageTextToText ({_first_line(err)}); "
             "pass a Hub id or folder of an image-text-to-text checkpoint with safetensors weights"
