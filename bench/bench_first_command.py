@@ -4,8 +4,11 @@
     python bench/bench_first_command.py --n-per-level 200    # the quick first try
 
 Runs `s2h build --out <tmp>/s2h-dpo [--n-per-level N]` in a child process (progress bars on, as a person
-sees them), reads its stderr as it comes, and prints one JSON line: first_progress_s, total_s, the summary
-line, the commit. The output folder is deleted afterwards unless --keep.
+sees them), reads its stderr as it comes, and prints one JSON line: first_output_s (the first line on
+stderr, a log line saying what is loaded), first_progress_s (the first progress bar), total_s (to the
+summary line), peak_rss_mb of the build process, the summary line, the commit. The output folder is
+deleted afterwards unless --keep. Run it alone (`flock /work/bench.lock python bench/...`): timings taken
+while other work runs are noisy.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,12 +50,15 @@ def main() -> int:
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
     first: list[float] = []
+    first_output: list[float] = []
     last_shard_bar: list[str] = [""]
 
     def watch_stderr():
         buffer = b""
         for chunk in iter(lambda: child.stderr.read1(4096), b""):
             buffer = (buffer + chunk)[-4096:]
+            if not first_output:
+                first_output.append(time.perf_counter() - start)
             if not first and b"%|" in buffer:
                 first.append(time.perf_counter() - start)
             for line in buffer.replace(b"\r", b"\n").split(b"\n"):
@@ -77,8 +84,10 @@ def main() -> int:
             {
                 "command": " ".join(["s2h", *command[3:]]),
                 "exit_code": code,
+                "first_output_s": round(first_output[0], 1) if first_output else None,
                 "first_progress_s": round(first[0], 1) if first else None,
                 "total_s": round(total, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
                 "summary": stdout.strip().splitlines()[-1] if stdout.strip() else None,
                 "last_shard_bar": last_shard_bar[0],
                 "commit": commit.stdout.strip(),
