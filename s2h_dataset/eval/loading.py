@@ -91,7 +91,10 @@ def _load_error(err: Exception, spec: TaskSpec, path: str | None, config: str, s
         at = f" at --revision {spec.name}={revision}" if revision else ""
         return explain(err, what + at, local)
     reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
-    return f"{what} ({type(err).__name__}: {reason}); check --dataset-path {spec.name}={path}: it must be a copy of {spec.hub_id}"
+    return (
+        f"{what} ({type(err).__name__}: {reason}); pass --dataset-path {spec.name}=LOCAL_COPY with a folder "
+        f"holding a copy of {spec.hub_id}"
+    )
 
 
 def load_units(spec: TaskSpec, path: str | None = None, revision: str | None = None) -> list[Unit]:
