@@ -203,3 +203,20 @@ def test_rescore_prints_the_table(oracle_run, capsys):
         "| benchmark | metric | score (%) |" in printed
         and "| POPE | F1 (mean of 3 splits) | 100.00 |" in printed
     )
+
+
+def test_unreadable_replies_say_why_and_old_files_still_rescore(bench, tmp_path):
+    """predictions.jsonl gives the parser's reason for every reply it could not read (so a user sees why it
+    was scored wrong), none for a read one; a file written before the field existed rescores the same."""
+    from s2h_dataset.vlm.replies import read_reply
+
+    results = evaluate(config(bench, tmp_path, eval_tasks="pope,mmstar"), AlwaysA())
+    records = read_predictions(tmp_path)
+    for record in records:
+        reading = read_reply(record["answer_type"], record["raw"], record["choices"], record["options"])
+        assert record.get("failure") == reading.failure and record["parsed"] == reading.value, record
+    reasons = {r["task"]: r.get("failure") for r in records}
+    assert reasons == {"pope": "no answer found", "mmstar": None}  # "A" is no yes/no answer
+    old = [{k: v for k, v in r.items() if k not in ("failure", "parsed")} for r in records]
+    (tmp_path / PREDICTIONS).write_text("".join(json.dumps(r) + "\n" for r in old))
+    assert rescore(tmp_path) == results
