@@ -118,6 +118,12 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def _fixed(value: float | None, digits: int) -> str:
+    """A column of figures with the same number of decimals (`1.000` beside `1.042`, not `1.0`); a dash
+    where the figure does not apply (no yes/no answers, pairs not filtered)."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def _build_stats(timings: dict[str, float], captions: dict) -> str:
     """Seconds per stage and the caption cache hit rate, as the card's last table."""
     lines = _table(
@@ -195,12 +201,12 @@ def write_card(
                     t["level"],
                     f"`{t['task']}`",
                     t["rows"],
-                    t["chosen_words"],
-                    t["rejected_words"],
-                    t["length_ratio"],
-                    t["yes_ratio"],
-                    t["similarity_mean"],
-                    t["similarity_max_kept"],
+                    _fixed(t["chosen_words"], 1),
+                    _fixed(t["rejected_words"], 1),
+                    _fixed(t["length_ratio"], 3),
+                    _fixed(t["yes_ratio"], 3),
+                    _fixed(t["similarity_mean"], 3),
+                    _fixed(t["similarity_max_kept"], 3),
                 ]
                 for t in stats["tasks"]
             ],

@@ -58,3 +58,28 @@ def test_audit_of_a_build_and_the_command(built_dataset, capsys):
     assert json.loads(capsys.readouterr().out) == blind
     assert code == (1 if any(t["flagged"] for t in blind) else 0)
     assert main(["audit", str(built_dataset / "nowhere")]) == 2
+
+
+def test_a_flag_on_few_pairs_says_it_may_be_chance():
+    from s2h_dataset.audit import blind_section
+
+    def task(name, pairs, accuracy):
+        return {
+            "level": 2,
+            "task": name,
+            "train_pairs": pairs,
+            "test_pairs": 0,
+            "length_rule": accuracy,
+            "length_rule_picks": "shorter",
+            "text_classifier": 0.5,
+            "classifier_scored_on": "5-fold CV",
+            "flagged": accuracy > FLAG,
+        }
+
+    few = blind_section([task("describe_each", 11, 0.636)])
+    assert "**Warning**: `describe_each` (0.636 on 11 pairs, ±0.30 at 95 %) can be answered" in few
+    assert "may be chance on this few pairs" in few
+    many = blind_section([task("compare", 1000, 0.7), task("which_image", 1000, 0.5)])
+    assert (
+        "**Warning**: `compare` (0.700 on 1000 pairs, ±0.03 at 95 %) can be answered from text alone." in many
+    )

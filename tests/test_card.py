@@ -4,6 +4,7 @@ warnings for audit figures outside their healthy ranges."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -39,6 +40,12 @@ def test_card_snapshot(built_dataset):
         and "Shukla, Nitish and Jandial, Surgan and Ross, Arun" in citation
     )
     assert "## Intended use" in card and "## Limitations" in card
+    # the bias audit's figures: the same decimals down a column, a dash where a figure does not apply
+    audit = card.split("| level | task | rows | chosen words |", 1)[1].split("\n\n", 1)[0]
+    for row in audit.strip().splitlines()[2:]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert all(re.fullmatch(r"\d+\.\d", c) for c in cells[3:5]), row
+        assert all(re.fullmatch(r"\d\.\d{3}|–", c) for c in cells[5:]), row
     for plot in ("examples", "length_ratio", "yes_ratio", "similarity", "target_positions"):
         assert f"(plots/{plot}.png)" in card
         assert (built_dataset / "plots" / f"{plot}.png").stat().st_size > 5000
