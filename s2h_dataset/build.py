@@ -89,7 +89,7 @@ def _open_staging(cfg: BuildConfig, scorer: PairScorer | None) -> Staging:
                 f"{staging.root} holds an unfinished build with other arguments ({', '.join(differing)}); "
                 "rerun that command to finish it or delete the folder"
             )
-        logger.info("resuming the unfinished build in %s", staging.root)
+        # `_write_shards` logs the resume once, with what it reuses
     else:  # new, or killed before its arguments were written: nothing in it can be trusted
         shutil.rmtree(staging.repo, ignore_errors=True)
         staging.work.mkdir(parents=True, exist_ok=True)
@@ -144,17 +144,21 @@ def _write_shards(
         math.ceil(sizes[split] / shard_rows) for _level in cfg.level_list for split in SPLITS if sizes[split]
     )
     n_mine = len(range(index, total, count))
+    first_pass = True
     while True:
         _match_epoch(work, repo, store)
         expected, mine, counts, restart = [], [], {"written": 0, "reused": 0}, False
         done = len(list((repo / "data").glob("*/*.parquet")))
-        if done:
+        if first_pass and (done or store.stored()):  # one line per resume (not again after a re-plan)
             logger.info(
-                "resuming: %d of %d shards already written are reused; %d images already encoded",
+                "resuming the unfinished build in %s: %d of %d shards already written are reused; %d images "
+                "already encoded",
+                staging,
                 done,
                 n_mine,
                 store.stored(),
             )
+        first_pass = False
         shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
         plans = _iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner.name, shard_rows)
         for i, shard in enumerate(plans):

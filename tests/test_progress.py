@@ -97,6 +97,9 @@ def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
     with caplog.at_level("INFO", logger="s2h_dataset.build"):
         assert main(args) == 0
     assert re.search(
-        r"resuming: 1 of 3 shards already written are reused; \d+ images already encoded", caplog.text
+        r"resuming the unfinished build in .*\.out\.partial: 1 of 3 shards already written are reused; \d+ "
+        r"images already encoded",
+        caplog.text,
     )
+    assert caplog.text.count("resuming") == 1, caplog.text  # one line says it, not two
     assert "(2 written, 1 reused)" in capsys.readouterr().out
