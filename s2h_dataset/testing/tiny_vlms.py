@@ -113,24 +113,12 @@ def _qwen_vl(family: str, tok: PreTrainedTokenizerFast) -> tuple[dict[str, Any],
     vision = dict(depth=2, num_heads=2, in_channels=3, spatial_merge_size=2, temporal_patch_size=2)
     if family == "qwen2_vl":
         vision.update(embed_dim=64, mlp_ratio=2, hidden_size=_TEXT["hidden_size"], patch_size=14)
-    elif family == "qwen2_5_vl":
-        vision.update(
-            hidden_size=64,
-            intermediate_size=128,
-            out_hidden_size=_TEXT["hidden_size"],
-            patch_size=14,
-            window_size=112,
-            fullatt_block_indexes=[1],
-        )
-    else:  # qwen3_vl: patch 16 and a tiny depth, so the deepstack layers must be chosen explicitly
-        vision.update(
-            hidden_size=64,
-            intermediate_size=128,
-            out_hidden_size=_TEXT["hidden_size"],
-            patch_size=16,
-            num_position_embeddings=64,
-            deepstack_visual_indexes=[1],
-        )
+    else:  # Qwen2.5-VL and Qwen3-VL towers have the same widths
+        vision.update(hidden_size=64, intermediate_size=128, out_hidden_size=_TEXT["hidden_size"])
+        if family == "qwen2_5_vl":
+            vision.update(patch_size=14, window_size=112, fullatt_block_indexes=[1])
+        else:  # qwen3_vl: patch 16 and a tiny depth, so the deepstack layers must be chosen explicitly
+            vision.update(patch_size=16, num_position_embeddings=64, deepstack_visual_indexes=[1])
     if family == "qwen3_vl":
         rope = {
             "rope_type": "default",
