@@ -7,11 +7,10 @@ import logging
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from fake_http import JSONHandler, running
 
 from s2h_dataset.redact import RedactingFilter, install_log_redaction, redact, redact_obj
 
@@ -74,36 +73,24 @@ def test_log_filter_on_the_root_handler_redacts_every_logger(capsys):
     assert KEY not in err and "HTTP Request" not in err
 
 
-class _Completions(BaseHTTPRequestHandler):
+class _Completions(JSONHandler):
     """An OpenAI-compatible chat endpoint: the first request gets a 503 (so a retry is logged), then replies."""
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = self.body()
         with self.server.lock:
             self.server.count += 1
             status = 503 if self.server.count == 1 else 200
         payload = {
             "choices": [{"message": {"role": "assistant", "content": f"Picture {hash(body) % 10**6}."}}]
         }
-        data = json.dumps(payload if status == 200 else {"error": "busy"}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(status, payload if status == 200 else {"error": "busy"})
 
 
 @pytest.fixture
 def completions():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Completions)
-    httpd.lock, httpd.count = threading.Lock(), 0
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
+    with running(_Completions, count=0) as server:
+        yield server.server_address[1]
 
 
 def _grep(folder: Path, needle: str) -> list[str]:

@@ -12,11 +12,11 @@ import logging
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import datasets
 import pytest
 from captioner_server import free_port, serve_tiny_vlm
+from fake_http import JSONHandler, running
 
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.captioners import CaptionCache, TextRequest, make_captioner
@@ -112,12 +112,11 @@ def test_answers_through_the_server_and_the_gold_check(server, tmp_path):
     assert server.requests == before and again.hits == 1
 
 
-class Scripted(BaseHTTPRequestHandler):
+class Scripted(JSONHandler):
     """Chat completions answered from `server.script` (status codes, then 200s); records what it saw."""
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length", 0))
-        body = json.loads(self.rfile.read(length))
+        body = json.loads(self.body())
         state = self.server
         with state.lock:
             state.seen.append({"auth": self.headers.get("Authorization"), "body": body})
@@ -129,28 +128,13 @@ class Scripted(BaseHTTPRequestHandler):
             payload = {
                 "error": f"refused key {self.headers.get('Authorization')}"
             }  # a server that echoes secrets
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        if status == 429:
-            self.send_header("Retry-After", "0")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(status, payload, {"Retry-After": "0"} if status == 429 else None)
 
 
 @pytest.fixture
 def scripted():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
-    httpd.lock, httpd.seen, httpd.script = threading.Lock(), [], []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with running(Scripted, seen=[], script=[]) as server:
+        yield server
 
 
 SECRET = "sk-test-5f3c9a1e-DO-NOT-LOG"

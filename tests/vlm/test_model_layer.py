@@ -6,11 +6,10 @@ from __future__ import annotations
 import ast
 import json
 import pathlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from fake_http import JSONHandler, running
 from PIL import Image
 
 from s2h_dataset.errors import UserError
@@ -118,34 +117,24 @@ def test_openai_content_inlines_images_in_order():
     assert content[1] != content[2]
 
 
-class _Flaky(BaseHTTPRequestHandler):
+class _Flaky(JSONHandler):
     fail_first = 1
     seen: ClassVar[list] = []
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = json.loads(self.body())
         _Flaky.seen.append((self.headers.get("Authorization"), body))
         if len(_Flaky.seen) <= _Flaky.fail_first:
             self.send_response(503)
             self.end_headers()
             return
         text = body["messages"][0]["content"][-1]["text"]
-        data = json.dumps({"choices": [{"message": {"content": f"re: {text}"}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(200, {"choices": [{"message": {"content": f"re: {text}"}}]})
 
 
 def test_openai_client_retries_skips_unbuilt_requests_and_hides_the_key(monkeypatch):
     monkeypatch.setenv("S2H_VLM_KEY", "sk-vlm-secret-123")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with running(_Flaky) as server:
         base, model = parse_openai_spec(f"http://127.0.0.1:{server.server_address[1]}/v1#tiny")
         with OpenAIChatClient(
             base, model, concurrency=2, max_backoff=0.01, api_key_env="S2H_VLM_KEY"
@@ -160,8 +149,5 @@ def test_openai_client_retries_skips_unbuilt_requests_and_hides_the_key(monkeypa
             assert client.retries == 1 and "sk-vlm-secret" not in repr(client)
         assert {auth for auth, _ in _Flaky.seen} == {"Bearer sk-vlm-secret-123"}
         assert all(body["temperature"] == 0 and body["model"] == "tiny" for _, body in _Flaky.seen)
-    finally:
-        server.shutdown()
-        server.server_close()
     with pytest.raises(UserError, match="openai:BASE_URL#MODEL"):
         parse_openai_spec("localhost:8000")
