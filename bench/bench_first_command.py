@@ -7,7 +7,7 @@ Runs `s2h build --out <tmp>/s2h-dpo [--n-per-level N]` in a child process (progr
 sees them), reads its stderr as it comes, and prints one JSON line: first_output_s (the first line on
 stderr, a log line saying what is loaded), first_progress_s (the first progress bar), total_s (to the
 summary line), peak_rss_mb of the build process, the summary line, the commit. The output folder is
-deleted afterwards unless --keep. Run it alone (`flock /work/bench.lock python bench/...`): timings taken
+deleted afterwards unless --keep. Run it alone on the machine: timings taken
 while other work runs are noisy.
 """
 
