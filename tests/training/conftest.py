@@ -113,3 +113,35 @@ def train_argv(s2h_data, cpu_args):
 @pytest.fixture
 def lora_args() -> list[str]:
     return ["--use_peft", "true", "--lora_r", "8", "--lora_alpha", "16", "--lora_target_modules", LORA_REGEX]
+
+
+@pytest.fixture
+def hub_calls(monkeypatch) -> list[tuple]:
+    """The Hub's HTTP side replaced (the one thing that cannot run here): `HfApi.create_repo` and
+    `upload_folder` record `("create_repo", repo_id, kwargs)` and `("upload_folder", repo_id, README text,
+    folder, kwargs)` and succeed."""
+    from concurrent.futures import Future
+
+    import huggingface_hub
+    from huggingface_hub import RepoUrl
+
+    calls: list[tuple] = []
+
+    def create_repo(self, repo_id, **kwargs):
+        calls.append(("create_repo", repo_id, kwargs))
+        full = repo_id if "/" in repo_id else f"me/{repo_id}"  # the Hub puts a bare name in the user's space
+        return RepoUrl(f"https://huggingface.co/{full}")
+
+    def upload_folder(self, *, repo_id, folder_path, run_as_future=False, **kwargs):
+        readme = Path(folder_path) / "README.md"
+        text = readme.read_text() if readme.exists() else ""
+        calls.append(("upload_folder", repo_id, text, Path(folder_path), kwargs))
+        if run_as_future:
+            done = Future()
+            done.set_result(None)
+            return done
+        return None
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", create_repo)
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
+    return calls

@@ -138,3 +138,18 @@ def test_lora_curriculum_merges_then_trains_new_adapters(dpo_script, train_argv,
     assert any(not torch.equal(merged[k], v) for k, v in _weights(base).items() if k in merged)
     assert f"started from `{first / 'merged'}`" in (second / "README.md").read_text()
     assert stage2.state.global_step == 1
+
+
+def test_curriculum_pushes_only_its_result(hub_calls, dpo_script, train_argv, tmp_path):
+    """`--push_to_hub` with a curriculum: one repo, named after the curriculum (not `stage-2-...`), gets the
+    last stage's model and card; the intermediate stage is never uploaded."""
+    base, out = tiny_vlm_cache("llava"), tmp_path / "tiny-curriculum"
+    dpo_script.main([*train_argv(base, out), "--curriculum", "1;2,3", "--push_to_hub", "true"])
+    first, second = stage_dirs(out, ((1,), (2, 3)))
+    # the Trainer creates it by the bare name, the push by the full one: the same single repo
+    assert {c[1].split("/")[-1] for c in hub_calls if c[0] == "create_repo"} == {"tiny-curriculum"}
+    assert {c[1] for c in hub_calls if c[0] == "upload_folder"} == {"me/tiny-curriculum"}
+    uploads = [c for c in hub_calls if c[0] == "upload_folder"]
+    assert uploads and {c[3] for c in uploads} == {second}
+    card = uploads[-1][2]
+    assert "this is stage 2 of 2" in card and "levels: level2, level3" in card and str(first) in card

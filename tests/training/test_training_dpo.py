@@ -7,7 +7,6 @@ import math
 import os
 import subprocess
 import sys
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -147,28 +146,8 @@ def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, train_argv, tmp_pat
     _generates(AutoModelForImageTextToText.from_pretrained(out), AutoProcessor.from_pretrained(out), s2h_data)
 
 
-def test_push_to_hub_sends_model_card(monkeypatch, dpo_script, train_argv, tmp_path):
+def test_push_to_hub_sends_model_card(hub_calls, dpo_script, train_argv, tmp_path):
     """`--push_to_hub`: the repo is created and the last upload carries the S2H model card (Hub HTTP mocked)."""
-    import huggingface_hub
-    from huggingface_hub import RepoUrl
-
-    calls = []
-
-    def create_repo(self, repo_id, **kwargs):
-        calls.append(("create_repo", repo_id, kwargs))
-        return RepoUrl(f"https://huggingface.co/{repo_id}")
-
-    def upload_folder(self, *, repo_id, folder_path, run_as_future=False, **kwargs):
-        readme = Path(folder_path) / "README.md"
-        calls.append(("upload_folder", repo_id, readme.read_text() if readme.exists() else "", kwargs))
-        if run_as_future:
-            done = Future()
-            done.set_result(None)
-            return done
-        return None
-
-    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", create_repo)
-    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
     base, out = tiny_vlm_cache("gemma3"), tmp_path / "push"
     dpo_script.main(
         [
@@ -180,8 +159,8 @@ def test_push_to_hub_sends_model_card(monkeypatch, dpo_script, train_argv, tmp_p
         ]
     )
 
-    assert ("create_repo", "me/tiny-s2h-dpo") in [c[:2] for c in calls]
-    uploads = [c for c in calls if c[0] == "upload_folder"]
+    assert ("create_repo", "me/tiny-s2h-dpo") in [c[:2] for c in hub_calls]
+    uploads = [c for c in hub_calls if c[0] == "upload_folder"]
     assert uploads and all(c[1] == "me/tiny-s2h-dpo" for c in uploads)
     last = uploads[-1]
     assert (
@@ -189,7 +168,7 @@ def test_push_to_hub_sends_model_card(monkeypatch, dpo_script, train_argv, tmp_p
         and "- multi-image\n" in last[2]
         and "levels: level1, level2, level3" in last[2]
     )
-    assert "checkpoint-*" in last[3]["ignore_patterns"]
+    assert "checkpoint-*" in last[4]["ignore_patterns"]
     assert (out / "README.md").read_text() == last[2]
 
 
