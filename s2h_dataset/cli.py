@@ -63,7 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"s2h: unknown command `{command}`; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .progress import BarSafeHandler
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[BarSafeHandler()],  # log lines never run into a progress bar
+    )
     install_log_redaction(http_logs=os.environ.get("S2H_HTTP_LOGS") == "1")  # per-request lines are noise
     route_hub_logs()  # huggingface_hub's warnings once, through the (redacting) root handlers
     try:

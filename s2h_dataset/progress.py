@@ -13,7 +13,7 @@ import contextvars
 import logging
 import os
 
-__all__ = ["bar", "disabled", "quiet"]
+__all__ = ["BarSafeHandler", "bar", "disabled", "quiet"]
 
 _QUIET = contextvars.ContextVar("s2h_quiet", default=False)
 
@@ -61,3 +61,21 @@ def bar(iterable=None, *, desc: str, unit: str, total: int | None = None, leave:
         mininterval=0.5,
         **kwargs,
     )
+
+
+class BarSafeHandler(logging.StreamHandler):
+    """A stderr log handler that writes each line through `tqdm.write`: open bars are cleared, the line is
+    printed whole on its own line, and the bars are drawn again below it (a plain handler would append the
+    line to a half-drawn bar). Unlike `tqdm.contrib.logging.logging_redirect_tqdm`, it is the handler
+    itself, so its filters (log redaction, `--quiet`) stay in force."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from tqdm import tqdm
+
+            tqdm.write(self.format(record), file=self.stream)
+            self.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)

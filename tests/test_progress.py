@@ -103,3 +103,34 @@ def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
     )
     assert caplog.text.count("resuming") == 1, caplog.text  # one line says it, not two
     assert "(2 written, 1 reused)" in capsys.readouterr().out
+
+
+def test_log_lines_never_run_into_a_bar(monkeypatch):
+    """A warning logged while a bar is drawn (a captioner retry, a bad image) starts on a line of its own and
+    the bar is drawn again after it; the handler's filters (redaction) still apply."""
+    import io
+    import logging
+
+    from s2h_dataset.progress import BarSafeHandler, bar
+    from s2h_dataset.redact import RedactingFilter
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    stream = io.StringIO()
+    handler = BarSafeHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("s2h_dataset.test_bar_safe")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        with bar(desc="write shards", unit="shard", total=4, file=stream) as progress:
+            progress.update(1)
+            log.warning("retry 1 of 3 at http://user:hunter2@host/v1")
+            progress.update(1)
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    at = text.index("WARNING retry")
+    assert text[at - 1] in "\r\n", repr(text[at - 40 : at])  # not glued to the bar's last draw
+    assert text[at:].split("\n")[0] == "WARNING retry 1 of 3 at http://***@host/v1"
+    assert "write shards:  25%" in text[at:]  # the bar comes back below the line
