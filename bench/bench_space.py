@@ -21,17 +21,11 @@ import statistics
 import tempfile
 import time
 
+from s2h_dataset.testing.browser import CHROMIUM, CHROMIUM_FLAGS
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 LABELS = ["dog", "peacock", "car", "banana", "rocket", "guitar", "cactus", "owl"]
 
 
@@ -88,7 +82,7 @@ def bench_browser(url: str, repeats: int) -> dict:
 
     loads, answers = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for i in range(repeats + 1):  # the first load warms the browser and server caches
             page = browser.new_page()
             start = time.perf_counter()

@@ -13,15 +13,7 @@ from space_helpers import ScriptedModel
 
 from s2h_dataset.space.limits import Limits
 from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
+from s2h_dataset.testing.browser import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,7 +27,7 @@ pytestmark = [
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="the `playwright` package is not installed")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
 
