@@ -7,8 +7,9 @@ import warnings
 
 import datasets
 import torch
+from cpu_dpo import cpu_dpo_config
 from transformers import AutoModelForImageTextToText, AutoProcessor
-from trl import DPOConfig, DPOTrainer
+from trl import DPOTrainer
 
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
 
@@ -20,21 +21,7 @@ def test_tiny_vlm_trains_two_dpo_steps_on_all(built_dataset, tmp_path):
     model = AutoModelForImageTextToText.from_pretrained(path)
     processor = AutoProcessor.from_pretrained(path)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    args = DPOConfig(
-        output_dir=str(tmp_path),
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        activation_checkpointing=False,
-        max_length=None,
-        per_device_train_batch_size=2,
-        max_steps=2,
-        learning_rate=1e-3,
-        report_to="none",
-        save_strategy="no",
-        logging_steps=1,
-        disable_tqdm=True,
-    )
+    args = cpu_dpo_config(tmp_path, learning_rate=1e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         trainer = DPOTrainer(model=model, args=args, train_dataset=train, processing_class=processor)

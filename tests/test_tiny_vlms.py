@@ -12,9 +12,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import datasets
 import pytest
 import torch
+from cpu_dpo import cpu_dpo_config
 from PIL import Image
 from transformers import AutoModelForImageTextToText, AutoProcessor
-from trl import DPOConfig, DPOTrainer
+from trl import DPOTrainer
 
 from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
 from s2h_dataset.testing.tiny_vlms import FAMILIES, build_tiny_vlm, tiny_vlm_cache
@@ -135,21 +136,7 @@ def test_dpo_two_steps(family: str, tmp_path: pathlib.Path, images: list[Image.I
         for i in range(4)
     ]
     dataset = datasets.Dataset.from_list(rows)
-    args = DPOConfig(
-        # activation_checkpointing is the transformers 5 name of gradient_checkpointing (TRL defaults it on).
-        output_dir=str(tmp_path),
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        activation_checkpointing=False,
-        max_length=None,
-        per_device_train_batch_size=2,
-        max_steps=2,
-        report_to="none",
-        save_strategy="no",
-        logging_steps=1,
-        disable_tqdm=True,
-    )
+    args = cpu_dpo_config(tmp_path)
     trainer = DPOTrainer(
         model=model, ref_model=None, args=args, train_dataset=dataset, processing_class=processor
     )
