@@ -47,16 +47,14 @@ def read_build_arguments(dataset: str) -> dict[str, Any]:
     return arguments
 
 
-def check_holdout(dataset: str, probe_source: str, seed: int, holdout: float) -> int:
-    """Raise if a probe image could be a training image of `dataset`'s build; return how many were checked."""
-    from .probe import probe_records
-
+def check_holdout(dataset: str, probe_source: str, records: list) -> int:
+    """Raise if one of the probe's `records` (drawn from `probe_source`) could be a training image of
+    `dataset`'s build; return how many were checked (0 when the build did not use that source)."""
     arguments = read_build_arguments(dataset)
     sources = arguments.get("source") or []
     if probe_source not in sources:
         return 0  # other images than the build's: nothing can overlap
     fraction = float(arguments["test_fraction"])
-    records = probe_records(probe_source, seed, holdout)
     trained = [r.source_id for r in records if split_of(r.source_id, fraction) == "train"]
     if trained:
         raise UserError(

@@ -169,7 +169,8 @@ def _load(spec, config) -> list[ProbeUnit]:
     if config.train_dataset:
         from .holdout import check_holdout
 
-        check_holdout(config.train_dataset, config.probe_source, config.probe_seed, config.probe_holdout)
+        records = probe_records(config.probe_source, config.probe_seed, config.probe_holdout)
+        check_holdout(config.train_dataset, config.probe_source, records)
     return [
         probe_unit(
             config.probe_source,

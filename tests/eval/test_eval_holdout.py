@@ -7,7 +7,8 @@ from eval_fixtures import OracleModel
 
 from s2h_dataset.errors import UserError
 from s2h_dataset.eval import EvalConfig, evaluate
-from s2h_dataset.eval.holdout import check_holdout
+from s2h_dataset.eval.holdout import check_holdout as holdout_check
+from s2h_dataset.eval.probe import probe_records
 from s2h_dataset.layout import REPORT_FILE, split_of
 
 
@@ -20,6 +21,9 @@ def build_folder(tmp_path, fraction, sources=("emoji", "arithmetic")):
 
 
 def test_probe_images_must_be_held_out_of_the_training_build(tmp_path):
+    def check_holdout(dataset, source, seed, holdout):
+        return holdout_check(dataset, source, probe_records(source, seed, holdout))
+
     assert check_holdout(str(build_folder(tmp_path, 0.15)), "emoji", 0, 0.05) > 0  # 5% is inside 15%
     with pytest.raises(UserError, match=r"images the build .* trained on .*--probe-holdout 0.02 or less"):
         check_holdout(str(build_folder(tmp_path, 0.02)), "emoji", 0, 0.05)
