@@ -57,10 +57,9 @@ def _merge_lora(trainer, folder: Path) -> Path:
     return merged_dir
 
 
-def run_curriculum(method: str, script_args, training_args, model_args, argv, callbacks=()) -> list:
-    """Train every stage of `script_args.stages` in order; return the trainers of the stages run now."""
-    from .script import train_stage
-
+def run_curriculum(method: str, script_args, training_args, model_args, train_stage) -> list:
+    """Train every stage of `script_args.stages` in order with `train_stage(script_args, training_args,
+    model_args, stage=...)` (one training run of `method`); return the trainers of the stages run now."""
     stages = script_args.stages
     if training_args.resume_from_checkpoint:
         raise UserError(
@@ -126,7 +125,7 @@ def run_curriculum(method: str, script_args, training_args, model_args, argv, ca
             "levels": [f"level{n}" for n in levels],
             "started_from": start_from,
         }
-        trainer = train_stage(method, stage_script, stage_training, stage_model, argv, callbacks, stage=stage)
+        trainer = train_stage(stage_script, stage_training, stage_model, stage=stage)
         trainers.append(trainer)
         start_from = str(_merge_lora(trainer, folder) if model_args.use_peft else folder)
         entry.update(finished=True, model=start_from)

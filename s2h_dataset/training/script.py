@@ -10,6 +10,7 @@ trainer's extra arguments (GRPO's reward functions). A `curriculum` runs the sam
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -157,7 +158,8 @@ def main(method: str, argv: list[str] | None = None, callbacks=()):
     if script_args.stages is not None:
         from .curriculum import run_curriculum
 
-        trainers = run_curriculum(method, script_args, training_args, model_args, argv, callbacks)
+        one_run = functools.partial(train_stage, method, argv=argv, callbacks=callbacks)
+        trainers = run_curriculum(method, script_args, training_args, model_args, one_run)
         trainer = trainers[-1] if trainers else None  # None: every stage had finished before
     else:
         trainer = train_stage(method, script_args, training_args, model_args, argv, callbacks)
