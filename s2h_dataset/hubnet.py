@@ -16,13 +16,40 @@ import logging
 import os
 import socket
 import threading
+from pathlib import Path
 from urllib.parse import urlparse
 
-__all__ = ["HINTS", "explain", "hub_hint", "offline_if_unreachable", "route_hub_logs"]
+from .errors import UserError
+
+__all__ = [
+    "HINTS",
+    "explain",
+    "hub_hint",
+    "is_local",
+    "offline_if_unreachable",
+    "require_model",
+    "route_hub_logs",
+]
 
 logger = logging.getLogger(__name__)
 
 _CHECK_SECONDS = 3.0
+
+
+def is_local(path: str | None) -> bool:
+    """True for an existing path, or one written like a path (`/x`, `./x`, `~/x`, `x/y/z`), not a Hub id."""
+    if not path:
+        return False
+    return Path(path).expanduser().exists() or path.startswith(("/", ".", "~")) or path.count("/") > 1
+
+
+def require_model(value: str | None, flag: str) -> None:
+    """One line when a model given as a path (`is_local`) is not an existing folder; a Hub id passes."""
+    if is_local(value) and not Path(value).expanduser().is_dir():
+        raise UserError(
+            f"{flag} {value}: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
+        )
+
 
 _LOCAL = "pass a local folder instead"
 _OFFLINE = "HF_HUB_OFFLINE is set, so nothing is downloaded: unset HF_HUB_OFFLINE (or set it to 0) to reach the Hub, or {local}"

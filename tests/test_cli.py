@@ -130,11 +130,33 @@ def test_missing_option_and_missing_folder_are_one_line(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.endswith("nope: folder does not exist; pass the folder `s2h build --out` wrote"), err
         assert len(err.splitlines()) == 1
-    assert main(["space", "--model-name-or-path", "/nonexistent"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
-        "s2h space: error: --model-name-or-path /nonexistent: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
-    ]
+    # a model written as a path that is not there: the same line in every command that loads one
+    missing = str(tmp_path / "no-model")
+    fix = "folder does not exist; pass a checkpoint folder or a Hub id like org/name"
+    for argv, flag in (
+        (["space", "--model-name-or-path", missing], "--model-name-or-path"),
+        (["eval", "--model-name-or-path", missing, "--out", str(tmp_path / "e")], "--model-name-or-path"),
+        (
+            [
+                "eval",
+                "--model-name-or-path",
+                "org/name",
+                "--eval-tasks",
+                "s2h_test",
+                "--reference-model",
+                missing,
+            ]
+            + ["--out", str(tmp_path / "e")],
+            "--reference-model",
+        ),
+        (
+            ["train-check", "--model-name-or-path", missing, "--dataset-name", str(tmp_path)],
+            "--model-name-or-path",
+        ),
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"s2h {argv[0]}: error: {flag} {missing}: {fix}"]
 
 
 def test_space_takes_the_training_names_and_the_old_ones(tmp_path, capsys):

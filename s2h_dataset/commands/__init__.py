@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..hubnet import is_local
+
+__all__ = ["is_local", "require_folder"]
 
 
 def require_folder(path: str, flag: str = "") -> Path:
@@ -16,10 +19,3 @@ def require_folder(path: str, flag: str = "") -> Path:
     if not folder.is_dir():
         raise UserError(f"{where}: is a file, not a folder; pass the folder `s2h build --out` wrote")
     return folder
-
-
-def is_local(path: str | None) -> bool:
-    """True for an existing path, or one written like a path (`/x`, `./x`, `~/x`, `x/y/z`), not a Hub id."""
-    if not path:
-        return False
-    return Path(path).expanduser().exists() or path.startswith(("/", ".", "~")) or path.count("/") > 1

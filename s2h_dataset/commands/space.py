@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..errors import UserError
+from ..hubnet import require_model
 from ..processor_defaults import parse_processor_kwargs
 from . import is_local, require_folder
 
@@ -70,14 +70,8 @@ class SpaceArguments:
         )  # a bad JSON fails here, in one line
         if not 0 < self.port < 65536:
             raise UserError(f"`--port {self.port}` must be between 1 and 65535")
-        for flag, value in (
-            ("--model-name-or-path", self.model_name_or_path),
-            ("--base-model", self.base_model),
-        ):
-            if is_local(value) and not Path(value).expanduser().is_dir():
-                raise UserError(
-                    f"{flag} {value}: folder does not exist; pass a checkpoint folder or a Hub id like org/name"
-                )
+        require_model(self.model_name_or_path, "--model-name-or-path")
+        require_model(self.base_model, "--base-model")
         if is_local(self.dataset_name):
             require_folder(self.dataset_name, "--dataset-name")
 

@@ -67,7 +67,9 @@ class TrainCheckArgs:
 
     def __post_init__(self):
         from ..errors import UserError
+        from ..hubnet import require_model
 
+        require_model(self.model_name_or_path, "--model-name-or-path")
         if self.method not in ("dpo", "sft"):
             raise UserError(f"`--method` must be dpo or sft, got `{self.method}`")
         if self.preflight_rows == 0 or self.preflight_rows < -1:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UserError
+from ..hubnet import require_model
 from ..vlm.openai_client import parse_openai_spec
 from .spec import PROTOCOLS, REGISTRY, get_task
 
@@ -186,6 +187,8 @@ class EvalConfig:
             raise UserError(
                 "`--model-name-or-path` is required (a Hub id or a local folder); or use `--rescore DIR`"
             )
+        require_model(self.model_name_or_path, "--model-name-or-path")
+        require_model(self.reference_model, "--reference-model")
         if not self.out:
             raise UserError("`--out` is required: the folder for predictions.jsonl and results")
         if not self.task_list:

@@ -84,21 +84,14 @@ def test_batched_replies_match_one_by_one():
 
 
 def test_bad_model_is_a_one_line_error(tmp_path, capsys):
-    assert (
-        main(
-            [
-                "eval",
-                "--model-name-or-path",
-                str(tmp_path / "missing"),
-                "--out",
-                str(tmp_path / "o"),
-                "--eval-tasks",
-                "l3probe",
-            ]
-        )
-        == 2
-    )
-    assert "cannot load model" in capsys.readouterr().err
+    """A missing folder is refused while the options are read; a folder that holds no model when loading."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for model, expected in ((tmp_path / "missing", "folder does not exist"), (empty, "cannot load model")):
+        argv = ["eval", "--model-name-or-path", str(model), "--out", str(tmp_path / "o")]
+        assert main([*argv, "--eval-tasks", "l3probe"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and expected in err[0], err
 
 
 def test_processor_kwargs_reach_the_processor(tmp_path):
