@@ -125,7 +125,11 @@ def test_old_and_underscore_spellings_still_parse():
 def test_missing_option_and_missing_folder_are_one_line(tmp_path, capsys):
     assert main(["build"]) == 2
     assert capsys.readouterr().err.strip() == "s2h build: error: missing --out (see `s2h build --help`)"
-    for argv in (["validate", str(tmp_path / "nope")], ["push", str(tmp_path / "nope"), "--repo", "a/b"]):
+    for argv in (
+        ["validate", str(tmp_path / "nope")],
+        ["push", str(tmp_path / "nope"), "--repo", "a/b"],
+        ["audit", str(tmp_path / "nope")],
+    ):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err.endswith("nope: folder does not exist; pass the folder `s2h build --out` wrote"), err

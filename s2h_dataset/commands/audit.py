@@ -3,12 +3,16 @@
 import json
 from dataclasses import dataclass, field
 
+from . import require_folder
+
 HELP = "blind audit: can each task's chosen be told from rejected without the images?"
 
 
 @dataclass
 class AuditArgs:
-    folder: str = field(metadata={"help": "A folder made by `s2h build`, or a Hub snapshot of one."})
+    folder: str = field(
+        metadata={"help": "A folder made by `s2h build`, or a Hub snapshot of one.", "metavar": "DIR"}
+    )
     json: bool = field(default=False, metadata={"help": "Print the figures as JSON instead of a table."})
 
 
@@ -17,13 +21,11 @@ ARGS = (AuditArgs,)
 
 
 def run(args: AuditArgs) -> int:
-    from pathlib import Path
-
     from ..audit import blind_section
     from ..blind_audit import blind_audit
     from ..errors import UserError
 
-    folder = Path(args.folder).expanduser()
+    folder = require_folder(args.folder)
     if not any(folder.glob("data/level*/*.parquet")):
         raise UserError(f"{folder}: no data/level*/*.parquet shards; pass a folder made by `s2h build`")
     blind = blind_audit(folder)
