@@ -159,13 +159,12 @@ def shell(argv: list[str]) -> str:
 
 
 def _final_dir(run: Run, root: Path) -> Path:
-    """Where a run's model (and its eval/) ends up: the output_dir, or a curriculum's last stage."""
+    """Where a run's model (and its eval/) ends up: the output_dir, or a curriculum's last stage folder."""
+    from .arguments import parse_stages
+    from .curriculum import stage_dirs
+
     folder = root / run.output_dir
-    record = folder / "curriculum.json"
-    if record.is_file():
-        stages = json.loads(record.read_text())["stages"]
-        return Path(stages[-1]["output_dir"])
-    return folder
+    return stage_dirs(folder, parse_stages(run.curriculum))[-1] if run.curriculum else folder
 
 
 def run_scores(run: Run, root: Path = Path(".")) -> dict[str, float] | None:

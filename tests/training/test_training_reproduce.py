@@ -79,7 +79,8 @@ def test_results_table_reads_eval_outputs(tmp_path, capsys):
     results(tmp_path / "runs/paper/llava-dpo", 0.4321, 0.5)
     stage = tmp_path / "runs/paper/t3-l1-l23/stage-2-level2+level3"  # a curriculum: the last stage's eval
     results(stage, 0.25, 0.125)
-    record = {"stages": [{"output_dir": "x"}, {"output_dir": str(stage)}]}
+    # as training writes it: stage folders relative to where it ran, not to --root
+    record = {"stages": [{"output_dir": "x"}, {"output_dir": "runs/paper/t3-l1-l23/stage-2-level2+level3"}]}
     (tmp_path / "runs/paper/t3-l1-l23/curriculum.json").write_text(json.dumps(record))
     table = results_table(root=tmp_path)
     row = next(line for line in table.splitlines() if line.startswith("| llava-dpo "))
