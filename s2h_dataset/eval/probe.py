@@ -140,14 +140,17 @@ def probe_unit(
     style: str = "letter",
     limit: int | None = None,
     holdout: float = 0.0,
+    records: list[Record] | None = None,
 ) -> ProbeUnit:
+    """The probe's questions; `records` are `probe_records(source, seed, holdout)` when already loaded."""
     if style not in STYLES:
         raise UserError(f"`probe_style` must be one of {', '.join(STYLES)}, got `{style}`")
     if n_questions < 1:
         raise UserError(f"`probe_questions` must be at least 1, got {n_questions}")
     if not 0.0 <= holdout < 0.5:
         raise UserError(f"`probe_holdout` must be in [0, 0.5), got {holdout}")
-    records = probe_records(source, seed, holdout)
+    if records is None:
+        records = probe_records(source, seed, holdout)
     plan = plan_probe(records, n_questions, seed)
     return ProbeUnit(plan[:limit] if limit is not None else plan, style)
 
@@ -166,7 +169,8 @@ def probe_records(source: str, seed: int = 0, holdout: float = 0.0) -> list[Reco
 
 
 def _load(spec, config) -> list[ProbeUnit]:
-    if config.train_dataset:
+    records = None
+    if config.train_dataset:  # the same records are checked against the build and asked about: load once
         from .holdout import check_holdout
 
         records = probe_records(config.probe_source, config.probe_seed, config.probe_holdout)
@@ -179,6 +183,7 @@ def _load(spec, config) -> list[ProbeUnit]:
             config.probe_style,
             None,
             config.probe_holdout,
+            records,
         )
     ]
 
