@@ -18,6 +18,7 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from .atomic import sha256_file
 from .card import set_repo_id
 from .errors import UserError
+from .hubnet import hub_hint
 from .integrity import partial_shards, refresh_entry
 from .layout import CARD_FILE, REPORT_FILE
 from .redact import redact
@@ -59,10 +60,9 @@ def _point_card_at(folder: Path, repo_id: str) -> None:
 
 def _hub_error(err: Exception) -> UserError:
     first = (str(err).strip().splitlines() or [""])[0][:300]
-    hint = (
-        "unset HF_HUB_OFFLINE and check the network"
-        if "offline" in f"{type(err).__name__} {first}".lower()
-        else "check your token (`hf auth login`), the repo name and the network"
+    # the shared table's fix (offline, gated, missing repo, refused token, server error), else a general one
+    hint = hub_hint(err, "rerun `s2h push` once the Hub is reachable") or (
+        "check your token (`hf auth login`), the repo name and the network"
     )
     return UserError(
         f"the Hub refused or could not be reached ({type(err).__name__}: {redact(first)}); {hint}"
