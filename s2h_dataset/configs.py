@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .captioners.config import CaptionerConfig
+from .encoders import BACKENDS
 from .errors import UserError
+from .levels.common import HARDNESS, SEARCH_NEGATIVES
 from .schema import CONFIG_LEVELS
 from .sources import DEFAULT_SOURCES
 
@@ -283,8 +285,8 @@ class BuildConfig:
             (0.0 <= self.test_fraction < 0.5, "`--test-fraction` must be in [0, 0.5)"),
             (0.0 < self.filter_quantile <= 1.0, "`--filter-quantile` must be in (0, 1]"),
             (
-                self.filter_backend in ("auto", "torch", "onnx", "onnx-int8"),
-                "`--filter-backend` must be auto, torch, onnx or onnx-int8",
+                self.filter_backend in BACKENDS,
+                f"`--filter-backend` must be one of {', '.join(BACKENDS)}",
             ),
             (self.shard_rows >= 1, "`--shard-rows` must be at least 1"),
             (self.shard_mib >= 1, "`--shard-mib` must be at least 1"),
@@ -295,13 +297,13 @@ class BuildConfig:
             (self.workers >= 1, "`--workers` must be at least 1"),
             (self.arithmetic_pool >= 8, "`--arithmetic-pool` must be at least 8"),
             (
-                self.distractor_hardness in ("subcategory", "category", "random"),
-                "`--distractor-hardness` must be subcategory, category or random",
+                self.distractor_hardness in HARDNESS,
+                f"`--distractor-hardness` must be one of {', '.join(HARDNESS)}",
             ),
             (
-                bool(self.search_negative_list)
-                and set(self.search_negative_list) <= {"fact", "claim", "describe"},
-                f"`--search-negatives {self.search_negatives}` must be a comma list of fact, claim, describe",
+                bool(self.search_negative_list) and set(self.search_negative_list) <= set(SEARCH_NEGATIVES),
+                f"`--search-negatives {self.search_negatives}` must be a comma list of "
+                f"{', '.join(SEARCH_NEGATIVES)}",
             ),
             (
                 0.1 <= self.request_timeout <= 3600,
