@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import logging
 import os
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from .atomic import atomic_write, remove_temp_files
 from .errors import UserError
+from .integrity import read_report
 from .layout import DATA_DIR, REPORT_FILE
 
 __all__ = ["Staging", "check_target", "filesystem_error", "is_build", "sweep_orphan"]
@@ -37,11 +37,8 @@ PUBLISHED = "published"  # written in work/ right before the final rename
 
 def is_build(folder: Path) -> bool:
     """Whether `folder` is recognisably a folder written by `s2h build` / `s2h merge`."""
-    try:
-        report = json.loads((folder / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(report, dict) and "arguments" in report and (folder / DATA_DIR).is_dir()
+    report = read_report(folder, [])
+    return report is not None and "arguments" in report and (folder / DATA_DIR).is_dir()
 
 
 def _identity(path: Path) -> tuple[int, int]:
