@@ -19,7 +19,7 @@ from huggingface_hub import DatasetCardData
 from .atomic import atomic_write
 from .audit import audit, blind_section
 from .blind_audit import blind_audit
-from .card_text import CITATION, attribution, audit_warnings, build_command
+from .card_text import CITATION, HEALTHY, POSITION_SPREAD, attribution, audit_warnings, build_command
 from .configs import BUILDER_CONFIGS, BuildConfig
 from .layout import SPLITS, shard_glob
 from .plots import write_plots
@@ -223,8 +223,10 @@ def write_card(
         if examples
         else "No train rows to preview.",
         audit_warnings="\n".join(f"> ⚠️ **Warning**: {w}" for w in warnings)
-        or "All audit figures are within their healthy ranges (length ratio 0.8-1.25, yes-ratio 0.4-0.6, "
-        "target positions within 1.5x of each other).",
+        or "All audit figures are within their healthy ranges (length ratio {:g}-{:g}, yes-ratio {:g}-{:g}, "
+        "target positions within {:g}x of each other).".format(
+            *HEALTHY["length_ratio"][:2], *HEALTHY["yes_ratio"][:2], POSITION_SPREAD
+        ),
         build_stats=_build_stats(timings, captions) + "\n\n" + row_group_summary(repo),
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .card_text import HEALTHY
+
 __all__ = ["PLOTS", "blind_audit_figure", "figures", "save", "write_plots"]
 
 PLOTS = ("length_ratio", "yes_ratio", "similarity", "target_positions")
@@ -106,10 +108,22 @@ def figures(stats: dict) -> dict:
     tasks = stats["tasks"]
     return {
         "length_ratio": _bars(
-            plt, tasks, "length_ratio", "Length ratio per task", "chosen / rejected words", (0.8, 1.25), 1.0
+            plt,
+            tasks,
+            "length_ratio",
+            "Length ratio per task",
+            "chosen / rejected words",
+            HEALTHY["length_ratio"][:2],
+            1.0,
         ),
         "yes_ratio": _bars(
-            plt, tasks, "yes_ratio", "Share of yes among yes/no answers", "yes-ratio", (0.4, 0.6), 0.5
+            plt,
+            tasks,
+            "yes_ratio",
+            "Share of yes among yes/no answers",
+            "yes-ratio",
+            HEALTHY["yes_ratio"][:2],
+            0.5,
         ),
         "similarity": _similarity(plt, tasks),
         "target_positions": _positions(plt, stats["target_positions"]),
