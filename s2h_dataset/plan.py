@@ -155,6 +155,7 @@ class _TaskStream:
 
     def __init__(self, task: str, ctx: LevelContext, rng: random.Random, seen: set[str], captioner_name: str):
         self.task, self.ctx, self.rng, self.seen, self.captioner_name = task, ctx, rng, seen, captioner_name
+        self.generate = TASKS[task].generate()  # the task's generator function, resolved once
         self.slots: list[int] = []
         self.records = {r.source_id: r for r in ctx.pool.all_records()}
 
@@ -165,14 +166,14 @@ class _TaskStream:
                 n = task_slots(self.task, self.ctx.n_images)
                 self.slots = self.rng.sample(range(n), n)
             slot = self.slots.pop()
-            spec = TASKS[self.task].generate()(self.ctx, self.rng, slot)
+            spec = self.generate(self.ctx, self.rng, slot)
             while spec.id in self.seen:
                 redraws += 1
                 if redraws > MAX_DUPLICATE_DRAWS * count:
                     raise PlanError(
                         f"too few images in the {self.ctx.split} split to make distinct `{self.task}` rows"
                     )
-                spec = TASKS[self.task].generate()(self.ctx, self.rng, slot)
+                spec = self.generate(self.ctx, self.rng, slot)
             self.seen.add(spec.id)
             spec.meta = {
                 "sources": spec.source_ids,
