@@ -112,7 +112,8 @@ def _table(specs: list[RowSpec], store: ImageStore) -> pa.Table:
 
 def write_shard(path: Path, specs: list[RowSpec], store: ImageStore, row_group_mib: int) -> int:
     """Write `specs` to `path` atomically (temporary file, then rename); return the number of row groups."""
-    image_bytes = {sid: store.path(sid).stat().st_size for spec in specs for sid in spec.source_ids}
+    unique = {sid for spec in specs for sid in spec.source_ids}  # an image recurs across rows: stat it once
+    image_bytes = {sid: store.path(sid).stat().st_size for sid in unique}
     groups = cut_row_groups(specs, image_bytes, row_group_mib * MIB) or [(0, 0)]
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = None
