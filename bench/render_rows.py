@@ -14,19 +14,17 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from PIL import Image, ImageDraw
 
+from s2h_dataset.schema import message_text
+
 TILE, WIDTH = 160, 130  # image tile side in pixels; text wrap width in characters
-
-
-def _text(messages) -> str:
-    return " ".join(p["text"] for m in messages for p in m["content"] if p["type"] == "text" and p["text"])
 
 
 def render(row: dict) -> Image.Image:
     images = [Image.open(io.BytesIO(i["bytes"])).convert("RGB") for i in row["images"]]
     blocks = [
-        ("PROMPT", _text(row["prompt"])),
-        ("CHOSEN", _text(row["chosen"])),
-        ("REJECTED", _text(row["rejected"])),
+        ("PROMPT", message_text(row["prompt"])),
+        ("CHOSEN", message_text(row["chosen"])),
+        ("REJECTED", message_text(row["rejected"])),
     ]
     lines = [f"{row['task']}  (level {row['level']}, target {row['target']})"]
     for name, text in blocks:

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from .layout import parse_shard_path
+from .schema import message_text
 
 __all__ = ["FLAG", "blind_audit", "pair_features"]
 
@@ -33,10 +34,6 @@ MIN_TEST = 200  # fewer test pairs than this: cross-validate over all pairs inst
 MAX_PAIRS = 20000  # per task and split; beyond this the figure does not move and fitting only costs time
 COLUMNS = ["task", "level", "id", "prompt", "chosen", "rejected"]
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def _text(messages: list[dict]) -> str:
-    return " ".join(p["text"] for m in messages for p in m["content"] if p["type"] == "text" and p["text"])
 
 
 def _rows(repo: Path) -> dict[tuple[int, str], dict[str, list[tuple[str, str, str, str]]]]:
@@ -48,7 +45,12 @@ def _rows(repo: Path) -> dict[tuple[int, str], dict[str, list[tuple[str, str, st
         table = pq.read_table(shard, columns=COLUMNS).to_pylist()
         for row in table:
             rows[row["level"], row["task"]][split].append(
-                (row["id"], _text(row["prompt"]), _text(row["chosen"]), _text(row["rejected"]))
+                (
+                    row["id"],
+                    message_text(row["prompt"]),
+                    message_text(row["chosen"]),
+                    message_text(row["rejected"]),
+                )
             )
     return rows
 

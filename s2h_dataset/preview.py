@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from PIL import Image, ImageDraw, ImageFont
 
 from .layout import shard_glob
+from .schema import message_text
 
 __all__ = ["write_preview"]
 
@@ -28,10 +29,6 @@ def _font(size: int):
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow without FreeType: the fixed bitmap font
         return ImageFont.load_default()
-
-
-def _text(messages) -> str:
-    return " ".join(p.get("text") or "" for m in messages for p in m["content"] if p.get("type") == "text")
 
 
 def _rows(repo: Path, per_level: int) -> list[dict]:
@@ -48,7 +45,7 @@ def _rows(repo: Path, per_level: int) -> list[dict]:
 def _draw_row(row: dict, font, bold) -> Image.Image:
     images = [Image.open(io.BytesIO(im["bytes"])).convert("RGB") for im in row["images"]]
     texts = [
-        (label, colour, _text(row[key]))
+        (label, colour, message_text(row[key]))
         for (label, colour), key in zip(_LABELS, ("prompt", "chosen", "rejected"))
     ]
     lines = [(label, colour, textwrap.wrap(text, _WRAP)[:4] or [""]) for label, colour, text in texts]

@@ -26,6 +26,7 @@ __all__ = [
     "LEVEL_TASKS",
     "RowSpec",
     "assistant_message",
+    "message_text",
     "row_id",
     "user_message",
 ]
@@ -82,6 +83,13 @@ def user_message(n_images: int, text: str) -> list[dict]:
 
 def assistant_message(text: str) -> list[dict]:
     return [{"role": "assistant", "content": [{"type": "text", "text": text}]}]
+
+
+def message_text(messages: list[dict], sep: str = " ") -> str:
+    """The text parts of chat messages joined by `sep` (image parts and empty texts skipped)."""
+    return sep.join(
+        p["text"] for m in messages for p in m["content"] if p.get("type") == "text" and p.get("text")
+    )
 
 
 def row_id(level: int, task: str, source_ids: list[str], prompt: str) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import UserError
-from ..schema import CONFIG_LEVELS
+from ..schema import CONFIG_LEVELS, message_text
 
 __all__ = [
     "ALLOW_ENV",
@@ -145,15 +145,6 @@ class ExplorerRow:
         )
 
 
-def _text(messages: list[dict]) -> str:
-    return "\n".join(
-        part.get("text") or ""
-        for message in messages
-        for part in message["content"]
-        if part.get("type") == "text"
-    )
-
-
 def get_row(source: str, config: str, split: str, index: int) -> ExplorerRow:
     data = _split(source, config, split)
     n_rows = len(data)
@@ -175,9 +166,9 @@ def get_row(source: str, config: str, split: str, index: int) -> ExplorerRow:
         level=int(row["level"]),
         task=row["task"],
         images=[image.convert("RGB") for image in row["images"]],
-        prompt=_text(row["prompt"]),
-        chosen=_text(row["chosen"]),
-        rejected=_text(row["rejected"]),
+        prompt=message_text(row["prompt"], "\n"),
+        chosen=message_text(row["chosen"], "\n"),
+        rejected=message_text(row["rejected"], "\n"),
         target=int(row.get("target", -1)),
         similarity=float("nan") if similarity is None else float(similarity),
         meta=meta if isinstance(meta, dict) else {},
