@@ -26,6 +26,7 @@ import logging
 import os
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..errors import UserError
 
 __all__ = ["run_curriculum", "stage_dirs"]
@@ -39,12 +40,6 @@ def stage_dirs(output_dir: str | os.PathLike, stages: tuple[tuple[int, ...], ...
         Path(output_dir) / f"stage-{i}-{'+'.join(f'level{n}' for n in levels)}"
         for i, levels in enumerate(stages, start=1)
     ]
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def _merge_lora(trainer, folder: Path) -> Path:
@@ -130,5 +125,5 @@ def run_curriculum(method: str, script_args, training_args, model_args, train_st
         start_from = str(_merge_lora(trainer, folder) if model_args.use_peft else folder)
         entry.update(finished=True, model=start_from)
         if trainer.is_world_process_zero():
-            _write_json(record_path, record)
+            atomic_write(record_path, (json.dumps(record, indent=2) + "\n").encode())
     return trainers
