@@ -19,6 +19,7 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
+from ..hubnet import is_local
 from ..vlm.chat import jpeg_data_uri
 from ..vlm.replies import read_position
 from .inference import ChatModel
@@ -72,9 +73,9 @@ def display_name(filename: str) -> str:
 def display_model(name: str) -> str:
     """A model's name for people: a Hub id as is, a local folder by its last part (`…/checkpoint-500`
     keeps its run folder: `s2h-qwen/checkpoint-500`), never the whole local path."""
-    path = Path(name)
-    if not (name.startswith(("/", ".", "~")) or path.expanduser().exists()):
+    if not is_local(name):
         return name
+    path = Path(name)
     parts = path.expanduser().parts
     if len(parts) >= 2 and re.fullmatch(r"checkpoint-\d+", parts[-1]):
         return f"{parts[-2]}/{parts[-1]}"
