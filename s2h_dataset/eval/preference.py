@@ -32,28 +32,31 @@ class Scorer(Protocol):
     def score(self, rows: Sequence[dict[str, Any]]) -> list[tuple[float, float]]: ...
 
 
-def _completion_logprob(model, processor, row: dict[str, Any], completion: list[dict]) -> float:
-    """Summed log-probability of `completion`'s tokens after the row's prompt (chat template, images)."""
+def _completion_logprobs(model, processor, row: dict[str, Any]) -> tuple[float, float]:
+    """Summed log-probability of the row's chosen and rejected tokens after its prompt (chat template,
+    images); the prompt is measured once for both."""
     import torch
 
-    from ..vlm.chat import render
+    from ..vlm.chat import render, to_model
 
-    prompt_text = render(processor, row["prompt"])
-    full_text = render(processor, row["prompt"] + completion, add_generation_prompt=False)
     images = [image.convert("RGB") for image in row["images"]] or None
-    prompt = processor(text=[prompt_text], images=[images] if images else None, return_tensors="pt")
-    full = processor(text=[full_text], images=[images] if images else None, return_tensors="pt")
-    n_prompt, ids = prompt["input_ids"].shape[1], full["input_ids"]
-    if n_prompt >= ids.shape[1]:
-        raise UserError(f"row {row.get('id')}: the completion adds no tokens to the prompt")
-    full = full.to(model.device)
-    if "pixel_values" in full and full["pixel_values"].is_floating_point():
-        full["pixel_values"] = full["pixel_values"].to(model.dtype)
-    with torch.inference_mode():
-        logits = model(**full).logits[0, :-1].float()
-    logprobs = torch.log_softmax(logits, dim=-1)
-    targets = full["input_ids"][0, 1:]
-    return float(logprobs[n_prompt - 1 :].gather(1, targets[n_prompt - 1 :, None]).sum())
+    batch_images = [images] if images else None
+    prompt_text = render(processor, row["prompt"])
+    n_prompt = processor(text=[prompt_text], images=batch_images, return_tensors="pt")["input_ids"].shape[1]
+    scores = []
+    for key in ("chosen", "rejected"):
+        full_text = render(processor, row["prompt"] + row[key], add_generation_prompt=False)
+        full = processor(text=[full_text], images=batch_images, return_tensors="pt")
+        ids = full["input_ids"]
+        if n_prompt >= ids.shape[1]:
+            raise UserError(f"row {row.get('id')}: the completion adds no tokens to the prompt")
+        full = to_model(full, model)
+        with torch.inference_mode():
+            logits = model(**full).logits[0, :-1].float()
+        logprobs = torch.log_softmax(logits, dim=-1)
+        targets = full["input_ids"][0, 1:]
+        scores.append(float(logprobs[n_prompt - 1 :].gather(1, targets[n_prompt - 1 :, None]).sum()))
+    return scores[0], scores[1]
 
 
 class LogLikelihoodScorer:
@@ -64,9 +67,7 @@ class LogLikelihoodScorer:
         self.name = policy.name + (f" vs {reference.name}" if reference else "")
 
     def _pair(self, loaded, row: dict[str, Any]) -> tuple[float, float]:
-        return tuple(
-            _completion_logprob(loaded.model, loaded.processor, row, row[k]) for k in ("chosen", "rejected")
-        )
+        return _completion_logprobs(loaded.model, loaded.processor, row)
 
     def score(self, rows: Sequence[dict[str, Any]]) -> list[tuple[float, float]]:
         out = []

@@ -61,6 +61,14 @@ def encode(processor, chats: Sequence[list[dict[str, Any]]], images: Sequence[li
     return processor(text=texts, images=nested if any(nested) else None, padding=True, return_tensors="pt")
 
 
+def to_model(batch, model):
+    """A processor's batch on `model`'s device, its float pixel values in the model's dtype."""
+    batch = batch.to(model.device)
+    if "pixel_values" in batch and batch["pixel_values"].is_floating_point():
+        batch["pixel_values"] = batch["pixel_values"].to(model.dtype)
+    return batch
+
+
 @dataclass
 class Generation:
     """Replies in chat order, with each prompt's token count and whether prompt + reply overran the context."""
@@ -79,9 +87,7 @@ def generate(
     """Greedy replies to a batch of chats (left padding; `do_sample=False`), special tokens stripped."""
     import torch
 
-    batch = encode(vlm.processor, chats, images).to(vlm.model.device)
-    if "pixel_values" in batch and batch["pixel_values"].is_floating_point():
-        batch["pixel_values"] = batch["pixel_values"].to(vlm.model.dtype)
+    batch = to_model(encode(vlm.processor, chats, images), vlm.model)
     lengths = [int(n) for n in batch["attention_mask"].sum(dim=1).tolist()]
     limit = getattr(vlm.model.config.get_text_config(), "max_position_embeddings", None)
     over = [bool(limit and n + max_new_tokens > limit) for n in lengths]
