@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .errors import UserError
 
 __all__ = ["BACKENDS", "OnnxSentenceEncoder", "make_encoder", "onnx_available"]
@@ -126,34 +127,38 @@ def _export(folder: Path, target: Path, quantized: bool) -> None:
 
     example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in input_names)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
     axes = {name: {0: "batch", 1: "length"} for name in input_names}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # tracer warnings about shape-dependent branches: batch and length are dynamic
-        torch.onnx.export(
-            LastHidden(),
-            example,
-            str(tmp),
-            input_names=input_names,
-            output_names=["last_hidden_state"],
-            dynamic_axes={**axes, "last_hidden_state": {0: "batch", 1: "length"}},
-            opset_version=OPSET,
-            dynamo=False,  # the TorchScript exporter: needs no onnxscript
-        )
-    if quantized:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        float_tmp, tmp = tmp, tmp.with_name(tmp.name + ".int8")
-        logging.disable(logging.INFO)  # the quantizer logs a line per tensor on the root logger
+    with atomic_path(target) as tmp:  # a failed export or quantization leaves nothing in the cache
+        # int8: the float export goes beside the temporary, then is quantized into it
+        exported = tmp.with_name(tmp.name + ".float") if quantized else tmp
         try:
-            # per-channel weights: ranks pairs closer to float than one scale per tensor (Spearman 0.996 vs 0.991)
-            quantize_dynamic(str(float_tmp), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter(
+                    "ignore"
+                )  # tracer warnings about shape-dependent branches: batch and length are dynamic
+                torch.onnx.export(
+                    LastHidden(),
+                    example,
+                    str(exported),
+                    input_names=input_names,
+                    output_names=["last_hidden_state"],
+                    dynamic_axes={**axes, "last_hidden_state": {0: "batch", 1: "length"}},
+                    opset_version=OPSET,
+                    dynamo=False,  # the TorchScript exporter: needs no onnxscript
+                )
+            if quantized:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                logging.disable(logging.INFO)  # the quantizer logs a line per tensor on the root logger
+                try:
+                    # per-channel weights: ranks pairs closer to float than one scale per tensor
+                    # (Spearman 0.996 vs 0.991)
+                    quantize_dynamic(str(exported), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+                finally:
+                    logging.disable(logging.NOTSET)
         finally:
-            logging.disable(logging.NOTSET)
-        float_tmp.unlink()
-    os.replace(tmp, target)
+            if exported != tmp:
+                exported.unlink(missing_ok=True)
 
 
 class OnnxSentenceEncoder:
