@@ -21,7 +21,7 @@ from PIL import Image
 
 from ..errors import UserError
 from ..vlm.chat import encode, generate, images_then_text, user_turn
-from ..vlm.loading import LoadedVLM, ModelSpec, load_vlm
+from ..vlm.loading import LoadedVLM, ModelSpec, ProcessorSettingsError, load_vlm
 
 __all__ = ["ChatModel", "VisionChat", "gpu", "on_zero_gpu"]
 
@@ -80,9 +80,9 @@ class VisionChat:
                     model_id, revision=revision, device=device, processor_kwargs=dict(processor_kwargs or {})
                 )
             )
+        except ProcessorSettingsError:  # the model was fine: its settings were not
+            raise
         except UserError as err:
-            if str(err).startswith("`processor_kwargs`"):  # the model was fine: its settings were not
-                raise
             raise UserError(f"{err} (set MODEL_ID or --model-name-or-path)") from None
         logger.info("loaded %s on %s in %.1f s", model_id, vlm.device, time.perf_counter() - start)
         return cls(vlm)

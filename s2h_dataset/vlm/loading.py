@@ -20,12 +20,25 @@ from typing import Any
 
 from ..errors import UserError
 
-__all__ = ["DTYPES", "LoadedVLM", "ModelSpec", "load_model", "load_processor", "load_vlm", "resolve_device"]
+__all__ = [
+    "DTYPES",
+    "LoadedVLM",
+    "ModelSpec",
+    "ProcessorSettingsError",
+    "load_model",
+    "load_processor",
+    "load_vlm",
+    "resolve_device",
+]
 
 logger = logging.getLogger(__name__)
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 ADAPTER_CONFIG = "adapter_config.json"
+
+
+class ProcessorSettingsError(UserError):
+    """`processor_kwargs` that the processor does not take: the model itself is fine."""
 
 
 @dataclass
@@ -57,7 +70,7 @@ class ModelSpec:
         if self.dtype not in (*DTYPES, "model"):
             raise UserError(f"`dtype` must be one of {', '.join(DTYPES)}, got `{self.dtype}`")
         if not isinstance(self.processor_kwargs, dict):
-            raise UserError(
+            raise ProcessorSettingsError(
                 f"`processor_kwargs` must be a mapping of processor settings, got {self.processor_kwargs!r}"
             )
 
@@ -160,7 +173,7 @@ def load_processor(
     known = _known_settings(processor)
     unknown = sorted(set(kwargs) - known) if known is not None else []
     if unknown:
-        raise UserError(
+        raise ProcessorSettingsError(
             f"`processor_kwargs`: {', '.join(unknown)} is not a setting of {type(processor).__name__} "
             f"(`{model}`); known settings include {', '.join(sorted(known)[:12])}, ..."
         )
