@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import UserError
 from ..vlm.openai_client import OpenAIChatClient, ServerError, parse_openai_spec
 from ..vlm.replies import read_reply
-from .report import read_predictions
+from .report import latest_predictions, read_jsonl
 
 __all__ = ["JUDGE", "judge_prompt", "judge_unreadable", "read_judged"]
 
@@ -38,17 +38,13 @@ def judge_prompt(record: dict[str, Any]) -> str:
 
 
 def read_judged(out: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    path = out / JUDGE
-    if not path.exists():
-        return {}
-    with open(path, encoding="utf-8") as f:
-        return {(r["task"], r["id"]): r for r in map(json.loads, filter(str.strip, f))}
+    return {(r["task"], r["id"]): r for r in read_jsonl(out / JUDGE)}
 
 
 def judge_unreadable(out: Path, spec: str, concurrency: int = 8, max_tokens: int = 16) -> int:
     """Ask the judge about every unreadable reply not judged yet; returns how many were asked."""
     base_url, model = parse_openai_spec(spec.removeprefix("openai:"), "`--judge`")
-    latest = {(r["task"], r["id"]): r for r in read_predictions(out)}
+    latest = latest_predictions(out)
     judged = read_judged(out)
     todo = [
         r

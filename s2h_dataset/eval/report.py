@@ -10,8 +10,10 @@ __all__ = [
     "PREDICTIONS",
     "RESULTS_JSON",
     "RESULTS_MD",
+    "latest_predictions",
     "markdown_report",
     "markdown_table",
+    "read_jsonl",
     "read_predictions",
     "write_results",
 ]
@@ -24,12 +26,21 @@ PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = (
 )
 
 
-def read_predictions(out_dir: str | Path) -> list[dict[str, Any]]:
-    path = Path(out_dir) / PREDICTIONS
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file (none when it does not exist), blank lines skipped."""
     if not path.exists():
         return []
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def read_predictions(out_dir: str | Path) -> list[dict[str, Any]]:
+    return read_jsonl(Path(out_dir) / PREDICTIONS)
+
+
+def latest_predictions(out_dir: str | Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """One record per (task, id): the last one written (a re-asked question supersedes its old reply)."""
+    return {(r["task"], r["id"]): r for r in read_predictions(out_dir)}
 
 
 def _pct(value: float) -> str:

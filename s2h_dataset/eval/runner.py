@@ -19,7 +19,7 @@ from ..vlm.replies import read_reply
 from .config import EvalConfig
 from .items import Item, rotations
 from .loading import even_sample, load_units, provenance
-from .report import PREDICTIONS, RUN_JSON, read_predictions, write_results
+from .report import PREDICTIONS, RUN_JSON, latest_predictions, read_predictions, write_results
 from .resume import prepare_folder, write_json_atomic
 from .scoring import score_records
 from .spec import TaskSpec, get_task
@@ -118,16 +118,10 @@ def evaluate(config: EvalConfig, generator) -> dict[str, Any]:
     return rescore(out)
 
 
-def _latest(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per (task, id): the last one written (a re-asked question supersedes its old reply)."""
-    latest = {(r["task"], r["id"]): r for r in records}
-    return list(latest.values())
-
-
 def rescore(out_dir: str | Path) -> dict[str, Any]:
     """Re-read every reply in OUT/predictions.jsonl with the current parser; rewrite the results files."""
     out = Path(out_dir)
-    records = _latest(read_predictions(out))
+    records = list(latest_predictions(out).values())
     if not records:
         raise UserError(
             f"{out / PREDICTIONS} is missing or empty; run `s2h eval --model-name-or-path ... --out {out}` first"
