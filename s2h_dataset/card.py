@@ -53,14 +53,18 @@ def load_section(target: str, local: bool) -> str:
     )
 
 
-def set_repo_id(folder: str | Path, repo_id: str) -> None:
-    """Point the card's load snippet in `folder` at the Hub repo `repo_id` (done by `s2h push`)."""
+def set_repo_id(folder: str | Path, repo_id: str) -> bool:
+    """Point the card's load snippet in `folder` at the Hub repo `repo_id` (done by `s2h push`); return
+    whether the card changed (it is rewritten only then)."""
     card = Path(folder) / "README.md"
     if not card.is_file():
-        return  # validation names the missing card
+        return False  # validation names the missing card
     text = card.read_text(encoding="utf-8")
-    if _LOAD.search(text):
-        atomic_write(card, _LOAD.sub(lambda _m: load_section(repo_id, local=False), text, count=1).encode())
+    new = _LOAD.sub(lambda _m: load_section(repo_id, local=False), text, count=1)
+    if new == text:
+        return False
+    atomic_write(card, new.encode())
+    return True
 
 
 def _size_category(n: int) -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 from huggingface_hub import CommitOperationAdd, HfApi
 
-from .atomic import sha256_file
 from .card import set_repo_id
 from .errors import UserError
 from .hubnet import hub_hint
@@ -51,10 +50,7 @@ def upload_operations(folder: Path) -> list[CommitOperationAdd]:
 
 def _point_card_at(folder: Path, repo_id: str) -> None:
     """Rewrite the validated card's load snippet for `repo_id` and record its new bytes in the manifest."""
-    card = folder / CARD_FILE
-    before = sha256_file(card)
-    set_repo_id(folder, repo_id)
-    if sha256_file(card) != before:
+    if set_repo_id(folder, repo_id):
         refresh_entry(folder, CARD_FILE)
 
 
