@@ -16,9 +16,16 @@ from s2h_dataset.validate import validate
 
 
 @pytest.fixture
-def broken_copy(built_dataset, tmp_path):
+def build_copy(built_dataset, tmp_path):
+    """A copy of the session's build: a push rewrites the card, which other tests read as built."""
     copy = tmp_path / "copy"
     shutil.copytree(built_dataset, copy)
+    return copy
+
+
+@pytest.fixture
+def broken_copy(build_copy):
+    copy = build_copy
     shard = copy / "data" / "level2" / "test-00000-of-00001.parquet"
     table = pq.read_table(shard)
     rows = table.to_pylist()
@@ -57,23 +64,23 @@ class RecordingApi:
         return "https://huggingface.co/datasets/org/s2h-dpo/commit/abc"
 
 
-def test_push_creates_dataset_repo_and_uploads_folder(built_dataset):
+def test_push_creates_dataset_repo_and_uploads_folder(build_copy):
     api = RecordingApi()
-    url = push_dataset(built_dataset, "org/s2h-dpo", private=True, api=api)
+    url = push_dataset(build_copy, "org/s2h-dpo", private=True, api=api)
     assert url.endswith("/commit/abc")
     (name, repo, create), (name2, repo2, commit) = api.calls
     assert (name, repo, name2, repo2) == ("create_repo", "org/s2h-dpo", "create_commit", "org/s2h-dpo")
     assert create == {"repo_type": "dataset", "private": True, "exist_ok": True}
     assert commit["repo_type"] == "dataset"
     uploaded = {op.path_in_repo: op for op in commit["operations"]}
-    manifest = json.loads((built_dataset / "build_report.json").read_text())["manifest"]
+    manifest = json.loads((build_copy / "build_report.json").read_text())["manifest"]
     assert set(uploaded) == set(manifest) | {"build_report.json"}  # exactly the validated files
     assert "data/level1/train-00000-of-00001.parquet" in uploaded and "README.md" in uploaded
     assert not any(path.endswith(".py") or "/." in f"/{path}" for path in uploaded)  # no loading script
     for path, entry in manifest.items():
         assert uploaded[path].upload_info.sha256.hex() == entry["sha256"]  # the bytes it hashed and sends
-    assert 'load_dataset("org/s2h-dpo"' in (built_dataset / "README.md").read_text()  # card names the repo
-    assert validate(built_dataset) == []  # the rewritten card is recorded in the manifest
+    assert 'load_dataset("org/s2h-dpo"' in (build_copy / "README.md").read_text()  # card names the repo
+    assert validate(build_copy) == []  # the rewritten card is recorded in the manifest
 
 
 def test_push_refuses_invalid_folder_before_any_call(broken_copy):
@@ -83,18 +90,17 @@ def test_push_refuses_invalid_folder_before_any_call(broken_copy):
     assert api.calls == []
 
 
-def test_push_with_real_client_offline_is_one_line(built_dataset, monkeypatch, capsys):
+def test_push_with_real_client_offline_is_one_line(build_copy, monkeypatch, capsys):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     with pytest.raises(UserError, match=r"could not be reached.*OfflineModeIsEnabled.*HF_HUB_OFFLINE"):
-        push_dataset(built_dataset, "org/s2h-dpo", api=HfApi(token="hf_dummy"))
-    assert main(["push", str(built_dataset), "--repo", "org/s2h-dpo"]) == 2
+        push_dataset(build_copy, "org/s2h-dpo", api=HfApi(token="hf_dummy"))
+    assert main(["push", str(build_copy), "--repo", "org/s2h-dpo"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("s2h push: error: the Hub refused or could not be reached") and "\n" not in err
 
 
-def test_push_refuses_a_file_changed_after_validation(built_dataset, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(built_dataset, copy)
+def test_push_refuses_a_file_changed_after_validation(build_copy):
+    copy = build_copy
     operations = upload_operations(copy)
     assert len(operations) == len(json.loads((copy / "build_report.json").read_text())["manifest"]) + 1
     with open(copy / "README.md", "a") as f:
