@@ -34,7 +34,7 @@ from .levels import TASKS, LevelContext
 from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes, warn_small_test
 from .progress import bar, quiet
 from .redact import redact_obj
-from .sources import Sources, check_supply, load_sources
+from .sources import Record, Sources, check_supply, load_sources
 from .staging import Staging, check_target, filesystem_error, sweep_orphan
 from .validate import validate
 from .writer import rows_per_shard, write_shard
@@ -116,26 +116,89 @@ def _iter_shards(
                 )
 
 
-def _match_epoch(work: Path, repo: Path, store: ImageStore) -> None:
-    """Shards on disk were planned without a set of bad images; drop them if that set has grown since.
+def _sources_digest(sources: Sources) -> str:
+    """A digest of everything the sources say besides pixels (ids, labels, captions, answers, counts,
+    relations): the plan of every shard is a function of it, the build's arguments and the bad images."""
+    compared = [f.name for f in dataclasses.fields(Record) if f.compare]
+    payload = [[getattr(r, name) for name in compared] for r in sources.all_records()]
+    payload.append(sorted([*pair, rel] for pair, rel in sources.relations.items()))
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()
 
-    Finding an unreadable image changes the plan of every shard, so shards written before are void. The
-    epoch file names the bad-image set the written shards were planned with, so even a build killed between
-    finding a bad image and deleting shards resumes correctly."""
-    epoch = hashlib.sha1(json.dumps(sorted(store.bad)).encode()).hexdigest()
-    epoch_file = work / "shards_epoch"
-    if epoch_file.exists() and epoch_file.read_text() != epoch:
-        shutil.rmtree(repo / "data", ignore_errors=True)
-    atomic_write(epoch_file, epoch.encode())
+
+class ShardKeys:
+    """What each written shard was made from (`work/shard_keys.json`): a shard on disk is reused only when
+    its key, recomputed from the current sources, equals the one it was written with.
+
+    A key covers the build's arguments, what the sources say (`_sources_digest`), the images left out as
+    unreadable (they change every plan) and the pixel digest of every image the shard depends on, so a
+    repainted image rewrites exactly the shards that use it, and a label, caption or file list that changed
+    rewrites them all. The key is recorded after its shard is in place: a kill in between rewrites it."""
+
+    def __init__(self, work: Path, run: dict, sources: str):
+        self.file = work / "shard_keys.json"
+        try:
+            self.keys: dict[str, str] = json.loads(self.file.read_text()) if self.file.exists() else {}
+        except ValueError:
+            self.keys = {}
+        self.base = [run, sources]
+
+    def key(self, shard_path: str, bad: frozenset[str], images: dict[str, str]) -> str:
+        payload = [*self.base, sorted(bad), shard_path, sorted(images.items())]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def matches(self, shard_path: str, key: str) -> bool:
+        return self.keys.get(shard_path) == key
+
+    def record(self, shard_path: str, key: str) -> None:
+        self.keys[shard_path] = key
+        atomic_write(self.file, json.dumps(self.keys, indent=0, sort_keys=True).encode())
+
+
+def _drop_stale_shards(repo: Path, keep: list[str]) -> None:
+    """Remove shard files an earlier run wrote that this plan does not make (another shard count)."""
+    for path in (repo / "data").glob("*/*.parquet"):
+        if path.relative_to(repo).as_posix() not in keep:
+            path.unlink()
+
+
+def _log_resume(staging: Path, store: ImageStore, sources: Sources, digest: str) -> None:
+    """One line when an earlier run's work is there; one warning when the sources changed since."""
+    done = len(list((staging / "repo" / "data").glob("*/*.parquet")))
+    saved_file = staging / "work" / "sources_digest"
+    saved = saved_file.read_text() if saved_file.exists() else None
+    changes = store.forget_changed(sources.all_records())
+    if done or store.stored():
+        logger.info(
+            "resuming the unfinished build in %s: %d shards written and %d images encoded earlier are reused "
+            "where what they were made from is unchanged",
+            staging,
+            done,
+            store.stored(),
+        )
+    what = [f"{n} image(s) {kind}" for kind, n in changes.items() if n and kind != "bad_retried"]
+    if saved is not None and saved != digest:
+        what.append("labels, captions or the list of images changed")
+    if what:
+        logger.warning(
+            "the sources changed since the unfinished run (%s): the changed images are decoded again and "
+            "every shard that uses them is rewritten",
+            "; ".join(what),
+        )
+    atomic_write(saved_file, digest.encode())
 
 
 def _write_shards(
     cfg, sources, sizes, store, staging, captioner, scorer, clock
-) -> tuple[list[str], list[str], dict]:
-    """Walk every shard: encode its images (all machines, so all skip the same bad files), then resolve,
-    filter and write the shards that are this machine's. Start over when an image turns out unreadable."""
-    work, repo = staging / "work", staging / "repo"
+) -> tuple[list[str], list[str], dict, str]:
+    """Walk every shard: encode the images it depends on (all machines, so all skip the same bad files),
+    then resolve, filter and write the shards that are this machine's, reusing a shard on disk only when
+    its key matches (`ShardKeys`). Start over when an image turns out unreadable. Returns the expected and
+    written-here shard paths, the counts, and the content fingerprint of the sources the build used."""
+    repo = staging / "repo"
     records = {r.source_id: r for r in sources.all_records()}
+    digest = _sources_digest(sources)
+    _log_resume(staging, store, sources, digest)
+    keys = ShardKeys(staging / "work", _run_fingerprint(cfg, scorer), digest)
     index, count = cfg.shard_index
     shard_rows = rows_per_shard(
         list(records.values()), store, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(sizes.values())
@@ -144,38 +207,29 @@ def _write_shards(
         math.ceil(sizes[split] / shard_rows) for _level in cfg.level_list for split in SPLITS if sizes[split]
     )
     n_mine = len(range(index, total, count))
-    first_pass = True
     while True:
-        _match_epoch(work, repo, store)
         expected, mine, counts, restart = [], [], {"written": 0, "reused": 0}, False
-        done = len(list((repo / "data").glob("*/*.parquet")))
-        if first_pass and (done or store.stored()):  # one line per resume (not again after a re-plan)
-            logger.info(
-                "resuming the unfinished build in %s: %d of %d shards already written are reused; %d images "
-                "already encoded",
-                staging,
-                done,
-                n_mine,
-                store.stored(),
-            )
-        first_pass = False
+        used: dict[str, str] = {}
         shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
-        plans = _iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner.name, shard_rows)
+        bad = frozenset(store.bad)
+        plans = _iter_shards(cfg, sources, sizes, bad, captioner.name, shard_rows)
         for i, shard in enumerate(plans):
             expected.append(shard.path)
             name = f"shard {i + 1}/{total} level{shard.level}/{shard.split}"
-            new_bad = store.ensure(
-                [records[sid] for sid in sorted(shard.source_ids())], desc=f"{name}: encode images"
-            )
+            ids = sorted(shard.image_ids())
+            new_bad = store.ensure([records[sid] for sid in ids], desc=f"{name}: encode images")
             clock.lap("plan_and_encode_images")
             if new_bad:
                 logger.warning("%d unreadable image(s) found; planning again without them", len(new_bad))
                 restart = True
                 break
+            images = {sid: store.digest(sid) for sid in ids}
+            used.update(images)
             if i % count != index:
                 continue
             mine.append(shard.path)
-            if (repo / shard.path).exists():
+            key = keys.key(shard.path, bad, images)
+            if (repo / shard.path).exists() and keys.matches(shard.path, key):
                 counts["reused"] += 1
                 shards.update(1)
                 shards.set_postfix_str(f"{counts['reused']} reused", refresh=False)
@@ -196,12 +250,15 @@ def _write_shards(
             clock.lap("captions_and_filter")
             shards.set_postfix_str(f"{name}: writing {len(rows)} row{'s' if len(rows) != 1 else ''}")
             write_shard(repo / shard.path, rows, store, cfg.row_group_mib)
+            keys.record(shard.path, key)
             counts["written"] += 1
             shards.update(1)
             clock.lap("write_shards")
         shards.close()
         if not restart:
-            return expected, mine, counts
+            _drop_stale_shards(repo, mine)
+            content = hashlib.sha256(json.dumps([digest, sorted(used.items())]).encode()).hexdigest()
+            return expected, mine, counts, content
 
 
 def publish(
@@ -267,7 +324,9 @@ def _load_scorer(cfg: BuildConfig) -> PairScorer | None:
 def _run(cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, captioner, scorer, clock) -> dict:
     """Write the shards, the card and the report into the staging repo; return the report."""
     store = ImageStore(staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers)
-    expected, mine, counts = _write_shards(cfg, sources, sizes, store, staging.root, captioner, scorer, clock)
+    expected, mine, counts, content = _write_shards(
+        cfg, sources, sizes, store, staging.root, captioner, scorer, clock
+    )
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
     blind = blind_audit(staging.repo)
     clock.lap("blind_audit")
@@ -280,10 +339,11 @@ def _run(cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, capt
         "rows": rows,
         "shard_files": {"expected": expected, "written_here": mine},
         "skipped_images": [{"source_id": sid, "reason": reason} for sid, reason in sorted(store.bad.items())],
-        "images": {"encoded_this_run": store.encoded},
+        "images": {"encoded_this_run": store.encoded, "decoded_this_run": store.decoded},
         "shards": counts,
         "captions": captions,
-        "sources": sources.stats(),
+        # what the rows were made from, by content (pixels, labels, captions), not by path or name
+        "sources": {**sources.stats(), "fingerprint": content},
         "filter": scorer.stats() if scorer else None,
         "blind_audit": blind,
     }

@@ -7,13 +7,14 @@ ones raise `BadImage` with a reason the build report lists (truncated, empty, no
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["BadImage", "encode_image", "load_checked", "to_rgb"]
+__all__ = ["BadImage", "decode_rgb", "encode_image", "encode_rgb", "load_checked", "pixel_digest", "to_rgb"]
 
 BACKGROUND = (255, 255, 255)  # transparent pixels are composited on white, as viewers show them
 
@@ -104,9 +105,21 @@ def load_checked(loader, max_pixels: int | None = None, min_side: int = 8) -> Im
     return image
 
 
-def encode_image(loader, max_side: int, fmt: str) -> bytes:
-    """Load, normalise to RGB, shrink so the longer side is at most `max_side`, encode as `fmt`."""
-    image = to_rgb(load_checked(loader))
+def decode_rgb(loader) -> Image.Image:
+    """`loader`'s image, checked (`load_checked`) and normalised to RGB (`to_rgb`): what a build encodes."""
+    return to_rgb(load_checked(loader))
+
+
+def pixel_digest(image: Image.Image) -> str:
+    """SHA-256 of an image's decoded pixels, mode and size: its content, whatever file format or metadata
+    carried it. What a build keys encoded images and model captions by (never a path or a name)."""
+    digest = hashlib.sha256(f"{image.mode}:{image.width}x{image.height}:".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
+def encode_rgb(image: Image.Image, max_side: int, fmt: str) -> bytes:
+    """Shrink an RGB image (in place) so its longer side is at most `max_side`; encode it as `fmt`."""
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
@@ -117,3 +130,8 @@ def encode_image(loader, max_side: int, fmt: str) -> bytes:
     else:
         image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def encode_image(loader, max_side: int, fmt: str) -> bytes:
+    """Load, normalise to RGB, shrink so the longer side is at most `max_side`, encode as `fmt`."""
+    return encode_rgb(decode_rgb(loader), max_side, fmt)

@@ -1,7 +1,18 @@
 """Encode each unique source image once per build and keep the bytes on disk for the shard writers.
 
-The store lives in the build's staging folder, so an interrupted build never encodes an image twice.
-Images that cannot be decoded are recorded with their reason in `bad.json` and never reach a row.
+The store lives in the build's staging folder, so an interrupted build never encodes an image twice. It is
+keyed by content, not by name:
+
+- `blobs/`: encoded images, each named by the digest of its decoded pixels and the encoding settings;
+- `index.jsonl`: one line per image the store has decoded: source id, the record's signature then
+  (`Record.signature()`: file size and mtime, or a source stamp) and its pixel digest. Appended with one
+  write per batch; a torn last line (a killed run) is skipped, the image is decoded again;
+- `bad.json`: images that could not be decoded, with their reason and signature.
+
+An image whose signature is unchanged since it was indexed is trusted; one whose signature changed (the file
+was repainted, replaced, touched) is decoded again, and re-encoded only when its pixels changed. A bad image
+whose file changed is tried again. So a resumed build uses exactly the pixels a fresh build would read.
+Images that cannot be decoded never reach a row; the report lists them with their reason.
 """
 
 from __future__ import annotations
@@ -9,11 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .atomic import atomic_write
-from .images import BadImage, encode_image
+from .content import remember
+from .images import BadImage, decode_rgb, encode_rgb, pixel_digest
 from .progress import bar
 from .sources import Record
 
@@ -21,57 +34,174 @@ __all__ = ["ImageStore"]
 
 logger = logging.getLogger(__name__)
 
+INDEX = "index.jsonl"
+BAD = "bad.json"
+
 
 class ImageStore:
+    """Encoded images of one build by content; `ensure` before `path`/`read`/`digest` of a source id.
+
+    root: the folder (created); max_side, image_format: the encoding (`auto`: PNG for drawn images, JPEG
+    for the rest); workers: threads that decode and encode.
+    """
+
     def __init__(self, root: Path, max_side: int, image_format: str, workers: int = 2):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "blobs").mkdir(parents=True, exist_ok=True)
         self.max_side, self.image_format, self.workers = max_side, image_format, workers
-        bad_file = self.root / "bad.json"
-        self.bad: dict[str, str] = json.loads(bad_file.read_text()) if bad_file.exists() else {}
+        self.index: dict[str, tuple[str | None, str, str]] = {}  # source id -> (signature, pixels, blob)
+        self._load_index()
+        self._bad: dict[str, dict] = self._load_bad()  # source id -> {"reason", "signature"}
         self.encoded = 0  # images encoded by this process (not found in the store), for the report
+        self.decoded = 0  # images decoded by this process (new, changed or untrusted), for the report
+
+    # --- what the build reads ---------------------------------------------------------------------------
+
+    @property
+    def bad(self) -> dict[str, str]:
+        """{source id: reason} of the images that could not be decoded."""
+        return {sid: entry["reason"] for sid, entry in self._bad.items()}
+
+    def digest(self, source_id: str) -> str:
+        """The pixel digest of an ensured image."""
+        return self.index[source_id][1]
 
     def path(self, source_id: str) -> Path:
-        digest = hashlib.sha1(source_id.encode("utf-8")).hexdigest()
-        return self.root / digest[:2] / digest
+        """The encoded bytes of an ensured image."""
+        return self._blob_path(self.index[source_id][2])
+
+    def read(self, source_id: str) -> bytes:
+        return self.path(source_id).read_bytes()
+
+    def stored(self) -> int:
+        """Images already in the store (encoded by this or an earlier, interrupted run)."""
+        return len(self.index)
+
+    # --- keeping it true to the sources -------------------------------------------------------------------
+
+    def forget_changed(self, records: list[Record]) -> dict[str, int]:
+        """Before planning: drop bad-image entries whose file changed or whose record is gone (a fresh build
+        would not know them), and count how the sources differ from what the store saw: images `changed`
+        (signature differs; decoded again when used), `removed` (no longer in the sources)."""
+        current = {r.source_id: r for r in records}
+        retry = []
+        for sid, entry in self._bad.items():
+            signature = current[sid].signature() if sid in current else None
+            if signature is None or signature != entry["signature"]:
+                retry.append(sid)
+        for sid in retry:
+            del self._bad[sid]
+        if retry:
+            self._save_bad()
+        changed = sum(
+            1 for sid, entry in self.index.items() if sid in current and current[sid].signature() != entry[0]
+        )
+        removed = sum(1 for sid in self.index if sid not in current)
+        return {"changed": changed, "removed": removed, "bad_retried": len(retry)}
+
+    def ensure(self, records: list[Record], desc: str = "encode images") -> dict[str, str]:
+        """Make every record's current pixels available; return {source_id: reason} of newly found bad images.
+        `desc` labels the progress bar (the build names the shard the images are for)."""
+        todo = []
+        for record in {r.source_id: r for r in records}.values():
+            if record.source_id in self._bad:
+                continue
+            signature = record.signature()
+            known = self.index.get(record.source_id)
+            if (
+                signature is None
+                or known is None
+                or known[0] != signature
+                or known[2] != self._blob_key(known[1], self._format(record))
+                or not self._blob_path(known[2]).exists()
+            ):
+                todo.append((record, signature))
+        new_bad: dict[str, str] = {}
+        if todo:
+            lines = []
+            with ThreadPoolExecutor(self.workers) as pool:
+                results = pool.map(self._encode, [record for record, _ in todo])
+                for (record, signature), result in bar(
+                    zip(todo, results), total=len(todo), desc=desc, unit="img"
+                ):
+                    self.decoded += 1
+                    if isinstance(result, BadImage):
+                        new_bad[record.source_id] = str(result)
+                        self._bad[record.source_id] = {"reason": str(result), "signature": signature}
+                        logger.warning("skipping %s: %s", record.source_id, result)
+                        continue
+                    pixels, blob, encoded = result
+                    self.encoded += encoded
+                    self.index[record.source_id] = (signature, pixels, blob)
+                    remember(record, signature, pixels)
+                    entry = {"id": record.source_id, "signature": signature, "pixels": pixels, "blob": blob}
+                    lines.append(json.dumps(entry))
+            self._append_index(lines)
+        if new_bad:
+            self._save_bad()
+        return new_bad
+
+    # --- internals ----------------------------------------------------------------------------------------
 
     def _format(self, record: Record) -> str:
         if self.image_format == "auto":
             return "png" if record.synthetic else "jpeg"
         return self.image_format
 
-    def _encode(self, record: Record) -> str | None:
-        """Encode one record into the store; return the reason when it is unusable."""
+    def _blob_key(self, pixels: str, fmt: str) -> str:
+        """The name of the encoded bytes of these pixels at this build's size and format."""
+        return hashlib.sha256(f"{pixels}:{self.max_side}:{fmt}".encode()).hexdigest()
+
+    def _blob_path(self, key: str) -> Path:
+        return self.root / "blobs" / key[:2] / key
+
+    def _encode(self, record: Record) -> tuple[str, str, bool] | BadImage:
+        """Decode one record and encode it unless its pixels are stored already: (pixels, blob, encoded now),
+        or why it cannot be used."""
         try:
-            data = encode_image(record.load, self.max_side, self._format(record))
+            image = decode_rgb(record.load)
         except BadImage as err:
-            return str(err)
-        path = self.path(record.source_id)
+            return err
+        pixels = pixel_digest(image)
+        blob = self._blob_key(pixels, self._format(record))
+        path = self._blob_path(blob)
+        if path.exists():
+            return pixels, blob, False
         path.parent.mkdir(exist_ok=True)
-        atomic_write(path, data)
-        return None
+        atomic_write(path, encode_rgb(image, self.max_side, self._format(record)))
+        return pixels, blob, True
 
-    def ensure(self, records: list[Record], desc: str = "encode images") -> dict[str, str]:
-        """Encode the records not yet stored; return {source_id: reason} of newly found bad images.
-        `desc` labels the progress bar (the build names the shard the images are for)."""
-        missing = [r for r in records if r.source_id not in self.bad and not self.path(r.source_id).exists()]
-        new_bad: dict[str, str] = {}
-        if missing:
-            with ThreadPoolExecutor(self.workers) as pool:
-                results = pool.map(self._encode, missing)
-                for record, reason in bar(zip(missing, results), total=len(missing), desc=desc, unit="img"):
-                    if reason is not None:
-                        new_bad[record.source_id] = reason
-                        logger.warning("skipping %s: %s", record.source_id, reason)
-            self.encoded += len(missing) - len(new_bad)
-        if new_bad:
-            self.bad.update(new_bad)
-            atomic_write(self.root / "bad.json", json.dumps(self.bad, indent=1, sort_keys=True).encode())
-        return new_bad
+    def _append_index(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        data = ("\n".join(lines) + "\n").encode()
+        fd = os.open(self.root / INDEX, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
 
-    def stored(self) -> int:
-        """Images already in the store (encoded by this or an earlier, interrupted run)."""
-        return sum(1 for _ in self.root.glob("??/*"))
+    def _load_index(self) -> None:
+        path = self.root / INDEX
+        if not path.exists():
+            return
+        with open(path, "rb") as f:
+            for raw in f:
+                try:
+                    entry = json.loads(raw)
+                    self.index[entry["id"]] = (entry["signature"], entry["pixels"], entry["blob"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn line of a killed run: that image is decoded again
 
-    def read(self, source_id: str) -> bytes:
-        return self.path(source_id).read_bytes()
+    def _load_bad(self) -> dict[str, dict]:
+        path = self.root / BAD
+        try:
+            data = json.loads(path.read_text()) if path.exists() else {}
+        except ValueError:
+            return {}  # torn: the images are tried again
+        return {sid: e for sid, e in data.items() if isinstance(e, dict) and "reason" in e}
+
+    def _save_bad(self) -> None:
+        atomic_write(self.root / BAD, json.dumps(self._bad, indent=1, sort_keys=True).encode())

@@ -147,7 +147,20 @@ class ShardPlan:
         return shard_path(self.level, self.split, self.index, self.count)
 
     def source_ids(self) -> set[str]:
+        """The images its rows show."""
         return {s for rows in self.candidates.values() for row in rows for s in row.source_ids}
+
+    def image_ids(self) -> set[str]:
+        """Every image its rows depend on: those they show and those whose captions their texts use (a
+        caption of an image the row does not show, in `describe_each`'s omitted-object negative)."""
+        texts = {
+            s
+            for rows in self.candidates.values()
+            for row in rows
+            for r in _text_requests(row)
+            for s in r.source_ids
+        }
+        return self.source_ids() | texts
 
 
 class _TaskStream:
@@ -235,17 +248,21 @@ def plan_shards(
         yield shard
 
 
+def _text_requests(row: RowSpec) -> list[TextRequest]:
+    """The captioner texts a row's chosen and rejected are made from."""
+    wanted = []
+    for text in (row.chosen, row.rejected):
+        if isinstance(text, TextRequest):
+            wanted.append(text)
+        elif isinstance(text, (EditRequest, SequenceRequest)):
+            wanted += text.requests()
+    return wanted
+
+
 def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str, Record]) -> None:
     """Replace every `TextRequest` in the rows by the captioner's text, asking once per unique request; then
     make each `EditRequest` (a negative edited from resolved captions) and note what it is in the meta."""
-    wanted = []
-    for row in rows:
-        for text in (row.chosen, row.rejected):
-            if isinstance(text, TextRequest):
-                wanted.append(text)
-            elif isinstance(text, (EditRequest, SequenceRequest)):
-                wanted += text.requests()
-    requests = list(dict.fromkeys(wanted))
+    requests = list(dict.fromkeys(r for row in rows for r in _text_requests(row)))
     texts = dict(zip(requests, captioner.resolve(requests, records))) if requests else {}
     edits: dict[int, TextRequest] = {}  # a model captioner is asked for VaPR-style edits of its captions
     if getattr(captioner, "edits_captions", False):

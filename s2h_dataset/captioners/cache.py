@@ -6,9 +6,10 @@ being written. Reading skips lines that do not parse (a torn last line, a half-w
 warning; opening for writing first ends a torn last line, so the next record starts on a line of its own.
 Several processes may append to the same file (sharded builds on one machine): each record is one write.
 
-A record is keyed by (kind, image ids, prompt, model, settings): the exact prompt text sent and the
-generation settings that change a reply (the length limit), so changing either asks again instead of
-reusing answers to another question.
+A record is keyed by (kind, images, prompt, model, settings): the images by the digest of their decoded
+pixels (`content.content_id`), never by path or name, so a repainted image or another folder that happens to
+share a name is asked again; the exact prompt text sent and the generation settings that change a reply
+(the length limit), so changing either asks again instead of reusing answers to another question.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_DIR = "~/.cache/s2h/captions"
 
 
-def cache_key(kind: str, source_ids: tuple[str, ...], prompt: str, model: str, settings: str = "") -> str:
-    """A stable digest of what determines a model's text (`settings`: generation settings, e.g. the length limit)."""
+def cache_key(kind: str, images: tuple[str, ...], prompt: str, model: str, settings: str = "") -> str:
+    """A stable digest of what determines a model's text: `images` are the pixel digests of the request's
+    images, in order; `settings` the generation settings (e.g. the length limit)."""
     payload = json.dumps(
-        [kind, list(source_ids), prompt, model, settings], ensure_ascii=False, separators=(",", ":")
+        [kind, list(images), prompt, model, settings], ensure_ascii=False, separators=(",", ":")
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -59,8 +61,8 @@ class CaptionCache:
         self._fd: int | None = None
         self._load()
 
-    def key(self, kind: str, source_ids: tuple[str, ...], prompt: str) -> str:
-        return cache_key(kind, source_ids, prompt, self.model, self.settings)
+    def key(self, kind: str, images: tuple[str, ...], prompt: str) -> str:
+        return cache_key(kind, images, prompt, self.model, self.settings)
 
     def get(self, key: str) -> str | None:
         return self.entries.get(key)

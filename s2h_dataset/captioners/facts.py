@@ -90,16 +90,22 @@ def image_facts(image: Image.Image) -> Facts:
     return Facts(colours=colours, size=size, position=_position(cx, cy), on_white=share < 0.9)
 
 
-_MEMO: dict[str, Facts | None] = {}
+_MEMO: dict[tuple[str, str], Facts | None] = {}
 
 
 def record_facts(record) -> Facts | None:
-    """A record's facts, measured once per process (None when its image cannot be read). Facts are a pure
-    function of the image, so the memo never changes an output."""
-    if record.source_id not in _MEMO:
-        try:
-            _MEMO[record.source_id] = image_facts(record.load())
-        except Exception as err:  # an unreadable image is reported by the build; here: no facts
-            logger.debug("%s: no visual facts (%s)", record.source_id, err)
-            _MEMO[record.source_id] = None
-    return _MEMO[record.source_id]
+    """A record's facts, measured once per process and image signature (None when its image cannot be read).
+    Facts are a pure function of the pixels, so the memo never changes an output; a file changed on disk
+    (another size or mtime) is measured again, and a record without a signature every time."""
+    signature = record.signature()
+    key = (record.source_id, signature)
+    if signature is not None and key in _MEMO:
+        return _MEMO[key]
+    try:
+        facts = image_facts(record.load())
+    except Exception as err:  # an unreadable image is reported by the build; here: no facts
+        logger.debug("%s: no visual facts (%s)", record.source_id, err)
+        facts = None
+    if signature is not None:
+        _MEMO[key] = facts
+    return facts

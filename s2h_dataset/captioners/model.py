@@ -11,7 +11,7 @@ A backend (transformers, OpenAI-compatible server) only turns `Job`s (images + p
 - `answer`: one image and the row's question; a reply that matches the gold answer after normalisation
   (lowercase, no punctuation or articles) is not a wrong answer, so the request's `fallback` is used instead.
 
-Raw replies are cached by (kind, image ids, prompt, model), before any parsing, and each is written to the
+Raw replies are cached by (kind, the images' pixel digests, prompt, model, settings), before any parsing, and each is written to the
 cache as soon as it arrives, so an interrupted build resumes without asking again.
 """
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from ..content import content_id
 from ..images import BadImage, load_checked, to_rgb
 from ..progress import bar
 from ..sources.base import Record
@@ -139,7 +140,7 @@ class ModelCaptioner(Captioner):
         raise ValueError(f"unknown text request kind `{request.kind}`; expected one of {KINDS}")
 
     def resolve(self, requests: list[TextRequest], records: dict[str, Record]) -> list[str]:
-        keys = [self._key(r) for r in requests]
+        keys = [self._key(r, records) for r in requests]
         replies: dict[str, str] = {}
         jobs: dict[str, Job] = {}
         for request, key in zip(requests, keys):
@@ -160,11 +161,15 @@ class ModelCaptioner(Captioner):
         replies.update(self._ask(list(jobs.values())))
         return [self._final(r, replies.get(k), records) for r, k in zip(requests, keys)]
 
-    def _key(self, request: TextRequest) -> str:
+    def _key(self, request: TextRequest, records: dict[str, Record]) -> str:
+        """The request by content: the pixel digests of its images (never their paths or names), its
+        prompt, and the model and settings the cache was opened with. An unreadable image has no digest;
+        its request is answered by a fallback and never cached."""
         prompt = self.prompt_for(request)
+        images = tuple(content_id(records[s]) or f"unreadable:{s}" for s in request.source_ids)
         if self.cache is not None:
-            return self.cache.key(request.kind, request.source_ids, prompt)
-        return repr((request.kind, request.source_ids, prompt))
+            return self.cache.key(request.kind, images, prompt)
+        return repr((request.kind, images, prompt))
 
     def _ask(self, jobs: list[Job]) -> dict[str, str]:
         """Replies to `jobs`, each cached as soon as it arrives (none for a job whose image is unreadable)."""

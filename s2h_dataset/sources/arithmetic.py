@@ -90,6 +90,7 @@ def arithmetic_records(seed: int, pool_size: int = 2000) -> list[Record]:
                 load=partial(draw_shapes, seed, index),
                 counts=tuple(sorted(counts.items())),
                 synthetic=True,
+                stamp="drawn",  # a function of the arguments (seed, index)
             )
         )
     return records

@@ -6,8 +6,10 @@ its bytes are encoded, once per build.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 
@@ -41,6 +43,11 @@ class Record:
     article: `a` or `an` when the spelling misleads ("an X-ray", "a unicorn").
     subcategory, category: the label's fine and coarse class (bundled set: the emoji keyboard's), used to
         draw hard distractors.
+    file: the file `load` reads, when there is one; its size and modification time (`signature`) tell a
+        resumed build and the caches whether the image may have changed since they last decoded it.
+    stamp: for images that are not a file of their own, what identifies their bytes (a `datasets`
+        fingerprint and row; `drawn` for images drawn from the build's arguments). Empty: nothing vouches
+        for the bytes, so every cache decodes the image again to compare its pixels.
     """
 
     source_id: str
@@ -57,6 +64,21 @@ class Record:
     article: str | None = None
     subcategory: str | None = None
     category: str | None = None
+    file: Path | None = field(default=None, compare=False, repr=False)
+    stamp: str = field(default="", compare=False, repr=False)
+
+    def signature(self) -> str | None:
+        """A cheap signature of the bytes behind `load`: the file's size and modification time, else
+        `stamp`. Equal signatures let a cache trust what it decoded before; a changed one, or None (no
+        stamp, a file that cannot be stat'ed), makes it decode the image again and compare pixels
+        (`images.pixel_digest`), as `datasets` and git trust a file's size and mtime."""
+        if self.file is None:
+            return self.stamp or None
+        try:
+            st = os.stat(self.file)
+        except OSError:
+            return None
+        return f"{st.st_size}:{st.st_mtime_ns}"
 
     @property
     def label_form(self) -> str:

@@ -115,6 +115,7 @@ def emoji_records(root: Path = EMOJI_DIR) -> list[Record]:
                     source_id=f"emoji:{item['codepoints'].lower()}",
                     label=label,
                     load=partial(_load, root / item["file"]),
+                    file=root / item["file"],
                     kind=kind_of(label, item["subcategory"]),
                     form=item["form"],
                     article=item.get("article"),

@@ -55,12 +55,15 @@ def hub_records(spec: str, image_column: str, label_column: str, caption_column:
         labels = [feature.int2str(int(value)) for value in labels]
     captions = dataset[caption_column] if caption_column else [None] * len(dataset)
     name = f"{dataset_id}:{config or 'default'}@{split}"
+    # `datasets` fingerprints a dataset by its data files and revision: the rows' bytes, not their index
+    fingerprint = dataset._fingerprint
     return [
         Record(
             source_id=f"hub:{name}:{index}",
             label=str(label).replace("_", " ").split(",")[0].strip(),
             load=partial(_decode, dataset, image_column, index),
             caption=caption,
+            stamp=f"{fingerprint}:{index}",
         )
         for index, (label, caption) in enumerate(zip(labels, captions))
     ]

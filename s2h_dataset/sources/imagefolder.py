@@ -67,6 +67,7 @@ def imagefolder_records(root: str | Path) -> list[Record]:
                     source_id=f"imagefolder:{root.name}/{relative}",
                     label=label,
                     load=partial(open_inside, root, file),
+                    file=file,
                     caption=captions.get(relative),
                 )
             )

@@ -51,6 +51,7 @@ def _face(root: Path, path: Path, family: str, person: str) -> Record:
         source_id=f"kinship:{root.name}/{path.relative_to(root).as_posix()}",
         label="",
         load=partial(open_inside, root, path),
+        file=path,
         group=family,
         person=person,
     )

@@ -70,6 +70,7 @@ def _sample_record(where: str, sample, image_root: Path) -> Record | None:
         source_id=f"llava:{sample_id}",
         label="",
         load=partial(open_inside, image_root, image_root / image),
+        file=image_root / image,
         group=f"llava-image:{image}",
         qa=turn,
     )

@@ -4,6 +4,7 @@ import pytest
 
 from s2h_dataset.captioners import CaptionCache, TextRequest, make_captioner
 from s2h_dataset.captioners.model import CAPTION_PROMPT
+from s2h_dataset.content import content_id
 from s2h_dataset.sources import load_sources
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
 from s2h_dataset.vlm.replies import normalize_answer
@@ -45,7 +46,7 @@ def test_cached_texts_need_no_model_and_gold_answers_are_replaced(records, tmp_p
     assert normalize_answer(
         own_answer
     )  # the tiny model says something, so the gold check below is meaningful
-    raw_caption = first.cache.get(first.cache.key("caption", (ids[0],), CAPTION_PROMPT))
+    raw_caption = first.cache.get(first.cache.key("caption", (content_id(records[ids[0]]),), CAPTION_PROMPT))
     assert raw_caption is not None and raw_caption.strip()
 
     again = make_captioner(spec, device="cpu", max_new_tokens=6, cache_dir=str(tmp_path))
