@@ -175,13 +175,13 @@ def _log_resume(staging: Path, store: ImageStore, sources: Sources, digest: str)
             done,
             store.stored(),
         )
-    what = [f"{n} image(s) {kind}" for kind, n in changes.items() if n and kind != "bad_retried"]
+    what = [f"{n} image file(s) {kind}" for kind, n in changes.items() if n and kind != "bad_retried"]
     if saved is not None and saved != digest:
         what.append("labels, captions or the list of images changed")
     if what:
         logger.warning(
-            "the sources changed since the unfinished run (%s): the changed images are decoded again and "
-            "every shard that uses them is rewritten",
+            "the sources changed since the unfinished run (%s): changed files are decoded again and every "
+            "shard whose images or texts changed is rewritten",
             "; ".join(what),
         )
     atomic_write(saved_file, digest.encode())
