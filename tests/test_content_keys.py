@@ -185,3 +185,37 @@ def test_one_repainted_image_rewrites_only_the_shards_that_use_it(tmp_path, monk
     assert 0 < report["shards"]["written"] < report["shards"]["reused"]
     fresh = build(_config(tmp_path / "fresh", folder, shard_rows=2))
     assert _parquet(out) == _parquet(fresh)
+
+
+def _captioned(out: Path, folder: Path, cache: Path) -> dict:
+    from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+
+    build(
+        _config(
+            out,
+            folder,
+            levels="3",
+            n_per_level=8,
+            captioner=f"transformers:{tiny_vlm_cache('qwen2_vl')}",
+            caption_cache=str(cache),
+            caption_max_new_tokens=4,
+            device="cpu",
+        )
+    )
+    return json.loads((out / "build_report.json").read_text())["captions"]
+
+
+def test_caption_cache_is_keyed_by_pixels_not_by_path(tmp_path):
+    cache = tmp_path / "captions"
+    folder = make_folder(tmp_path / "a" / "photos", labels=6)
+    first = _captioned(tmp_path / "out1", folder, cache)
+    assert first["hits"] == 0 and first["misses"] > 0
+    # the same pixels under another path and folder name: every text comes from the cache
+    copy = make_folder(tmp_path / "b" / "pictures", labels=6)
+    assert _captioned(tmp_path / "out2", copy, cache)["misses"] == 0
+    # another folder with the same name and files, other pixels: nothing from the cache
+    other = make_folder(tmp_path / "c" / "photos", labels=6, paint=1)
+    assert _captioned(tmp_path / "out3", other, cache)["hits"] == 0
+    # the first folder repainted in place, built into a new --out: nothing from the cache
+    repaint(folder)
+    assert _captioned(tmp_path / "out4", folder, cache)["hits"] == 0
