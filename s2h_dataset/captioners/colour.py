@@ -28,15 +28,28 @@ import numpy as np
 
 from ..labels import COLOUR_NAMES
 
-__all__ = ["ColourVote", "clearly", "clearly_not", "colour_vote", "confusions", "palette", "pixel_terms"]
+__all__ = [
+    "ColourVote",
+    "clearly",
+    "clearly_not",
+    "colour_vote",
+    "confusions",
+    "nearest_terms",
+    "palette",
+    "pixel_terms",
+]
 
 QUANT = 8  # pixels are named through a table over RGB quantised to 256 / 8 = 32 levels per channel
-ACHROMATIC = 10.0  # CIE chroma under which a pixel is black, grey or white (the survey's plain greys: C* <= 5)
-SATURATION = 0.25  # or chroma / lightness under which (a light tint reads as white, as a neutral render's shading)
+ACHROMATIC = (
+    10.0  # CIE chroma under which a pixel is black, grey or white (the survey's plain greys: C* <= 5)
+)
+SATURATION = (
+    0.25  # or chroma / lightness under which (a light tint reads as white, as a neutral render's shading)
+)
 DARK = (30.0, 20.0)  # lightness and chroma under which a pixel is black (a dark surface shows little hue)
 WHITE = 80.0  # lightness from which an achromatic pixel is white (the survey's "light grey" is 87)
 ACHROMATIC_TERMS = ("black", "grey", "white")
-CLEAR = (0.4, 0.15)  # an object is clearly of its named colour from this share and this margin over the next
+CLEAR = (0.5, 0.2)  # an object is clearly of its named colour from this share and this margin over the next
 CLEARLY_NOT = 0.1  # an object is clearly not of a colour that covers at most this share of it
 N_CONFUSIONS = 3  # wrong colours are drawn from the terms nearest the object's own
 
@@ -97,7 +110,11 @@ def _table() -> np.ndarray:
         dist = deltaE_ciede2000(chunk[:, None, :], centroids[None, :, :])
         out[start : start + 4096] = term_index[dist.argmin(axis=1)]
     lightness, chroma = labs[:, 0], np.hypot(labs[:, 1], labs[:, 2])
-    achromatic = (chroma < ACHROMATIC) | (chroma < SATURATION * lightness) | ((lightness < DARK[0]) & (chroma < DARK[1]))
+    achromatic = (
+        (chroma < ACHROMATIC)
+        | (chroma < SATURATION * lightness)
+        | ((lightness < DARK[0]) & (chroma < DARK[1]))
+    )
     grey = np.where(lightness < DARK[0], "black", np.where(lightness < WHITE, "grey", "white"))
     out[achromatic] = [COLOUR_NAMES.index(t) for t in grey[achromatic]]
     return out
@@ -138,10 +155,15 @@ def _term_distances() -> np.ndarray:
     return deltaE_ciede2000(labs[:, None, :], labs[None, :, :])
 
 
+def nearest_terms(term: str) -> tuple[str, ...]:
+    """The other basic terms, perceptually nearest `term` first."""
+    distances = _term_distances()[COLOUR_NAMES.index(term)]
+    return tuple(COLOUR_NAMES[i] for i in np.argsort(distances, kind="stable") if COLOUR_NAMES[i] != term)
+
+
 def confusions(vote: ColourVote, stated: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Plausible wrong colours for the object: the `N_CONFUSIONS` terms nearest its named colour (between
     the survey's centroids) that it clearly is not and that are not `stated` (yellow -> white, green, grey;
     brown -> red, black, orange), nearest first."""
-    distances = _term_distances()[COLOUR_NAMES.index(vote.name)]
-    near = [COLOUR_NAMES[i] for i in np.argsort(distances, kind="stable") if COLOUR_NAMES[i] != vote.name]
+    near = nearest_terms(vote.name)
     return tuple(t for t in near if clearly_not(vote, t) and t not in stated)[:N_CONFUSIONS]
