@@ -94,3 +94,26 @@ def test_colour_swap_without_pixels_draws_a_near_colour():
     news = {fact_edit("A yellow taxi.", rng)[1] for _ in range(30)}
     assert news and all(n.split(">")[1] in COLOUR_NAMES and n != "colour:yellow>yellow" for n in news)
     assert "colour:yellow>purple" not in news  # far from yellow: not a plausible confusion
+
+
+def test_compare_colour_states_only_clear_colours():
+    from s2h_dataset.captioners import ReferenceCaptioner
+    from s2h_dataset.captioners.facts import record_facts
+    from s2h_dataset.levels import LevelContext
+    from s2h_dataset.plan import finish_shard, plan_shards, split_pools
+    from s2h_dataset.sources import load_sources
+
+    pools = split_pools(load_sources(["emoji", "arithmetic"], seed=0, arithmetic_pool=300), 0.0)
+    ctx = LevelContext(pools["train"], 4, "train")
+    records = {r.source_id: r for r in pools["train"].all_records()}
+    rows = []
+    for shard in plan_shards(2, "train", ctx, 200, 0, 10_000, 1.0, "reference"):
+        rows += finish_shard(shard, 0, ReferenceCaptioner(), records, None, 1.0)
+    rows = [r for r in rows if r.task == "compare_colour"]
+    assert len(rows) >= 10
+    for row in rows:
+        colour = row.meta["colour"]
+        votes = [record_facts(records[row.source_ids[i]]).vote for i in row.meta["named"]]
+        inside = sum(clearly(v, colour) for v in votes)
+        outside = sum(clearly_not(v, colour) for v in votes)
+        assert (inside, outside) == ((2, 0) if row.meta["answer"] == "yes" else (1, 1)), row.meta
