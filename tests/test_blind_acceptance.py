@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFilter
 from s2h_dataset.blind_audit import FLAG
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.cli import main
-from s2h_dataset.labels import indefinite
-from s2h_dataset.levels.negatives import COLOUR_PRIOR, POSITIONS
+from s2h_dataset.labels import COLOUR_NAMES, indefinite
+from s2h_dataset.levels.negatives import POSITIONS
 from s2h_dataset.sources import load_sources
 
 
@@ -71,7 +71,6 @@ def photo_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("photos") / "photos"
     rng = random.Random(0)
     records = rng.sample(load_sources(["emoji"], seed=0).objects, 150)
-    names, weights = list(COLOUR_PRIOR), list(COLOUR_PRIOR.values())
     lines = []
     for record in records:
         folder = root / record.label.replace(" ", "_")
@@ -79,7 +78,7 @@ def photo_folder(tmp_path_factory):
         for k in range(2):
             colours: list[str] = []
             while len(set(colours)) < 2:
-                colours = rng.choices(names, weights=weights, k=2)
+                colours = rng.choices(COLOUR_NAMES, k=2)
             where = rng.choice(POSITIONS)
             _photo(record.load(), rng, colours, where).save(folder / f"{k}.jpg", quality=85)
             backdrop = indefinite(f"{colours[0]} and {colours[1]} backdrop")

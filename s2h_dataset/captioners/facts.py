@@ -3,23 +3,24 @@
 With an alpha channel (the bundled renders) the object is the opaque pixels: its dominant colours, how much
 of the frame it fills and where it sits are measured on them, and the background is the white the build
 composites onto. Without one (photos) nothing tells object from background, so only the colours of the
-whole picture are stated: no size, no position, no background claim.
+whole picture are stated: no size, no position, no background claim. Colours are named as people name them,
+by the votes of the pixels in CIE Lab (`colour.py`); the vote is kept, so callers can refuse unclear cases.
 """
 
 from __future__ import annotations
 
-import colorsys
 import logging
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from PIL import Image
 
 from ..labels import COLOUR_NAMES
+from .colour import ColourVote, colour_vote
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COLOUR_NAMES", "Facts", "colour_name", "image_facts", "record_facts"]
+__all__ = ["COLOUR_NAMES", "Facts", "image_facts", "record_facts"]
 
 SIDE = 48  # facts are measured on a thumbnail: colours and layout do not need more pixels
 SECOND_COLOUR = 0.25  # a second colour is named when it covers this share of the object
@@ -31,29 +32,7 @@ class Facts:
     size: str | None = None  # "small", "medium-sized", "large": share of the frame the object covers
     position: str | None = None  # "in the centre", "on the left", "at the top right", ...
     on_white: bool = False  # the object sits on the white the build composites transparent pixels onto
-
-
-def colour_name(r: int, g: int, b: int) -> str:
-    """A basic colour name by hue, saturation and value."""
-    h, s, v = colorsys.rgb_to_hsv(r / 255, g / 255, b / 255)
-    if v < 0.2:
-        return "black"
-    if s < 0.18:
-        return "white" if v > 0.85 else "grey"
-    hue = h * 360
-    if hue < 15 or hue >= 345:
-        return "red" if v > 0.45 else "brown"
-    if hue < 45:
-        return "orange" if v > 0.7 and s > 0.45 else "brown"
-    if hue < 70:
-        return "yellow"
-    if hue < 165:
-        return "green"
-    if hue < 255:
-        return "blue"
-    if hue < 290:
-        return "purple"
-    return "pink"
+    vote: ColourVote | None = field(default=None, compare=False)  # how sure the colour naming is
 
 
 def _position(cx: float, cy: float) -> str:
@@ -71,23 +50,19 @@ def image_facts(image: Image.Image) -> Facts:
     small = image.convert("RGBA" if has_alpha else "RGB")
     small.thumbnail((SIDE, SIDE))
     width, height = small.size
-    pixels = list(small.getdata())
-    if has_alpha:
-        points = [(i % width, i // width, p[:3]) for i, p in enumerate(pixels) if p[3] >= 128]
-    else:
-        points = [(i % width, i // width, p) for i, p in enumerate(pixels)]
-    if not points:
+    pixels = np.asarray(small).reshape(-1, 4 if has_alpha else 3)
+    keep = pixels[:, 3] >= 128 if has_alpha else np.ones(len(pixels), dtype=bool)
+    if not keep.any():
         return Facts(colours=("white",))
-    counts = Counter(colour_name(*rgb) for _, _, rgb in points)
-    (first, _), *rest = counts.most_common(2)
-    colours = (first,) + tuple(c for c, n in rest if n >= SECOND_COLOUR * len(points))
+    vote = colour_vote(pixels[keep, :3])
+    colours = tuple(c for i, (c, share) in enumerate(vote.shares[:2]) if i == 0 or share >= SECOND_COLOUR)
     if not has_alpha:
-        return Facts(colours=colours)
-    share = len(points) / (width * height)
+        return Facts(colours=colours, vote=vote)
+    ys, xs = np.divmod(np.flatnonzero(keep), width)
+    share = len(xs) / (width * height)
     size = "small" if share < 0.15 else "medium-sized" if share < 0.4 else "large"
-    cx = sum(x for x, _, _ in points) / len(points) / width
-    cy = sum(y for _, y, _ in points) / len(points) / height
-    return Facts(colours=colours, size=size, position=_position(cx, cy), on_white=share < 0.9)
+    cx, cy = float(xs.mean()) / width, float(ys.mean()) / height
+    return Facts(colours=colours, size=size, position=_position(cx, cy), on_white=share < 0.9, vote=vote)
 
 
 _MEMO: dict[tuple[str, str], Facts | None] = {}

@@ -1,7 +1,9 @@
 """Level 2 attribute comparisons across two named images: colour (from pixels) and count ("more than").
 
 `compare_colour`: are the objects in two named images mostly the same colour? The dominant colour of each
-object is measured on its own pixels (`captioners/facts.py`); "yes" pairs share it, "no" pairs do not.
+object is measured on its own pixels (`captioners/facts.py`); "yes" pairs are both clearly of the named
+colour, "no" pairs one clearly of it and the other clearly not (`captioners/colour.py`): an object whose
+colour a person might name either way is never asked about.
 `more_than`: does one named shape image hold more of a colour shape than another (tracked counts)? Both
 images hold the shape, so the answer needs counting in both, not spotting it in one.
 Yes and no answers name the same facts in the same form, so their lengths and words say nothing; rejected
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import random
 
+from ..captioners.colour import clearly, clearly_not
 from ..captioners.facts import record_facts
 from ..schema import RowSpec
 from .common import LevelContext, PlanError, image_ref, yes_no_row
@@ -44,14 +47,19 @@ def has_object_colours(pool) -> bool:
 
 
 def _by_colour(ctx: LevelContext) -> dict[str, list]:
+    """The objects clearly of each colour (a transparent render whose vote is clear)."""
     if "by_colour" not in ctx.memo:
         table: dict[str, list] = {}
         for record in ctx.objects:
             facts = record_facts(record)
-            if facts is not None and facts.size is not None:
+            if facts is not None and facts.size is not None and clearly(facts.vote, facts.colours[0]):
                 table.setdefault(facts.colours[0], []).append(record)
         ctx.memo["by_colour"] = table
     return ctx.memo["by_colour"]
+
+
+def _clearly_not(record, colour: str) -> bool:
+    return clearly_not(record_facts(record).vote, colour)
 
 
 def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
@@ -62,7 +70,11 @@ def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         raise PlanError(f"the {ctx.split} split has too few object colours for `compare_colour`")
     colour = rng.choice(colours)
     first = rng.choice(table[colour])
-    pool = table[colour] if yes else [r for c, rs in table.items() if c != colour for r in rs]
+    pool = (
+        table[colour]
+        if yes
+        else [r for c, rs in table.items() if c != colour for r in rs if _clearly_not(r, colour)]
+    )
     second = next(r for r in (rng.choice(pool) for _ in range(500)) if r.source_id != first.source_id)
     if not yes and rng.random() < 0.5:  # which image holds the named colour must not be a cue
         first, second = second, first

@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 
 from ..captioners.base import TextRequest
+from ..captioners.colour import confusions
+from ..captioners.facts import record_facts
 from ..schema import RowSpec
 from .common import LevelContext, image_ref
 from .negatives import EditRequest
@@ -36,6 +38,12 @@ def _search_set(ctx: LevelContext, rng: random.Random, position: int):
     return target, ctx.place(rng, target, position, ctx.fill(rng, [target], ctx.n_images)[1:])
 
 
+def _wrong_colours(record) -> tuple[str, ...]:
+    """The colours a `fact` negative may give the target: its plausible confusions (empty: unmeasured)."""
+    facts = record_facts(record)
+    return confusions(facts.vote, facts.colours) if facts is not None and facts.vote is not None else ()
+
+
 def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec:
     target, images = _search_set(ctx, rng, position)
     ids = tuple(r.source_id for r in images)
@@ -54,6 +62,7 @@ def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowS
             describe=describe,
             kinds=(kind, *(k for k in mix if k != kind)),
             seed=f"negative:{'|'.join(ids)}:{kind}",
+            colours=_wrong_colours(target),
         )
     )
     style = rng.randrange(len(SEARCH_PROMPTS))

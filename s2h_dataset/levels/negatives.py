@@ -5,8 +5,9 @@ without the images (the paper's "describe all images" rejection is twice as long
 These negatives are made from captions the captioner already wrote (reference, source or model captions
 alike), after they are resolved:
 
-- `fact`: the target's caption with one visual fact changed: a colour (drawn from how often each colour is
-  true, so the rejected colours follow the chosen ones), a count, a size or a position.
+- `fact`: the target's caption with one visual fact changed: a colour (drawn from the object's plausible
+  confusions: the colours perceptually nearest its own that its pixels clearly are not, `colour.confusions`;
+  without measured pixels, the colours nearest the stated one), a count, a size or a position.
 - `claim`: a distractor's own caption rewritten to claim the query ("A pink pig ..." -> "A pink frog ...")
   for a distractor whose label takes the same article form; it describes a real image of the set.
 - `describe`: the paper's response describing all images without singling one out (an option).
@@ -22,9 +23,10 @@ import re
 from dataclasses import dataclass
 
 from ..captioners.base import TextRequest
+from ..captioners.colour import N_CONFUSIONS, nearest_terms
+from ..labels import COLOUR_NAMES
 
 __all__ = [
-    "COLOUR_PRIOR",
     "EDIT_PROMPT",
     "RATIO",
     "EditRequest",
@@ -43,26 +45,11 @@ EDIT_PROMPT = (
     "the image (change one colour, count, size, position or attribute), keeping its length, wording and style "
     "otherwise identical. Reply with the rewritten caption only."
 )
-# how often each colour is the true dominant colour of a bundled object: replacements follow it, so a
-# colour word is as likely in a chosen caption as in a rejected one
-COLOUR_PRIOR = {
-    "orange": 183,
-    "blue": 182,
-    "grey": 169,
-    "red": 151,
-    "white": 150,
-    "purple": 115,
-    "pink": 105,
-    "green": 89,
-    "brown": 54,
-    "yellow": 22,
-    "black": 22,
-}
 SIZES = ("small", "medium-sized", "large")
 POSITIONS = ("in the centre", "on the left", "on the right", "at the top", "at the bottom")
 NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _FACTS = {
-    "colour": re.compile(r"\b(" + "|".join(COLOUR_PRIOR) + r")\b", re.IGNORECASE),
+    "colour": re.compile(r"\b(" + "|".join(COLOUR_NAMES) + r")\b", re.IGNORECASE),
     "count": re.compile(r"\b(" + "|".join(NUMBERS) + r")\b", re.IGNORECASE),
     "size": re.compile(r"\b(" + "|".join(SIZES) + r")\b", re.IGNORECASE),
     "position": re.compile("(" + "|".join(POSITIONS) + ")", re.IGNORECASE),
@@ -76,7 +63,8 @@ class EditRequest:
     base: the target's caption (the chosen text). donors: captions of distractors whose label takes the
     query's article form, with each distractor's noun phrase (`donor_phrases`), for `claim`. query: the
     query's noun phrase. describe: the whole-set description, for `describe`. kinds: in order of
-    preference. seed: makes the edit a pure function of the row.
+    preference. seed: makes the edit a pure function of the row. colours: the target's plausible wrong
+    colours (`colour.confusions` of its pixels), empty when its pixels were not measured.
     """
 
     base: TextRequest
@@ -86,6 +74,7 @@ class EditRequest:
     describe: TextRequest
     kinds: tuple[str, ...]
     seed: str
+    colours: tuple[str, ...] = ()
 
     def requests(self) -> tuple[TextRequest, ...]:
         return (self.base, *self.donors, self.describe)
@@ -95,8 +84,18 @@ def _case_like(word: str, model: str) -> str:
     return word[:1].upper() + word[1:] if model[:1].isupper() else word
 
 
-def fact_edit(text: str, rng: random.Random) -> tuple[str, str] | None:
-    """(text with one fact changed, which fact) or None when the text states none we can change."""
+def _wrong_colour(old: str, present: set[str], colours: tuple[str, ...], rng: random.Random) -> str | None:
+    """A colour to put in place of `old`: one of the object's plausible confusions `colours`, or without
+    them the colours nearest `old`; never one the text already states."""
+    options = [c for c in colours if c not in present]
+    if not colours:
+        options = [c for c in nearest_terms(old) if c not in present][:N_CONFUSIONS]
+    return rng.choice(options) if options else None
+
+
+def fact_edit(text: str, rng: random.Random, colours: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """(text with one fact changed, which fact) or None when the text states none we can change. `colours`:
+    the object's plausible wrong colours (see `_wrong_colour`)."""
     for fact in ("colour", "count", "size", "position"):  # colours first: the least skewed facts
         # a background colour is the build's white, not a fact of the object
         matches = [m for m in _FACTS[fact].finditer(text) if not text[m.end() :].startswith(" background")]
@@ -106,8 +105,9 @@ def fact_edit(text: str, rng: random.Random) -> tuple[str, str] | None:
         old = match.group(0).lower()
         present = {m.group(0).lower() for m in matches}
         if fact == "colour":
-            options = [c for c in COLOUR_PRIOR if c not in present]
-            new = rng.choices(options, weights=[COLOUR_PRIOR[c] for c in options])[0]
+            new = _wrong_colour(old, present, colours, rng)
+            if new is None:
+                continue
         elif fact == "count":
             i = NUMBERS.index(old)
             new = (
@@ -169,7 +169,7 @@ def make_negative(
         if kind == "fact" and valid_edit(chosen, model_edit):
             return model_edit.strip(), {"negative": "fact", "edit": "model"}
         if kind == "fact":
-            edited = fact_edit(chosen, rng)
+            edited = fact_edit(chosen, rng, request.colours)
             candidates = [(edited[0], {"negative": "fact", "edit": edited[1]})] if edited else []
         elif kind == "claim":
             order = rng.sample(range(len(request.donors)), len(request.donors))

@@ -1,0 +1,119 @@
+"""#19 grounded colour: the namer agrees with colours named by eye, is sure only where a person would be,
+and what the rows state about colour follows it (compare_colour, colour-swap negatives)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from s2h_dataset.captioners.colour import clearly, clearly_not, colour_vote, confusions
+from s2h_dataset.captioners.facts import image_facts
+from s2h_dataset.labels import COLOUR_NAMES
+from s2h_dataset.levels.negatives import fact_edit
+
+DATA = Path(__file__).parent / "data"
+EMOJI = Path(__file__).parents[1] / "s2h_dataset" / "data" / "fluent-emoji-3d"
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _facts(file: str):
+    return image_facts(Image.open(EMOJI / file))
+
+
+@pytest.fixture(scope="module")
+def by_label() -> dict[str, str]:
+    return {r["label"]: r["file"] for r in _jsonl(EMOJI / "labels.jsonl")}
+
+
+def test_agrees_with_colours_named_by_eye():
+    """120 bundled objects labelled by eye on contact sheets before the namer was written (colour, and the
+    colours also acceptable for a two-coloured object). The HSV namer it replaced: 0.858 (0.625 strict)."""
+    rows = _jsonl(DATA / "colour_labels.jsonl")
+    named = [_facts(r["file"]).colours[0] for r in rows]
+    accepted = np.mean([n in (r["colour"], *r["also"]) for n, r in zip(named, rows)])
+    strict = np.mean([n == r["colour"] for n, r in zip(named, rows)])
+    assert len(rows) >= 100 and accepted >= 0.90 and strict >= 0.70, (accepted, strict)
+
+
+def test_hard_cases(by_label):
+    """Yellows the HSV namer called orange, browns it called red: named right, or (the two it still gets
+    wrong: a mauve-brown monkey, a horse face with a black mane) never named with confidence."""
+    for case in _jsonl(DATA / "colour_hard_cases.jsonl"):
+        vote = _facts(by_label[case["label"]]).vote
+        if case.get("known_miss"):
+            assert not clearly(vote, vote.name), (case, vote)
+        else:
+            assert vote.name in (case["colour"], *case.get("also", [])), (case, vote.shares[:3])
+
+
+def test_votes_not_a_mean_colour():
+    """Half red, half green: a mean colour is brown; the votes are red and green, neither clear."""
+    pixels = np.array([(220, 30, 30)] * 50 + [(30, 180, 40)] * 50, dtype=np.uint8)
+    vote = colour_vote(pixels)
+    assert {vote.shares[0][0], vote.shares[1][0]} == {"red", "green"}
+    assert not clearly(vote, vote.name) and vote.margin == 0
+
+
+def test_confidence_and_confusions():
+    vote = colour_vote(np.array([(250, 210, 40)] * 90 + [(240, 140, 30)] * 10, dtype=np.uint8))
+    assert vote.name == "yellow" and vote.confidence == pytest.approx(0.9) and clearly(vote, "yellow")
+    wrong = confusions(vote)
+    assert wrong and "yellow" not in wrong and all(clearly_not(vote, c) for c in wrong)
+    assert "orange" not in wrong  # a tenth of it is orange: not clearly not orange
+
+
+def test_photo_without_alpha_names_the_whole_picture():
+    image = Image.new("RGB", (40, 40), (30, 90, 220))
+    facts = image_facts(image)
+    assert facts.colours == ("blue",) and facts.size is None and facts.vote.confidence == 1.0
+
+
+def test_colour_swaps_never_name_a_colour_the_object_has(by_label):
+    rng = random.Random(0)
+    for file in list(by_label.values())[::7]:
+        facts = _facts(file)
+        wrong = confusions(facts.vote, facts.colours)
+        text = f"A thing in {' and '.join(facts.colours)}, large and in the centre."
+        edited = fact_edit(text, rng, wrong)
+        assert edited is not None
+        if edited[1].startswith("colour:"):
+            new = edited[1].split(">")[1]
+            assert new in wrong and clearly_not(facts.vote, new) and new not in facts.colours
+
+
+def test_colour_swap_without_pixels_draws_a_near_colour():
+    rng = random.Random(1)
+    news = {fact_edit("A yellow taxi.", rng)[1] for _ in range(30)}
+    assert news and all(n.split(">")[1] in COLOUR_NAMES and n != "colour:yellow>yellow" for n in news)
+    assert "colour:yellow>purple" not in news  # far from yellow: not a plausible confusion
+
+
+def test_compare_colour_states_only_clear_colours():
+    from s2h_dataset.captioners import ReferenceCaptioner
+    from s2h_dataset.captioners.facts import record_facts
+    from s2h_dataset.levels import LevelContext
+    from s2h_dataset.plan import finish_shard, plan_shards, split_pools
+    from s2h_dataset.sources import load_sources
+
+    pools = split_pools(load_sources(["emoji", "arithmetic"], seed=0, arithmetic_pool=300), 0.0)
+    ctx = LevelContext(pools["train"], 4, "train")
+    records = {r.source_id: r for r in pools["train"].all_records()}
+    rows = []
+    for shard in plan_shards(2, "train", ctx, 200, 0, 10_000, 1.0, "reference"):
+        rows += finish_shard(shard, 0, ReferenceCaptioner(), records, None, 1.0)
+    rows = [r for r in rows if r.task == "compare_colour"]
+    assert len(rows) >= 10
+    for row in rows:
+        colour = row.meta["colour"]
+        votes = [record_facts(records[row.source_ids[i]]).vote for i in row.meta["named"]]
+        inside = sum(clearly(v, colour) for v in votes)
+        outside = sum(clearly_not(v, colour) for v in votes)
+        assert (inside, outside) == ((2, 0) if row.meta["answer"] == "yes" else (1, 1)), row.meta
