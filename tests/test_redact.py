@@ -22,8 +22,8 @@ KEY = "KEYd41d8cd98f00b204"
     [
         ("openai:http://user:KEY@host:8000/v1#m", "openai:http://***@host:8000/v1#m"),
         ("https://tok@api.example.com/v1", "https://***@api.example.com/v1"),
-        ("https://h/v1?api_key=KEY&model=m", "https://h/v1?api_key=***&model=m"),
-        ("https://h/v1?x=1&API-KEY=KEY#m", "https://h/v1?x=1&API-KEY=***#m"),
+        ("https://h/v1?api_key=KEY&model=m", "https://h/v1?api_key=***&model=***"),
+        ("https://h/v1?x=1&API-KEY=KEY#m", "https://h/v1?x=***&API-KEY=***#m"),
         ("https://h/v1?access_token=KEY", "https://h/v1?access_token=***"),
         ("Authorization: Bearer KEY", "Authorization: ***"),
         ("{'Authorization': 'Basic dXNlcjpLRVk='}", "{'Authorization': '***'}"),
@@ -32,7 +32,7 @@ KEY = "KEYd41d8cd98f00b204"
         ("token hf_abcdefghijklmnopqrstuvwx", "token hf_***"),
         (
             "http://localhost:8000/v1?model=m and me@example.org",
-            "http://localhost:8000/v1?model=m and me@example.org",
+            "http://localhost:8000/v1?model=*** and me@example.org",
         ),
     ],
 )
