@@ -60,7 +60,12 @@ class _Planting(JSONHandler):
 
 
 def _env() -> dict:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PYTHONPATH": str(Path(__file__).parents[1])}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TQDM_DISABLE": "1",
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+    }
     env.pop("S2H_HTTP_LOGS", None)
     return env
 
@@ -74,7 +79,9 @@ def _s2h(*args: str) -> str:
 
 
 def _leaks(blobs: dict[str, bytes]) -> list[str]:
-    return [f"{marker} in {name}" for name, data in blobs.items() for marker in MARKERS if marker.encode() in data]
+    return [
+        f"{marker} in {name}" for name, data in blobs.items() for marker in MARKERS if marker.encode() in data
+    ]
 
 
 def _files(*folders: Path) -> dict[str, bytes]:
@@ -119,7 +126,12 @@ def test_eval_writes_no_secret(tmp_path):
         _check_paths(server)
     assert "retry 1/" in logs
     files = _files(out)
-    assert {Path(name).name for name in files} >= {"run.json", "results.json", "predictions.jsonl", "judge.jsonl"}
+    assert {Path(name).name for name in files} >= {
+        "run.json",
+        "results.json",
+        "predictions.jsonl",
+        "judge.jsonl",
+    }
     assert _leaks({"logs": logs.encode(), **files}) == []
     run = json.loads((out / "run.json").read_text())
     assert run["answer_settings"]["l3probe"]["backend"].startswith("openai:http://***@127.0.0.1:")
@@ -145,7 +157,9 @@ class _RefusingApi(RecordingApi):
     """The Hub answers the commit with an error whose long body carries secrets."""
 
     def create_commit(self, **kwargs):
-        raise RuntimeError("a" * 290 + f" {CUT} " + SHORT_BODY + f" http://{USERINFO}@hub/x?api_key=QAPIKEYSECRET")
+        raise RuntimeError(
+            "a" * 290 + f" {CUT} " + SHORT_BODY + f" http://{USERINFO}@hub/x?api_key=QAPIKEYSECRET"
+        )
 
 
 def test_push_error_line_has_no_secret(build_out, tmp_path):
