@@ -115,9 +115,9 @@ def redact(text: str) -> str:
     return text
 
 
-def error_line(err: BaseException | str, limit: int = 200, default: str = "") -> str:
-    """The first line of an error (or text), redacted, then cut to `limit` characters: masking comes before
-    the cut, so no cut leaves the start of a secret. `default` when there is no text."""
+def error_line(err: BaseException | str, limit: int | None = 200, default: str = "") -> str:
+    """The first line of an error (or text), redacted, then cut to `limit` characters (None: not cut):
+    masking comes before the cut, so no cut leaves the start of a secret. `default` when there is no text."""
     text = redact(str(err).strip())
     return ((text.splitlines() or [default])[0] or default)[:limit]
 
