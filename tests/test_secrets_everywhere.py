@@ -171,3 +171,37 @@ def test_push_error_line_has_no_secret(build_out, tmp_path):
         push_dataset(folder, "org/s2h-dpo", api=_RefusingApi())
     assert "the Hub refused" in str(refused.value)
     assert _leaks({"error": str(refused.value).encode()}) == []
+
+
+TRAINING_LOG = """
+import logging, sys
+from s2h_dataset.training.steps import setup_logging
+
+class Args:
+    should_log = True
+    def get_process_log_level(self):
+        return logging.INFO
+
+setup_logging(Args())
+logging.getLogger("s2h_dataset.training").info("pushing to %s with %s", sys.argv[1], sys.argv[2])
+"""
+
+
+def test_training_log_has_no_secret():
+    url = f"http://{USERINFO}@hub.example/api?api_key=QAPIKEYSECRET"
+    command = [sys.executable, "-c", TRAINING_LOG, url, SHORT_BODY]
+    result = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    logs = result.stdout + result.stderr
+    assert "pushing to http://***@hub.example/api?api_key=***" in logs
+    assert _leaks({"logs": logs.encode()}) == []
+
+
+def test_space_messages_have_no_secret():
+    from s2h_dataset.space.search import _toast
+    from s2h_dataset.space.ui import _explorer_refusal
+
+    message = f"cannot open http://{USERINFO}@hub/x?api_key=QAPIKEYSECRET: {SHORT_BODY}"
+    shown = _explorer_refusal(UserError(message))[2]
+    assert shown.startswith("⚠️ cannot open http://***@hub/x?api_key=***")
+    assert _leaks({"explorer": shown.encode(), "toast": _toast(message).encode()}) == []
