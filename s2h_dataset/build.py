@@ -33,7 +33,7 @@ from .layout import REPORT_FILE, SPLITS
 from .levels import TASKS, LevelContext
 from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes, warn_small_test
 from .progress import bar, quiet
-from .redact import redact_obj
+from .redact import error_line, redact_obj
 from .sources import Record, Sources, check_supply, load_sources
 from .staging import Staging, check_target, filesystem_error, sweep_orphan
 from .validate import validate
@@ -314,7 +314,7 @@ def _load_scorer(cfg: BuildConfig) -> PairScorer | None:
     except UserError:
         raise
     except Exception as err:  # sentence-transformers / transformers raise many types for a bad model
-        first = (str(err).strip().splitlines() or [""])[0][:200]
+        first = error_line(err)
         raise UserError(
             f"--filter-model {cfg.filter_model}: cannot load it ({type(err).__name__}: {first}); give a "
             "sentence-transformers id or model folder, or pass --no-filter"

@@ -20,7 +20,7 @@ from .errors import UserError
 from .hubnet import hub_hint
 from .integrity import partial_shards, refresh_entry
 from .layout import CARD_FILE, REPORT_FILE
-from .redact import redact
+from .redact import error_line
 from .validate import validate
 
 __all__ = ["push_dataset", "upload_operations"]
@@ -55,14 +55,12 @@ def _point_card_at(folder: Path, repo_id: str) -> None:
 
 
 def _hub_error(err: Exception) -> UserError:
-    first = (str(err).strip().splitlines() or [""])[0][:300]
+    first = error_line(err, 300)
     # the shared table's fix (offline, gated, missing repo, refused token, server error), else a general one
     hint = hub_hint(err, "rerun `s2h push` once the Hub is reachable") or (
         "check your token (`hf auth login`), the repo name and the network"
     )
-    return UserError(
-        f"the Hub refused or could not be reached ({type(err).__name__}: {redact(first)}); {hint}"
-    )
+    return UserError(f"the Hub refused or could not be reached ({type(err).__name__}: {first}); {hint}")
 
 
 def push_dataset(

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import UserError
+from .redact import error_line
 
 __all__ = [
     "HINTS",
@@ -183,6 +184,6 @@ def hub_hint(err: BaseException, local: str = _LOCAL) -> str | None:
 def explain(err: BaseException, what: str, local: str = _LOCAL) -> str:
     """One line: `what` failed, the error's first line, and the fix for its kind (`local`: how to use a
     local copy instead, in the caller's terms)."""
-    first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200].rstrip(".")
+    first = error_line(err, default=type(err).__name__).rstrip(".")
     fix = hub_hint(err, local) or "check the id, your login (`hf auth login`) and network"
     return f"{what}: {first}; {fix}"

@@ -25,6 +25,7 @@ from PIL import Image
 
 from .integrity import check_files
 from .layout import CONFIG_LEVELS, DATA_DIR, SPLITS, ShardName, shard_glob
+from .redact import error_line
 from .rowgroups import check_row_groups
 from .schema import FEATURES, LEVEL_TASKS
 
@@ -121,7 +122,7 @@ def _check_images(where: str, row: dict, verified: set[bytes], problems: list[st
 
 
 def _first_line(err: Exception) -> str:
-    return f"{type(err).__name__}: {(str(err).strip().splitlines() or [''])[0][:200]}"
+    return f"{type(err).__name__}: {error_line(err)}"
 
 
 class _Enough(Exception):

@@ -6,6 +6,7 @@ processor) and the S2H_* limits listed in README.md.
 Run locally: `python spaces/app.py` or `s2h space --model-name-or-path ...`.
 """
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -15,7 +16,11 @@ try:
 except ImportError:  # a checkout of the repository: the package sits one folder up
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from s2h_dataset.redact import install_log_redaction
 from s2h_dataset.space import create_app, launch
+
+logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+install_log_redaction()  # the Space's logs show no URL credentials or tokens
 
 demo = create_app(
     os.environ.get("MODEL_ID"),

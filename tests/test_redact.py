@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from fake_http import JSONHandler, running
 
-from s2h_dataset.redact import RedactingFilter, install_log_redaction, redact, redact_obj
+from s2h_dataset.redact import RedactingFilter, error_line, install_log_redaction, redact, redact_obj
+from s2h_dataset.vlm.openai_client import api_url
 
 KEY = "KEYd41d8cd98f00b204"
 
@@ -22,8 +23,8 @@ KEY = "KEYd41d8cd98f00b204"
     [
         ("openai:http://user:KEY@host:8000/v1#m", "openai:http://***@host:8000/v1#m"),
         ("https://tok@api.example.com/v1", "https://***@api.example.com/v1"),
-        ("https://h/v1?api_key=KEY&model=m", "https://h/v1?api_key=***&model=m"),
-        ("https://h/v1?x=1&API-KEY=KEY#m", "https://h/v1?x=1&API-KEY=***#m"),
+        ("https://h/v1?api_key=KEY&model=m", "https://h/v1?api_key=***&model=***"),
+        ("https://h/v1?x=1&API-KEY=KEY#m", "https://h/v1?x=***&API-KEY=***#m"),
         ("https://h/v1?access_token=KEY", "https://h/v1?access_token=***"),
         ("Authorization: Bearer KEY", "Authorization: ***"),
         ("{'Authorization': 'Basic dXNlcjpLRVk='}", "{'Authorization': '***'}"),
@@ -32,12 +33,74 @@ KEY = "KEYd41d8cd98f00b204"
         ("token hf_abcdefghijklmnopqrstuvwx", "token hf_***"),
         (
             "http://localhost:8000/v1?model=m and me@example.org",
-            "http://localhost:8000/v1?model=m and me@example.org",
+            "http://localhost:8000/v1?model=*** and me@example.org",
         ),
     ],
 )
 def test_redact_removes_credentials_and_keeps_the_rest(text, expected):
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http://user:p@ss@host:8000/v1#m", "http://***@host:8000/v1#m"),  # `@` in the password
+        ("https://h/v1?subscription-key=KEY", "https://h/v1?subscription-key=***"),
+        ("https://h/v1?x-api-key=KEY&a", "https://h/v1?x-api-key=***&***"),
+        ("GET /v1?Ocp-Apim-Subscription-Key=KEY HTTP/1.1", "GET /v1?Ocp-Apim-Subscription-Key=*** HTTP/1.1"),
+        ("x-api-key: KEY", "x-api-key: ***"),
+        ('{"clientSecret": "KEY", "n": 1}', '{"clientSecret": "***", "n": 1}'),
+        ("password: KEY", "password: ***"),
+        ("pushed with ghp_abcdefghijklmnop0123456789", "pushed with ghp_***"),
+        ("github_pat_11ABCDEFG0_abcdefghijklmnopq", "github_pat_***"),
+        ("sk-proj-abcdefghijklmnop0123", "sk-***"),
+        ("Proxy-Authorization: Basic dXNlcjpLRVk=", "Proxy-Authorization: ***"),
+    ],
+)
+def test_redact_goes_by_structure_not_by_name(text, expected):
+    assert redact(text) == expected
+    assert redact(expected) == expected  # masking twice changes nothing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Answer key: A",
+        "max_new_tokens=128",
+        "author: Bob",
+        "https://huggingface.co/org/model@main",
+        "me@example.org wrote: key points",
+        "api_key_env OPENAI_API_KEY",
+    ],
+)
+def test_redact_leaves_ordinary_text(text):
+    assert redact(text) == text
+
+
+def test_error_line_masks_before_it_cuts():
+    body = "a" * 190 + " hf_abcdefghijklmnopqrstuvwx and more\nsecond line"
+    line = error_line(RuntimeError(body))
+    assert "hf_abcde" not in line and line.startswith("a" * 190) and len(line) <= 200
+    assert (
+        error_line(RuntimeError("")) == ""
+        and error_line(ValueError(" "), default="ValueError") == "ValueError"
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("http://h:8000/v1", "http://h:8000/v1/chat/completions"),
+        ("http://h:8000/v1/", "http://h:8000/v1/chat/completions"),
+        (
+            "https://h/openai/v1?api-version=2024&api_key=K",
+            "https://h/openai/v1/chat/completions?api-version=2024&api_key=K",
+        ),
+        ("http://u:p@h/v1?k=v", "http://u:p@h/v1/chat/completions?k=v"),
+    ],
+)
+def test_api_url_joins_the_path_before_the_query(base, expected):
+    assert api_url(base, "chat/completions") == expected
 
 
 def test_redact_obj_walks_nested_values():

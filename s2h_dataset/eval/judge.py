@@ -9,7 +9,6 @@ Questions already judged are not asked again.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from ..errors import UserError
 from ..vlm.openai_client import OpenAIChatClient, ServerError, parse_openai_spec
 from ..vlm.replies import read_reply
-from .report import latest_predictions, read_jsonl
+from .report import json_line, latest_predictions, read_jsonl
 
 __all__ = ["JUDGE", "judge_prompt", "judge_unreadable", "read_judged"]
 
@@ -74,7 +73,7 @@ def judge_unreadable(out: Path, spec: str, concurrency: int = 8, max_tokens: int
                     "judge_raw": answer,
                     "judge": reading.value,
                 }
-                sink.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                sink.write(json_line(entry))
                 sink.flush()
         except ServerError as err:
             raise UserError(f"--judge: {err}; judged answers so far are saved, rerun to resume") from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UserError
+from ..redact import error_line
 from .items import Question
 from .spec import TaskSpec
 
@@ -90,7 +91,7 @@ def _load_error(err: Exception, spec: TaskSpec, path: str | None, config: str, s
     if path is None:
         at = f" at --revision {spec.name}={revision}" if revision else ""
         return explain(err, what + at, local)
-    reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+    reason = error_line(err, default=type(err).__name__)
     return (
         f"{what} ({type(err).__name__}: {reason}); pass --dataset-path {spec.name}=LOCAL_COPY with a folder "
         f"holding a copy of {spec.hub_id}"

@@ -12,14 +12,15 @@ in for the model (`Scorer`), which is how the oracle check runs.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UserError
+from ..redact import error_line
 from .loading import even_pick
+from .report import json_line
 from .spec import Prompt, TaskSpec, register
 
 __all__ = ["BETA", "LogLikelihoodScorer", "Scorer", "preference_rows", "score_rows"]
@@ -95,7 +96,7 @@ def preference_rows(
 
         what = f"`--test-dataset {dataset}`: cannot stream config `{config}` split `test`"
         if Path(dataset).expanduser().is_dir():  # a local folder: not the Hub's failure
-            reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            reason = error_line(err, default=type(err).__name__)
             raise UserError(f"{what} ({reason}); pass the folder `s2h build --out` wrote") from None
         raise UserError(explain(err, what, "pass the folder `s2h build --out` wrote")) from None
     if not limit:
@@ -125,7 +126,7 @@ def score_rows(rows: Iterable[dict[str, Any]], scorer: Scorer, done: set[str], s
             "rejected": rejected,
             "answer_type": "preference",
         }
-        sink.write(json.dumps(record) + "\n")
+        sink.write(json_line(record))
         sink.flush()
         count += 1
     return count

@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..redact import redact_obj
+
 __all__ = [
     "PREDICTIONS",
     "RESULTS_JSON",
     "RESULTS_MD",
+    "json_line",
     "latest_predictions",
     "markdown_report",
     "markdown_table",
@@ -24,6 +27,11 @@ PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = (
     "results.md",
     "run.json",
 )
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One JSON line for predictions.jsonl / judge.jsonl, credentials redacted (`redact.redact_obj`)."""
+    return json.dumps(redact_obj(record), ensure_ascii=False) + "\n"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -134,5 +142,6 @@ def write_results(out_dir: str | Path, results: dict[str, Any]) -> None:
     out = Path(out_dir)
     run_path = out / RUN_JSON
     run = json.loads(run_path.read_text(encoding="utf-8")) if run_path.exists() else {}
+    results, run = redact_obj(results), redact_obj(run)  # nothing of the machine's credentials is written
     (out / RESULTS_JSON).write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     (out / RESULTS_MD).write_text(markdown_report(results, run), encoding="utf-8")

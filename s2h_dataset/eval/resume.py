@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..redact import redact_obj
 from .config import EvalConfig, answer_settings
-from .report import PREDICTIONS, RUN_JSON, read_predictions
+from .report import PREDICTIONS, RUN_JSON, json_line, read_predictions
 
 __all__ = ["prepare_folder", "write_json_atomic"]
 
 
 def write_json_atomic(path: Path, value: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """`value` as indented JSON, credentials redacted, written to a temporary and moved over `path`."""
+    tmp.write_text(json.dumps(redact_obj(value), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -44,12 +46,12 @@ def _set_aside(out: Path, tasks: set[str]) -> Path:
     with open(aside, "a", encoding="utf-8") as f:
         for record in records:
             if record["task"] in tasks:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                f.write(json_line(record))
     tmp = out / f".{PREDICTIONS}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         for record in records:
             if record["task"] not in tasks:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                f.write(json_line(record))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, out / PREDICTIONS)
@@ -67,8 +69,8 @@ def prepare_folder(
     answered = {r["task"] for r in read_predictions(out)}
     changed = {}
     for task in config.task_list:
-        settings = answer_settings(config, task, generator)
-        if task in answered and task in keys and keys[task] != settings:
+        settings = redact_obj(answer_settings(config, task, generator))  # a URL's credentials never count
+        if task in answered and task in keys and redact_obj(keys[task]) != settings:
             changed[task] = _changes(keys[task], settings)
         elif task in answered and task not in keys:
             changed[task] = ["the folder has no record of the settings its answers were made with"]

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..redact import redact
 from ..vlm.replies import read_reply
 from .config import EvalConfig
 from .items import Item, rotations
 from .loading import even_sample, load_units, provenance
-from .report import PREDICTIONS, RUN_JSON, latest_predictions, read_predictions, write_results
+from .report import PREDICTIONS, RUN_JSON, json_line, latest_predictions, read_predictions, write_results
 from .resume import prepare_folder, write_json_atomic
 from .scoring import score_records
 from .spec import TaskSpec, get_task
@@ -82,13 +83,13 @@ def _ask(task: str, units: list, spec: TaskSpec, config: EvalConfig, generator, 
         for unit in units:
             size = max(config.batch_size, getattr(generator, "batch_hint", 1))
             for batch in _batches(task_items(spec, unit, config), size):
-                todo = [item for item in batch if done.get((task, item.id)) != item.prompt_text()]
+                todo = [item for item in batch if done.get((task, item.id)) != redact(item.prompt_text())]
                 replies = generator.generate(todo) if todo else []
                 for item, reply in zip(todo, replies, strict=True):
                     record = {"task": task, **item.record(), "raw": reply}
                     read_record(record)
-                    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    done[(task, item.id)] = item.prompt_text()
+                    sink.write(json_line(record))
+                    done[(task, item.id)] = redact(item.prompt_text())  # as json_line wrote it
                 sink.flush()
                 bar.update(sum(item.meta.get("rotation", 0) == 0 for item in batch))
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import UserError
+from ..redact import error_line
 from ..schema import CONFIG_LEVELS, message_text
 
 __all__ = [
@@ -96,7 +97,7 @@ def _open_allowed(source: str, config: str):
     try:
         return datasets.load_dataset(str(folder) if folder.is_dir() else source, config)
     except (ValueError, FileNotFoundError, OSError) as err:
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+        first = error_line(err, 300, default=type(err).__name__)
         raise UserError(f"cannot open config `{config}` of `{source}`: {first}") from None
 
 

@@ -20,6 +20,7 @@ import gradio as gr
 from PIL import Image
 
 from ..hubnet import is_local
+from ..redact import redact
 from ..vlm.chat import jpeg_data_uri
 from ..vlm.replies import read_position
 from .inference import ChatModel
@@ -118,7 +119,7 @@ def highlight_html(names: list[str], images: list[Image.Image], result: SearchRe
 
 def _toast(message: str) -> str:
     """Gradio's toasts show text as is: `name` quoting reads better as “name” there."""
-    return re.sub(r"`([^`]*)`", r"“\1”", message)
+    return re.sub(r"`([^`]*)`", r"“\1”", redact(message))
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -165,7 +166,7 @@ class SearchHandler:
 
     def _refuse(self, message: str, files=None) -> tuple:
         gr.Warning(_toast(message))
-        return (gr.update() if files is None else files, "", f"⚠️ {message}", "", "", "", "")
+        return (gr.update() if files is None else files, "", f"⚠️ {redact(message)}", "", "", "", "")
 
     def _load(self, paths: list[str]) -> tuple[list[tuple[str, Image.Image]], list[str], list[str]]:
         """(loaded (name, image) pairs, their paths, one message per bad file); bad files are deleted."""

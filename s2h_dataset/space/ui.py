@@ -13,6 +13,7 @@ import gradio as gr
 
 from ..errors import UserError
 from ..layout import SPLITS
+from ..redact import redact
 from .examples import EXAMPLES, bundled_image, example_section
 from .explorer import CONFIGS, allow_dataset, get_row, random_index
 from .inference import ChatModel
@@ -58,8 +59,9 @@ def _explorer_outputs(row) -> tuple:
 
 
 def _explorer_refusal(err: UserError) -> tuple:
-    gr.Warning(str(err))
-    return gr.update(), [], f"⚠️ {err}", "", "", ""
+    message = redact(str(err))
+    gr.Warning(message)
+    return gr.update(), [], f"⚠️ {message}", "", "", ""
 
 
 def show_row(source: str, config: str, split: str, index: float | None) -> tuple:

@@ -19,6 +19,7 @@ import numpy as np
 from datasets import Dataset, IterableDataset, concatenate_datasets, interleave_datasets, load_dataset
 
 from ..errors import UserError
+from ..redact import error_line
 
 __all__ = [
     "Mixture",
@@ -83,13 +84,11 @@ def load_levels(
             )
         except ValueError as err:  # unknown config or split: datasets lists what exists
             raise UserError(
-                f"cannot load config `level{level}` split `{split}` of `{dataset_name}`: {err}".splitlines()[
-                    0
-                ]
+                f"cannot load config `level{level}` split `{split}` of `{dataset_name}`: {error_line(err, None)}"
             ) from None
         except FileNotFoundError as err:
             where = "folder" if os.path.isdir(dataset_name) else "dataset"
-            raise UserError(f"cannot load `{dataset_name}` ({where}): {err}".splitlines()[0]) from None
+            raise UserError(f"cannot load `{dataset_name}` ({where}): {error_line(err, None)}") from None
         if not streaming and len(parts[level]) == 0:
             raise UserError(f"config `level{level}` split `{split}` of `{dataset_name}` has no rows")
     return parts

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserError
+from ..redact import error_line
 
 __all__ = ["FAMILY_MAX_IMAGES", "PreflightError", "PreflightReport", "check_row", "preflight"]
 
@@ -112,7 +113,9 @@ def check_row(
     try:
         text = apply_chat_template(example, processor)
     except Exception as err:  # a template error message is the most useful thing to show
-        raise PreflightError(f"{where}: the chat template failed: {str(err).splitlines()[0]}") from None
+        raise PreflightError(
+            f"{where}: the chat template failed: {error_line(err, None, type(err).__name__)}"
+        ) from None
     placeholders = max((text["prompt"].count(t) for t in _placeholder_tokens(processor)), default=len(images))
     if placeholders != len(images):
         raise PreflightError(
@@ -124,7 +127,9 @@ def check_row(
             images=images or None, text=[text["prompt"]], add_special_tokens=False, return_tensors="np"
         )
     except Exception as err:  # processors check their own token counts and raise ValueError
-        raise PreflightError(f"{where}: the processor refused the row: {str(err).splitlines()[0]}") from None
+        raise PreflightError(
+            f"{where}: the processor refused the row: {error_line(err, None, type(err).__name__)}"
+        ) from None
     ids = np.asarray(enc["input_ids"][0])
     token_id = _image_token_id(processor)
     positions = np.flatnonzero(ids == token_id) if token_id is not None else np.array([], int)

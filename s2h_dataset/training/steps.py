@@ -11,6 +11,7 @@ import shlex
 import sys
 
 from ..errors import UserError
+from ..redact import install_log_redaction, redact
 from .eval_hook import run_eval_tasks
 from .model_card import CardInfo, hyperparameters, push_folder, write_model_card
 from .preflight import preflight
@@ -36,7 +37,7 @@ def one_line_errors(main):
         try:
             return main(*args, **kwargs)
         except UserError as err:
-            print(f"{os.path.basename(sys.argv[0])}: error: {err}", file=sys.stderr)
+            print(f"{os.path.basename(sys.argv[0])}: error: {redact(str(err))}", file=sys.stderr)
             raise SystemExit(2) from None
 
     return wrapper
@@ -50,6 +51,7 @@ def setup_logging(training_args) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[logging.StreamHandler(sys.stdout)]
     )
+    install_log_redaction()  # a URL's credentials or a token never reach the training log
     logging.getLogger("s2h_dataset").setLevel(logging.INFO if training_args.should_log else logging.WARNING)
     datasets.utils.logging.set_verbosity(level)
     transformers.utils.logging.set_verbosity(level)
@@ -156,7 +158,7 @@ def finish(
     )
     results, table = evaluated if evaluated else (None, None)
     script = f"training/{method.lower()}.py"
-    command = "python " + script + " " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = redact("python " + script + " " + shlex.join(sys.argv[1:] if argv is None else argv))
     info = CardInfo(
         method=method,
         base_model=model_args.model_name_or_path,

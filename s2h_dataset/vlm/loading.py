@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..redact import error_line
 
 __all__ = [
     "DTYPES",
@@ -111,11 +112,6 @@ def _dtype(dtype: str, device: str):
     return getattr(torch, dtype)
 
 
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def _raise_if_hub(err: Exception, model: str, revision: str | None) -> None:
     """A failure to reach or read the Hub as one line with its fix (offline, gated, not found, token)."""
     from ..hubnet import explain, hub_hint
@@ -169,7 +165,9 @@ def load_processor(
         )
     except (OSError, ValueError, TypeError) as err:
         _raise_if_hub(err, source, revision)
-        raise UserError(f"cannot load model `{model}`: no usable processor ({_first_line(err)})") from None
+        raise UserError(
+            f"cannot load model `{model}`: no usable processor ({error_line(err, None, type(err).__name__)})"
+        ) from None
     known = _known_settings(processor)
     unknown = sorted(set(kwargs) - known) if known is not None else []
     if unknown:
@@ -198,7 +196,7 @@ def load_model(spec: ModelSpec, device: str | None = None):
     except (OSError, ValueError) as err:
         _raise_if_hub(err, base or spec.model, kwargs["revision"])
         raise UserError(
-            f"cannot load model `{base or spec.model}` with AutoModelForImageTextToText ({_first_line(err)}); "
+            f"cannot load model `{base or spec.model}` with AutoModelForImageTextToText ({error_line(err, None, type(err).__name__)}); "
             "pass a Hub id or folder of an image-text-to-text checkpoint with safetensors weights"
         ) from None
     if base:

@@ -18,11 +18,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import UserError
-from ..redact import redact
+from ..redact import error_line, redact
 
-__all__ = ["RETRY_STATUS", "OpenAIChatClient", "ServerError", "parse_openai_spec"]
+__all__ = ["RETRY_STATUS", "OpenAIChatClient", "ServerError", "api_url", "parse_openai_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ def parse_openai_spec(rest: str, what: str = "backend") -> tuple[str, str]:
             "e.g. openai:http://localhost:8000/v1#Qwen/Qwen2.5-VL-7B-Instruct"
         )
     return base_url.rstrip("/"), model
+
+
+def api_url(base_url: str, path: str) -> str:
+    """`path` joined to the base URL's path, before its query (`http://h/v1?k=v` + `chat/completions` ->
+    `http://h/v1/chat/completions?k=v`); a fragment is dropped (it is never sent)."""
+    parts = urlsplit(base_url)
+    joined = f"{parts.path.rstrip('/')}/{path.lstrip('/')}"
+    return urlunsplit((parts.scheme, parts.netloc, joined, parts.query, ""))
 
 
 def _reply_text(payload: dict) -> str:
@@ -74,7 +83,7 @@ class OpenAIChatClient:
     ):
         import httpx
 
-        self.url, self.model = f"{base_url}/chat/completions", model
+        self.url, self.model = api_url(base_url, "chat/completions"), model
         self.concurrency, self.max_retries, self.max_backoff = concurrency, max_retries, max_backoff
         self.retries = 0  # retried attempts, for reports
         self._count_lock = threading.Lock()
@@ -189,4 +198,4 @@ class OpenAIChatClient:
         return redact(text)
 
     def _excerpt(self, response) -> str:
-        return self._clean(" ".join(response.text.split())[:200]) or "(empty body)"
+        return error_line(self._clean(" ".join(response.text.split()))) or "(empty body)"

@@ -111,3 +111,20 @@ def test_a_changed_prompt_template_is_reasked(bench, tmp_path, monkeypatch):
     results = evaluate(cfg(bench, tmp_path, "pope"), model)
     assert model.calls == 9 and results["pope"]["n"] == 9  # re-asked, and the new replies supersede the old
     assert len((tmp_path / PREDICTIONS).read_text().splitlines()) == 18
+
+
+def test_backend_credentials_are_not_written_and_not_part_of_the_key(bench, tmp_path):
+    secret = "http://user:p@ss@127.0.0.1:1/v1?api_key=RESUMEKEY#m"
+    model = Counting()
+    evaluate(cfg(bench, tmp_path, "l3probe", backend=f"openai:{secret}"), model)
+    run_path = tmp_path / RUN_JSON
+    assert "RESUMEKEY" not in run_path.read_text() and "p@ss" not in run_path.read_text()
+    run = json.loads(run_path.read_text())
+    assert run["answer_settings"]["l3probe"]["backend"] == "openai:http://***@127.0.0.1:1/v1?api_key=***#m"
+    run["answer_settings"]["l3probe"]["backend"] = f"openai:{secret}"  # a folder written before redaction
+    run_path.write_text(json.dumps(run))
+    asked = model.calls
+    evaluate(
+        cfg(bench, tmp_path, "l3probe", backend="openai:http://other:KEY2@127.0.0.1:1/v1?api_key=K2#m"), model
+    )
+    assert model.calls == asked  # new credentials, same server and model: nothing asked again
