@@ -206,3 +206,32 @@ def test_labels_and_texts_are_normalised_and_counted(tmp_path):
     assert [r.caption for r in loaded.objects if r.label == "dog"] == ["A dog sits."]
     assert loaded.qa[0].qa == ("What colour?", "Red.\n\nVery red.")
     assert loaded.stats()["labels_normalised"] == 2 and loaded.stats()["texts_normalised"] == 2
+
+
+def test_a_split_too_small_for_a_task_is_refused_before_any_shard(tmp_path, capsys):
+    """12 labels x 6 bundled images: 4 labels land in the test split, enough for the 4 images a row shows
+    but not for a `describe_each` row, which draws one more; it used to fail after writing shards."""
+    images = sorted(
+        (Path(__file__).resolve().parents[1] / "s2h_dataset/data/fluent-emoji-3d/images").iterdir()
+    )
+    test_labels = ["watermelon", "cat", "octopus", "syringe"]  # in the test split at --test-fraction 0.05
+    labels = [
+        *test_labels,
+        "cyclone",
+        "rainbow",
+        "volcano",
+        "thermometer",
+        "taco",
+        "burrito",
+        "chestnut",
+        "fog",
+    ]
+    for i, label in enumerate(labels):
+        (tmp_path / "src" / label).mkdir(parents=True)
+        for j in range(6):
+            (tmp_path / "src" / label / f"{j}.webp").write_bytes(images[6 * i + j].read_bytes())
+    args = ["build", "--out", str(tmp_path / "out"), "--source", f"imagefolder:{tmp_path / 'src'}"]
+    assert main([*args, "--n-per-level", "200", "--no-filter"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "level 2 `describe_each` cannot be made in the test split" in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no --out, no staging folder
