@@ -235,3 +235,11 @@ def test_a_split_too_small_for_a_task_is_refused_before_any_shard(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert "level 2 `describe_each` cannot be made in the test split" in err and "\n" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no --out, no staging folder
+
+
+def test_a_label_of_control_characters_only_is_one_line(tmp_path):
+    for label in ("dog", "\u202e\u200f"):
+        _image(tmp_path / "f" / label / "a.jpg")
+    with pytest.raises(SourceError, match=r"its label '\\u202e\\u200f' has no visible characters") as err:
+        load_sources([f"imagefolder:{tmp_path / 'f'}"], seed=0)
+    assert "\n" not in str(err.value) and "\u202e" not in str(err.value)

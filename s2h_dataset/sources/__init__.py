@@ -154,7 +154,13 @@ def _clean_texts(sources: Sources) -> None:
     for kind in Sources.KINDS:
         cleaned = []
         for record in getattr(sources, kind):
+            original = record.label
             record, label_changed, texts_changed = _clean_record(record)
+            if original and not record.label:
+                raise SourceError(
+                    f"source image {record.source_id!r}: its label {original!r} has no visible characters; "
+                    "rename its folder or fix its label"
+                )
             sources.notes["labels_normalised"] += label_changed
             sources.notes["texts_normalised"] += texts_changed
             cleaned.append(record)
