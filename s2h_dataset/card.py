@@ -7,6 +7,7 @@ The YAML is made with the same objects the Hub and `datasets` read (`DatasetCard
 from __future__ import annotations
 
 import glob
+import json
 import re
 from pathlib import Path
 from string import Template
@@ -19,7 +20,16 @@ from huggingface_hub import DatasetCardData
 from .atomic import atomic_write
 from .audit import audit, blind_section
 from .blind_audit import blind_audit
-from .card_text import CITATION, HEALTHY, POSITION_SPREAD, attribution, audit_warnings, build_command
+from .card_text import (
+    CITATION,
+    HEALTHY,
+    POSITION_SPREAD,
+    attribution,
+    audit_warnings,
+    build_command,
+    code_block,
+    code_span,
+)
 from .configs import BUILDER_CONFIGS, BuildConfig
 from .layout import SPLITS, shard_glob
 from .plots import write_plots
@@ -45,12 +55,12 @@ def load_section(target: str, local: bool) -> str:
         if local
         else f"Hub repo: [{target}](https://huggingface.co/datasets/{target})."
     )
-    return (
-        "<!-- s2h:load -->\n```python\nfrom datasets import load_dataset\n\n"
-        f'ds = load_dataset("{target}", "level3", split="train")\n'
-        "row = ds[0]  # images: list of PIL images; prompt / chosen / rejected: chat messages\n```\n"
-        f"{note}\n<!-- /s2h:load -->"
+    snippet = (
+        "from datasets import load_dataset\n\n"
+        f'ds = load_dataset({json.dumps(target, ensure_ascii=False)}, "level3", split="train")\n'
+        "row = ds[0]  # images: list of PIL images; prompt / chosen / rejected: chat messages"
     )
+    return f"<!-- s2h:load -->\n{code_block(snippet, 'python')}\n{note}\n<!-- /s2h:load -->"
 
 
 def set_repo_id(folder: str | Path, repo_id: str) -> bool:
@@ -135,9 +145,9 @@ def _build_stats(timings: dict[str, float], captions: dict) -> str:
     )
     hits, misses = captions.get("hits"), captions.get("misses")
     if hits is None or misses is None or hits + misses == 0:
-        rate = f"captioner `{captions.get('captioner', 'reference')}`: no model requests (texts from labels and captions)"
+        rate = f"captioner {code_span(captions.get('captioner', 'reference'))}: no model requests (texts from labels and captions)"
     else:
-        rate = f"captioner `{captions['captioner']}`: {hits + misses} texts, cache hit rate {hits / (hits + misses):.1%}"
+        rate = f"captioner {code_span(captions['captioner'])}: {hits + misses} texts, cache hit rate {hits / (hits + misses):.1%}"
     return f"{lines}\n\n{rate}. Timings are of the machine(s) that built it; they do not change the data."
 
 
@@ -169,10 +179,10 @@ def write_card(
     ).substitute(
         n_images=cfg.n_images,
         load_section=load_section(repo_id or str(cfg.out_path), local=repo_id is None),
-        command=build_command(cfg),
+        command=code_block(build_command(cfg), "bash"),  # fenced so that any path shows as text
         generator=GENERATOR_VERSION,
         seed=cfg.seed,
-        sources=", ".join(f"`{s}`" for s in cfg.source),
+        sources=", ".join(code_span(redact(s)) for s in cfg.source),
         test_fraction=cfg.test_fraction,
         filter_text=(
             f"Free-text pairs ({filtered_tasks()}) were filtered with `{cfg.filter_model}`: within each task, "
@@ -222,7 +232,7 @@ def write_card(
         ),
         attribution=attribution(cfg.source),
         citation=CITATION,
-        captioner=redact(cfg.captioner),
+        captioner=code_span(redact(cfg.captioner)),
         preview_caption=f"The first {examples} train rows (two per level), as stored."
         if examples
         else "No train rows to preview.",

@@ -7,6 +7,7 @@ small pure function: `ATTRIBUTION` is a table keyed by source prefix, `HEALTHY` 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from .configs import BuildConfig
 from .redact import redact
@@ -19,10 +20,36 @@ __all__ = [
     "attribution",
     "audit_warnings",
     "build_command",
+    "code_block",
+    "code_span",
 ]
 
 # not part of the command a reader should rerun: how it was run here, not what it makes
 _NOT_IN_COMMAND = ("overwrite", "quiet", "shard")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+def code_span(text: str) -> str:
+    """`text` as inline code that renders as that text whatever it holds (backticks, `<tags>`, `*`): a
+    delimiter longer than any backtick run inside (CommonMark), control characters shown escaped (a line
+    break would end the span)."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    fence = "`" * (_longest_backticks(text) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_block(text: str, language: str = "") -> str:
+    """`text` as a fenced code block that no line of it can close: the fence is longer than any backtick
+    run inside."""
+    fence = "`" * max(3, _longest_backticks(text) + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
 
 
 def build_command(cfg: BuildConfig) -> str:
@@ -73,18 +100,18 @@ _EMOJI = (
     "[licence text](https://github.com/iamcal/emoji-data/blob/master/LICENSE))."
 )
 
-# source prefix -> attribution line(s); `{arg}` is the part after the prefix
+# source prefix -> attribution line(s); `{spec}` is the source as given, as inline code (`code_span`)
 ATTRIBUTION: dict[str, str] = {
     "emoji": _EMOJI,
     "arithmetic": "- **Shapes (`arithmetic`)**: drawn procedurally by the generator; no third-party content.",
-    "hub": "- **`hub:{arg}`**: images and labels keep the licence of that dataset; see its card "
-    "(https://huggingface.co/datasets/{repo}).",
-    "imagefolder": "- **`imagefolder:{arg}`**: local images; their licence is the builder's to state here.",
-    "llava": "- **`llava:{arg}`**: LLaVA-format VQA samples; the images keep the licences of their source "
+    "hub": "- **{spec}**: images and labels keep the licence of that dataset; see its card{card}.",
+    "imagefolder": "- **{spec}**: local images; their licence is the builder's to state here.",
+    "llava": "- **{spec}**: LLaVA-format VQA samples; the images keep the licences of their source "
     "datasets (COCO, GQA, OCR-VQA, TextVQA, Visual Genome for LLaVA-665k).",
-    "kinship": "- **`kinship:{arg}`**: face images of a kinship dataset (FIW or KinFaceW); they keep that "
+    "kinship": "- **{spec}**: face images of a kinship dataset (FIW or KinFaceW); they keep that "
     "dataset's licence and terms of use (research only for both).",
 }
+_HUB_REPO = re.compile(r"[\w.-]+(/[\w.-]+)?")
 
 
 def attribution(sources: list[str]) -> str:
@@ -92,9 +119,10 @@ def attribution(sources: list[str]) -> str:
     lines = []
     for source in sources:
         prefix, _, arg = source.partition(":")
-        template = ATTRIBUTION.get(prefix, f"- **`{source}`**: keeps its own licence.")
-        repo = arg.split(":")[0].split("@")[0]
-        lines.append(template.format(arg=redact(arg), repo=repo))
+        template = ATTRIBUTION.get(prefix, "- **{spec}**: keeps its own licence.")
+        repo = arg.split(":")[0].split("@")[0]  # a Hub id gets a link; a local dataset path does not
+        card = f" (https://huggingface.co/datasets/{repo})" if _HUB_REPO.fullmatch(repo) else ""
+        lines.append(template.format(spec=code_span(redact(source)), card=card))
     text = "\n".join(lines)
     if "emoji" in sources:
         text += (

@@ -21,6 +21,7 @@ __all__ = [
     "COLOUR_NAMES",
     "FORMS",
     "ORDINALS",
+    "clean_text",
     "conflicts",
     "content_words",
     "definite",
@@ -82,7 +83,22 @@ STOPWORDS = frozenset(
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 # how a label takes an article: "a cat", "grapes", "popcorn", "Mount Fuji", "the Milky Way"
 FORMS = ("count", "plural", "mass", "proper", "the")
+# bidirectional controls (marks, embeddings, overrides, isolates) reorder how a text displays; zero-width
+# spaces and the BOM hide inside words. Both are removed; other control characters become spaces.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but \n
 CONFUSABLE_FILE = Path(__file__).resolve().parent / "data" / "fluent-emoji-3d" / "confusable.json"
+
+
+def clean_text(text: str, lines: bool = False) -> str:
+    """A source's label or text as rows may carry it: control and bidi characters removed, whitespace
+    collapsed to single spaces; with `lines` (multi-line answers) line breaks are kept, blank lines at most
+    one in a row."""
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    if not lines:
+        return " ".join(text.split())
+    kept = [" ".join(line.split()) for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
 
 
 def _singular(word: str) -> str:

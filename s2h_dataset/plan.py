@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 MIN_TEST_LABELS = 20  # fewer labels in the test split make its figures noise: warn
 MAX_DUPLICATE_DRAWS = 50  # redraws allowed per row before a pool is declared too small for unique rows
+PROBE_DRAWS = 3  # rows the up-front check draws per answer slot of each task (`_probe`)
 
 
 def _split_key(record: Record, shared_labels: set[str]) -> str:
@@ -104,8 +105,34 @@ def _distinct_labels(records: list[Record], enough: int | None = None) -> int:
     return len(chosen)
 
 
-def check_pools(pools: dict[str, Sources], levels: list[int], sizes: dict[str, int], n_images: int) -> None:
-    """Fail fast, before any output exists, when a split cannot make rows of `n_images` images."""
+def _probe(level: int, split: str, ctx: LevelContext) -> None:
+    """Draw a few rows of every answer slot of every task of `level` (text-free, no pixels): a row the split
+    cannot make (a `describe_each` row holds one label more than it shows) fails here, before any shard is
+    written, with the generator's own message. Its own RNG and context: the plan's draws are unchanged."""
+    rng = random.Random(f"probe:{level}:{split}")
+    for task in level_tasks(level, ctx.pool):
+        generate = TASKS[task].generate()
+        for slot in range(task_slots(task, ctx.n_images)):
+            for _ in range(PROBE_DRAWS):
+                try:
+                    generate(ctx, rng, slot)
+                except PlanError as err:
+                    raise PlanError(
+                        f"level {level} `{task}` cannot be made in the {split} split: {err}"
+                    ) from None
+
+
+def check_pools(
+    pools: dict[str, Sources],
+    levels: list[int],
+    sizes: dict[str, int],
+    n_images: int,
+    hardness: str = "subcategory",
+    search_negatives: tuple[str, ...] = ("fact", "claim"),
+) -> None:
+    """Fail fast, before any output exists, when a split cannot make rows of `n_images` images: a level
+    without a task, too few labels, shapes or VQA images, or any task whose rows the split cannot draw.
+    `hardness` and `search_negatives` are the build's `--distractor-hardness` and `--search-negatives`."""
     for split, pool in pools.items():
         if sizes[split] == 0:
             continue
@@ -129,6 +156,8 @@ def check_pools(pools: dict[str, Sources], levels: list[int], sizes: dict[str, i
                     f"the {split} split has {len(records)} {what} and a row needs {n_images}; "
                     "add images or lower --distractors"
                 )
+        for level in levels:
+            _probe(level, split, LevelContext(pool, n_images, split, hardness, search_negatives))
 
 
 @dataclass

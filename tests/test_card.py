@@ -171,3 +171,31 @@ def test_plots_of_a_full_build_stay_readable():
     blind = [{"level": lv, "task": t, "length_rule": 0.98, "text_classifier": 0.97} for lv, t in _TASKS]
     for name, fig in {**figures(stats), "blind_audit": blind_audit_figure(blind, 0.6)}.items():
         _assert_readable(name, fig)
+
+
+def test_any_source_path_renders_as_text_in_the_card(tmp_path):
+    """A backtick ends an inline code span early: a source path with one used to render as raw HTML."""
+    from markdown_it import MarkdownIt
+
+    from s2h_dataset.build import build
+
+    folder = tmp_path / "pics`<img src=x onerror=alert(1)>```"
+    for i, label in enumerate(
+        ["peacock", "lamp", "bicycle", "teapot", "guitar", "cactus", "anchor", "violin"]
+    ):
+        (folder / label).mkdir(parents=True)
+        Image.new("RGB", (48, 48), (30 * i, 100, 200)).save(folder / label / "a.png")
+    cfg = BuildConfig(
+        out=str(tmp_path / "out"),
+        source=[f"imagefolder:{folder}"],
+        levels="1",
+        n_per_level=8,
+        test_fraction=0,
+        filter=False,
+    )
+    card = (build(cfg) / "README.md").read_text(encoding="utf-8")
+    html = MarkdownIt("commonmark").render(card.split("\n---\n", 1)[1])
+    assert "<img src=x" not in html and "onerror=alert(1)>" not in html  # never markup
+    shown = "pics`&lt;img src=x onerror=alert(1)&gt;```"
+    assert html.count(shown) >= 3  # the command, the sources line and the attribution, as text
+    assert f"<code>imagefolder:{folder.parent}/{shown}</code>" in html

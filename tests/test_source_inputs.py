@@ -136,3 +136,110 @@ def test_n_per_level_beyond_what_the_sources_supply_is_one_line(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert err.startswith("s2h build: error: --n-per-level 1000000000000 is more than the sources can supply")
     assert "\n" not in err and list(tmp_path.iterdir()) == []
+
+
+def test_llava_duplicate_ids_name_the_file_and_the_id(tmp_path):
+    spec = _llava(tmp_path, [_sample(5), _sample("4"), _sample("5")])  # 5 and "5" are one id
+    with pytest.raises(SourceError) as err:
+        load_sources([spec], seed=0)
+    message = str(err.value)
+    assert "samples 0 and 2 have the same id 5" in message and str(tmp_path / "data.json") in message
+    assert "pass each --source once" not in message and "\n" not in message
+
+
+def test_deeply_nested_llava_json_is_one_line(tmp_path):
+    spec = _llava(tmp_path, [])
+    (tmp_path / "data.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SourceError, match="nested too deeply") as err:
+        load_sources([spec], seed=0)
+    assert "\n" not in str(err.value)
+
+
+def test_unused_captions_are_counted_and_logged_once_with_a_hint(tmp_path, caplog):
+    lines = [json.dumps({"file": f"f/{label}/a.jpg", "caption": f"A {label}."}) for label in ("cat", "dog")]
+    lines += [
+        json.dumps({"file": "cat/a.jpg", "caption": "A cat."}),
+        json.dumps({"file": "cat/a.jpg", "caption": "A cat!"}),
+    ]
+    with caplog.at_level("WARNING"):
+        loaded = load_sources([_folder_with_captions(tmp_path, lines)], seed=0)
+    assert loaded.stats()["captions_no_file"] == 2 and loaded.stats()["captions_duplicate"] == 1
+    assert {r.label: r.caption for r in loaded.objects} == {"cat": "A cat!", "dog": None}
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert "2 of 3 captions in captions.jsonl name no image file" in warnings[0]
+    assert "paths must be relative to that folder, like `cat/a.jpg`" in warnings[0]
+
+
+def test_a_build_left_inside_an_image_folder_is_not_read_as_images(tmp_path, caplog):
+    folder = tmp_path / "photos"
+    for label in ("cat", "dog"):
+        _image(folder / label / "a.jpg")
+    for build in (folder / "out", folder / "cat" / "nested"):  # an --out at the top and inside a label
+        _image(build / "plots" / "examples.png")
+        _image(build / "data" / "x.png")
+        (build / "build_report.json").write_text(json.dumps({"arguments": {}}))
+    _image(folder / "cat" / ".nested.partial" / "work" / "images" / "0.png")  # a build's staging folder
+    _image(folder / ".out.partial" / "work" / "images" / "0.png")
+    with caplog.at_level("WARNING"):
+        loaded = load_sources([f"imagefolder:{folder}"], seed=0)
+    assert sorted(r.source_id for r in loaded.objects) == [
+        "imagefolder:photos/cat/a.jpg",
+        "imagefolder:photos/dog/a.jpg",
+    ]
+    assert loaded.stats()["build_folders_skipped"] == 4
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "skipped 4 folder(s) holding an s2h build" in warning and "cat/nested" in warning
+
+
+def test_labels_and_texts_are_normalised_and_counted(tmp_path):
+    folder = tmp_path / "f"
+    _image(folder / "gold\nfish" / "a.jpg")
+    _image(folder / "evil\u202egnp.exe" / "a.jpg")
+    _image(folder / "dog" / "a.jpg")
+    (folder / "captions.jsonl").write_text(
+        json.dumps({"file": "dog/a.jpg", "caption": "A\tdog\u200f\n sits."}) + "\n"
+    )
+    spec = _llava(tmp_path, [_sample(answer="Red.\x00\n\n\n\nVery\u202e red.")])
+    loaded = load_sources([f"imagefolder:{folder}", spec], seed=0)
+    assert sorted(r.label for r in loaded.objects) == ["dog", "evilgnp.exe", "gold fish"]
+    assert [r.caption for r in loaded.objects if r.label == "dog"] == ["A dog sits."]
+    assert loaded.qa[0].qa == ("What colour?", "Red.\n\nVery red.")
+    assert loaded.stats()["labels_normalised"] == 2 and loaded.stats()["texts_normalised"] == 2
+
+
+def test_a_split_too_small_for_a_task_is_refused_before_any_shard(tmp_path, capsys):
+    """12 labels x 6 bundled images: 4 labels land in the test split, enough for the 4 images a row shows
+    but not for a `describe_each` row, which draws one more; it used to fail after writing shards."""
+    images = sorted(
+        (Path(__file__).resolve().parents[1] / "s2h_dataset/data/fluent-emoji-3d/images").iterdir()
+    )
+    test_labels = ["watermelon", "cat", "octopus", "syringe"]  # in the test split at --test-fraction 0.05
+    labels = [
+        *test_labels,
+        "cyclone",
+        "rainbow",
+        "volcano",
+        "thermometer",
+        "taco",
+        "burrito",
+        "chestnut",
+        "fog",
+    ]
+    for i, label in enumerate(labels):
+        (tmp_path / "src" / label).mkdir(parents=True)
+        for j in range(6):
+            (tmp_path / "src" / label / f"{j}.webp").write_bytes(images[6 * i + j].read_bytes())
+    args = ["build", "--out", str(tmp_path / "out"), "--source", f"imagefolder:{tmp_path / 'src'}"]
+    assert main([*args, "--n-per-level", "200", "--no-filter"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "level 2 `describe_each` cannot be made in the test split" in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no --out, no staging folder
+
+
+def test_a_label_of_control_characters_only_is_one_line(tmp_path):
+    for label in ("dog", "\u202e\u200f"):
+        _image(tmp_path / "f" / label / "a.jpg")
+    with pytest.raises(SourceError, match=r"its label '\\u202e\\u200f' has no visible characters") as err:
+        load_sources([f"imagefolder:{tmp_path / 'f'}"], seed=0)
+    assert "\n" not in str(err.value) and "\u202e" not in str(err.value)

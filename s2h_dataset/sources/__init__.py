@@ -9,17 +9,22 @@
 | `llava:JSON_PATH:IMAGE_ROOT` | single-image VQA samples in the LLaVA-665k format (level-1 `vqa_gold`) |
 | `kinship:PATH` | faces with family relations, FIW or KinFaceW layout (level-2 `kinship`) |
 
-Sources are registered by prefix in `SOURCE_KINDS` (one line each). Captions and VQA answers longer than
-`MAX_TEXT_CHARS` are cut at a sentence end (counted in the build report) or dropped when they have none.
+Sources are registered by prefix in `SOURCE_KINDS` (one line each). Every record's label and texts are
+normalised (`labels.clean_text`: control and bidi characters removed, whitespace collapsed; counted in the
+build report), so a folder named "cat\\n" or one holding U+202E never reaches a row verbatim. Captions and VQA
+answers longer than `MAX_TEXT_CHARS` are cut at a sentence end (counted) or dropped when they have none.
+What a source read but left out (captions naming no file, builds inside a folder) is counted in `notes`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..labels import clean_text
 from .arithmetic import arithmetic_records
 from .base import Record, SourceError
 from .emoji import emoji_records
@@ -63,15 +68,24 @@ class Sources:
     relations: dict[tuple[str, str], str] = field(default_factory=dict)
     texts_truncated: int = 0  # captions / answers cut at a sentence end (MAX_TEXT_CHARS)
     texts_dropped: int = 0  # captions dropped / VQA samples skipped: too long and no sentence end to cut at
+    notes: Counter = field(default_factory=Counter)  # NOTES: what the sources left out or changed
 
     KINDS = ("objects", "shapes", "qa", "faces")
+    NOTES = (
+        "labels_normalised",  # records whose label had control or bidi characters or runs of whitespace
+        "texts_normalised",  # records whose caption, question or answer had them
+        "captions_no_file",  # captions.jsonl lines naming no image file of the folder
+        "captions_duplicate",  # captions.jsonl lines captioning a file an earlier line captions
+        "build_folders_skipped",  # folders inside an image folder that hold a build of ours
+    )
 
     def all_records(self) -> list[Record]:
         return [r for kind in self.KINDS for r in getattr(self, kind)]
 
     def stats(self) -> dict:
         counts = {kind: len(getattr(self, kind)) for kind in self.KINDS}
-        return counts | {"texts_truncated": self.texts_truncated, "texts_dropped": self.texts_dropped}
+        texts = {"texts_truncated": self.texts_truncated, "texts_dropped": self.texts_dropped}
+        return counts | texts | {note: self.notes[note] for note in self.NOTES}
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,9 @@ SOURCE_KINDS = (
         lambda arg, o: arithmetic_records(o["seed"], o["arithmetic_pool"]),
         takes_arg=False,
     ),
-    SourceKind("imagefolder", "imagefolder:PATH", "objects", lambda arg, o: imagefolder_records(arg)),
+    SourceKind(
+        "imagefolder", "imagefolder:PATH", "objects", lambda arg, o: imagefolder_records(arg, o["notes"])
+    ),
     SourceKind("hub", "hub:DATASET_ID[:CONFIG][@SPLIT]", "objects", _hub),
     SourceKind("llava", "llava:JSON_PATH:IMAGE_ROOT", "qa", lambda arg, o: llava_records(arg)),
     SourceKind("kinship", "kinship:PATH", "faces", lambda arg, o: kinship_records(arg)),
@@ -116,6 +132,39 @@ def clip_text(text: str, limit: int = MAX_TEXT_CHARS) -> str | None:
         return text
     ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit)]
     return text[: ends[-1]].rstrip() if ends else None
+
+
+def _clean_record(record: Record) -> tuple[Record, bool, bool]:
+    """(the record with its label and texts cleaned, whether the label changed, whether a text changed)."""
+    label = clean_text(record.label)
+    caption = clean_text(record.caption) if record.caption else record.caption
+    qa = tuple(clean_text(text, lines=True) for text in record.qa) if record.qa else record.qa
+    texts_changed = (caption, qa) != (record.caption, record.qa)
+    if label == record.label and not texts_changed:
+        return record, False, False
+    return (
+        dataclasses.replace(record, label=label, caption=caption, qa=qa),
+        label != record.label,
+        texts_changed,
+    )
+
+
+def _clean_texts(sources: Sources) -> None:
+    """Normalise every record's label, caption and VQA turn (`clean_text`); count what changed."""
+    for kind in Sources.KINDS:
+        cleaned = []
+        for record in getattr(sources, kind):
+            original = record.label
+            record, label_changed, texts_changed = _clean_record(record)
+            if original and not record.label:
+                raise SourceError(
+                    f"source image {record.source_id!r}: its label {original!r} has no visible characters; "
+                    "rename its folder or fix its label"
+                )
+            sources.notes["labels_normalised"] += label_changed
+            sources.notes["texts_normalised"] += texts_changed
+            cleaned.append(record)
+        setattr(sources, kind, cleaned)
 
 
 def _bound_texts(sources: Sources) -> None:
@@ -156,6 +205,7 @@ def load_sources(
         "image_column": image_column,
         "label_column": label_column,
         "caption_column": caption_column,
+        "notes": sources.notes,
     }
     by_prefix = {kind.prefix: kind for kind in SOURCE_KINDS}
     for spec in specs:
@@ -173,6 +223,7 @@ def load_sources(
         if record.source_id in seen:
             raise SourceError(f"source image `{record.source_id}` is listed twice; pass each --source once")
         seen.add(record.source_id)
+    _clean_texts(sources)
     _bound_texts(sources)
     return sources
 

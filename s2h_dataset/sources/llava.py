@@ -80,6 +80,10 @@ def llava_records(arg: str) -> list[Record]:
     json_path, image_root = parse_llava_spec(arg)
     try:
         samples = json.loads(json_path.read_text(encoding="utf-8"))
+    except RecursionError:  # json's decoder recurses per nesting level
+        raise SourceError(
+            f"llava:{arg}: cannot read {json_path}: its JSON is nested too deeply; expected a list of samples"
+        ) from None
     except (OSError, ValueError) as err:
         raise SourceError(f"llava:{arg}: cannot read {json_path} as a JSON list ({err})") from None
     if not isinstance(samples, list):
@@ -89,11 +93,18 @@ def llava_records(arg: str) -> list[Record]:
         )
     if not image_root.is_dir():
         raise SourceError(f"llava:{arg}: IMAGE_ROOT {image_root} is not a folder")
-    records = []
+    records, first_of = [], {}  # source id -> number of the sample that took it
     for number, sample in enumerate(samples):
         record = _sample_record(f"{json_path}: sample {number}", sample, image_root)
-        if record is not None:
-            records.append(record)
+        if record is None:
+            continue
+        if record.source_id in first_of:
+            raise SourceError(
+                f"{json_path}: samples {first_of[record.source_id]} and {number} have the same id "
+                f'{record.source_id.removeprefix("llava:")} (`5` and `"5"` count as one); give each sample its own id'
+            )
+        first_of[record.source_id] = number
+        records.append(record)
     if not records:
         raise SourceError(f"llava:{arg}: no single-image sample with a question/answer turn in {json_path}")
     return records

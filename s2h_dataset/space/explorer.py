@@ -5,7 +5,8 @@ Datasets are opened with `datasets.load_dataset(SOURCE, CONFIG)` (nothing of our
 and kept open per (source, config) for the life of the process. Only the datasets the Space owner lists
 are served: `S2H_EXPLORER_DATASETS` (comma-separated folders and Hub ids) plus the one the app was started
 with (`DATASET_ID` / `s2h space --dataset`); a visitor's other path or Hub id gets a warning, so the
-explorer can neither probe the server's folders nor trigger downloads.
+explorer can neither probe the server's folders nor trigger downloads. The warning names the allowed Hub
+ids (public anyway) but never a server folder: it says only how many there are.
 """
 
 from __future__ import annotations
@@ -59,15 +60,32 @@ def _key(source: str) -> str:
     return str(Path(source).expanduser().resolve()) if not _HUB_ID.match(source) else source
 
 
+def _is_hub_id(entry: str) -> bool:
+    """A Hub id, safe to show a visitor; a folder of the server (`runs/out` looks like an id too) is not."""
+    return bool(_HUB_ID.match(entry)) and not Path(entry).expanduser().exists()
+
+
+def _choices(allowed: list[str]) -> str:
+    """What a refused visitor may open: the Hub ids by name, the server's folders by count only."""
+    if not allowed:
+        return f"the Space owner lists them in {ALLOW_ENV}"
+    hub = [entry for entry in allowed if _is_hub_id(entry)]
+    folders = len(allowed) - len(hub)
+    choices = [f"choose one of: {', '.join(hub)}"] if hub else []
+    if folders:
+        plural = "s" if folders != 1 else ""
+        choices.append(
+            f"{'or ' if hub else ''}one of the {folders} local dataset{plural} the Space owner set up"
+        )
+        if _STARTED_WITH:
+            choices[-1] += " (reload the page for the one it starts with)"
+    return ", ".join(choices)
+
+
 def _check_allowed(source: str) -> None:
     allowed = allowed_datasets()
     if _key(source) not in {_key(entry) for entry in allowed}:
-        choices = (
-            f"choose one of: {', '.join(allowed)}"
-            if allowed
-            else f"the Space owner lists them in {ALLOW_ENV}"
-        )
-        raise UserError(f"`{source}` is not one of the datasets this Space serves; {choices}")
+        raise UserError(f"`{source}` is not one of the datasets this Space serves; {_choices(allowed)}")
 
 
 def open_dataset(source: str, config: str):

@@ -180,14 +180,31 @@ def test_explorer_serves_only_listed_datasets(space_dataset, tmp_path, monkeypat
 
     copy = tmp_path / "unlisted"
     shutil.copytree(space_dataset, copy)  # a real build, but the owner did not list it
-    with pytest.raises(UserError, match="is not one of the datasets this Space serves; choose one of"):
+    with pytest.raises(
+        UserError, match="is not one of the datasets this Space serves; one of the 1 local"
+    ) as err:
         explorer.get_row(str(copy), "level3", "train", 0)
+    assert space_dataset not in str(err.value)  # a server path is never shown to a visitor
     monkeypatch.setenv(explorer.ALLOW_ENV, f"{space_dataset}, {copy}/")
     assert explorer.get_row(str(copy), "level3", "train", 0).level == 3  # listed (trailing slash and all)
     monkeypatch.setenv(explorer.ALLOW_ENV, "")
     monkeypatch.setattr(explorer, "_STARTED_WITH", set())
     with pytest.raises(UserError, match="S2H_EXPLORER_DATASETS"):  # nothing listed: nothing served
         explorer.get_row(space_dataset, "level3", "train", 0)
+
+
+def test_explorer_refusal_names_hub_ids_but_no_server_path(tmp_path, monkeypatch):
+    from s2h_dataset.space import explorer
+
+    secret = tmp_path / "srv" / "private-build"
+    secret.mkdir(parents=True)
+    monkeypatch.setattr(explorer, "_STARTED_WITH", set())
+    monkeypatch.setenv(explorer.ALLOW_ENV, f"{secret},org/public-s2h")
+    with pytest.raises(UserError) as err:
+        explorer.open_dataset("/etc", "level3")
+    message = str(err.value)
+    assert "choose one of: org/public-s2h, or one of the 1 local dataset the Space owner set up" in message
+    assert str(tmp_path) not in message and "private-build" not in message
 
 
 def _empty_files(root) -> set[str]:
