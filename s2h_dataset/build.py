@@ -103,7 +103,7 @@ def _iter_shards(
     """Every shard of the build, in order (level, split, index), planned without the excluded images;
     `shard_rows` is `--shard-rows` capped by `--shard-mib` (`rows_per_shard`)."""
     pools = split_pools(sources, cfg.test_fraction, excluded)
-    check_pools(pools, cfg.level_list, sizes, cfg.n_images)
+    check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
     quantile = cfg.filter_quantile if cfg.filter else 1.0
     for level in cfg.level_list:
         for split in SPLITS:
@@ -360,7 +360,7 @@ def _build(cfg: BuildConfig) -> Path:
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
-    check_pools(pools, cfg.level_list, sizes, cfg.n_images)
+    check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
     warn_small_test(pools, cfg.test_fraction)
     # the first seconds are silent otherwise: say what is being loaded before the bars start
     logger.info(
