@@ -47,19 +47,29 @@ def has_object_colours(pool) -> bool:
 
 
 def _by_colour(ctx: LevelContext) -> dict[str, list]:
-    """The objects clearly of each colour (a transparent render whose vote is clear)."""
+    """The objects clearly of each colour (a transparent render whose vote is clear), measured once per
+    context: the rows draw from this table, not from each record's facts again."""
     if "by_colour" not in ctx.memo:
         table: dict[str, list] = {}
+        votes = {}
         for record in ctx.objects:
             facts = record_facts(record)
             if facts is not None and facts.size is not None and clearly(facts.vote, facts.colours[0]):
                 table.setdefault(facts.colours[0], []).append(record)
+                votes[record.source_id] = facts.vote
         ctx.memo["by_colour"] = table
+        # the objects clearly NOT of each colour, for "no" rows
+        ctx.memo["not_colour"] = {
+            colour: [
+                r
+                for c, rs in table.items()
+                if c != colour
+                for r in rs
+                if clearly_not(votes[r.source_id], colour)
+            ]
+            for colour in table
+        }
     return ctx.memo["by_colour"]
-
-
-def _clearly_not(record, colour: str) -> bool:
-    return clearly_not(record_facts(record).vote, colour)
 
 
 def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
@@ -70,11 +80,7 @@ def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         raise PlanError(f"the {ctx.split} split has too few object colours for `compare_colour`")
     colour = rng.choice(colours)
     first = rng.choice(table[colour])
-    pool = (
-        table[colour]
-        if yes
-        else [r for c, rs in table.items() if c != colour for r in rs if _clearly_not(r, colour)]
-    )
+    pool = table[colour] if yes else ctx.memo["not_colour"][colour]
     second = next(r for r in (rng.choice(pool) for _ in range(500)) if r.source_id != first.source_id)
     if not yes and rng.random() < 0.5:  # which image holds the named colour must not be a cue
         first, second = second, first
