@@ -352,7 +352,7 @@ def _run(cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, capt
 def _build(cfg: BuildConfig) -> Path:
     out = cfg.out_path
     sweep_orphan(out)
-    check_target(out, cfg.overwrite)
+    check_target(out, cfg.overwrite, cfg.source)
     clock = Stopwatch()
     sources = load_sources(
         cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column, cfg.caption_column

@@ -1,8 +1,9 @@
 """`s2h push`: publish a validated build as a Hub dataset repo (parquet + card; never a loading script).
 
-What is uploaded is exactly what was validated: the files of the build's manifest plus its report, each
-hashed by the uploader itself (`CommitOperationAdd`) and compared with the manifest before the commit,
-so a file changed or added after `s2h validate` never reaches the Hub. The one deliberate change, made
+What is uploaded is exactly what was validated: the files of the build's manifest (only the layout's file
+kinds, `layout.is_layout_file`) plus its report, each hashed by the uploader itself (`CommitOperationAdd`)
+and compared with the manifest before the commit, so a file changed or added after `s2h validate` never
+reaches the Hub. The one deliberate change, made
 after validation, is the card's load snippet pointed at the repo (its new hash goes into the manifest).
 """
 
@@ -19,7 +20,7 @@ from .card import set_repo_id
 from .errors import UserError
 from .hubnet import hub_hint
 from .integrity import partial_shards, refresh_entry
-from .layout import CARD_FILE, REPORT_FILE
+from .layout import CARD_FILE, REPORT_FILE, is_layout_file
 from .redact import error_line
 from .validate import validate
 
@@ -38,6 +39,10 @@ def upload_operations(folder: Path) -> list[CommitOperationAdd]:
     manifest = report["manifest"]
     operations = []
     for relative, entry in sorted(manifest.items()):
+        if not is_layout_file(relative):  # validate refuses it first; never upload it whatever the caller
+            raise UserError(
+                f"{folder / REPORT_FILE} lists {relative!r}, not a file a build publishes; run `s2h validate`"
+            )
         operation = CommitOperationAdd(path_in_repo=relative, path_or_fileobj=str(folder / relative))
         if operation.upload_info.sha256.hex() != entry["sha256"]:
             raise UserError(

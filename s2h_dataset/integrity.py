@@ -2,34 +2,62 @@
 
 The build records every file it publishes (path, size, SHA-256, and the row count of each shard) under
 `manifest` in `build_report.json`. `check_files` compares the folder with it (missing, changed, added
-files) and checks the shard set: every file under `data/` is a well-formed shard name of a known level
-and split, a regular file (no symlinks), and every `(level, split)` has all of its `NNNNN-of-NNNNN` shards
-(a `--shard I/N` folder: all the shards its report says it holds).
+files) and checks the shard set: every file of the folder and of the manifest is one of the layout's file
+kinds (`layout.is_layout_file`), a regular file (no symlinks, FIFOs or devices, which are never opened),
+and every `(level, split)` has all of its `NNNNN-of-NNNNN` shards (a `--shard I/N` folder: all the shards
+its report says it holds).
 Each finding is one problem line; nothing here raises on a damaged folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections import defaultdict
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from .atomic import atomic_write, sha256_file
-from .layout import DATA_DIR, LEVELS, REPORT_FILE, ShardName, parse_shard_path
+from .layout import (
+    DATA_DIR,
+    LAYOUT_KINDS,
+    LEVELS,
+    REPORT_FILE,
+    ShardName,
+    is_layout_file,
+    parse_shard_path,
+)
 
-__all__ = ["check_files", "file_manifest", "partial_shards", "read_report", "refresh_entry"]
+__all__ = [
+    "check_files",
+    "file_manifest",
+    "is_regular",
+    "partial_shards",
+    "read_report",
+    "refresh_entry",
+]
+
+
+def is_regular(path: Path) -> bool:
+    """Whether `path` is a regular file (a symlink to one counts): the only kind a reader may open, since
+    opening a FIFO blocks for ever."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _published_files(root: Path) -> list[str]:
-    """Every non-hidden file (or symlink) under `root` except the report, as sorted relative paths."""
+    """Every non-hidden entry under `root` that is not a folder (files, symlinks, FIFOs...) except the
+    report, as sorted relative paths."""
     paths = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts) or str(relative) == REPORT_FILE:
             continue
-        if path.is_symlink() or path.is_file():
+        if path.is_symlink() or not path.is_dir():
             paths.append(relative.as_posix())
     return sorted(paths)
 
@@ -57,6 +85,9 @@ def refresh_entry(root: Path, relative: str) -> None:
 
 
 def read_report(root: Path, problems: list[str]) -> dict | None:
+    if (root / REPORT_FILE).exists() and not is_regular(root / REPORT_FILE):
+        problems.append(f"{REPORT_FILE}: not a regular file; rebuild the folder")
+        return None
     try:
         report = json.loads((root / REPORT_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -81,10 +112,18 @@ def _check_manifest(root: Path, report: dict | None, present: list[str], problem
         if relative not in manifest:
             problems.append(f"{relative}: not in the build's manifest (a file added after the build)")
     for relative, entry in sorted(manifest.items()):
+        if not is_layout_file(relative):
+            problems.append(
+                f"{REPORT_FILE}: its manifest lists {json.dumps(relative)}, not a file a build publishes "
+                f"({LAYOUT_KINDS}); rebuild the folder"
+            )
+            continue
         path = root / relative
-        if not (path.is_file() or path.is_symlink()):
+        if not (path.exists() or path.is_symlink()):
             problems.append(f"{relative}: listed in the manifest but missing")
             continue
+        if not (path.is_symlink() or is_regular(path)):
+            continue  # not a regular file: one line from `_check_kinds`
         try:
             if not isinstance(entry, dict) or path.is_symlink():
                 changed = True
@@ -110,9 +149,9 @@ def partial_shards(report: dict | None) -> set[str] | None:
     return here if here != set(files.get("expected") or []) else None
 
 
-def _check_shard_set(
-    root: Path, present: list[str], problems: list[str], slice_of: set[str] | None
-) -> list[ShardName]:
+def _check_kinds(root: Path, present: list[str], problems: list[str]) -> tuple[list[str], set[str]]:
+    """One line per entry that is not a layout file kind or not a regular file; return the entries of the
+    layout's kinds and, among them, those not fit to be opened."""
     data = root / DATA_DIR
     known = {f"level{level}" for level in LEVELS}
     for folder in sorted(p for p in data.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -120,19 +159,38 @@ def _check_shard_set(
             problems.append(
                 f"{DATA_DIR}/{folder.name}: not a level folder of this dataset (expected level1-level{max(LEVELS)})"
             )
+    good, unfit = [], set()
+    for relative in present:
+        parts = relative.split("/")
+        if len(parts) > 2 and parts[0] == DATA_DIR and parts[1] not in known:
+            continue  # its folder is reported above
+        if not is_layout_file(relative):
+            problems.append(
+                f"{relative}: not a shard name (data/levelL/SPLIT-IIIII-of-NNNNN.parquet); a stray file"
+                if parts[0] == DATA_DIR
+                else f"{relative}: not a file a build publishes ({LAYOUT_KINDS}); remove it"
+            )
+            continue
+        if (root / relative).is_symlink():
+            problems.append(f"{relative}: is a symlink; a build writes regular files only")
+            unfit.add(relative)
+        elif not is_regular(root / relative):
+            problems.append(
+                f"{relative}: not a regular file (a FIFO, socket or device); a build writes regular files only"
+            )
+            unfit.add(relative)
+        good.append(relative)
+    return good, unfit
+
+
+def _check_shard_set(
+    present: list[str], unfit: set[str], problems: list[str], slice_of: set[str] | None
+) -> list[ShardName]:
     shards: list[ShardName] = []
     by_group: dict[tuple[int, str], list[ShardName]] = defaultdict(list)
     for relative in present:
-        if not relative.startswith(f"{DATA_DIR}/") or relative.split("/")[1] not in known:
-            continue
         name = parse_shard_path(relative)
-        if name is None:
-            problems.append(
-                f"{relative}: not a shard name (data/levelL/SPLIT-IIIII-of-NNNNN.parquet); a stray file"
-            )
-        elif (root / relative).is_symlink():
-            problems.append(f"{relative}: is a symlink; a build writes regular files only")
-        else:
+        if name is not None:
             shards.append(name)
             by_group[name.level, name.split].append(name)
     for (level, split), names in sorted(by_group.items()):
@@ -146,7 +204,7 @@ def _check_shard_set(
         if missing:
             first = ShardName(level, split, missing[0], counts[0]).path
             problems.append(f"{first}: missing ({len(missing)} of {counts[0]} `{split}` shards absent)")
-    return sorted(shards, key=lambda n: n.path)
+    return sorted((n for n in shards if n.path not in unfit), key=lambda n: n.path)
 
 
 def check_files(root: Path, problems: list[str]) -> list[ShardName]:
@@ -154,4 +212,5 @@ def check_files(root: Path, problems: list[str]) -> list[ShardName]:
     present = _published_files(root)
     report = read_report(root, problems)
     _check_manifest(root, report, present, problems)
-    return _check_shard_set(root, present, problems, partial_shards(report))
+    layout, unfit = _check_kinds(root, present, problems)
+    return _check_shard_set(layout, unfit, problems, partial_shards(report))

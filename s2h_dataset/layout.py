@@ -4,7 +4,10 @@
 README.md                                   card; YAML `configs:` level1 / level2 / level3 / all
 build_report.json                           counts, skipped inputs, timings
 data/level{L}/{split}-{IIIII}-of-{NNNNN}.parquet
+plots/{name}.png                            the card's figures
 ```
+These are the only kinds of file a build publishes (`is_layout_file`); anything else in a folder or its
+manifest is refused by `s2h validate` and never uploaded by `s2h push`.
 
 Every module that writes, reads, checks or serves a built folder takes its names from here: levels,
 splits, config names and the levels each holds, the shard path pattern (build and parse), the glob of a
@@ -21,11 +24,13 @@ from dataclasses import dataclass
 __all__ = [
     "CONFIG_LEVELS",
     "DEFAULT_CONFIG",
+    "LAYOUT_KINDS",
     "LEVELS",
     "REPORT_FILE",
     "SPLITS",
     "ShardName",
     "config_of_level",
+    "is_layout_file",
     "parse_shard_path",
     "shard_glob",
     "shard_path",
@@ -40,6 +45,10 @@ DEFAULT_CONFIG = "all"
 REPORT_FILE = "build_report.json"
 CARD_FILE = "README.md"
 DATA_DIR = "data"
+PLOTS_DIR = "plots"
+# the layout's file kinds, as messages name them
+LAYOUT_KINDS = "README.md, build_report.json, data/levelL/SPLIT-IIIII-of-NNNNN.parquet, plots/NAME.png"
+_PLOT = re.compile(rf"^{PLOTS_DIR}/[A-Za-z0-9][A-Za-z0-9_-]*\.png$")
 
 _SHARD = re.compile(
     r"^data/level(?P<level>\d+)/(?P<split>[a-z]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$"
@@ -84,6 +93,15 @@ def parse_shard_path(path: str) -> ShardName | None:
     if name.level not in LEVELS or name.split not in SPLITS or not name.index < name.count:
         return None
     return name
+
+
+def is_layout_file(path: str) -> bool:
+    """Whether a repo-relative path is one of the layout's file kinds: the card, the report, a well-formed
+    shard path (in its canonical spelling) or a plot."""
+    if path in (CARD_FILE, REPORT_FILE) or _PLOT.match(path):
+        return True
+    name = parse_shard_path(path)
+    return name is not None and name.path == path
 
 
 def split_of(key: str, test_fraction: float) -> str:

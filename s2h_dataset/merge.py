@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import stat
 from pathlib import Path
 
 from .atomic import atomic_write, sha256_file
@@ -19,19 +20,61 @@ from .build import Stopwatch, fingerprint, public_arguments, publish
 from .card import write_card
 from .configs import BuildConfig
 from .errors import UserError
-from .layout import REPORT_FILE
-from .staging import Staging, check_target, filesystem_error, sweep_orphan
+from .layout import REPORT_FILE, parse_shard_path
+from .staging import Staging, check_apart, check_target, filesystem_error, sweep_orphan
 
 __all__ = ["merge"]
 
 
 def _report(folder: Path) -> dict:
     try:
-        return json.loads((folder / "build_report.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        raise UserError(
-            f"{folder}: no readable build_report.json; pass folders made by `s2h build --shard I/N`"
-        ) from None
+        report = json.loads((folder / REPORT_FILE).read_text())
+    except (OSError, ValueError):
+        report = None
+    if not isinstance(report, dict) or not isinstance(report.get("arguments"), dict):
+        raise UserError(f"{folder}: no readable {REPORT_FILE}; pass folders made by `s2h build --shard I/N`")
+    return report
+
+
+def _shard_paths(folder: Path, report: dict, key: str) -> list[str]:
+    """The `shard_files[key]` list of a part's report; `UserError` unless every entry is a layout shard path
+    (`data/levelL/SPLIT-IIIII-of-NNNNN.parquet`) naming a regular file inside `folder` (for `written_here`)."""
+    files = report.get("shard_files")
+    paths = files.get(key) if isinstance(files, dict) else None
+    if not isinstance(paths, list):
+        raise UserError(f"{folder / REPORT_FILE}: no `shard_files.{key}` list; rebuild that shard folder")
+    for path in paths:
+        name = parse_shard_path(path) if isinstance(path, str) else None
+        if name is None or name.path != path:
+            raise UserError(
+                f"{folder / REPORT_FILE}: `shard_files.{key}` lists {json.dumps(path)}, not a shard path "
+                "(data/levelL/SPLIT-IIIII-of-NNNNN.parquet); rebuild that shard folder"
+            )
+        if key == "written_here" and not _regular_inside(folder, path):
+            raise UserError(
+                f"{folder / path}: not a regular file inside {folder} (missing, a symlink or a special file); "
+                "rebuild that shard folder"
+            )
+    return paths
+
+
+def _regular_inside(folder: Path, path: str) -> bool:
+    """Whether `folder/path` is a regular file reached without leaving `folder` through a symlink."""
+    target = folder / path
+    try:
+        return target.resolve(strict=True) == folder.resolve() / path and stat.S_ISREG(target.stat().st_mode)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _check_shard_counts(folders: list[Path], configs: list[BuildConfig]) -> None:
+    """The parts of one build were made with the same N in `--shard I/N`."""
+    for folder, cfg in zip(folders[1:], configs[1:]):
+        if cfg.shard_index[1] != configs[0].shard_index[1]:
+            raise UserError(
+                f"{folder} was built with --shard {cfg.shard} but {folders[0]} with --shard {configs[0].shard}: "
+                "the parts of one build share the N of --shard I/N; rebuild the odd ones with the same N"
+            )
 
 
 def _sum(values) -> dict:
@@ -46,6 +89,7 @@ def _sum(values) -> dict:
 def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -> Path:
     out, folders = Path(out).expanduser().resolve(), [Path(f) for f in folders]
     sweep_orphan(out)
+    check_apart(out, [(str(f), f) for f in folders])
     check_target(out, overwrite)
     clock = Stopwatch()
     reports = [_report(f) for f in folders]
@@ -56,6 +100,7 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
             raise UserError(
                 f"{folder} was built with other arguments than {folders[0]} ({', '.join(differing)})"
             )
+    _check_shard_counts(folders, configs)
     backends = {str(f): (r.get("filter") or {}).get("backend") for f, r in zip(folders, reports)}
     if len(set(backends.values())) > 1:  # `--filter-backend auto` picks per machine
         raise UserError(
@@ -63,10 +108,10 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
             + ", ".join(f"{f}: {b}" for f, b in backends.items())
             + "); rebuild the odd ones with the same --filter-backend (onnx or torch)"
         )
-    expected = reports[0]["shard_files"]["expected"]
+    expected = _shard_paths(folders[0], reports[0], "expected")
     owner: dict[str, Path] = {}
     for folder, report in zip(folders, reports):
-        for path in report["shard_files"]["written_here"]:
+        for path in _shard_paths(folder, report, "written_here"):
             if path in owner:
                 raise UserError(
                     f"shard {path} is in both {owner[path]} and {folder}; pass each shard folder once"
@@ -92,13 +137,18 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
     return out
 
 
+def _manifest(report: dict) -> dict:
+    manifest = report.get("manifest")
+    return {k: v for k, v in manifest.items() if isinstance(v, dict)} if isinstance(manifest, dict) else {}
+
+
 def _publish_merged(staging, out, folders, reports, configs, owner, expected, clock, replaces) -> None:
     shutil.rmtree(staging.repo, ignore_errors=True)  # a merge copies everything again: nothing to resume
-    manifests = {folder: report.get("manifest") or {} for folder, report in zip(folders, reports)}
+    manifests = {folder: _manifest(report) for folder, report in zip(folders, reports)}
     for path in expected:
         (staging.repo / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(owner[path] / path, staging.repo / path)
-        listed = manifests[owner[path]].get(path, {}).get("sha256")
+        listed = (manifests[owner[path]].get(path) or {}).get("sha256")
         if listed and sha256_file(staging.repo / path) != listed:
             raise UserError(
                 f"{owner[path] / path}: its bytes differ from that folder's manifest; rebuild that shard folder"

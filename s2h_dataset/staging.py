@@ -7,6 +7,8 @@ Rules that keep a user's files safe:
 - `--out` is replaced only when it was there at start, `--overwrite` was given and it is an earlier build
   (it holds a readable `build_report.json` and a `data/` folder); anything else is refused, at start and
   again at the final step, so a folder that appears at `--out` during a build is never touched.
+- Outputs never overlap inputs: an `--out` inside, equal to or containing a source folder is refused
+  (`check_apart`), so no build reads an earlier build's files as its input or replaces its own input.
 - The publish is: mark the staging folder `published`, move an earlier build aside, rename the staged
   repo to `--out`, then delete what was moved aside and the staging folder. A staging folder whose repo is
   gone but which is marked `published` is an orphan of a finished build and is deleted on the next run.
@@ -19,6 +21,7 @@ import fcntl
 import logging
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +29,18 @@ from .atomic import atomic_write, remove_temp_files
 from .errors import UserError
 from .integrity import read_report
 from .layout import DATA_DIR, REPORT_FILE
+from .sources.hub import parse_hub_spec
+from .sources.llava import parse_llava_spec
 
-__all__ = ["Staging", "check_target", "filesystem_error", "is_build", "sweep_orphan"]
+__all__ = [
+    "Staging",
+    "check_apart",
+    "check_target",
+    "filesystem_error",
+    "is_build",
+    "source_roots",
+    "sweep_orphan",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +59,11 @@ def _identity(path: Path) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def check_target(out: Path, overwrite: bool) -> tuple[int, int] | None:
-    """Refuse an `--out` that cannot or must not be written; return the identity of an earlier build that
-    `--overwrite` may replace (None when `out` does not exist)."""
+def check_target(out: Path, overwrite: bool, sources: Sequence[str] = ()) -> tuple[int, int] | None:
+    """Refuse an `--out` that cannot or must not be written (`sources`: the `--source` specs it must stay
+    apart from); return the identity of an earlier build that `--overwrite` may replace (None when `out`
+    does not exist)."""
+    check_apart(out, source_roots(sources))
     for parent in out.parents:
         if parent.exists() or parent.is_symlink():
             if not parent.is_dir():
@@ -69,6 +84,46 @@ def check_target(out: Path, overwrite: bool) -> tuple[int, int] | None:
             "--overwrite replaces only an earlier build: choose another --out"
         )
     return _identity(out)
+
+
+def source_roots(specs: Sequence[str]) -> list[tuple[str, Path]]:
+    """(spec, path) of every local file or folder the `--source` specs read: imagefolder and kinship
+    folders, a llava JSON and its image root, a `hub:` dataset given as a local folder. Specs that do not
+    parse are left to the source loaders, which say what is wrong with them."""
+    roots = []
+    for spec in specs:
+        prefix, _, arg = spec.partition(":")
+        if not arg:
+            continue
+        if prefix in ("imagefolder", "kinship"):
+            roots.append((spec, Path(arg)))
+        elif prefix == "llava" and ".json:" in arg:
+            roots += [(spec, path) for path in parse_llava_spec(arg)]
+        elif prefix == "hub" and arg.partition("@")[0]:
+            local = Path(parse_hub_spec(arg)[0]).expanduser()
+            if local.is_dir():
+                roots.append((spec, local))
+    return roots
+
+
+def check_apart(out: Path, inputs: list[tuple[str, Path]]) -> None:
+    """Refuse an `--out` inside, equal to or containing one of `inputs` ((name, path) pairs): a build there
+    would read its own output as input next time, or replace what it reads."""
+    out = out.expanduser().resolve()
+    for name, path in inputs:
+        path = path.expanduser().resolve()
+        if out == path:
+            where = "is"
+        elif out.is_relative_to(path):
+            where = "is inside"
+        elif path.is_relative_to(out):
+            where = "contains"
+        else:
+            continue
+        raise UserError(
+            f"--out {out} {where} the input {path} ({name}); outputs never overlap inputs: "
+            "choose an --out outside every source folder"
+        )
 
 
 def filesystem_error(err: OSError, staging: Path | None = None) -> UserError:

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
-from .integrity import check_files
-from .layout import CONFIG_LEVELS, DATA_DIR, SPLITS, ShardName, shard_glob
+from .integrity import check_files, is_regular
+from .layout import CONFIG_LEVELS, DATA_DIR, SPLITS, ShardName, parse_shard_path, shard_glob
 from .redact import error_line
 from .rowgroups import check_row_groups
 from .schema import FEATURES, LEVEL_TASKS
@@ -35,6 +35,8 @@ MAX_PROBLEMS = 200  # stop listing after this many; the first ones say what is w
 
 
 def _front_matter(readme: Path) -> dict:
+    if not is_regular(readme):
+        raise ValueError("missing or not a regular file")
     text = readme.read_text(encoding="utf-8")
     if not text.startswith("---\n"):
         raise ValueError("README.md has no YAML front matter (--- ... ---)")
@@ -62,16 +64,44 @@ def _check_configs(root: Path, problems: list[str]) -> set[str]:
         ):
             problems.append(f"README.md: config `{name}` missing although its shards exist")
     for name, config in configs.items():
+        if name not in CONFIG_LEVELS:
+            problems.append(f"README.md: config `{name}` is not one of {', '.join(CONFIG_LEVELS)}")
+            continue
         for entry in config.get("data_files", []):
             patterns = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
             for pattern in patterns:
-                matches = glob.glob(str(root / pattern))
-                if not matches:
-                    problems.append(
-                        f"README.md: config `{name}` split `{entry['split']}` pattern {pattern} matches no file"
-                    )
-                named.update(str(Path(m).relative_to(root)) for m in matches)
+                named.update(_config_files(root, name, entry["split"], pattern, problems))
     return named
+
+
+def _config_files(root: Path, name: str, split, pattern, problems: list[str]) -> list[str]:
+    """The shards one `data_files` pattern of config `name` matches; a problem line when the pattern is not
+    a relative path inside the folder, matches nothing, or matches anything but `split` shards of the
+    config's levels."""
+    where = f"README.md: config `{name}` split `{split}` pattern {pattern}"
+    if (
+        not isinstance(pattern, str)
+        or not pattern
+        or Path(pattern).is_absolute()
+        or ".." in Path(pattern).parts
+    ):
+        problems.append(f"{where} is not a path inside the folder (data/levelL/SPLIT-*.parquet)")
+        return []
+    matches = sorted(Path(m).relative_to(root).as_posix() for m in glob.glob(str(root / pattern)))
+    if not matches:
+        problems.append(f"{where} matches no file")
+    for match in matches:
+        shard = parse_shard_path(match)
+        if shard is None or shard.level not in CONFIG_LEVELS[name] or shard.split != split:
+            problems.append(
+                f"{where} matches {match}, not a `{split}` shard of {_levels(CONFIG_LEVELS[name])}"
+            )
+            return []
+    return matches
+
+
+def _levels(levels: tuple[int, ...]) -> str:
+    return f"level {levels[0]}" if len(levels) == 1 else "levels " + ", ".join(map(str, levels))
 
 
 def _check_row(where: str, row: dict, level: int, seen_ids: dict[str, str], problems: list[str]) -> dict:

@@ -140,3 +140,139 @@ def test_each_corruption_is_reported_in_one_line(copy, damage, capsys):
         assert any(fragment in p for p in problems), (fragment, problems)
     assert main(["validate", str(copy)]) == 1  # through the CLI: a problem list, not a traceback
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _manifest_edit(root: Path, **extra):
+    """Rewrite the manifest to match the folder as it now is (a consistent edit), plus `extra` entries."""
+    from s2h_dataset.integrity import file_manifest
+
+    report = json.loads((root / "build_report.json").read_text())
+    report["manifest"] = file_manifest(root) | extra
+    (root / "build_report.json").write_text(json.dumps(report))
+
+
+def _card_edit(root: Path, edit):
+    readme = root / "README.md"
+    readme.write_text(edit(readme.read_text()))
+    _manifest_edit(root)
+
+
+def _extra_py(root: Path):
+    (root / "loader.py").write_text("import os\n")
+    _manifest_edit(root)
+    return ["loader.py: not a file a build publishes (README.md, build_report.json, data/levelL/"]
+
+
+def _manifest_outside(root: Path):
+    entry = {"bytes": 1, "sha256": "0" * 64}
+    _manifest_edit(root, **{"/etc/hostname": entry, "../other/README.md": entry, ".env": entry})
+    return [
+        'its manifest lists "/etc/hostname", not a file a build publishes',
+        'its manifest lists "../other/README.md", not a file a build publishes',
+        'its manifest lists ".env", not a file a build publishes',
+    ]
+
+
+def _swapped_levels(root: Path):
+    def swap(text):
+        return text.replace("- data/level1/", "- data/levelX/").replace("- data/level2/", "- data/level1/")
+
+    _card_edit(root, lambda text: swap(text).replace("- data/levelX/", "- data/level2/"))
+    return [
+        "config `level1` split `train` pattern data/level2/train-*.parquet matches data/level2/train-00000-of-"
+        "00003.parquet, not a `train` shard of level 1"
+    ]
+
+
+def _swapped_splits(root: Path):
+    _card_edit(root, lambda text: text.replace("- data/level3/train-", "- data/level3/test-", 1))
+    return ["not a `train` shard of levels 1, 2, 3"]
+
+
+def _config_into_other_folder(root: Path):
+    other = root.parent / "other"
+    shutil.copytree(root, other)
+    _card_edit(root, lambda text: text.replace("- data/level1/train-", "- ../other/data/level1/train-"))
+    return ["pattern ../other/data/level1/train-*.parquet is not a path inside the folder"]
+
+
+def _config_absolute_and_not_text(root: Path):
+    _card_edit(
+        root,
+        lambda text: text.replace("- data/level1/train-*", f"- {root}/data/level1/train-*").replace(
+            "- data/level2/test-*.parquet", "- 12"
+        ),
+    )
+    return [
+        f"pattern {root}/data/level1/train-*.parquet is not a path inside the folder",
+        "pattern 12 is not",
+    ]
+
+
+LAYOUT_CASES = [
+    _extra_py,
+    _manifest_outside,
+    _swapped_levels,
+    _swapped_splits,
+    _config_into_other_folder,
+    _config_absolute_and_not_text,
+]
+
+
+@pytest.mark.parametrize("damage", LAYOUT_CASES, ids=lambda f: f.__name__.strip("_"))
+def test_only_the_layout_validates_whatever_the_manifest_says(copy, damage):
+    expected = damage(copy)
+    problems = validate(copy)
+    assert problems and all("\n" not in p for p in problems), problems
+    for fragment in expected:
+        assert any(fragment in p for p in problems), (fragment, problems)
+
+
+def test_a_fifo_named_like_a_shard_is_one_problem_line_not_a_hang(copy):
+    import subprocess
+    import sys
+
+    (copy / SHARD).unlink()
+    os.mkfifo(copy / SHARD)
+    code = "import sys; from s2h_dataset.validate import validate; print('\\n'.join(validate(sys.argv[1])))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(copy)], capture_output=True, text=True, timeout=120
+    )  # the guard: today's code blocks in open() for ever
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines() == [
+        f"{SHARD}: not a regular file (a FIFO, socket or device); a build writes regular files only"
+    ]
+
+
+class _RecordingHub:
+    """Stands in for the Hub's HTTP side only (no network here); records what push asks of it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append("create_repo")
+
+    def create_commit(self, **kwargs):
+        self.calls.append(sorted(op.path_in_repo for op in kwargs["operations"]))
+
+
+@pytest.mark.parametrize("planted", ["loader.py", "outside"])
+def test_push_uploads_only_layout_files_whatever_the_manifest_says(copy, planted):
+    from s2h_dataset.atomic import sha256_file
+    from s2h_dataset.errors import UserError
+    from s2h_dataset.hub import push_dataset, upload_operations
+
+    if planted == "loader.py":
+        (copy / "loader.py").write_text("import os\n")
+        _manifest_edit(copy)
+    else:  # an absolute path: uploaded as `tmp/.../hostname` by today's code
+        secret = copy.parent / "hostname"
+        secret.write_text("build-machine-7\n")
+        _manifest_edit(copy, **{str(secret): {"bytes": 16, "sha256": sha256_file(secret)}})
+    hub = _RecordingHub()
+    with pytest.raises(UserError, match=r"failed validation .*not a file a build publishes"):
+        push_dataset(copy, "org/s2h-dpo", api=hub)
+    assert hub.calls == []
+    with pytest.raises(UserError, match="not a file a build publishes"):
+        upload_operations(copy)

@@ -144,3 +144,43 @@ def test_filter_model_that_does_not_exist_is_one_line_and_leaves_nothing(tmp_pat
     with pytest.raises(UserError, match=r"--filter-model /nonexistent-model-.*cannot load it"):
         build(_cfg(tmp_path / "out", filter=True, filter_model=f"/nonexistent-model-{uuid.uuid4().hex}"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "spec, out, where",
+    [
+        ("imagefolder:{src}", "{src}/out", "is inside"),
+        ("imagefolder:{src}", "{src}", "is"),
+        ("kinship:{src}", "{tmp}", "contains"),
+        ("llava:{tmp}/llava.json:{src}", "{src}/deep/out", "is inside"),
+        ("llava:{src}/llava.json:{tmp}/elsewhere", "{src}", "contains"),
+        ("hub:{src}", "{src}/out", "is inside"),
+        ("imagefolder:{tmp}/link", "{src}/out", "is inside"),  # the same folder through a symlink
+    ],
+)
+def test_out_overlapping_a_source_is_refused(tmp_path, spec, out, where):
+    src = tmp_path / "photos"
+    (src / "cat").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(src)
+    spec, out = (s.format(src=src, tmp=tmp_path) for s in (spec, out))
+    with pytest.raises(UserError, match=rf"--out \S+ {where} the input .*choose an --out outside"):
+        staging_module.check_target(Path(out), True, ["emoji", spec])
+
+
+def test_out_apart_from_its_sources_is_accepted(tmp_path):
+    src = tmp_path / "photos"
+    src.mkdir()
+    specs = ["emoji", "arithmetic", f"imagefolder:{src}", "hub:org/name@train", f"kinship:{tmp_path}/faces2"]
+    assert staging_module.check_target(tmp_path / "photos-out", False, specs) is None
+
+
+def test_build_into_its_source_folder_is_one_line_and_writes_nothing(tmp_path, capsys):
+    from s2h_dataset.cli import main
+
+    src = tmp_path / "photos"
+    (src / "cat").mkdir(parents=True)
+    before = sorted(src.rglob("*"))
+    assert main(["build", "--out", str(src / "out"), "--source", f"imagefolder:{src}", "--levels", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is inside the input" in err, err
+    assert sorted(src.rglob("*")) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -88,3 +89,64 @@ def test_merge_refuses_shards_filtered_on_other_runtimes(single_and_shards, tmp_
     with pytest.raises(UserError, match=r"different runtimes .*onnx.*torch"):
         merge(tmp_path / "merged", [halves[0], torch_half])
     assert not (tmp_path / "merged").exists()
+
+
+def _copy_part(part, dest, edit):
+    """A copy of a shard folder whose build_report.json went through `edit(report)`."""
+    shutil.copytree(part, dest)
+    report = json.loads((dest / "build_report.json").read_text())
+    edit(report)
+    (dest / "build_report.json").write_text(json.dumps(report))
+    return dest
+
+
+def _files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize("bad", ["data/level3/../../../../escaped.parquet", "../escaped.parquet", "/tmp/x"])
+def test_merge_refuses_a_shard_path_outside_the_layout_and_writes_nothing(single_and_shards, tmp_path, bad):
+    _tmp, _single, halves = single_and_shards
+    work = tmp_path / "a" / "b"
+
+    def add_bad(report, here=False):
+        report["shard_files"]["expected"].append(bad)
+        if here:
+            report["shard_files"]["written_here"].append(bad)
+
+    first = _copy_part(halves[0], work / "p1", add_bad)
+    second = _copy_part(halves[1], work / "p2", lambda r: add_bad(r, here=True))
+    (second / "data" / "level3" / "../../../../escaped.parquet").resolve().write_bytes(b"PAR1")
+    before = _files(tmp_path)
+    with pytest.raises(UserError, match=r"not a shard path \(data/levelL/SPLIT-IIIII-of-NNNNN.parquet\)"):
+        merge(tmp_path / "out", [first, second])
+    assert _files(tmp_path) == before
+
+
+def test_merge_refuses_a_shard_that_is_a_symlink_out_of_its_folder(single_and_shards, tmp_path):
+    _tmp, _single, halves = single_and_shards
+    second = _copy_part(halves[1], tmp_path / "p2", lambda r: None)
+    shard = sorted(second.glob("data/*/*.parquet"))[0]
+    outside = tmp_path / "secret.parquet"
+    shard.rename(outside)
+    shard.symlink_to(outside)
+    with pytest.raises(UserError, match="not a regular file inside"):
+        merge(tmp_path / "out", [halves[0], second])
+    assert not (tmp_path / "out").exists()
+
+
+def test_merge_of_parts_with_different_shard_counts_names_the_counts(single_and_shards, tmp_path):
+    _tmp, _single, halves = single_and_shards
+    third = _copy_part(halves[1], tmp_path / "p2of3", lambda r: r["arguments"].update(shard="2/3"))
+    with pytest.raises(
+        UserError, match=r"--shard 2/3 but \S+ with --shard 1/2: the parts of one build share"
+    ):
+        merge(tmp_path / "out", [halves[0], third])
+
+
+def test_merge_into_one_of_its_parts_is_refused(single_and_shards, tmp_path):
+    _tmp, _single, halves = single_and_shards
+    part = _copy_part(halves[0], tmp_path / "p1", lambda r: None)
+    with pytest.raises(UserError, match="is the input"):
+        merge(part, [part, halves[1]], overwrite=True)
+    assert _files(part) == _files(halves[0])

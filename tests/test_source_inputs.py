@@ -116,6 +116,19 @@ def test_kinship_mid_csv_without_member_column_names_file_row_and_field(tmp_path
         load_sources([f"kinship:{tmp_path}"], seed=0)
 
 
+def test_kinship_mid_csv_that_is_a_folder_is_one_line(tmp_path, capsys):
+    for member in ("MID1", "MID2"):
+        _image(tmp_path / "F0001" / member / "a.jpg")
+    (tmp_path / "F0001" / "mid.csv").mkdir()
+    with pytest.raises(
+        SourceError, match=r"F0001/mid\.csv: cannot be read \(Is a directory\); mid\.csv must be"
+    ):
+        load_sources([f"kinship:{tmp_path}"], seed=0)
+    assert main(["build", "--out", str(tmp_path.parent / "kin-out"), "--source", f"kinship:{tmp_path}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "mid.csv: cannot be read" in err, err
+
+
 def test_over_long_captions_are_cut_at_a_sentence_or_dropped(tmp_path):
     long = "A cat sits on a mat. " * 5000  # ~100 KB
     no_sentence = "x" * (MAX_TEXT_CHARS + 10)

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import UserError
 from ..vlm.openai_client import OpenAIChatClient, ServerError, parse_openai_spec
 from ..vlm.replies import read_reply
-from .report import json_line, latest_predictions, read_jsonl
+from .report import json_line, latest_predictions, open_jsonl_append, read_jsonl
 
 __all__ = ["JUDGE", "judge_prompt", "judge_unreadable", "read_judged"]
 
@@ -58,7 +58,7 @@ def judge_unreadable(out: Path, spec: str, concurrency: int = 8, max_tokens: int
     requests = [lambda r=r: [{"role": "user", "content": judge_prompt(r)}] for r in todo]
     with (
         OpenAIChatClient(base_url, model, concurrency=concurrency) as client,
-        open(out / JUDGE, "a", encoding="utf-8") as sink,
+        open_jsonl_append(out / JUDGE) as sink,
     ):
         try:
             for index, answer in client.complete_all(requests, max_tokens):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
 from ..redact import redact_obj
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "latest_predictions",
     "markdown_report",
     "markdown_table",
+    "open_jsonl_append",
     "read_jsonl",
     "read_predictions",
+    "read_run",
     "write_results",
 ]
 
@@ -28,6 +32,15 @@ PREDICTIONS, RESULTS_JSON, RESULTS_MD, RUN_JSON = (
     "run.json",
 )
 
+logger = logging.getLogger(__name__)
+
+
+def _record(raw: bytes) -> dict[str, Any]:
+    record = json.loads(raw)
+    if not isinstance(record, dict):
+        raise ValueError(f"a JSON {type(record).__name__}, not an object")
+    return record
+
 
 def json_line(record: dict[str, Any]) -> str:
     """One JSON line for predictions.jsonl / judge.jsonl, credentials redacted (`redact.redact_obj`)."""
@@ -35,11 +48,63 @@ def json_line(record: dict[str, Any]) -> str:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The records of a JSON-lines file (none when it does not exist), blank lines skipped."""
+    """The records of a JSON-lines file (none when it does not exist), blank lines skipped. A last line
+    that does not parse is what a kill or a full disk leaves: skipped with one warning (the next append
+    drops it, `open_jsonl_append`); a bad line before it is a `UserError` naming the file and line."""
     if not path.exists():
         return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    lines = [(number, raw) for number, raw in enumerate(path.read_bytes().split(b"\n"), 1) if raw.strip()]
+    records = []
+    for number, raw in lines:
+        try:
+            records.append(_record(raw))
+        except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            if number == lines[-1][0]:
+                logger.warning("%s: ignored its unfinished last line %d (an interrupted write)", path, number)
+                continue
+            first = (str(err).splitlines() or [""])[0][:120]
+            raise UserError(
+                f"{path}:{number}: not a JSON record ({first}); fix or delete that line and rerun"
+            ) from None
+    return records
+
+
+def open_jsonl_append(path: Path):
+    """`path` opened for appending records, after dropping an unfinished last line (a torn write) so the
+    next record starts on a line of its own and the file reads back whole."""
+    if path.exists():
+        data = path.read_bytes()
+        tail = data[data.rfind(b"\n") + 1 :]
+        if tail.strip():
+            try:
+                _record(tail)
+                keep = len(data)  # a whole record without its newline: end it
+            except ValueError:
+                keep = len(data) - len(tail)
+            with open(path, "r+b") as f:
+                f.truncate(keep)
+                if keep == len(data):
+                    f.seek(keep)
+                    f.write(b"\n")
+    return open(path, "a", encoding="utf-8")
+
+
+def read_run(out_dir: str | Path) -> dict[str, Any]:
+    """OUT/run.json (empty when there is none); `UserError` in one line when it is not a JSON object."""
+    path = Path(out_dir) / RUN_JSON
+    if not path.exists():
+        return {}
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        run = err
+    if not isinstance(run, dict):
+        why = f"{type(run).__name__}" if isinstance(run, Exception) else f"a JSON {type(run).__name__}"
+        raise UserError(
+            f"{path} is not a readable run record ({why}); restore it, or delete it and rerun "
+            "(`s2h eval` then asks again with `--resume fresh`)"
+        )
+    return run
 
 
 def read_predictions(out_dir: str | Path) -> list[dict[str, Any]]:
@@ -56,7 +121,6 @@ def _pct(value: float) -> str:
 
 
 def _spec(task: str):
-    from ..errors import UserError
     from .spec import get_task
 
     try:
@@ -140,8 +204,7 @@ def markdown_report(results: dict[str, Any], run: dict[str, Any] | None = None) 
 
 def write_results(out_dir: str | Path, results: dict[str, Any]) -> None:
     out = Path(out_dir)
-    run_path = out / RUN_JSON
-    run = json.loads(run_path.read_text(encoding="utf-8")) if run_path.exists() else {}
+    run = read_run(out)
     results, run = redact_obj(results), redact_obj(run)  # nothing of the machine's credentials is written
     (out / RESULTS_JSON).write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     (out / RESULTS_MD).write_text(markdown_report(results, run), encoding="utf-8")

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import UserError
 from ..redact import redact_obj
 from .config import EvalConfig, answer_settings
-from .report import PREDICTIONS, RUN_JSON, json_line, read_predictions
+from .report import PREDICTIONS, RUN_JSON, json_line, read_predictions, read_run
 
 __all__ = ["prepare_folder", "write_json_atomic"]
 
@@ -63,8 +63,7 @@ def prepare_folder(
 ) -> dict[str, Any]:
     """Check OUT against `config` (refuse or set aside changed tasks); write run.json; return it."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / RUN_JSON
-    run = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    run = read_run(out)
     keys = run.setdefault("answer_settings", {})
     answered = {r["task"] for r in read_predictions(out)}
     changed = {}
@@ -87,5 +86,5 @@ def prepare_folder(
         {"model": config.model_name_or_path, "revision": config.model_revision, "protocol": config.protocol}
     )
     run["versions"] = versions
-    write_json_atomic(path, run)
+    write_json_atomic(out / RUN_JSON, run)
     return run

@@ -8,7 +8,6 @@ settings and the same prompt are not asked again (`resume.py`).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,16 @@ from ..vlm.replies import read_reply
 from .config import EvalConfig
 from .items import Item, rotations
 from .loading import even_sample, load_units, provenance
-from .report import PREDICTIONS, RUN_JSON, json_line, latest_predictions, read_predictions, write_results
+from .report import (
+    PREDICTIONS,
+    RUN_JSON,
+    json_line,
+    latest_predictions,
+    open_jsonl_append,
+    read_predictions,
+    read_run,
+    write_results,
+)
 from .resume import prepare_folder, write_json_atomic
 from .scoring import score_records
 from .spec import TaskSpec, get_task
@@ -102,7 +110,7 @@ def evaluate(config: EvalConfig, generator) -> dict[str, Any]:
     run["generator"] = name
     done = {(r["task"], r["id"]): r.get("prompt") for r in read_predictions(out)}
     datasets_read = run.setdefault("datasets", {})
-    with open(out / PREDICTIONS, "a", encoding="utf-8") as sink:
+    with open_jsonl_append(out / PREDICTIONS) as sink:
         for task in config.task_list:
             spec = get_task(task)
             if spec.run is not None:
@@ -145,8 +153,7 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
             "%d replies read differently from when they were saved; results use the current reading", changed
         )
     results = score_records(records)
-    run_path = out / RUN_JSON
-    run = json.loads(run_path.read_text(encoding="utf-8")) if run_path.exists() else {}
+    run = read_run(out)
     for task, scores in results.items():
         if task in run.get("datasets", {}):
             scores["dataset"] = run["datasets"][task]

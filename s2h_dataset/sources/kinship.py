@@ -82,6 +82,10 @@ def _fiw_relations(table: Path, family: str) -> Relations:
             rows = list(csv.DictReader(f))
     except (UnicodeDecodeError, csv.Error) as err:
         raise SourceError(f"{table}: not a readable CSV file ({err})") from None
+    except OSError as err:  # a folder named mid.csv, no permission
+        raise SourceError(
+            f"{table}: cannot be read ({err.strerror or type(err).__name__}); mid.csv must be a CSV file"
+        ) from None
     relations = {}
     for number, row in enumerate(rows, 2):  # line 1 is the header
         member = str(row.get("MID") or "").strip()

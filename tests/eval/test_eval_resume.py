@@ -128,3 +128,52 @@ def test_backend_credentials_are_not_written_and_not_part_of_the_key(bench, tmp_
         cfg(bench, tmp_path, "l3probe", backend="openai:http://other:KEY2@127.0.0.1:1/v1?api_key=K2#m"), model
     )
     assert model.calls == asked  # new credentials, same server and model: nothing asked again
+
+
+def _tear_last_line(path):
+    """What a kill or a full disk leaves: the last record cut half-way, no newline."""
+    text = path.read_text()
+    path.write_text(text[: len(text) - len(text.splitlines()[-1]) // 2 - 1])
+
+
+def test_a_torn_last_prediction_resumes_and_rescores(bench, tmp_path, caplog):
+    from s2h_dataset.eval import rescore
+
+    whole = evaluate(cfg(bench, tmp_path / "whole", "pope"), OracleModel())
+    out = tmp_path / "torn"
+    evaluate(cfg(bench, out, "pope"), OracleModel())
+    _tear_last_line(out / PREDICTIONS)
+    rescored = rescore(out)  # the torn record is left out, with one warning
+    assert rescored["pope"]["n"] == whole["pope"]["n"] - 1
+    assert [r.message for r in caplog.records].count(
+        f"{out / PREDICTIONS}: ignored its unfinished last line {whole['pope']['n']} (an interrupted write)"
+    ) == 1
+    model = Counting()
+    assert evaluate(cfg(bench, out, "pope"), model) == whole  # only the torn question is asked again
+    assert model.calls == 1
+    assert len(read_predictions(out)) == whole["pope"]["n"]  # the file reads back whole, no warning needed
+    assert all(json.loads(line) for line in (out / PREDICTIONS).read_text().splitlines())
+
+
+def test_a_bad_prediction_line_in_the_middle_is_one_line_naming_it(bench, tmp_path):
+    evaluate(cfg(bench, tmp_path, "pope"), OracleModel())
+    lines = (tmp_path / PREDICTIONS).read_text().splitlines()
+    lines[2] = lines[2][:20]
+    (tmp_path / PREDICTIONS).write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        UserError, match=rf"{PREDICTIONS}:3: not a JSON record \(.*\); fix or delete that line"
+    ):
+        evaluate(cfg(bench, tmp_path, "pope"), OracleModel())
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", ""])
+def test_a_corrupt_run_json_is_one_line(bench, tmp_path, capsys, content):
+    from s2h_dataset.cli import main
+
+    evaluate(cfg(bench, tmp_path, "pope"), OracleModel())
+    (tmp_path / RUN_JSON).write_text(content)
+    with pytest.raises(UserError, match=rf"{RUN_JSON} is not a readable run record .*delete it and rerun"):
+        evaluate(cfg(bench, tmp_path, "pope"), OracleModel())
+    assert main(["eval", "--rescore", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is not a readable run record" in err, err
