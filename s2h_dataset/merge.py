@@ -77,6 +77,24 @@ def _check_shard_counts(folders: list[Path], configs: list[BuildConfig]) -> None
             )
 
 
+def _content(report: dict) -> str | None:
+    sources = report.get("sources")
+    return sources.get("fingerprint") if isinstance(sources, dict) else None
+
+
+def _check_same_sources(folders: list[Path], reports: list[dict]) -> None:
+    """The parts read the same source content (`sources.fingerprint` of their reports): the same arguments
+    over a folder that changed between two machines' runs would mix old and new images in one dataset."""
+    first = _content(reports[0])
+    for folder, report in zip(folders[1:], reports[1:]):
+        if _content(report) != first:
+            raise UserError(
+                f"{folder} was built from other source content than {folders[0]} (their build_report.json "
+                "`sources.fingerprint` differ: images, labels or captions changed between the runs); rebuild "
+                "every part from the same copy of the sources"
+            )
+
+
 def _sum(values) -> dict:
     total: dict = {}
     for value in values:
@@ -101,6 +119,7 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
                 f"{folder} was built with other arguments than {folders[0]} ({', '.join(differing)})"
             )
     _check_shard_counts(folders, configs)
+    _check_same_sources(folders, reports)
     backends = {str(f): (r.get("filter") or {}).get("backend") for f, r in zip(folders, reports)}
     if len(set(backends.values())) > 1:  # `--filter-backend auto` picks per machine
         raise UserError(
@@ -167,6 +186,7 @@ def _publish_merged(staging, out, folders, reports, configs, owner, expected, cl
         "merged_from": [str(f) for f in folders],
         "shard_files": {"expected": expected, "written_here": expected},
         "skipped_images": [skipped[k] for k in sorted(skipped)],
+        "sources": {"fingerprint": _content(reports[0])},
         "shards": _sum(r["shards"] for r in reports),
         "captions": captions,
         "filter": _sum(r["filter"] for r in reports) or None,

@@ -219,3 +219,23 @@ def test_caption_cache_is_keyed_by_pixels_not_by_path(tmp_path):
     # the first folder repainted in place, built into a new --out: nothing from the cache
     repaint(folder)
     assert _captioned(tmp_path / "out4", folder, cache)["hits"] == 0
+
+
+def test_merge_refuses_parts_built_from_other_source_content(tmp_path):
+    from s2h_dataset.errors import UserError
+    from s2h_dataset.merge import merge
+
+    folder = make_folder(tmp_path / "photos", labels=8)
+    first = build(_config(tmp_path / "part1", folder, n_per_level=16, shard="1/2"))
+    repaint(folder)  # the second machine reads the folder after it changed
+    second = build(_config(tmp_path / "part2", folder, n_per_level=16, shard="2/2"))
+    with pytest.raises(UserError, match="other source content"):
+        merge(tmp_path / "merged", [first, second])
+    assert not (tmp_path / "merged").exists()
+    again = build(_config(tmp_path / "part1-again", folder, n_per_level=16, shard="1/2"))
+    merged = merge(tmp_path / "merged", [again, second])
+    report = json.loads((merged / "build_report.json").read_text())
+    assert (
+        report["sources"]["fingerprint"]
+        == json.loads((second / "build_report.json").read_text())["sources"]["fingerprint"]
+    )
