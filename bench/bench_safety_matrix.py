@@ -7,8 +7,10 @@
    and have its orphaned staging cleaned by the next run.
 2. The fault and bad-input tests (real builds, real file systems, real servers): each test case is one
    entry; survived / handled = it passes. Faults: tests/test_output_safety.py, tests/test_fs_errors.py,
-   tests/test_integrity.py; bad inputs: tests/test_source_inputs.py, tests/test_bounds.py,
-   tests/test_redact.py, tests/test_sources_registry.py, tests/test_image_depth.py.
+   tests/test_integrity.py, tests/test_content_keys.py (sources changed between runs), tests/test_shards.py
+   (merge); bad inputs: tests/test_source_inputs.py, tests/test_bounds.py, tests/test_redact.py,
+   tests/test_secrets_everywhere.py, tests/test_sources_registry.py, tests/test_image_depth.py,
+   tests/eval/test_eval_resume.py (torn and corrupt eval records).
 
 Usage (heavy: run it alone):
     python bench/bench_safety_matrix.py            # both parts
@@ -80,11 +82,19 @@ POINTS = (
     "published_marker",
     "after_final_rename",
 )
-FAULT_TESTS = ["tests/test_output_safety.py", "tests/test_fs_errors.py", "tests/test_integrity.py"]
+FAULT_TESTS = [
+    "tests/test_output_safety.py",
+    "tests/test_fs_errors.py",
+    "tests/test_integrity.py",
+    "tests/test_content_keys.py",
+    "tests/test_shards.py",
+]
 INPUT_TESTS = [
     "tests/test_source_inputs.py",
     "tests/test_bounds.py",
     "tests/test_redact.py",
+    "tests/test_secrets_everywhere.py",
+    "tests/eval/test_eval_resume.py",
     "tests/test_sources_registry.py",
     "tests/test_image_depth.py",
 ]
