@@ -216,3 +216,17 @@ def test_the_space_explorer_marks_every_target():
     row = ExplorerRow(0, 1, "x", 3, TASK, images, "p", "c", "r", 1, float("nan"), {"targets": [1, 3]})
     assert [c.endswith("(target)") for c in row.captions()] == [False, True, False, True]
     assert "target **Image 2, Image 4**" in row.summary_markdown()
+
+
+def test_with_two_images_every_row_swaps_so_length_says_nothing():
+    import random
+
+    from s2h_dataset.levels import LevelContext
+    from s2h_dataset.levels.attribute import attribute_search
+    from s2h_dataset.plan import split_pools
+
+    ctx = LevelContext(split_pools(load_sources(["emoji"], seed=0), 0.0)["train"], 2, "train")
+    rng = random.Random(0)
+    rows = [attribute_search(ctx, rng, slot) for slot in range(TASKS[TASK].slots(2)) for _ in range(3)]
+    assert {r.meta["negative"] for r in rows} == {"swap"}
+    assert all(len(r.meta["targets"]) == len(r.meta["rejected_names"]) == 1 for r in rows)

@@ -177,7 +177,9 @@ def attribute_search(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpe
     n = ctx.n_images
     anchor, rest = slot % n, slot // n
     two = rest % 2 == 1 and n >= 3  # a two-target row needs a non-target left for its negative
-    recount = rest // 2 % 2 == 1  # rejected misses a target (two) or adds a non-target (one); else a swap
+    # rejected misses a target (two) or adds a non-target (one), else swaps one; with two images there are
+    # no two-target rows whose misses would balance the adds' length, so every row swaps
+    recount = rest // 2 % 2 == 1 and n >= 3
     table = _table(ctx)
     wanted = ATTRIBUTE_KINDS[rest // 4 % 2]
     kind = wanted if table[wanted] else next((k for k in ATTRIBUTE_KINDS if table[k]), None)
