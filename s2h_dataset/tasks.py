@@ -45,6 +45,10 @@ def _errors(n_images: int) -> int:
     return 3  # omitted, swapped, conflated
 
 
+def _attribute_answers(n_images: int) -> int:
+    return 8 * n_images  # a target's position x one or two targets x swap or miss/add x colour or kind
+
+
 @dataclass(frozen=True)
 class LevelTask:
     """One task.
@@ -191,6 +195,16 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "level3:which_image",
         False,
         "which image holds the query? rejected: another image, same wording",
+    ),
+    LevelTask(
+        "attribute_search",
+        3,
+        "objects",
+        _attribute_answers,
+        _L + "attribute:attribute_search",
+        False,
+        "which images have a colour or a kind (1-2 targets)? rejected: one image swapped, missed or added",
+        _L + "attribute:has_attributes",
     ),
 )
 

@@ -152,12 +152,14 @@ class ExplorerRow:
         out = []
         for i in range(len(self.images)):
             label = f" · {labels[i]}" if i < len(labels) and labels[i] else ""
-            out.append(f"Image {i + 1}{' (target)' if i == self.target else ''}{label}")
+            target = i == self.target or i in self.meta.get("targets", ())  # attribute_search: 1-2 targets
+            out.append(f"Image {i + 1}{' (target)' if target else ''}{label}")
         return out
 
     def summary_markdown(self) -> str:
         similarity = "not filtered" if math.isnan(self.similarity) else f"{self.similarity:.3f}"
-        target = "none" if self.target < 0 else f"Image {self.target + 1}"
+        targets = self.meta.get("targets") or ([self.target] if self.target >= 0 else [])
+        target = ", ".join(f"Image {p + 1}" for p in targets) or "none"
         return (
             f"**Row {self.index} of {self.n_rows}** · level **{self.level}** · task **{self.task}** · "
             f"target **{target}** · chosen–rejected similarity **{similarity}**  \n<sub>id `{self.id}`</sub>"

@@ -7,9 +7,10 @@ Each reward takes TRL's arguments (`completions`, `completion_ids`, and the data
   tokens (the paper's optimum) score 1, 10 or 30 score 0.5, 0 or 40+ score 0.
 - `format_reward`: 1 when the reply has the row's answer format, else 0. Every reply must be plain text
   (no chat or image markup, not empty, at most 3 sentences); then per task: yes/no questions start with yes
-  or no, "which image" replies name exactly one image, arithmetic replies contain a number.
+  or no, "which image" replies name exactly one image, "which images" replies (`attribute_search`) name one
+  or more, arithmetic replies contain a number.
 - `similarity_reward`: short answers are compared after normalisation with the row's gold (`meta.answer`
-  for yes/no and arithmetic, `target` for which-image): 1 or 0. Free text (captions, VQA sentences) scores
+  for yes/no and arithmetic, `target` for which-image, the set `meta.targets` for which-images): 1 or 0. Free text (captions, VQA sentences) scores
   the cosine similarity of the reply and the `chosen` reply under the build's text encoder (the filter's
   bundled MiniLM by default), clipped to [0, 1]; a normalised exact match scores 1 without the encoder.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..filtering import DEFAULT_ENCODER
-from ..vlm.replies import read_position
+from ..vlm.replies import read_position, read_positions
 from .arguments import S2HScriptArguments
 
 __all__ = [
@@ -38,7 +39,13 @@ __all__ = [
 ]
 
 # task -> the short answer its replies carry; tasks not listed answer in free text.
-ANSWER_TYPES = {"compare": "yesno", "kinship": "yesno", "which_image": "image", "arithmetic": "number"}
+ANSWER_TYPES = {
+    "compare": "yesno",
+    "kinship": "yesno",
+    "which_image": "image",
+    "attribute_search": "images",  # one or more images: the set named must be the row's `meta.targets`
+    "arithmetic": "number",
+}
 _MARKUP = re.compile(r"<\|[^|]*\|>|<image>|<fake_token_around_image>|<start_of_image>|</?think>")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
@@ -105,6 +112,7 @@ def _last_number(text: str) -> float | None:
 _FORMAT_CHECKS = {
     "yesno": lambda text, n_images: _yes_no(text) is not None,
     "image": _names_one_image,
+    "images": lambda text, n_images: read_positions(text, max(n_images, 1)).ok,
     "number": lambda text, n_images: _last_number(text) is not None,
     "free": lambda text, n_images: True,
 }
@@ -137,6 +145,9 @@ def _short_match(kind: str, text: str, meta: dict, target, n_images: int) -> flo
     if kind == "number":
         value = _last_number(text)
         return float(value is not None and meta.get("answer") is not None and value == float(meta["answer"]))
+    if kind == "images":
+        named = read_positions(text, max(n_images, 1)).value
+        return float(named is not None and list(named) == [p + 1 for p in meta.get("targets", [])])
     return float(target is not None and read_position(text, max(n_images, 1)).value == int(target) + 1)
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "option_text",
     "read_letter",
     "read_position",
+    "read_positions",
     "read_reply",
     "read_short",
     "read_true_false",
@@ -244,6 +245,60 @@ def read_position(reply: str, n_images: int) -> Reading:
     )
     if reading.ok and not 1 <= reading.value <= n_images:
         return Reading(failure=f"names image {reading.value}, but there are {n_images}")
+    return reading
+
+
+_LISTED = rf"(?:\d{{1,2}}|{'|'.join(_NUMBER_WORDS)}|{'|'.join(_ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th))"
+_AND = r"\s*(?:,\s*and|,|and|&)\s*(?:the\s+)?"
+# "Images 1, 2 and 4" / "the first and third images": one noun for several positions
+_NOUN_LIST = re.compile(rf"\b{_NOUN}\s+({_LISTED}(?:{_AND}{_LISTED})+)\b", re.I)
+_LIST_NOUN = re.compile(rf"\b({_LISTED}(?:{_AND}{_LISTED})+)\s+{_NOUN}\b", re.I)
+# a bare list: the whole reply ("1 and 3"), or what an answer marker starts with ("Answer: 2, 4")
+_BARE_LIST = re.compile(rf"^\W*(?:the\s+)?({_LISTED}(?:{_AND}{_LISTED})+)(?:\W*$|\b)", re.I)
+
+
+# a negation and what it governs up to the next comma or sentence end: "but not Image 2 or Image 4"
+_NEGATED_CLAUSE = re.compile(
+    r"(?:\bnot|n't|\bexcept(?:\s+for)?|\bother\s+than|\brather\s+than|\binstead\s+of|\bnever|\bneither)"
+    r"\b[^,.;:!?]*",
+    re.I,
+)
+
+
+def _listed(text: str, n_images: int, marked: bool) -> list[Mention]:
+    found = []
+    bare = _BARE_LIST.match(text)
+    if bare and (marked or bare.end() == len(text)):
+        found += [(0, bare.end(), _position_value(t, n_images)) for t in re.findall(_LISTED, bare.group(1))]
+    for pattern in (_NOUN_LIST, _LIST_NOUN):
+        for match in pattern.finditer(text):
+            if not negated(text, match.start(), match.end()):
+                for token in re.findall(_LISTED, match.group(1), re.I):
+                    found.append((match.start(), match.end(), _position_value(token, n_images)))
+    return found
+
+
+def read_positions(reply: str, n_images: int) -> Reading:
+    """Every image a reply names as its answer, for questions with several right images ("Which images show
+    an animal?"): a sorted tuple of 1-based positions. "Image 1 and Image 3", "Images 1 and 3", "the first
+    and the third image" -> (1, 3); after an answer marker only what it names counts; negated mentions ("not
+    image 2") are left out. Positions out of range are a failure."""
+    if n_images < 1:
+        return Reading(failure="no images")
+
+    def mentions(segment: str, marked: bool) -> list[Mention]:
+        segment = _NEGATED_CLAUSE.sub(lambda m: " " * len(m.group()), segment)  # "not Image 2 or 4"
+        named = _positions(segment, n_images, marked) + _listed(segment, n_images, marked)
+        if not named:
+            return []
+        values = tuple(sorted({value for _, _, value in named}))
+        return [(min(m[0] for m in named), max(m[1] for m in named), values)]
+
+    reading = read_marked_first(
+        normalise(reply), mentions, lambda s: bool(mentions(s, True)) and len(s.split()) <= 12
+    )
+    if reading.ok and not all(1 <= p <= n_images for p in reading.value):
+        return Reading(failure=f"names image {max(reading.value)}, but there are {n_images}")
     return reading
 
 

@@ -150,7 +150,7 @@ def test_real_tiny_model_through_the_handler(tmp_path, tiny_model):
 
 def test_explorer_shows_a_built_row(space_dataset):
     row = get_row(space_dataset, "level3", "train", 0)
-    assert row.level == 3 and row.task in ("caption_search", "which_image")
+    assert row.level == 3 and row.task in ("caption_search", "which_image", "attribute_search")
     assert len(row.images) == 4 and row.prompt and row.chosen != row.rejected
     assert f"Image {row.target + 1}" in row.summary_markdown() and "(target)" in row.captions()[row.target]
     index, gallery, summary, prompt, chosen, _rejected = show_row(space_dataset, "all", "test", 1)
