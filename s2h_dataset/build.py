@@ -341,8 +341,8 @@ def _run(
     )
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
     blind = blind_audit(staging.repo)
-    whole = cfg.shard_index[1] == 1
-    blind, held, rewritten = hold_back(staging.repo, blind, cfg.keep_flagged or not whole)
+    whole = cfg.shard_index[1] == 1  # a `--shard I/N` slice is not the dataset: `s2h merge` holds back
+    blind, held, rewritten = hold_back(staging.repo, blind, cfg.keep_flagged) if whole else (blind, [], [])
     ShardKeys.forget(staging.work, rewritten)
     clock.lap("blind_audit")
     rows = write_card(

@@ -183,3 +183,42 @@ def test_a_resume_after_a_hold_back_gives_the_bytes_of_an_uninterrupted_build(
     assert [h["task"] for h in report["held_back"]] == [leaky_task]
     shards = sorted(p.relative_to(fresh) for p in fresh.glob("data/*/*.parquet"))
     assert shards and all((resumed / p).read_bytes() == (fresh / p).read_bytes() for p in shards)
+
+
+def test_a_merge_holds_back_like_a_single_machine_build(leaky_task, tmp_path):
+    """A `--shard I/N` slice ships every task (its audit sees a part of the data); the merge audits the whole
+    and holds back, to the bytes of a single-machine build."""
+    from s2h_dataset.merge import merge
+
+    slices = []
+    for i in (1, 2):
+        cfg = BuildConfig(
+            out=str(tmp_path / f"slice{i}"),
+            levels="1",
+            n_per_level=200,
+            test_fraction=0.15,
+            filter=False,
+            seed=3,
+            shard=f"{i}/2",
+            shard_rows=60,
+        )
+        slices.append(build(cfg))
+        assert json.loads((slices[-1] / "build_report.json").read_text())["held_back"] == []
+        assert validate(slices[-1]) == []  # a slice is not checked for flags: the merge is
+    merged = merge(tmp_path / "merged", slices)
+    single = build(
+        BuildConfig(
+            out=str(tmp_path / "single"),
+            levels="1",
+            n_per_level=200,
+            test_fraction=0.15,
+            filter=False,
+            seed=3,
+            shard_rows=60,
+        )
+    )
+    for folder in (merged, single):
+        held = json.loads((folder / "build_report.json").read_text())["held_back"]
+        assert [h["task"] for h in held] == [leaky_task]
+    shards = sorted(p.relative_to(single) for p in single.glob("data/*/*.parquet"))
+    assert len(shards) > 2 and all((merged / p).read_bytes() == (single / p).read_bytes() for p in shards)
