@@ -128,7 +128,8 @@ def blind_section(
             else "."
         )
         if flagged
-        else f"Every task is at most {FLAG:.2f}: no task can be answered from its text alone."
+        else f"Every task {'that ships ' if held_back else ''}is at most {FLAG:.2f}: no task can be answered "
+        "from its text alone."
     )
     if held_back:
         verdict += "\n\n" + held_back_lines(held_back)
