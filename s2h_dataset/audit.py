@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from .layout import parse_shard_path
 
-__all__ = ["audit"]
+__all__ = ["audit", "blind_section", "held_back_lines"]
 
 YES_NO = re.compile(r"^\s*(yes|no)\b", re.IGNORECASE)
 TEXT_COLUMNS = ["level", "task", "chosen", "rejected", "target", "similarity", "meta"]
@@ -96,23 +96,30 @@ def audit(repo: Path) -> dict:
     }
 
 
-def blind_section(blind: list[dict], plots: Path | None = None, stats: dict | None = None) -> str:
+def blind_section(
+    blind: list[dict], plots: Path | None = None, stats: dict | None = None, held_back: list[dict] = ()
+) -> str:
     """The card's blind-audit table (Markdown), its plot written under `plots` when given, and with the
     `audit()` figures in `stats`: hardness (share of rows with a same-subcategory distractor) and the kinds
-    of rejected answers per task. Called by the card (which owns the page)."""
-    from .blind_audit import FLAG
+    of rejected answers per task. `held_back` (`holdback.hold_back`) are the flagged tasks whose rows the
+    build dropped: their figures follow the table. Called by the card (which owns the page)."""
+    from .blind_audit import FLAG, findings
     from .plots import blind_audit_figure, save
 
-    header = "| level | task | pairs (train / test) | length rule | text classifier | scored on | flag |"
-    lines = [header, "|---|---|---|---|---|---|---|"]
+    header = (
+        "| level | task | pairs (train / test) | length rule | text classifier | scored on | "
+        "frequency reader (train) | flag |"
+    )
+    lines = [header, "|---|---|---|---|---|---|---|---|"]
     for t in blind:
-        flag = f"above {FLAG:.2f}" if t["flagged"] else ""
+        found = findings(t)
+        flag = "above {:.2f}: {}".format(FLAG, ", ".join(f["reader"] for f in found)) if found else ""
         lines.append(
             f"| {t['level']} | `{t['task']}` | {t['train_pairs']} / {t['test_pairs']} | "
             f"{t['length_rule']:.3f} ({t['length_rule_picks']}) | {t['text_classifier']:.3f} | "
-            f"{t['classifier_scored_on']} | {flag} |"
+            f"{t['classifier_scored_on']} | {_frequency(t)} | {flag} |"
         )
-    flagged = [_flag_note(t) for t in blind if t["flagged"]]
+    flagged = [_flag_note(t) for t in blind if findings(t)]
     verdict = (
         f"**Warning**: {', '.join(note for note, _ in flagged)} can be answered from text alone"
         + (
@@ -121,21 +128,47 @@ def blind_section(blind: list[dict], plots: Path | None = None, stats: dict | No
             else "."
         )
         if flagged
-        else f"Every task is at most {FLAG:.2f}: no task can be answered from its text alone."
+        else f"Every task {'that ships ' if held_back else ''}is at most {FLAG:.2f}: no task can be answered "
+        "from its text alone."
     )
+    if held_back:
+        verdict += "\n\n" + held_back_lines(held_back)
     if plots is not None and blind:
         save(blind_audit_figure(blind, FLAG), plots / "blind_audit.png")
     return "\n".join(lines) + "\n\n" + verdict + (_hardness_lines(stats) if stats else "")
 
 
+def _frequency(t: dict) -> str:
+    value = t.get("frequency_reader")  # absent in the audits of older builds
+    return "–" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def _finding_text(f: dict) -> str:
+    return f"{f['reader']} {f['accuracy']:.3f} on {f['pairs']} pairs, ±{f['margin']:.2f} at 95 %"
+
+
 def _flag_note(t: dict) -> tuple[str, bool]:
-    """ "`task` (0.636 on 11 pairs, ±0.30 at 95 %)" and whether that margin reaches the flag level."""
+    """ "`task` (length rule 0.636 on 11 pairs, ±0.30 at 95 %)" and whether every flagging figure's margin
+    reaches the flag level."""
+    from .blind_audit import findings
+
+    found = findings(t)
+    return f"`{t['task']}` ({'; '.join(_finding_text(f) for f in found)})", not any(f["clear"] for f in found)
+
+
+def held_back_lines(held_back: list[dict]) -> str:
+    """The card's entry for the tasks a build held back: which task, which reader, the figure."""
     from .blind_audit import FLAG
 
-    best = max(t["length_rule"], t["text_classifier"])
-    pairs = t["train_pairs"] + t["test_pairs"]  # both figures are measured on every pair (5-fold CV)
-    margin = 1.96 * math.sqrt(0.25 / max(pairs, 1))  # binomial, at chance
-    return f"`{t['task']}` ({best:.3f} on {pairs} pairs, ±{margin:.2f} at 95 %)", best - margin <= FLAG
+    lines = [
+        f"- level {h['level']} `{h['task']}`: {h['rows']} rows not shipped; "
+        + "; ".join(_finding_text(f) for f in h["findings"] if f["clear"])
+        for h in held_back
+    ]
+    return (
+        f"**Held back**: these tasks are above {FLAG:.2f} beyond their 95 % margin, so their rows were dropped "
+        "from this build (`s2h build --keep-flagged` ships them):\n\n" + "\n".join(lines)
+    )
 
 
 def _hardness_lines(stats: dict) -> str:

@@ -1,6 +1,6 @@
 """Blind audit: can chosen be told from rejected without the images? (per task, text only)
 
-A pair teaches vision only when its text alone does not give the answer away. For every task two blind
+A pair teaches vision only when its text alone does not give the answer away. For every task three blind
 readers are scored:
 
 - the length rule: always pick the shorter (or always the longer) answer, whichever does better; ties count
@@ -9,16 +9,24 @@ readers are scored:
   1-2-grams of prompt + answer, prompt-answer word overlap, lengths), trained on the train split and scored
   on the test split; when the test split is too small for a stable figure it is 5-fold cross-validated over
   all rows instead (folds by row id, so a row never scores itself).
+- the frequency reader (transductive): on the train split, prefer the answer seen more often elsewhere in
+  that task's train rows (as a chosen or a rejected of any other row; leave-one-out); ties count half. DPO
+  trains on every train row at once, so a chosen text that recurs while each rejected is a one-off edit can
+  be memorised without the images; the two inductive readers, trained on train and scored on test with
+  disjoint labels, cannot see that.
 
-Chance is 0.5 for both. A task above `FLAG` (0.60) is flagged: its pairs can be learned from text alone.
+Chance is 0.5 for all three. A task above `FLAG` (0.60) on any reader is flagged: its pairs can be learned
+from text alone. `findings(entry)` says which readers flag it and whether the figure is above the flag level
+beyond its 95 % margin (`clearly_flagged`): the build holds such a task back (`holdback.py`).
 The audit reads only the text columns, so it runs on any built folder, also one downloaded from the Hub.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +35,19 @@ import pyarrow.parquet as pq
 from .layout import parse_shard_path
 from .schema import message_text
 
-__all__ = ["FLAG", "blind_audit", "pair_features"]
+__all__ = ["FLAG", "READERS", "blind_audit", "findings", "frequency_reader", "margin", "pair_features"]
 
 FLAG = 0.60  # blind accuracy above this flags a task
 MIN_TEST = 200  # fewer test pairs than this: cross-validate over all pairs instead
 MAX_PAIRS = 20000  # per task and split; beyond this the figure does not move and fitting only costs time
 COLUMNS = ["task", "level", "id", "prompt", "chosen", "rejected"]
 _WORD = re.compile(r"[a-z0-9]+")
+# reader -> its column in an audit entry and the pair count its figure is measured on
+READERS = {
+    "length rule": ("length_rule", ("train_pairs", "test_pairs")),
+    "text classifier": ("text_classifier", ("train_pairs", "test_pairs")),
+    "frequency reader": ("frequency_reader", ("frequency_pairs",)),
+}
 
 
 def _rows(repo: Path) -> dict[tuple[int, str], dict[str, list[tuple[str, str, str, str]]]]:
@@ -131,6 +145,49 @@ def _length_rule(rows: list) -> tuple[float, str]:
     return (shorter, "shorter") if shorter >= 0.5 else (1 - shorter, "longer")
 
 
+def frequency_reader(rows: list) -> float:
+    """Accuracy of "prefer the answer seen more often in the other rows" over `rows` (one task's train
+    pairs): each answer's count of occurrences, as chosen or rejected, in every row but its own; ties 0.5."""
+    if not rows:
+        return float("nan")
+    seen = Counter(text for _, _, chosen, rejected in rows for text in (chosen, rejected))
+    right = 0.0
+    for _, _, chosen, rejected in rows:
+        # leave-one-out: this row's own chosen and rejected are one occurrence each (chosen != rejected)
+        own = 1 + (chosen == rejected)
+        c, r = seen[chosen] - own, seen[rejected] - own
+        right += 1.0 if c > r else 0.5 if c == r else 0.0
+    return right / len(rows)
+
+
+def margin(pairs: int) -> float:
+    """Half-width of the 95 % interval of an accuracy near chance measured on `pairs` pairs (binomial)."""
+    return 1.96 * math.sqrt(0.25 / max(pairs, 1))
+
+
+def findings(entry: dict) -> list[dict]:
+    """The readers of one audit entry above `FLAG`: reader, accuracy, pairs it is measured on, its 95 %
+    margin and whether the figure stays above the flag level beyond that margin (`clear`). Entries of older
+    builds lack the frequency reader: only the readers present are read."""
+    found = []
+    for reader, (column, counted) in READERS.items():
+        value = entry.get(column)
+        if not isinstance(value, (int, float)) or not value > FLAG:  # NaN (too few rows) is no finding
+            continue
+        pairs = sum(n for c in counted if isinstance(n := entry.get(c), int))
+        half = margin(pairs)
+        found.append(
+            {
+                "reader": reader,
+                "accuracy": value,
+                "pairs": pairs,
+                "margin": round(half, 4),
+                "clear": value - half > FLAG,
+            }
+        )
+    return found
+
+
 def _cap(rows: list) -> list:
     """At most MAX_PAIRS rows, picked by id hash (so the choice does not depend on shard order)."""
     if len(rows) <= MAX_PAIRS:
@@ -139,24 +196,29 @@ def _cap(rows: list) -> list:
 
 
 def blind_audit(repo: str | Path) -> list[dict]:
-    """One entry per (level, task): length-rule and text-classifier accuracy, how measured, and a flag."""
+    """One entry per (level, task): length-rule, text-classifier and frequency-reader accuracy, how measured,
+    whether any is above `FLAG` (`flagged`) and whether one is beyond its 95 % margin (`clearly_flagged`)."""
     results = []
     for (level, task), splits in sorted(_rows(Path(repo)).items()):
         train, test = _cap(splits.get("train", [])), _cap(splits.get("test", []))
         every = train + test
         length, direction = _length_rule(every)
         classifier, method = _classifier_accuracy(train, test)
-        results.append(
-            {
-                "level": level,
-                "task": task,
-                "train_pairs": len(train),
-                "test_pairs": len(test),
-                "length_rule": round(length, 4),
-                "length_rule_picks": direction,
-                "text_classifier": round(classifier, 4),
-                "classifier_scored_on": method,
-                "flagged": bool(length > FLAG or classifier > FLAG),
-            }
-        )
+        every_train = splits.get("train", [])  # uncapped: subsampling would hide how often texts recur
+        entry = {
+            "level": level,
+            "task": task,
+            "train_pairs": len(train),
+            "test_pairs": len(test),
+            "length_rule": round(length, 4),
+            "length_rule_picks": direction,
+            "text_classifier": round(classifier, 4),
+            "classifier_scored_on": method,
+            "frequency_reader": round(frequency_reader(every_train), 4),
+            "frequency_pairs": len(every_train),
+        }
+        found = findings(entry)
+        entry["flagged"] = bool(found)
+        entry["clearly_flagged"] = any(f["clear"] for f in found)
+        results.append(entry)
     return results

@@ -27,11 +27,12 @@ from .card import write_card
 from .configs import OUTPUT_INDEPENDENT, BuildConfig
 from .errors import UserError
 from .filtering import PairScorer
+from .holdback import hold_back
 from .imagestore import ImageStore
 from .integrity import file_manifest
 from .layout import REPORT_FILE, SPLITS
 from .levels import TASKS, LevelContext
-from .plan import check_pools, finish_shard, plan_shards, split_pools, split_sizes, warn_small_test
+from .plan import check_pools, finish_shard, log_skips, plan_shards, split_pools, split_sizes, warn_small_test
 from .progress import bar, quiet
 from .redact import error_line, redact_obj
 from .sources import Record, Sources, check_supply, load_sources
@@ -152,6 +153,14 @@ class ShardKeys:
     def record(self, shard_path: str, key: str) -> None:
         self.keys[shard_path] = key
         atomic_write(self.file, json.dumps(self.keys, indent=0, sort_keys=True).encode())
+
+    @staticmethod
+    def forget(work: Path, shard_paths: list[str]) -> None:
+        """Drop the keys of shards rewritten after the plan (tasks held back): a resume writes them again."""
+        file = work / "shard_keys.json"
+        if shard_paths and file.exists():
+            keys = {k: v for k, v in json.loads(file.read_text()).items() if k not in shard_paths}
+            atomic_write(file, json.dumps(keys, indent=0, sort_keys=True).encode())
 
 
 def _drop_stale_shards(repo: Path, keep: list[str]) -> None:
@@ -321,17 +330,29 @@ def _load_scorer(cfg: BuildConfig) -> PairScorer | None:
         ) from None
 
 
-def _run(cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, captioner, scorer, clock) -> dict:
-    """Write the shards, the card and the report into the staging repo; return the report."""
+def _run(
+    cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, captioner, scorer, clock, skipped: list
+) -> dict:
+    """Write the shards, the card and the report into the staging repo; return the report. The blind audit
+    holds back flagged tasks (`holdback.py`) in a whole build; a `--shard I/N` slice leaves that to the merge."""
     store = ImageStore(staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers)
     expected, mine, counts, content = _write_shards(
         cfg, sources, sizes, store, staging.root, captioner, scorer, clock
     )
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
     blind = blind_audit(staging.repo)
+    whole = cfg.shard_index[1] == 1  # a `--shard I/N` slice is not the dataset: `s2h merge` holds back
+    blind, held, rewritten = hold_back(staging.repo, blind, cfg.keep_flagged) if whole else (blind, [], [])
+    ShardKeys.forget(staging.work, rewritten)
     clock.lap("blind_audit")
     rows = write_card(
-        staging.repo, BuildConfig(**public_arguments(cfg)), clock.seconds, captions, blind=blind
+        staging.repo,
+        BuildConfig(**public_arguments(cfg)),
+        clock.seconds,
+        captions,
+        blind=blind,
+        held_back=held,
+        skipped=skipped,
     )
     clock.lap("card")
     return {
@@ -346,6 +367,8 @@ def _run(cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, capt
         "sources": {**sources.stats(), "fingerprint": content},
         "filter": scorer.stats() if scorer else None,
         "blind_audit": blind,
+        "held_back": held,
+        "skipped_tasks": skipped,
     }
 
 
@@ -360,7 +383,10 @@ def _build(cfg: BuildConfig) -> Path:
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
-    check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
+    skipped = check_pools(
+        pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list
+    )
+    log_skips(skipped)
     warn_small_test(pools, cfg.test_fraction)
     # the first seconds are silent otherwise: say what is being loaded before the bars start
     logger.info(
@@ -380,7 +406,7 @@ def _build(cfg: BuildConfig) -> Path:
     try:
         staging = _open_staging(cfg, scorer)
         replaces = check_target(out, cfg.overwrite)  # again, under the lock: a racing build may have finished
-        report = _run(cfg, staging, sources, sizes, captioner, scorer, clock)
+        report = _run(cfg, staging, sources, sizes, captioner, scorer, clock, skipped)
         publish(staging, report, clock, replaces)
     except (UserError, OSError) as err:
         if staging is not None and not staging.has_output():

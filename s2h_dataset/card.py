@@ -29,6 +29,7 @@ from .card_text import (
     build_command,
     code_block,
     code_span,
+    not_shipped,
 )
 from .configs import BUILDER_CONFIGS, BuildConfig
 from .layout import SPLITS, shard_glob
@@ -158,12 +159,15 @@ def write_card(
     captions: dict,
     repo_id: str | None = None,
     blind: list[dict] | None = None,
+    held_back: list[dict] = (),
+    skipped: list[dict] = (),
 ) -> dict[str, int]:
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
 
     `timings` (seconds per stage so far) and `captions` (captioner name, cache hits and misses) go into the
-    card's build statistics; `blind` is the blind audit (`blind_audit(repo)`, computed when not given).
-    Returns the row count per `level<L>/<split>`."""
+    card's build statistics; `blind` is the blind audit (`blind_audit(repo)`, computed when not given),
+    `held_back` the flagged tasks whose rows the build dropped (`holdback.hold_back`) and `skipped` the
+    tasks a split could not make (`plan.check_pools`). Returns the row count per `level<L>/<split>`."""
     stats = audit(repo)
     task_counts = stats["counts"]
     counts: dict[tuple[int, str], int] = {}
@@ -194,6 +198,7 @@ def write_card(
             else "Pairs were not filtered (`--no-filter`)."
         ),
         task_list=task_list({t for _lv, t, _s in task_counts}),
+        not_shipped=not_shipped(held_back, skipped),
         counts_table=_table(
             ["level", "task", *splits],
             [[lv, f"`{t}`", *(task_counts.get((lv, t, s), 0) for s in splits)] for lv, t in counts_rows],
@@ -225,7 +230,9 @@ def write_card(
                 for t in stats["tasks"]
             ],
         ),
-        blind_audit=blind_section(blind_audit(repo) if blind is None else blind, repo / "plots", stats),
+        blind_audit=blind_section(
+            blind_audit(repo) if blind is None else blind, repo / "plots", stats, held_back
+        ),
         positions_table=_table(
             ["config", *(f"image {i + 1}" for i in range(cfg.n_images))],
             [[name, *hist] for name, hist in stats["target_positions"].items()],

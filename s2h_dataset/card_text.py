@@ -22,6 +22,7 @@ __all__ = [
     "build_command",
     "code_block",
     "code_span",
+    "not_shipped",
 ]
 
 # not part of the command a reader should rerun: how it was run here, not what it makes
@@ -178,3 +179,19 @@ def audit_warnings(stats: dict) -> list[str]:
                 "than at its least frequent one: position alone is a cue."
             )
     return warnings
+
+
+def not_shipped(held_back: list[dict], skipped: list[dict]) -> str:
+    """The card's list of the tasks this build does not ship: held back by the blind audit (`holdback.py`;
+    its figures are in the blind audit section) and those a split's sources cannot make, with the reason."""
+    lines = [
+        f"- level {h['level']} `{h['task']}`: held back, its pairs can be told apart without the images "
+        "(see the blind audit below)"
+        for h in held_back
+    ]
+    lines += [
+        f"- level {s['level']} `{s['task']}`, {s['split']} split: skipped, the sources cannot make it "
+        f"({s['reason']})"
+        for s in skipped
+    ]
+    return ("Not in this build:\n\n" + "\n".join(lines)) if lines else ""

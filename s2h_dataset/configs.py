@@ -98,6 +98,8 @@ class BuildConfig:
             `describe` (the paper's description of all images).
         filter_backend (`str`, defaults to `"auto"`): filter encoder runtime: `auto` (ONNX Runtime float
             when installed, else torch, logged), `torch`, `onnx` or `onnx-int8`.
+        keep_flagged (`bool`, defaults to `False`): ship the tasks the blind audit flags beyond their 95%
+            margin instead of dropping their rows (`holdback.py`).
         shard_rows (`int`, defaults to `10000`): most rows per parquet shard.
         shard_mib (`int`, defaults to `512`): most parquet MiB per shard, counted as if no image repeated.
         row_group_mib (`int`, defaults to `128`): most Arrow MiB a row group takes when read back.
@@ -226,6 +228,16 @@ class BuildConfig:
         metadata={
             "help": "Filter encoder runtime: auto (ONNX Runtime float when installed, else torch; logged), "
             "torch, onnx or onnx-int8 (faster, ranks pairs a little differently)."
+        },
+    )
+    keep_flagged: bool = field(
+        default=False,
+        # decides which finished tasks ship (after the blind audit), not the bytes a shard is written with:
+        # a rerun with it resumes the same shards, and the card's command shows it
+        metadata={
+            **SAME_OUTPUT,
+            "help": "Ship a task the blind audit flags beyond its 95% margin (its pairs can be told apart "
+            "without the images) instead of holding it back; `s2h validate` then accepts it.",
         },
     )
     shard_rows: int = field(default=10000, metadata={"help": "Most rows per parquet shard."})

@@ -20,6 +20,7 @@ from .build import Stopwatch, fingerprint, public_arguments, publish
 from .card import write_card
 from .configs import BuildConfig
 from .errors import UserError
+from .holdback import hold_back
 from .layout import REPORT_FILE, parse_shard_path
 from .staging import Staging, check_apart, check_target, filesystem_error, sweep_orphan
 
@@ -176,8 +177,17 @@ def _publish_merged(staging, out, folders, reports, configs, owner, expected, cl
     cfg = dataclasses.replace(configs[0], out=str(out), shard="1/1")
     shard_timings = _sum(r["timings_s"] for r in reports)
     captions = {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)}
-    blind = blind_audit(staging.repo)
-    rows = write_card(staging.repo, cfg, _sum([shard_timings, clock.seconds]), captions, blind=blind)
+    blind, held, _ = hold_back(staging.repo, blind_audit(staging.repo), cfg.keep_flagged)
+    skipped = reports[0].get("skipped_tasks", [])  # same arguments and sources: the same plan
+    rows = write_card(
+        staging.repo,
+        cfg,
+        _sum([shard_timings, clock.seconds]),
+        captions,
+        blind=blind,
+        held_back=held,
+        skipped=skipped,
+    )
     clock.lap("card")
     skipped = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     report = {
@@ -191,6 +201,8 @@ def _publish_merged(staging, out, folders, reports, configs, owner, expected, cl
         "captions": captions,
         "filter": _sum(r["filter"] for r in reports) or None,
         "blind_audit": blind,
+        "held_back": held,
+        "skipped_tasks": skipped,
     }
     publish(staging, report, clock, replaces)
     report["timings_s"] = _sum([shard_timings, clock.seconds])  # the shards' stages + the merge's own

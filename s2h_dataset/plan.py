@@ -10,6 +10,7 @@ Planning touches no pixels; image bytes are attached when a shard is written.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
@@ -32,9 +33,11 @@ __all__ = [
     "check_pools",
     "finish_shard",
     "level_tasks",
+    "log_skips",
     "plan_shards",
     "split_pools",
     "split_sizes",
+    "task_skips",
     "warn_small_test",
 ]
 
@@ -88,9 +91,43 @@ def split_sizes(n_rows: int, test_fraction: float) -> dict[str, int]:
     return {"train": n_rows - n_test, "test": n_test}
 
 
-def level_tasks(level: int, pool: Sources) -> list[str]:
-    """The tasks of `level` whose record pool is not empty."""
-    return [task for task in LEVEL_TASKS[level] if TASKS[task].usable(pool)]
+def level_tasks(level: int, ctx: LevelContext) -> list[str]:
+    """The tasks of `level` the split of `ctx` can make (`task_skips` names the others and why)."""
+    skips = task_skips(level, ctx)
+    return [task for task in LEVEL_TASKS[level] if task not in skips]
+
+
+def task_skips(level: int, ctx: LevelContext) -> dict[str, str]:
+    """The tasks of `level` the split of `ctx` cannot make, each with the reason: its pool lacks what the
+    task needs (`LevelTask.missing`: no shape images, no two images of one kind), or a few probe draws of
+    every answer slot fail (a `describe_each` row holds one label more than it shows), with the generator's
+    own message. The draws are text-free, with their own RNG and a fresh context, so the plan's draws are
+    unchanged; the answer is kept in `ctx.memo`."""
+    key = ("skips", level)
+    if key not in ctx.memo:
+        skips = {}
+        probe_ctx = dataclasses.replace(ctx, _by_kind=None, _by_class=None, memo={})
+        rng = random.Random(f"probe:{level}:{ctx.split}")
+        for task in LEVEL_TASKS[level]:
+            why = TASKS[task].missing(ctx.pool)
+            if why is None:
+                why = _probe(task, probe_ctx, rng)
+            if why is not None:
+                skips[task] = why
+        ctx.memo[key] = skips
+    return ctx.memo[key]
+
+
+def _probe(task: str, ctx: LevelContext, rng: random.Random) -> str | None:
+    """The generator's message when a few rows of every answer slot of `task` cannot be drawn, else None."""
+    generate = TASKS[task].generate()
+    for slot in range(task_slots(task, ctx.n_images)):
+        for _ in range(PROBE_DRAWS):
+            try:
+                generate(ctx, rng, slot)
+            except PlanError as err:
+                return str(err)
+    return None
 
 
 def _distinct_labels(records: list[Record], enough: int | None = None) -> int:
@@ -105,23 +142,6 @@ def _distinct_labels(records: list[Record], enough: int | None = None) -> int:
     return len(chosen)
 
 
-def _probe(level: int, split: str, ctx: LevelContext) -> None:
-    """Draw a few rows of every answer slot of every task of `level` (text-free, no pixels): a row the split
-    cannot make (a `describe_each` row holds one label more than it shows) fails here, before any shard is
-    written, with the generator's own message. Its own RNG and context: the plan's draws are unchanged."""
-    rng = random.Random(f"probe:{level}:{split}")
-    for task in level_tasks(level, ctx.pool):
-        generate = TASKS[task].generate()
-        for slot in range(task_slots(task, ctx.n_images)):
-            for _ in range(PROBE_DRAWS):
-                try:
-                    generate(ctx, rng, slot)
-                except PlanError as err:
-                    raise PlanError(
-                        f"level {level} `{task}` cannot be made in the {split} split: {err}"
-                    ) from None
-
-
 def check_pools(
     pools: dict[str, Sources],
     levels: list[int],
@@ -129,20 +149,16 @@ def check_pools(
     n_images: int,
     hardness: str = "subcategory",
     search_negatives: tuple[str, ...] = ("fact", "claim"),
-) -> None:
-    """Fail fast, before any output exists, when a split cannot make rows of `n_images` images: a level
-    without a task, too few labels, shapes or VQA images, or any task whose rows the split cannot draw.
+) -> list[dict]:
+    """Fail fast, before any output exists, when a split cannot make rows of `n_images` images: too few
+    labels, shapes or VQA images, or a level none of whose tasks the split can make. Return the tasks a
+    split cannot make while its level goes on (level, split, task, reason; `task_skips`), leaving out a task
+    whose kind of source no split holds (`vqa_gold` without VQA samples): that one was not asked for.
     `hardness` and `search_negatives` are the build's `--distractor-hardness` and `--search-negatives`."""
+    skipped = []
     for split, pool in pools.items():
         if sizes[split] == 0:
             continue
-        for level in levels:
-            if not level_tasks(level, pool):
-                needs = sorted({NEEDS[t] for t in LEVEL_TASKS[level]})
-                raise PlanError(
-                    f"level {level} has no task its sources support in the {split} split "
-                    f"(it needs one of: {', '.join(needs)}); add a --source or drop it from --levels"
-                )
         if pool.objects and _distinct_labels(pool.objects, n_images) < n_images:
             raise PlanError(
                 f"too few labels for {n_images - 1} distractors: the {split} split has "
@@ -157,7 +173,27 @@ def check_pools(
                     "add images or lower --distractors"
                 )
         for level in levels:
-            _probe(level, split, LevelContext(pool, n_images, split, hardness, search_negatives))
+            skips = task_skips(level, LevelContext(pool, n_images, split, hardness, search_negatives))
+            if len(skips) == len(LEVEL_TASKS[level]):
+                reasons = "; ".join(f"{task}: {why}" for task, why in skips.items())
+                raise PlanError(
+                    f"level {level} has no task the {split} split can make ({reasons}); add a --source or "
+                    "drop it from --levels"
+                )
+            skipped += [
+                {"level": level, "split": split, "task": task, "reason": why}
+                for task, why in skips.items()
+                if any(getattr(p, NEEDS[task]) for p in pools.values())
+            ]
+    return skipped
+
+
+def log_skips(skipped: list[dict]) -> None:
+    """One warning line per task a split cannot make (`check_pools`), once per build."""
+    for s in skipped:
+        logger.warning(
+            "level %d `%s` is skipped in the %s split: %s", s["level"], s["task"], s["split"], s["reason"]
+        )
 
 
 @dataclass
@@ -260,7 +296,7 @@ def plan_shards(
 ) -> Iterator[ShardPlan]:
     """Every shard of (level, split) in order, with its text-free candidates; cheap, so every machine of a
     sharded build walks them all. A generator: only the shard at hand is held in memory."""
-    tasks = level_tasks(level, ctx.pool)
+    tasks = level_tasks(level, ctx)
     seen: set[str] = set()
     streams = {
         t: _TaskStream(t, ctx, random.Random(f"{seed}:{level}:{split}:{t}"), seen, captioner_name)

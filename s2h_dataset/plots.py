@@ -16,6 +16,7 @@ __all__ = ["PLOTS", "blind_audit_figure", "figures", "save", "write_plots"]
 
 PLOTS = ("length_ratio", "yes_ratio", "similarity", "target_positions")
 _BLUE, _ORANGE, _RED, _BAND = "#4c72b0", "#dd8452", "#c44e52", "#55a868"  # red: outside the healthy range
+_PURPLE = "#8172b3"
 
 
 def _pyplot():
@@ -131,18 +132,20 @@ def figures(stats: dict) -> dict:
 
 
 def blind_audit_figure(blind: list[dict], flag: float):
-    """Blind accuracy per task (length rule and text classifier), chance and the flag level marked."""
+    """Blind accuracy per task (length rule, text classifier, frequency reader), chance and the flag level
+    marked; a reader an entry lacks (an older build's audit, too few rows) draws no bar."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     x = range(len(blind))
-    ax.bar([i - 0.2 for i in x], [t["length_rule"] for t in blind], 0.4, color=_BLUE, label="length rule")
-    ax.bar(
-        [i + 0.2 for i in x],
-        [t["text_classifier"] for t in blind],
-        0.4,
-        color=_ORANGE,
-        label="text classifier",
+    readers = (
+        ("length_rule", _BLUE, "length rule"),
+        ("text_classifier", _ORANGE, "text classifier"),
+        ("frequency_reader", _PURPLE, "frequency reader"),
     )
+    for k, (column, colour, label) in enumerate(readers):
+        values = [t.get(column) for t in blind]
+        values = [v if isinstance(v, (int, float)) and v == v else 0.0 for v in values]
+        ax.bar([i + (k - 1) * 0.27 for i in x], values, 0.27, color=colour, label=label)
     ax.axhline(0.5, color="black", linewidth=0.8, linestyle="--", label="chance 0.5")
     ax.axhline(flag, color=_RED, linewidth=0.8, linestyle=":", label=f"flag above {flag:.2f}")
     _task_axis(ax, _task_names(blind))

@@ -17,6 +17,7 @@ from .layout import LEVELS
 __all__ = [
     "LEVEL_TASKS",
     "NEEDS",
+    "POOL_WORDS",
     "REGISTRY",
     "TASKS",
     "LevelTask",
@@ -59,7 +60,10 @@ class LevelTask:
     `fn(ctx, rng, slot) -> RowSpec`, or the function itself. free_text: its answers are free text
     (captions), so the similarity filter applies; minimal pairs (yes/no flips, one-number changes, another
     image named) are similar by design and are never filtered. about: one line for the card. supports:
-    `module:function` of `fn(pool) -> bool` when a non-empty pool is not enough (None: it is).
+    `module:function` of `fn(pool) -> bool` when a non-empty pool is not enough (None: it is). needs: what
+    `supports` checks, as the build report and the card name it when a split lacks it ("two images of one
+    kind"). The planner also draws a few rows of every task (`plan.task_skips`): a task whose draw fails is
+    skipped with the generator's own message.
     """
 
     name: str
@@ -70,6 +74,7 @@ class LevelTask:
     free_text: bool = False
     about: str = ""
     supports: str | Callable | None = None
+    needs: str = ""
 
     def __post_init__(self):
         if self.level not in LEVELS:
@@ -82,9 +87,26 @@ class LevelTask:
     def generate(self):
         return _resolve(self.generator)
 
+    def missing(self, pool) -> str | None:
+        """Why a split's `Sources` cannot feed this task, in words (None: it can, as far as its pool says)."""
+        if not getattr(pool, self.pool):
+            return f"no {POOL_WORDS[self.pool]}"
+        if self.supports is not None and not _resolve(self.supports)(pool):
+            return f"no {self.needs or 'images of what it asks about'}"
+        return None
+
     def usable(self, pool) -> bool:
         """Whether a split's `Sources` can feed this task."""
-        return bool(getattr(pool, self.pool)) and (self.supports is None or _resolve(self.supports)(pool))
+        return self.missing(pool) is None
+
+
+# a pool, as a skipped task's reason names it ("no shape images")
+POOL_WORDS = {
+    "objects": "labelled images",
+    "shapes": "shape images",
+    "qa": "VQA samples",
+    "faces": "face images",
+}
 
 
 def _resolve(target: str | Callable) -> Callable:
@@ -131,6 +153,8 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "level2:compare",
         False,
         "do two named images show the same kind of thing? yes/no, length-matched",
+        _L + "level2:has_kind_pairs",
+        "two images of one kind (a shared label or a curated kind)",
     ),
     LevelTask(
         "compare_colour",
@@ -141,6 +165,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         False,
         "are two named objects mostly the same colour? yes/no, from their pixels",
         _L + "compare:has_object_colours",
+        "objects of measurable colour (transparent renders)",
     ),
     LevelTask(
         "arithmetic",
@@ -205,6 +230,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         False,
         "which images have a colour or a kind (1-2 targets)? rejected: one image swapped, missed or added",
         _L + "attribute:has_attributes",
+        "objects of a clearly measured colour or a known kind (transparent renders, curated subcategories)",
     ),
 )
 

@@ -5,8 +5,9 @@ Checks the files against the build's manifest (SHA-256 of every file) and the sh
 against `FEATURES`, and every row: image count = image placeholders, at least two images, chosen !=
 rejected, target in range, level and task consistent with the folder, roles, JSON meta, ids unique across
 the folder (so across every config), decodable images, and that no source image is in both train and
-test, and that no row group reads back above the Hub viewer's limit (`rowgroups`). Returns a list of
-problems (empty = valid), one line each; a damaged folder never raises.
+test, and that no row group reads back above the Hub viewer's limit (`rowgroups`); and that no task the
+report's blind audit flags beyond its 95 % margin ships unless the build said `--keep-flagged`
+(`holdback.py`). Returns a list of problems (empty = valid), one line each; a damaged folder never raises.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
-from .integrity import check_files, is_regular
+from .blind_audit import FLAG, findings
+from .integrity import check_files, is_regular, partial_shards, read_report
 from .layout import CONFIG_LEVELS, DATA_DIR, SPLITS, ShardName, parse_shard_path, shard_glob
 from .redact import error_line
 from .rowgroups import check_row_groups
@@ -185,12 +187,32 @@ def _check_shard(root: Path, shard: ShardName, state: dict, problems: list[str])
         problems.append(f"{where}: damaged data ({_first_line(err)})")
 
 
+def _check_flags(root: Path, problems: list[str]) -> None:
+    """A task the report's blind audit flags beyond its 95 % margin is a problem, unless the build recorded
+    `--keep-flagged` or the folder is one `--shard I/N` slice (the merge audits and holds back)."""
+    report = read_report(root, [])  # a missing or unreadable report is `check_files`' problem to name
+    if report is None or partial_shards(report) is not None:
+        return
+    if (report.get("arguments") or {}).get("keep_flagged") is True:
+        return
+    for entry in report.get("blind_audit") or []:
+        clear = [f for f in findings(entry) if f["clear"]] if isinstance(entry, dict) else []
+        if clear:
+            figures = "; ".join(f"{f['reader']} {f['accuracy']:.3f} on {f['pairs']} pairs" for f in clear)
+            problems.append(
+                f"level {entry.get('level')} `{entry.get('task')}`: the blind audit tells chosen from rejected "
+                f"without the images ({figures}; flag {FLAG:.2f}, beyond the 95 % margin) and the build did "
+                "not say --keep-flagged; rebuild (it holds the task back) or rebuild with --keep-flagged"
+            )
+
+
 def validate(root: str | Path) -> list[str]:
     root = Path(root)
     if not (root / DATA_DIR).is_dir():
         return [f"{root}: no data/ folder; is this a folder made by `s2h build`?"]
     problems: list[str] = []
     shards = check_files(root, problems)
+    _check_flags(root, problems)
     named = _check_configs(root, problems)
     problems += check_row_groups(root)  # early: an oversized row group is also costly to check row by row
     state = {"ids": {}, "verified": set(), "sources": defaultdict(set)}

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path
@@ -32,6 +33,7 @@ from .sources import Record
 
 __all__ = [
     "cut_row_groups",
+    "drop_tasks",
     "estimate_row_bytes",
     "rows_per_shard",
     "write_shard",
@@ -122,15 +124,7 @@ def write_shard(path: Path, specs: list[RowSpec], store: ImageStore, row_group_m
             for start, stop in groups:
                 table = _table(specs[start:stop], store)
                 if writer is None:
-                    writer = pq.ParquetWriter(
-                        tmp,
-                        table.schema,
-                        store_schema=False,
-                        compression="zstd",
-                        # never fall back to plain encoding: a group's repeated images are stored once
-                        dictionary_pagesize_limit=1 << 30,
-                        write_statistics=["id", "level", "task", "target", "similarity"],
-                    )
+                    writer = _open_writer(tmp, table.schema)
                 writer.write_table(table, row_group_size=max(len(table), 1))
                 del table  # one row group's images in memory at a time
             writer.add_key_value_metadata({"huggingface": _HF_METADATA})
@@ -138,6 +132,42 @@ def write_shard(path: Path, specs: list[RowSpec], store: ImageStore, row_group_m
             if writer is not None:
                 writer.close()
     return len(groups)
+
+
+def _open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(
+        path,
+        schema,
+        store_schema=False,
+        compression="zstd",
+        # never fall back to plain encoding: a group's repeated images are stored once
+        dictionary_pagesize_limit=1 << 30,
+        write_statistics=["id", "level", "task", "target", "similarity"],
+    )
+
+
+def drop_tasks(path: Path, tasks: set[str]) -> dict[str, int]:
+    """Rewrite the shard at `path` without the rows of `tasks`, row group by row group (each kept group
+    only shrinks, so it stays under its read-back budget), atomically; return the rows dropped per task
+    (the file is left as it is when it holds none).
+    The result depends only on the shard's bytes, so a merged build and a single-machine one agree."""
+    source = pq.ParquetFile(path)
+    held = pq.read_table(path, columns=["task"])["task"].to_pylist()
+    dropped = {task: held.count(task) for task in sorted(tasks) if task in held}
+    if not dropped:
+        return {}
+    with atomic_path(path) as tmp:
+        writer = _open_writer(tmp, source.schema_arrow)
+        try:
+            for i in range(source.num_row_groups):
+                group = source.read_row_group(i)
+                kept = group.filter(pc.invert(pc.is_in(group["task"], value_set=pa.array(sorted(tasks)))))
+                if len(kept):
+                    writer.write_table(kept, row_group_size=len(kept))
+            writer.add_key_value_metadata({"huggingface": _HF_METADATA})
+        finally:
+            writer.close()
+    return dropped
 
 
 def _sample(records: list[Record], n: int) -> list[Record]:

@@ -69,6 +69,7 @@ def test_messy_imagefolder_builds_and_reports(messy_folder, tmp_path):
             distractors=2,
             seed=0,
             shard_rows=10,
+            keep_flagged=True,  # 9 labels of one image each: caption_search is text-learnable (held back)
         )
     )  # several shards: a bad image found late voids earlier ones
     report = json.loads((out / "build_report.json").read_text())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 
-from s2h_dataset.blind_audit import FLAG, _classifier_accuracy, _length_rule, blind_audit
+from s2h_dataset.blind_audit import FLAG, _classifier_accuracy, _length_rule, blind_audit, findings
 from s2h_dataset.cli import main
 
 COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "white", "black"]
@@ -50,8 +50,9 @@ def test_audit_of_a_build_and_the_command(built_dataset, capsys):
     assert {"caption_indexed", "compare", "arithmetic", "caption_search", "which_image"} <= tasks
     for t in blind:
         assert 0.0 <= t["length_rule"] <= 1.0 and t["flagged"] == (
-            max(t["length_rule"], t["text_classifier"]) > FLAG
+            max(t["length_rule"], t["text_classifier"], t["frequency_reader"]) > FLAG
         )
+        assert t["flagged"] == bool(findings(t))
     assert "Blind audit" in (built_dataset / "README.md").read_text()
     assert (built_dataset / "plots" / "blind_audit.png").stat().st_size > 1000
     code = main(["audit", str(built_dataset), "--json"])
@@ -73,13 +74,45 @@ def test_a_flag_on_few_pairs_says_it_may_be_chance():
             "length_rule_picks": "shorter",
             "text_classifier": 0.5,
             "classifier_scored_on": "5-fold CV",
+            "frequency_reader": 0.5,
+            "frequency_pairs": pairs,
             "flagged": accuracy > FLAG,
         }
 
     few = blind_section([task("describe_each", 11, 0.636)])
-    assert "**Warning**: `describe_each` (0.636 on 11 pairs, ±0.30 at 95 %) can be answered" in few
+    assert (
+        "**Warning**: `describe_each` (length rule 0.636 on 11 pairs, ±0.30 at 95 %) can be answered" in few
+    )
     assert "may be chance on this few pairs" in few
     many = blind_section([task("compare", 1000, 0.7), task("which_image", 1000, 0.5)])
     assert (
-        "**Warning**: `compare` (0.700 on 1000 pairs, ±0.03 at 95 %) can be answered from text alone." in many
+        "**Warning**: `compare` (length rule 0.700 on 1000 pairs, ±0.03 at 95 %) can be answered from text alone."
+        in many
     )
+
+
+def test_the_frequency_reader_flags_and_its_margin_decides_a_hold_back():
+    """The frequency reader is scored on train pairs only; a flag is `clear` (the build holds the task back)
+    only when the figure minus its 95 % margin is still above the flag level."""
+    from s2h_dataset.audit import blind_section
+
+    entry = {
+        "level": 3,
+        "task": "caption_search",
+        "train_pairs": 900,
+        "test_pairs": 50,
+        "length_rule": 0.52,
+        "length_rule_picks": "shorter",
+        "text_classifier": 0.5,
+        "classifier_scored_on": "train->test",
+        "frequency_reader": 0.98,
+        "frequency_pairs": 900,
+    }
+    [found] = findings(entry)
+    assert found["reader"] == "frequency reader" and found["pairs"] == 900 and found["clear"]
+    assert not findings({**entry, "frequency_reader": 0.6})
+    assert not findings({**entry, "frequency_reader": 0.7, "frequency_pairs": 20})[0]["clear"]  # ±0.22
+    assert not findings({k: v for k, v in entry.items() if k != "frequency_reader"})  # an older build's audit
+    table = blind_section([entry])
+    assert "| 0.980 | above 0.60: frequency reader |" in table
+    assert "`caption_search` (frequency reader 0.980 on 900 pairs, ±0.03 at 95 %)" in table

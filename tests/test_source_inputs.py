@@ -221,9 +221,10 @@ def test_labels_and_texts_are_normalised_and_counted(tmp_path):
     assert loaded.stats()["labels_normalised"] == 2 and loaded.stats()["texts_normalised"] == 2
 
 
-def test_a_split_too_small_for_a_task_is_refused_before_any_shard(tmp_path, capsys):
+def test_a_task_a_split_cannot_make_is_skipped_with_its_reason(tmp_path, capsys):
     """12 labels x 6 bundled images: 4 labels land in the test split, enough for the 4 images a row shows
-    but not for a `describe_each` row, which draws one more; it used to fail after writing shards."""
+    but not for a `describe_each` row, which draws one more; it used to fail after writing shards, then to
+    end the build before any: now the task is skipped in that split and the report says why (#19)."""
     images = sorted(
         (Path(__file__).resolve().parents[1] / "s2h_dataset/data/fluent-emoji-3d/images").iterdir()
     )
@@ -244,10 +245,11 @@ def test_a_split_too_small_for_a_task_is_refused_before_any_shard(tmp_path, caps
         for j in range(6):
             (tmp_path / "src" / label / f"{j}.webp").write_bytes(images[6 * i + j].read_bytes())
     args = ["build", "--out", str(tmp_path / "out"), "--source", f"imagefolder:{tmp_path / 'src'}"]
-    assert main([*args, "--n-per-level", "200", "--no-filter"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "level 2 `describe_each` cannot be made in the test split" in err and "\n" not in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no --out, no staging folder
+    assert main([*args, "--levels", "2", "--n-per-level", "200", "--no-filter"]) == 0
+    report = json.loads((tmp_path / "out" / "build_report.json").read_text())
+    [skipped] = [s for s in report["skipped_tasks"] if s["task"] == "describe_each"]
+    assert skipped["split"] == "test" and "too few distinct labels for 5 images per row" in skipped["reason"]
+    assert report["rows"]["level2/test"] == 10  # the split's other tasks make its rows
 
 
 def test_a_label_of_control_characters_only_is_one_line(tmp_path):

@@ -81,7 +81,12 @@ def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     colour = rng.choice(colours)
     first = rng.choice(table[colour])
     pool = table[colour] if yes else ctx.memo["not_colour"][colour]
-    second = next(r for r in (rng.choice(pool) for _ in range(500)) if r.source_id != first.source_id)
+    draws = (rng.choice(pool) for _ in range(500 if pool else 0))
+    second = next((r for r in draws if r.source_id != first.source_id), None)
+    if second is None:  # a small split: no other object clearly of (or clearly not of) the colour
+        raise PlanError(
+            f"the {ctx.split} split has too few objects clearly of one colour for `compare_colour`"
+        )
     if not yes and rng.random() < 0.5:  # which image holds the named colour must not be a cue
         first, second = second, first
     others = ctx.fill(rng, [first, second], ctx.n_images)[2:]

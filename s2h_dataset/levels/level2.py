@@ -19,7 +19,7 @@ from ..schema import RowSpec
 from ..sources.arithmetic import MAX_COUNT
 from .common import LevelContext, PlanError, image_ref, yes_no_row
 
-__all__ = ["NONZERO_SHARE", "OPERATORS", "arithmetic", "compare"]
+__all__ = ["NONZERO_SHARE", "OPERATORS", "arithmetic", "compare", "has_kind_pairs"]
 
 COMPARE_PROMPTS = (
     "Do {r1} and {r2} show the same kind of thing?",
@@ -59,6 +59,12 @@ def _kinds(ctx: LevelContext) -> list[str]:
             or (len(members) > 1 and members[0].kind is None)
         )
     return ctx.memo["kinds"]
+
+
+def has_kind_pairs(pool) -> bool:
+    """Whether a split's `Sources` hold two images of one kind, so `compare` can ask a "yes" (a folder with
+    one image per label holds none: the task is skipped there, not the build)."""
+    return bool(_kinds(LevelContext(pool, 2, "any")))
 
 
 def _other_kind(ctx: LevelContext, rng: random.Random, first):
