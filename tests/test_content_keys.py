@@ -239,3 +239,12 @@ def test_merge_refuses_parts_built_from_other_source_content(tmp_path):
         report["sources"]["fingerprint"]
         == json.loads((second / "build_report.json").read_text())["sources"]["fingerprint"]
     )
+
+
+def test_a_fresh_build_never_says_it_is_resuming(tmp_path, caplog):
+    # above ~275 rows per split the writer encodes a size sample before the shards: not an earlier run's work
+    caplog.set_level("INFO")
+    build(
+        BuildConfig(out=str(tmp_path / "out"), levels="1", n_per_level=320, filter=False, test_fraction=0.0)
+    )
+    assert "resuming" not in caplog.text and "changed since" not in caplog.text
