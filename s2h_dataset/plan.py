@@ -280,8 +280,12 @@ def _hardness(spec: RowSpec, records: dict[str, Record]) -> dict:
     }
 
 
-def _quotas(n_rows: int, tasks: list[str]) -> dict[str, int]:
-    return {t: n_rows // len(tasks) + (i < n_rows % len(tasks)) for i, t in enumerate(tasks)}
+def _quotas(start: int, n_rows: int, tasks: list[str]) -> dict[str, int]:
+    """Rows per task of the shard holding rows [start, start + n_rows) of its (level, split): row r belongs
+    to task r mod T, so the tasks' totals, and the candidates each stream draws, do not depend on how the
+    rows are cut into shards (a remainder is not given to the first task of every shard)."""
+    n = len(tasks)
+    return {t: (start + n_rows - i + n - 1) // n - (start - i + n - 1) // n for i, t in enumerate(tasks)}
 
 
 def plan_shards(
@@ -305,7 +309,7 @@ def plan_shards(
     count = max(1, math.ceil(n_rows / shard_rows))
     for index in range(count):
         size = min(shard_rows, n_rows - index * shard_rows)
-        shard = ShardPlan(level, split, index, count, _quotas(size, tasks))
+        shard = ShardPlan(level, split, index, count, _quotas(index * shard_rows, size, tasks))
         for task, quota in shard.quotas.items():
             filtered = quantile < 1.0 and TASKS[task].free_text  # minimal pairs are never filtered
             extra = math.ceil(quota / quantile) - quota + task_slots(task, ctx.n_images) if filtered else 0

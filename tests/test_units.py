@@ -8,7 +8,7 @@ from s2h_dataset.captioners import ReferenceCaptioner
 from s2h_dataset.images import to_rgb
 from s2h_dataset.labels import conflicts, with_article
 from s2h_dataset.layout import split_of
-from s2h_dataset.levels import LevelContext
+from s2h_dataset.levels import LevelContext, task_slots
 from s2h_dataset.plan import finish_shard, plan_shards
 from s2h_dataset.sources import load_sources
 
@@ -60,8 +60,10 @@ def _plan(seed: int, shard_rows: int = 400):
 def test_plan_balances_positions_without_filter():
     rows = _plan(seed=3)
     assert len(rows) == 400 and len({r.id for r in rows}) == 400
-    counts = np.bincount([r.target for r in rows], minlength=4)
-    assert counts.tolist() == [50 * 2] * 4  # 200 rows per task, exactly balanced blocks of 4
+    for task in {r.task for r in rows}:  # each task's answer slots cycle in shuffled blocks
+        counts = np.bincount([r.target for r in rows if r.task == task], minlength=4)
+        slack = max(1, task_slots(task, 4) // 4)  # a partial last block of slots: up to a block's share
+        assert counts.max() - counts.min() <= slack, (task, counts.tolist())
     assert [r.id for r in _plan(seed=3)] == [r.id for r in rows]
     assert [r.id for r in _plan(seed=4)] != [r.id for r in rows]
 
