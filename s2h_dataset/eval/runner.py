@@ -8,6 +8,7 @@ settings and the same prompt are not asked again (`resume.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,13 +54,15 @@ def task_units(spec: TaskSpec, config: EvalConfig) -> list:
     if spec.load is not None:
         units = spec.load(spec, config)
     else:
-        units = load_units(spec, config.dataset_paths.get(spec.name), config.revisions.get(spec.name))
+        hub_id = config.prompt(spec.name).hub_id  # the copy the protocol's reference reads
+        read = dataclasses.replace(spec, hub_id=hub_id) if hub_id else spec
+        units = load_units(read, config.dataset_paths.get(spec.name), config.revisions.get(spec.name))
     return even_sample(units, config.eval_limit, config.eval_limit_seed) if config.eval_limit else units
 
 
 def task_items(spec: TaskSpec, unit, config: EvalConfig) -> Iterator[Item]:
     """The unit's questions as Items under `config.protocol` (one per option rotation with `--circular`)."""
-    prompt = spec.prompt(config.protocol)
+    prompt = spec.prompt(config.protocol, config.family)
     for question in unit:
         for shown in rotations(question) if config.circular and spec.circular else [question]:
             yield shown.to_item(prompt.render(shown), prompt.parser or None)
@@ -159,6 +162,9 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
             scores["dataset"] = run["datasets"][task]
         if "protocol" in run:
             scores["protocol"] = run["protocol"]
+            reference = _reference(task, run["protocol"], [r for r in records if r["task"] == task])
+            if reference:
+                scores["reference"] = reference
     write_results(out, results)
     for task, scores in results.items():
         logger.info(
@@ -169,6 +175,20 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
             scores["parse_failures"],
         )
     return results
+
+
+def _reference(task: str, protocol: str, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The task's replies as the reference of the protocol its prompts came from scores them."""
+    from ..errors import UserError as _Unknown
+    from .references import reference_scores
+    from .scoring import _rounded
+
+    try:
+        used = get_task(task).prompt_protocol(protocol)
+    except _Unknown:  # a task no longer registered (an old folder)
+        return None
+    scores = reference_scores(task, used, records)
+    return _rounded(scores) if scores else None
 
 
 def make_generator(config: EvalConfig):
