@@ -175,3 +175,13 @@ def test_a_protocol_run_reports_both_columns(lmms_run):
 def test_s2h_protocol_has_no_reference_column(tmp_path):
     records = [_rec(0, "A", "A", "A")]
     assert reference_scores("blink", "s2h", records) is None
+
+
+def test_our_mmstar_scores_carry_the_l2_mean_too():
+    from s2h_dataset.eval.scoring import score_task
+
+    records = [_rec(i, "A", "A", "A", "c1", l2_category="x") for i in range(3)]
+    records += [_rec(3, "A", "B", "B", "c1", l2_category="y"), _rec(4, "A", "A", "A", "c2", l2_category="z")]
+    scores = score_task("mmstar", [{**r, "task": "mmstar"} for r in records])
+    assert scores["accuracy_mean_of_l2_categories"] == pytest.approx(2 / 3, abs=1e-6)
+    assert scores["accuracy_mean_of_subtasks"] == pytest.approx((0.75 + 1) / 2)
