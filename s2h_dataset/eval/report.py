@@ -238,5 +238,8 @@ def write_results(out_dir: str | Path, results: dict[str, Any]) -> None:
     out = Path(out_dir)
     run = read_run(out)
     results, run = redact_obj(results), redact_obj(run)  # nothing of the machine's credentials is written
-    (out / RESULTS_JSON).write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    from .lmms_layout import lmms_results
+
+    document = lmms_results(results, run)  # lmms-eval's layout; our full scores under "s2h"
+    (out / RESULTS_JSON).write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     (out / RESULTS_MD).write_text(markdown_report(results, run), encoding="utf-8")
