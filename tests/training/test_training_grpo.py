@@ -134,4 +134,9 @@ def test_grpo_trains_two_steps_on_level3(built_dataset, grpo_script, cpu_args, t
     )
     card = (out / "README.md").read_text()
     assert "- grpo\n" in card and "levels: level3" in card
+    # issue #22: the card lists the rewards, their weights and how completions were generated
+    for row in ('| `rewards` | ["length", "format", "similarity"] |', "| `num_generations` | 2 |"):
+        assert row in card, row
+    for key in ("reward_weights", "max_completion_length", "temperature", "loss_type"):
+        assert f"| `{key}` |" in card, key
     assert (out / "model.safetensors").is_file()
