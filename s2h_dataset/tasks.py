@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .layout import LEVELS
 
 __all__ = [
+    "ANSWER_KINDS",
     "LEVEL_TASKS",
     "NEEDS",
     "REGISTRY",
@@ -49,6 +50,9 @@ def _attribute_answers(n_images: int) -> int:
     return 8 * n_images  # a target's position x one or two targets x swap or miss/add x colour or kind
 
 
+ANSWER_KINDS = ("yes/no", "number", "image", "images", "text")
+
+
 @dataclass(frozen=True)
 class LevelTask:
     """One task.
@@ -60,6 +64,8 @@ class LevelTask:
     (captions), so the similarity filter applies; minimal pairs (yes/no flips, one-number changes, another
     image named) are similar by design and are never filtered. about: one line for the card. supports:
     `module:function` of `fn(pool) -> bool` when a non-empty pool is not enough (None: it is).
+    answer: the kind of answer its chosen reply gives (`ANSWER_KINDS`): "yes/no", "number", "image" (one
+    image named), "images" (one or more), or "text" (free text); GRPO's rewards check replies by it.
     """
 
     name: str
@@ -70,8 +76,11 @@ class LevelTask:
     free_text: bool = False
     about: str = ""
     supports: str | Callable | None = None
+    answer: str = "text"
 
     def __post_init__(self):
+        if self.answer not in ANSWER_KINDS:
+            raise ValueError(f"task `{self.name}`: answer must be one of {ANSWER_KINDS}, got {self.answer!r}")
         if self.level not in LEVELS:
             raise ValueError(f"task `{self.name}`: level must be one of {LEVELS}, got {self.level}")
         if self.pool not in ("objects", "shapes", "qa", "faces"):
@@ -131,6 +140,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "level2:compare",
         False,
         "do two named images show the same kind of thing? yes/no, length-matched",
+        answer="yes/no",
     ),
     LevelTask(
         "compare_colour",
@@ -141,6 +151,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         False,
         "are two named objects mostly the same colour? yes/no, from their pixels",
         _L + "compare:has_object_colours",
+        answer="yes/no",
     ),
     LevelTask(
         "arithmetic",
@@ -150,6 +161,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "level2:arithmetic",
         False,
         "add, subtract or total counted shapes across named images; rejected: one miscount",
+        answer="number",
     ),
     LevelTask(
         "more_than",
@@ -159,6 +171,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "compare:more_than",
         False,
         "does one named image hold more of a shape than another? yes/no",
+        answer="yes/no",
     ),
     LevelTask(
         "describe_each",
@@ -177,6 +190,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "kinship:kinship",
         False,
         "is the person in one named image related to the person in another?",
+        answer="yes/no",
     ),
     LevelTask(
         "caption_search",
@@ -195,6 +209,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "level3:which_image",
         False,
         "which image holds the query? rejected: another image, same wording",
+        answer="image",
     ),
     LevelTask(
         "attribute_search",
@@ -205,6 +220,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         False,
         "which images have a colour or a kind (1-2 targets)? rejected: one image swapped, missed or added",
         _L + "attribute:has_attributes",
+        answer="images",
     ),
 )
 
