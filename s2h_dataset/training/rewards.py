@@ -138,6 +138,9 @@ _IMAGE_INDEX = re.compile(
     re.I,
 )
 _EACH = re.compile(r"\b(?:each|every)\b", re.I)
+# a word as people write it: "Cat", "table,", "it's", "3"; not "ShowangeObjectsOnly" or byte noise
+_WORD = re.compile(r"^[\"'(]?(?:[A-Za-z][a-z'-]*|\d+(?:\.\d+)?)[.,;:!?\"')]*$")
+WORD_SHARE = 0.7  # free text: at least this share of its tokens must be words
 
 
 def _sentences(text: str) -> list[str]:
@@ -153,9 +156,14 @@ def _image_indexes(text: str) -> set[int]:
 
 
 def _free_text_ok(text: str, n_images: int, prompt: str) -> bool:
-    """A free-text answer as the S2H rows give it: words, no refusal, one sentence per image asked about
+    """A free-text answer as the S2H rows give it: words (not noise), no refusal, one sentence per image asked about
     (every image when the prompt says "each" / "every", else one), no image number the prompt did not name."""
-    if _REFUSAL.search(text) or not re.search(r"[A-Za-z]{2,}", text):
+    tokens = text.split()
+    if (
+        _REFUSAL.search(text)
+        or not tokens
+        or sum(map(bool, map(_WORD.match, tokens))) < WORD_SHARE * len(tokens)
+    ):
         return False
     asked = max(n_images, 1) if _EACH.search(prompt) else 1
     return len(_sentences(text)) == asked and _image_indexes(text) <= _image_indexes(prompt)

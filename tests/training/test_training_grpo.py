@@ -181,12 +181,13 @@ def test_format_reward_on_free_text_varies():
         "A stopwatch. It is on a table.",  # two sentences for one image
         "The second image shows a stopwatch.",  # the image the prompt named: fine
         "!!! ???",  # no words
+        "rd\ufffdrd ShowangeObjectsOnly Assistant TrdK",  # what a random tiny model writes
     ]
     prompts = [_prompt("Caption the second image.")] * len(replies)
     scores = format_reward(
-        [_reply(r) for r in replies], task=["caption_indexed"] * 6, images=[[None] * 4] * 6, prompts=prompts
+        [_reply(r) for r in replies], task=["caption_indexed"] * 7, images=[[None] * 4] * 7, prompts=prompts
     )
-    assert scores == [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    assert scores == [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     assert statistics.pvariance(scores) > 0
     each = _prompt("Describe each image in order, one sentence per image.")
     three = format_reward(
