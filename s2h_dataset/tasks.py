@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .layout import LEVELS
 
 __all__ = [
+    "ANSWER_KINDS",
     "LEVEL_TASKS",
     "NEEDS",
     "POOL_WORDS",
@@ -50,6 +51,9 @@ def _attribute_answers(n_images: int) -> int:
     return 8 * n_images  # a target's position x one or two targets x swap or miss/add x colour or kind
 
 
+ANSWER_KINDS = ("yes/no", "number", "image", "images", "text")
+
+
 @dataclass(frozen=True)
 class LevelTask:
     """One task.
@@ -64,6 +68,8 @@ class LevelTask:
     `supports` checks, as the build report and the card name it when a split lacks it ("two images of one
     kind"). The planner also draws a few rows of every task (`plan.task_skips`): a task whose draw fails is
     skipped with the generator's own message.
+    answer: the kind of answer its chosen reply gives (`ANSWER_KINDS`): "yes/no", "number", "image" (one
+    image named), "images" (one or more), or "text" (free text); GRPO's rewards check replies by it.
     """
 
     name: str
@@ -75,8 +81,11 @@ class LevelTask:
     about: str = ""
     supports: str | Callable | None = None
     needs: str = ""
+    answer: str = "text"
 
     def __post_init__(self):
+        if self.answer not in ANSWER_KINDS:
+            raise ValueError(f"task `{self.name}`: answer must be one of {ANSWER_KINDS}, got {self.answer!r}")
         if self.level not in LEVELS:
             raise ValueError(f"task `{self.name}`: level must be one of {LEVELS}, got {self.level}")
         if self.pool not in ("objects", "shapes", "qa", "faces"):
@@ -155,6 +164,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         "do two named images show the same kind of thing? yes/no, length-matched",
         _L + "level2:has_kind_pairs",
         "two images of one kind (a shared label or a curated kind)",
+        answer="yes/no",
     ),
     LevelTask(
         "compare_colour",
@@ -166,6 +176,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         "are two named objects mostly the same colour? yes/no, from their pixels",
         _L + "compare:has_object_colours",
         "objects of measurable colour (transparent renders)",
+        answer="yes/no",
     ),
     LevelTask(
         "arithmetic",
@@ -175,6 +186,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "level2:arithmetic",
         False,
         "add, subtract or total counted shapes across named images; rejected: one miscount",
+        answer="number",
     ),
     LevelTask(
         "more_than",
@@ -184,6 +196,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "compare:more_than",
         False,
         "does one named image hold more of a shape than another? yes/no",
+        answer="yes/no",
     ),
     LevelTask(
         "describe_each",
@@ -202,6 +215,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "kinship:kinship",
         False,
         "is the person in one named image related to the person in another?",
+        answer="yes/no",
     ),
     LevelTask(
         "caption_search",
@@ -220,6 +234,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         _L + "level3:which_image",
         False,
         "which image holds the query? rejected: another image, same wording",
+        answer="image",
     ),
     LevelTask(
         "attribute_search",
@@ -231,6 +246,7 @@ REGISTRY: tuple[LevelTask, ...] = (
         "which images have a colour or a kind (1-2 targets)? rejected: one image swapped, missed or added",
         _L + "attribute:has_attributes",
         "objects of a clearly measured colour or a known kind (transparent renders, curated subcategories)",
+        answer="images",
     ),
 )
 

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import UserError
 from ..hubnet import require_model
 from ..vlm.openai_client import parse_openai_spec
-from .spec import PROTOCOLS, REGISTRY, get_task
+from .spec import MODEL_FAMILIES, PROTOCOLS, REGISTRY, get_task, model_family
 
 __all__ = ["DEFAULT_TASKS", "EvalConfig", "answer_settings"]
 
@@ -50,6 +50,8 @@ class EvalConfig:
     out (str, None): output folder (predictions.jsonl, results.json, results.md, run.json).
     rescore (str, None): recompute results of a finished folder from its predictions, no model.
     protocol (str, s2h): prompt preset: s2h, lmms-eval, vlmevalkit or official.
+    model_family (str, auto): whose per-model prompt variants a reference uses (auto: config.json
+        `model_type` or the model's name; llava, qwen2_vl, qwen3_vl; none: the dataset default).
     eval_limit (int, None): N questions per task, spread evenly over subtasks (seeded by `eval_limit_seed`, 0).
     batch_size (int, 1). max_new_tokens (int, None = the protocol's). circular (bool, False).
     dataset_path (list[str], []): TASK=PATH local copies. revision (list[str], []): TASK=REV dataset revisions.
@@ -87,6 +89,13 @@ class EvalConfig:
     protocol: str = field(
         default="s2h",
         metadata={"help": f"Prompt preset: {', '.join(PROTOCOLS)} (README: what each changes)."},
+    )
+    model_family: str = field(
+        default="auto",
+        metadata={
+            "help": "Whose per-model prompts a reference uses (VLMEvalKit): auto (the model's config.json "
+            f"model_type, else its name), {', '.join(MODEL_FAMILIES)} or none."
+        },
     )
     eval_limit: int | None = field(
         default=None,
@@ -197,6 +206,10 @@ class EvalConfig:
             get_task(task)
         if self.protocol not in PROTOCOLS:
             raise UserError(f"`--protocol {self.protocol}`: choose one of {', '.join(PROTOCOLS)}")
+        if self.model_family not in ("auto", "none", *MODEL_FAMILIES):
+            raise UserError(
+                f"`--model-family {self.model_family}`: choose auto, none or one of {', '.join(MODEL_FAMILIES)}"
+            )
         if self.resume not in RESUME_MODES:
             raise UserError(f"`--resume {self.resume}`: choose refuse or fresh")
         for name in ("eval_limit", "max_new_tokens"):
@@ -237,8 +250,19 @@ class EvalConfig:
 
         return parse_processor_kwargs(self.processor_kwargs, "--processor-kwargs") or {}
 
+    @property
+    def family(self) -> str:
+        """The model family whose per-model prompt variants apply ("" = the dataset default)."""
+        if self.model_family == "auto":
+            return model_family(self.model_name_or_path)
+        return "" if self.model_family == "none" else self.model_family
+
+    def prompt(self, task: str):
+        """`task`'s prompt under this run's protocol and model family."""
+        return get_task(task).prompt(self.protocol, self.family)
+
     def max_tokens(self, task: str) -> int:
-        return self.max_new_tokens or get_task(task).prompt(self.protocol).max_new_tokens
+        return self.max_new_tokens or self.prompt(task).max_new_tokens
 
 
 def answer_settings(config: EvalConfig, task: str, generator: str | None = None) -> dict[str, Any]:

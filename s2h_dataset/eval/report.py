@@ -22,6 +22,7 @@ __all__ = [
     "read_jsonl",
     "read_predictions",
     "read_run",
+    "reference_table",
     "write_results",
 ]
 
@@ -162,6 +163,34 @@ def markdown_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def reference_table(results: dict[str, Any]) -> str:
+    """Beside our numbers, the same replies as the protocol's reference scores them (`references.py`):
+    both aggregated the reference's way, so only the reading rule differs. "" when no task has one."""
+    lines = []
+    for task, scores in results.items():
+        ref = scores.get("reference")
+        if not ref:
+            continue
+        lines.append(
+            f"| {_title(task)} | {ref['reference']} | {ref['headline']} | {_pct(ref['ours']['headline'])} "
+            f"| {_pct(ref['as_reference']['headline'])} | {_pct(ref['agreement'])} | {ref['n']} |"
+        )
+    if not lines:
+        return ""
+    head = (
+        "| benchmark | reference | its headline | ours (strict parser) | as the reference scores it "
+        "| items scored alike (%) | items |\n|---|---|---|---|---|---|---|"
+    )
+    notes = sorted(
+        {
+            f"{s['reference']['reference']}: {s['reference']['note']}"
+            for s in results.values()
+            if s.get("reference", {}).get("note")
+        }
+    )
+    return "\n".join([head, *lines, *([""] + [f"- {n}" for n in notes] if notes else [])])
+
+
 def _subtask_table(task: str, scores: dict[str, Any]) -> str:
     extra = [
         m
@@ -197,6 +226,9 @@ def markdown_report(results: dict[str, Any], run: dict[str, Any] | None = None) 
         + (f"; prompts: `{run['protocol']}` protocol." if run.get("protocol") else "."),
         "",
     ]
+    references = reference_table(results)
+    if references:
+        parts += ["## As the references score these replies", "", references, ""]
     for task, scores in results.items():
         parts += [f"## {_title(task)}", "", _subtask_table(task, scores), ""]
     return "\n".join(parts)
@@ -206,5 +238,8 @@ def write_results(out_dir: str | Path, results: dict[str, Any]) -> None:
     out = Path(out_dir)
     run = read_run(out)
     results, run = redact_obj(results), redact_obj(run)  # nothing of the machine's credentials is written
-    (out / RESULTS_JSON).write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    from .lmms_layout import lmms_results
+
+    document = lmms_results(results, run)  # lmms-eval's layout; our full scores under "s2h"
+    (out / RESULTS_JSON).write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     (out / RESULTS_MD).write_text(markdown_report(results, run), encoding="utf-8")

@@ -8,6 +8,7 @@ settings and the same prompt are not asked again (`resume.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,17 +50,26 @@ def read_record(record: dict[str, Any]) -> None:
         record["failure"] = reading.failure
 
 
-def task_units(spec: TaskSpec, config: EvalConfig) -> list:
+def _all_units(spec: TaskSpec, config: EvalConfig) -> list:
     if spec.load is not None:
-        units = spec.load(spec, config)
-    else:
-        units = load_units(spec, config.dataset_paths.get(spec.name), config.revisions.get(spec.name))
+        return spec.load(spec, config)
+    hub_id = config.prompt(spec.name).hub_id  # the copy the protocol's reference reads
+    read = dataclasses.replace(spec, hub_id=hub_id) if hub_id else spec
+    return load_units(read, config.dataset_paths.get(spec.name), config.revisions.get(spec.name))
+
+
+def _limited(units: list, config: EvalConfig) -> list:
     return even_sample(units, config.eval_limit, config.eval_limit_seed) if config.eval_limit else units
+
+
+def task_units(spec: TaskSpec, config: EvalConfig) -> list:
+    """The task's units, `--eval-limit` applied."""
+    return _limited(_all_units(spec, config), config)
 
 
 def task_items(spec: TaskSpec, unit, config: EvalConfig) -> Iterator[Item]:
     """The unit's questions as Items under `config.protocol` (one per option rotation with `--circular`)."""
-    prompt = spec.prompt(config.protocol)
+    prompt = spec.prompt(config.protocol, config.family)
     for question in unit:
         for shown in rotations(question) if config.circular and spec.circular else [question]:
             yield shown.to_item(prompt.render(shown), prompt.parser or None)
@@ -76,11 +86,48 @@ def _batches(items, size: int):
         yield batch
 
 
-def _versions() -> dict[str, str]:
-    import datasets
-    import transformers
+VERSIONED = (
+    "s2h-dataset",
+    "torch",
+    "transformers",
+    "datasets",
+    "trl",
+    "peft",
+    "accelerate",
+    "huggingface-hub",
+    "vllm",
+)
 
-    return {"transformers": transformers.__version__, "datasets": datasets.__version__}
+
+def _versions() -> dict[str, str]:
+    """The installed version of every library that can change an answer or a score (None: not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __version__
+
+    found: dict[str, str] = {}
+    for name in VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = __version__ if name == "s2h-dataset" else None
+    return found
+
+
+def _git_commit() -> str | None:
+    """The toolkit's git commit when it runs from a checkout (None otherwise)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def _ask(task: str, units: list, spec: TaskSpec, config: EvalConfig, generator, sink, done: dict) -> None:
@@ -107,16 +154,30 @@ def evaluate(config: EvalConfig, generator) -> dict[str, Any]:
     out = Path(config.out)
     name = getattr(generator, "name", type(generator).__name__)
     run = prepare_folder(out, config, _versions(), name)
-    run["generator"] = name
+    from datetime import datetime, timezone
+
+    run.update(
+        {
+            "generator": name,
+            "eval_limit": config.eval_limit,  # the real limit: run.json says how many were asked
+            "eval_limit_seed": config.eval_limit_seed,
+            "model_family": config.family or None,
+            "git_commit": _git_commit(),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
     done = {(r["task"], r["id"]): r.get("prompt") for r in read_predictions(out)}
     datasets_read = run.setdefault("datasets", {})
+    questions = run.setdefault("questions", {})
     with open_jsonl_append(out / PREDICTIONS) as sink:
         for task in config.task_list:
             spec = get_task(task)
             if spec.run is not None:
                 datasets_read[task] = spec.run(spec, config, generator, sink, done)
                 continue
-            units = task_units(spec, config)
+            every = _all_units(spec, config)
+            units = _limited(every, config)
+            questions[task] = {"available": sum(len(u) for u in every), "asked": sum(len(u) for u in units)}
             datasets_read[task] = provenance(units)
             _ask(task, units, spec, config, generator, sink, done)
     write_json_atomic(out / RUN_JSON, run)
@@ -159,6 +220,9 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
             scores["dataset"] = run["datasets"][task]
         if "protocol" in run:
             scores["protocol"] = run["protocol"]
+            reference = _reference(task, run["protocol"], [r for r in records if r["task"] == task])
+            if reference:
+                scores["reference"] = reference
     write_results(out, results)
     for task, scores in results.items():
         logger.info(
@@ -169,6 +233,20 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
             scores["parse_failures"],
         )
     return results
+
+
+def _reference(task: str, protocol: str, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The task's replies as the reference of the protocol its prompts came from scores them."""
+    from ..errors import UserError as _Unknown
+    from .references import reference_scores
+    from .scoring import _rounded
+
+    try:
+        used = get_task(task).prompt_protocol(protocol)
+    except _Unknown:  # a task no longer registered (an old folder)
+        return None
+    scores = reference_scores(task, used, records)
+    return _rounded(scores) if scores else None
 
 
 def make_generator(config: EvalConfig):

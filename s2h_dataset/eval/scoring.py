@@ -4,7 +4,8 @@ A record carries `subtask`, `gold` and `parsed` (None when the reply could not b
 count as wrong in every metric and are reported per subtask as `parse_failures`.
 
 - every task: accuracy per subtask, pooled (`accuracy`) and the unweighted mean of the subtask
-  accuracies (`accuracy_mean_of_subtasks`; lmms-eval's BLINK and MMStar headline);
+  accuracies (`accuracy_mean_of_subtasks`; lmms-eval's BLINK headline; lmms-eval's MMStar "average" is
+  the mean of the 18 l2-category means instead, reported as `accuracy_mean_of_l2_categories`);
 - `pope`: per split precision, recall and F1 of "yes" and their means over the splits (the paper's POPE
   figure is the F1 mean). An unreadable reply is the wrong answer for every metric: a false negative
   when the gold is yes, a false positive when it is no, so accuracy and F1 count it the same way.
@@ -231,6 +232,9 @@ def score_task(task: str, records: list[dict[str, Any]], kind: str | None = None
         for record in records:
             l2[(record.get("meta") or {}).get("l2_category", "")].append(record)
         result["l2_categories"] = {name: _subtask(l2[name], "accuracy") for name in sorted(l2)}
+        result["accuracy_mean_of_l2_categories"] = sum(
+            s["accuracy"] for s in result["l2_categories"].values()
+        ) / len(l2)
     if kind == "preference":  # per level (the subtasks are level/task), and their unweighted mean
         levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for record in records:

@@ -13,6 +13,7 @@ reference does not cover falls back to `official` (`Prompt.source` says where ea
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from ..errors import UserError
 from .items import Question
 
 __all__ = [
+    "MODEL_FAMILIES",
     "PROTOCOLS",
     "REGISTRY",
     "S2H_TOKENS",
@@ -27,6 +29,7 @@ __all__ = [
     "Prompt",
     "TaskSpec",
     "get_task",
+    "model_family",
     "protocol_table",
     "register",
 ]
@@ -46,13 +49,22 @@ class Prompt:
     parser: answer type the reply is read as (letter, yesno, truefalse, position, short); "" = the
         question's own (MANTIS mixes letter and short-answer questions).
     source: where the strings come from (file of the reference repository), for the README table.
+    note: what the preset's prompt looks like, for the README table.
+    variants: (model family, Prompt) pairs: the reference's own prompt for that family of models
+        (VLMEvalKit's per-model `build_prompt`), chosen by `EvalConfig.model_family`.
+    hub_id: the dataset this reference reads when it is not the spec's (lmms-eval's POPE copy); "" = the spec's.
     """
 
     render: Callable[[Question], str]
     max_new_tokens: int
     parser: str = ""
     source: str = ""
-    note: str = ""  # what the preset's prompt looks like, for the README table
+    note: str = ""
+    variants: tuple[tuple[str, Prompt], ...] = ()
+    hub_id: str = ""
+
+    def for_family(self, family: str) -> Prompt:
+        return dict(self.variants).get(family, self)
 
 
 # (label, result key) pairs of the summary table, e.g. ("F1 (mean of 3 splits)", "f1_mean_of_splits")
@@ -88,12 +100,13 @@ class TaskSpec:
     # that are scored, not asked (s2h_test); None = ask the loaded questions
     key_fields: tuple[str, ...] = field(default=())  # EvalConfig fields that change this task's answers
 
-    def prompt(self, protocol: str) -> Prompt:
+    def prompt(self, protocol: str, family: str = "") -> Prompt:
+        """The protocol's prompt (after fallback); the `family` variant where the reference has one."""
         if protocol not in PROTOCOLS:
             raise UserError(f"`--protocol {protocol}`: choose one of {', '.join(PROTOCOLS)}")
         for name in (protocol, FALLBACK, "s2h"):
             if name in self.prompts:
-                return self.prompts[name]
+                return self.prompts[name].for_family(family)
         raise UserError(f"task `{self.name}` defines no prompt")
 
     def prompt_protocol(self, protocol: str) -> str:
@@ -102,6 +115,29 @@ class TaskSpec:
 
 
 REGISTRY: dict[str, TaskSpec] = {}
+
+# model family -> the `model_type`s (config.json) and name fragments that mark it
+MODEL_FAMILIES = {
+    "llava": ("llava",),
+    "qwen2_vl": ("qwen2_vl", "qwen2_5_vl", "qwen2-vl", "qwen2.5-vl"),
+    "qwen3_vl": ("qwen3_vl", "qwen3_vl_moe", "qwen3-vl"),
+}
+
+
+def model_family(model: str | None) -> str:
+    """The family of `model` (a Hub id or local folder) for per-model prompts: its config.json
+    `model_type` when it is a local folder, else its name; "" when none matches."""
+    import json
+    from pathlib import Path
+
+    text = (model or "").lower()
+    config = Path(model or "") / "config.json"
+    if model and config.is_file():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            text = str(json.loads(config.read_text(encoding="utf-8")).get("model_type", "")).lower()
+    # the longest fragment first, so "qwen2_5_vl" is not read as another family's fragment
+    pairs = sorted(((f, n) for n, fs in MODEL_FAMILIES.items() for f in fs), key=lambda p: -len(p[0]))
+    return next((name for fragment, name in pairs if fragment in text), "")
 
 
 def register(spec: TaskSpec) -> TaskSpec:
@@ -124,9 +160,10 @@ def protocol_table() -> str:
         for protocol in PROTOCOLS:
             used = spec.prompt_protocol(protocol)
             prompt = spec.prompts[used]
-            cells.append(
-                f"same as `{used}`" if used != protocol else f"{prompt.note}; {prompt.max_new_tokens} tokens"
-            )
+            own = f"{prompt.note}; {prompt.max_new_tokens} tokens"
+            if prompt.variants:
+                own += "; own prompts for " + ", ".join(f"`{family}`" for family, _ in prompt.variants)
+            cells.append(f"same as `{used}`" if used != protocol else own)
         lines.append(f"| {spec.title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -172,9 +172,10 @@ def run_scores(run: Run, root: Path = Path(".")) -> dict[str, float] | None:
     path = _final_dir(run, root) / "eval" / "results.json"
     if not path.is_file():
         return None
+    from ..eval.lmms_layout import read_results
     from ..eval.spec import get_task
 
-    results = json.loads(path.read_text())
+    results = read_results(path)
     scores = {}
     for task in BENCHMARKS:
         if task in results:

@@ -47,6 +47,13 @@ HYPERPARAMETERS = (
     "bf16",
     "gradient_checkpointing",
     "seed",
+    # GRPO: the rewards' weights and how completions are generated
+    "reward_weights",
+    "num_generations",
+    "max_completion_length",
+    "temperature",
+    "top_p",
+    "scale_rewards",
 )
 LORA_KEYS = ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "use_rslora", "use_dora")
 
@@ -113,7 +120,11 @@ def _table(rows: dict) -> str:
 
 def _eval_section(results: dict | None, table: str | None) -> str:
     if table:
-        return table + "\n\nScores in %, greedy decoding (`s2h eval`); full results in `eval/results.json`."
+        return (
+            table
+            + "\n\nScores in %, greedy decoding (`s2h eval`); full results in `eval/results.json`."
+            + _items_note(results)
+        )
     if not results:
         return "Not evaluated by the training run (pass `--eval_tasks`, or run `s2h eval --model-name-or-path <this repo>`)."
     flat = {
@@ -133,13 +144,22 @@ def _stage_section(stage: dict | None, method: str) -> str:
     )
 
 
-def _model_index(results: dict | None) -> list | None:
+def _model_index(results: dict | None, dataset_id: str | None) -> list | None:
     """results.json of `s2h eval` as `model-index` entries (the Hub's evaluation widget), when there are any."""
     if not results:
         return None
     from s2h_dataset.eval.model_index import eval_results
 
-    return eval_results(results) or None
+    return eval_results(results, dataset_id) or None
+
+
+def _items_note(results: dict | None) -> str:
+    """How many items each score rests on (an `--eval-limit` run is a few items, not the benchmark)."""
+    counts = {t: s["n"] for t, s in (results or {}).items() if isinstance(s, dict) and "n" in s}
+    if not counts:
+        return ""
+    listed = ", ".join(f"{task} {n}" for task, n in counts.items())
+    return f" Items scored per task: {listed} (a run with `--eval_limit` scores a sample, not the whole benchmark)."
 
 
 def model_card(info: CardInfo) -> ModelCard:
@@ -153,7 +173,7 @@ def model_card(info: CardInfo) -> ModelCard:
         pipeline_tag="image-text-to-text",
         tags=list(dict.fromkeys(tags)),
         model_name=info.model_name,
-        eval_results=_model_index(info.eval_results),
+        eval_results=_model_index(info.eval_results, data_id),
     )
     mixture = info.mixture
     repo = json.dumps(info.hub_model_id or info.model_name)

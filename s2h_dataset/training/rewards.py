@@ -6,9 +6,11 @@ Each reward takes TRL's arguments (`completions`, `completion_ids`, and the data
 - `length_reward`: `max(0, 1 - |n - optimum| / optimum)` for a completion of `n` generated tokens, so 20
   tokens (the paper's optimum) score 1, 10 or 30 score 0.5, 0 or 40+ score 0.
 - `format_reward`: 1 when the reply has the row's answer format, else 0. Every reply must be plain text
-  (no chat or image markup, not empty, at most 3 sentences); then per task: yes/no questions start with yes
-  or no, "which image" replies name exactly one image, "which images" replies (`attribute_search`) name one
-  or more, arithmetic replies contain a number.
+  (no chat or image markup, not empty, at most 3 sentences); then per the task's answer kind in the task
+  registry (`tasks.LevelTask.answer`): yes/no questions start with yes or no, "which image" replies name
+  exactly one image, "which images" replies (`attribute_search`) name one or more, arithmetic replies
+  contain a number; free text (captions, VQA sentences) has words, no refusal, one sentence per image
+  asked about (every image for "each image" prompts, else one) and names no image the prompt did not.
 - `similarity_reward`: short answers are compared after normalisation with the row's gold (`meta.answer`
   for yes/no and arithmetic, `target` for which-image, the set `meta.targets` for which-images): 1 or 0. Free text (captions, VQA sentences) scores
   the cosine similarity of the reply and the `chosen` reply under the build's text encoder (the filter's
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import UserError
@@ -38,14 +41,30 @@ __all__ = [
     "similarity_reward",
 ]
 
-# task -> the short answer its replies carry; tasks not listed answer in free text.
-ANSWER_TYPES = {
-    "compare": "yesno",
-    "kinship": "yesno",
-    "which_image": "image",
-    "attribute_search": "images",  # one or more images: the set named must be the row's `meta.targets`
-    "arithmetic": "number",
-}
+# the task registry's answer kinds (`tasks.LevelTask.answer`) -> the reward's check
+_KINDS = {"yes/no": "yesno", "number": "number", "image": "image", "images": "images", "text": "free"}
+
+
+class _AnswerTypes(Mapping):
+    """task -> the short answer its replies carry ("yesno", "number", "image", "images"), read live from the
+    task registry (`tasks.TASKS`), so a task registered later is covered; free-text tasks are not listed."""
+
+    def _table(self) -> dict[str, str]:
+        from ..tasks import TASKS
+
+        return {name: _KINDS[t.answer] for name, t in TASKS.items() if t.answer != "text"}
+
+    def __getitem__(self, task: str) -> str:
+        return self._table()[task]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+ANSWER_TYPES: Mapping[str, str] = _AnswerTypes()
 _MARKUP = re.compile(r"<\|[^|]*\|>|<image>|<fake_token_around_image>|<start_of_image>|</?think>")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
@@ -109,26 +128,71 @@ def _last_number(text: str) -> float | None:
     return float(found[-1]) if found else None
 
 
+_REFUSAL = re.compile(
+    r"\b(?:sorry|as an ai|I\s*(?:can(?:no|')?t|am\s+(?:not\s+able|unable)|'m\s+(?:not\s+able|unable))\b)",
+    re.I,
+)
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+_IMAGE_INDEX = re.compile(
+    rf"\b(?:(?:image|picture|photo)s?\s*#?\s*(\d{{1,2}})\b|({'|'.join(_ORDINALS)})\s+(?:image|picture|photo)\b)",
+    re.I,
+)
+_EACH = re.compile(r"\b(?:each|every)\b", re.I)
+# a word as people write it: "Cat", "table,", "it's", "3"; not "ShowangeObjectsOnly" or byte noise
+_WORD = re.compile(r"^[\"'(]?(?:[A-Za-z][a-z'-]*|\d+(?:\.\d+)?)[.,;:!?\"')]*$")
+WORD_SHARE = 0.7  # free text: at least this share of its tokens must be words
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def _image_indexes(text: str) -> set[int]:
+    """The image numbers a text names ("Image 2", "the second image")."""
+    return {
+        int(m.group(1)) if m.group(1) else _ORDINALS.index(m.group(2).lower()) + 1
+        for m in _IMAGE_INDEX.finditer(text)
+    }
+
+
+def _free_text_ok(text: str, n_images: int, prompt: str) -> bool:
+    """A free-text answer as the S2H rows give it: words (not noise), no refusal, one sentence per image asked about
+    (every image when the prompt says "each" / "every", else one), no image number the prompt did not name."""
+    tokens = text.split()
+    if (
+        _REFUSAL.search(text)
+        or not tokens
+        or sum(map(bool, map(_WORD.match, tokens))) < WORD_SHARE * len(tokens)
+    ):
+        return False
+    asked = max(n_images, 1) if _EACH.search(prompt) else 1
+    return len(_sentences(text)) == asked and _image_indexes(text) <= _image_indexes(prompt)
+
+
 _FORMAT_CHECKS = {
-    "yesno": lambda text, n_images: _yes_no(text) is not None,
-    "image": _names_one_image,
-    "images": lambda text, n_images: read_positions(text, max(n_images, 1)).ok,
-    "number": lambda text, n_images: _last_number(text) is not None,
-    "free": lambda text, n_images: True,
+    "yesno": lambda text, n_images, prompt: _yes_no(text) is not None,
+    "image": lambda text, n_images, prompt: _names_one_image(text, n_images),
+    "images": lambda text, n_images, prompt: read_positions(text, max(n_images, 1)).ok,
+    "number": lambda text, n_images, prompt: _last_number(text) is not None,
+    "free": _free_text_ok,
 }
 
 
-def format_reward(completions, task=None, images=None, **kwargs) -> list[float]:
-    """1.0 when the reply is plain text of at most 3 sentences in its task's answer format, else 0.0."""
+def format_reward(completions, task=None, images=None, prompts=None, **kwargs) -> list[float]:
+    """1.0 when the reply is plain text (no markup, at most 3 sentences, or one per image for "each image"
+    prompts) in its task's answer format, else 0.0; free text is checked against the prompt (`prompts`,
+    which TRL passes) for its sentence count and the images it may name."""
     n = len(completions)
     tasks, image_lists = _column({"task": task}, "task", n), _column({"images": images}, "images", n)
+    asked = _column({"prompts": prompts}, "prompts", n)
     out = []
-    for completion, name, imgs in zip(completions, tasks, image_lists, strict=True):
-        text = _text(completion).strip()
-        sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
-        plain = bool(text) and not _MARKUP.search(text) and len(sentences) <= 3
+    for completion, name, imgs, prompt in zip(completions, tasks, image_lists, asked, strict=True):
+        text, prompt_text = _text(completion).strip(), _text(prompt)
+        n_images = len(imgs or [])
+        limit = max(3, n_images) if _EACH.search(prompt_text) else 3
+        plain = bool(text) and not _MARKUP.search(text) and len(_sentences(text)) <= limit
         check = _FORMAT_CHECKS[ANSWER_TYPES.get(name or "", "free")]
-        out.append(float(plain and check(text, len(imgs or []))))
+        out.append(float(plain and check(text, n_images, prompt_text)))
     return out
 
 

@@ -159,12 +159,15 @@ def finish(
     results, table = evaluated if evaluated else (None, None)
     script = f"training/{method.lower()}.py"
     command = redact("python " + script + " " + shlex.join(sys.argv[1:] if argv is None else argv))
+    params = hyperparameters(training_args, model_args, trainer.accelerator.num_processes)
+    if getattr(script_args, "reward_names", None):  # GRPO: which rewards, beside their weights
+        params = {"rewards": list(script_args.reward_names), **params}
     info = CardInfo(
         method=method,
         base_model=model_args.model_name_or_path,
         dataset_name=script_args.dataset_name,
         mixture=mixture.describe(),
-        hyperparameters=hyperparameters(training_args, model_args, trainer.accelerator.num_processes),
+        hyperparameters=params,
         model_name=(training_args.hub_model_id or os.path.basename(os.path.abspath(output_dir))).split("/")[
             -1
         ],

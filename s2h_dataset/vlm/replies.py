@@ -125,6 +125,24 @@ _SEES_NOT = re.compile(
     r"|\bnot\s+(?:present|visible)\b|\bno\s+sign\s+of\b",
     re.I,
 )
+# saying the thing is there: "There is a dog in the image." / "There are two dogs" / "A dog is visible"
+_SEES = re.compile(
+    r"\bthere(?:\s+is|'s|\s+are)\s+(?:a|an|one|some|several|many|two|three|four|five|\d+)\b"
+    r"|\b(?:is|are)\s+(?:present|visible)\b|\bI\s+(?:can\s+)?see\s+(?:a|an|one|some|two|three|\d+)\b",
+    re.I,
+)
+
+
+def _seen(text: str) -> list[Mention]:
+    """What a free-text reply says about the object's presence: "no" mentions ("I don't see a dog") and
+    "yes" mentions ("There is a dog") that no negation covers."""
+    absent = [(m.start(), m.end(), "no") for m in _SEES_NOT.finditer(text)]
+    present = [
+        (m.start(), m.end(), "yes")
+        for m in _SEES.finditer(text)
+        if not any(a <= m.start() <= b + 1 for a, b, _ in absent)
+    ]
+    return sorted(absent + present)
 
 
 def _words_of(pairs: dict[str, str], text: str) -> list[Mention]:
@@ -144,22 +162,33 @@ def _other(pairs: dict[str, str], value: str) -> str:
 
 
 def _read_pair(
-    reply: str, pairs: dict[str, str], extra: Callable[[str], list[Mention]] | None = None
+    reply: str,
+    pairs: dict[str, str],
+    extra: Callable[[str], list[Mention]] | None = None,
+    first_words: dict[str, str] | None = None,
 ) -> Reading:
+    """`first_words` (value -> pattern) are further words that answer when they open the reply ("Yes" to a
+    true-or-false question)."""
     text = normalise(reply)
     if not text:
         return EMPTY
     first = re.match(r"^\W*([A-Za-z]+)\b", text)
     for value, pattern in pairs.items():
-        if first and re.fullmatch(pattern, first.group(1), re.I):
+        opening = f"{pattern}|{first_words[value]}" if first_words else pattern
+        if first and re.fullmatch(opening, first.group(1), re.I):
+            other = _other(pairs, value)
             rest = text[first.end() :]
-            if re.match(rf"\s*(?:,|/|or\b|and\b)\s*(?:{pairs[_other(pairs, value)]})\b", rest, re.I):
-                return Reading(failure=f"2 different answers in the reply: {value}, {_other(pairs, value)}")
+            if re.match(rf"\s*(?:,|/|or\b|and\b)\s*(?:{pairs[other]})\b(?!\s+doubt)", rest, re.I):
+                return Reading(failure=f"2 different answers in the reply: {value}, {other}")
+            # "Yes there is no dog": the opening word and what the first sentence says disagree
+            said = extra(re.split(r"[.;!?\n]", rest, maxsplit=1)[0]) if extra else []
+            if any(v == other for _, _, v in said):
+                return Reading(failure=f"2 different answers in the reply: {value}, {other}")
             return Reading(value)  # "No, there is no dog." / "Nope"
 
     def mentions(segment: str, marked: bool) -> list[Mention]:
         found = _words_of(pairs, segment)
-        return found or (extra(segment) if extra and not marked else [])
+        return sorted(found + (extra(segment) if extra and not marked else []))
 
     return read_marked_first(
         text, mentions, lambda s: bool(re.fullmatch(rf"\W*(?:{'|'.join(pairs.values())})\W*", s, re.I))
@@ -169,14 +198,17 @@ def _read_pair(
 def read_yes_no(reply: str) -> Reading:
     """'yes' or 'no': the first word, an explicit marker, or the one of the two the reply says
     ("There is no dog" -> no; "I don't see a dog" -> no)."""
-    return _read_pair(
-        reply, {"yes": _YES, "no": _NO}, lambda t: [(m.start(), m.end(), "no") for m in _SEES_NOT.finditer(t)]
-    )
+    return _read_pair(reply, {"yes": _YES, "no": _NO}, _seen)
 
 
 def read_true_false(reply: str, choices: Sequence[str] = (), options: Sequence[str] = ()) -> Reading:
-    """'true' or 'false' ("It's not true" -> false); with options such as "(A) True", a choice letter too."""
-    reading = _read_pair(reply, {"true": r"true|correct", "false": r"false|incorrect"})
+    """'true' or 'false' ("It's not true" -> false, an opening "Yes" / "No" -> true / false); with options such
+    as "(A) True", a choice letter too."""
+    reading = _read_pair(
+        reply,
+        {"true": r"true|correct", "false": r"false|incorrect"},
+        first_words={"true": _YES, "false": _NO},
+    )
     if reading is NOTHING and options:
         letter = read_letter(reply, choices, options)
         if letter.ok:
@@ -237,8 +269,9 @@ def read_position(reply: str, n_images: int) -> Reading:
         return Reading(failure="no images")
 
     def mentions(segment: str, marked: bool) -> list[Mention]:
-        named = _positions(segment, n_images, marked)
-        return [m for m in named if 1 <= m[2] <= n_images] or named
+        # "Images 1 and 3" names two images: a failure for a one-image question, never the first
+        named = _positions(segment, n_images, marked) + _listed(segment, n_images, marked)
+        return sorted([m for m in named if 1 <= m[2] <= n_images] or named)
 
     reading = read_marked_first(
         normalise(reply), mentions, lambda s: bool(_positions(s, n_images, True)) and len(s.split()) <= 4

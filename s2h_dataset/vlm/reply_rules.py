@@ -47,7 +47,7 @@ NOTHING = Reading(failure="no answer found")
 # --- text pieces -------------------------------------------------------------------------------------------
 
 _NEGATION = re.compile(
-    r"(?:\bnot|n't|\brather\s+than|\binstead\s+of|\bother\s+than|\bexcept(?:\s+for)?|\bnever)"
+    r"(?:\bnot|n't|\brather\s+than|\binstead\s+of|\bother\s+than|\bexcept(?:\s+for)?|\bnever|\bneither|\bnor)"
     r"\s+(?:the\s+)?(?:option\s+|choice\s+|letter\s+)?[\(\[]?\s*$",
     re.IGNORECASE,
 )
@@ -89,8 +89,11 @@ _MARKERS = (
     r"(?:故|所以|应|應)?(?:选择|選擇|选|選)\s*(?:项|項)?\s*[:：]?",
 )
 _MARKER = re.compile("|".join(f"(?:{m})" for m in _MARKERS), re.IGNORECASE)
-# "so C." / "Therefore, (B)": only when the rest of the sentence is nothing but the answer
-_CONCLUSION = re.compile(r"\b(?:so|therefore|thus|hence)\s*,?\s+(?:it(?:'s|\s+is)\s+)?", re.IGNORECASE)
+# "so C." / "Therefore, (B)" / a self-correction "Wait, actually it's C.": only when the rest of the sentence is
+# nothing but the answer
+_CONCLUSION = re.compile(
+    r"\b(?:so|therefore|thus|hence|actually|instead)\s*,?\s+(?:it(?:'s|\s+is)\s+)?", re.IGNORECASE
+)
 _BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _SENTENCE_END = re.compile(r"[.;!?。；！？\n](?=\s|$)|[。；！？\n]")
 _UNSURE = re.compile(
@@ -101,6 +104,7 @@ _JOINER = re.compile(
     r"\s*[\)\]]?\s*(?:,|/|&|\bor\b|\band\b|,\s*or\b|,\s*and\b)\s*[\(\[]?\s*(?:(?:option|choice|image|picture)\s*)?",
     re.I,
 )
+_RESTATED = re.compile(r"\s*[\(\[]\s*", re.I)
 PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
 ARTICLES = frozenset(("a", "an", "the"))
 
@@ -142,10 +146,12 @@ def decide(values: list, what: str) -> Reading:
 
 
 def _first_answer(mentions: list[Mention], segment: str) -> list[Mention]:
-    """After a marker the answer is its first mention, with any alternatives joined to it ("A or B")."""
+    """After a marker the answer is its first mention, with any alternatives joined to it ("A or B") and any
+    restatement in brackets ("A (Image 2)": two different answers when they disagree)."""
     chosen = mentions[:1]
     for mention in mentions[1:]:
-        if not _JOINER.fullmatch(segment[chosen[-1][1] : mention[0]]):
+        gap = segment[chosen[-1][1] : mention[0]]
+        if not (_JOINER.fullmatch(gap) or _RESTATED.fullmatch(gap)):
             break
         chosen.append(mention)
     return chosen

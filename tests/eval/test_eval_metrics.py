@@ -75,27 +75,33 @@ def test_metric_modules_load_offline_and_match_the_scorer(records):
 
 
 def test_model_card_carries_a_model_index_the_hub_library_parses(records, tmp_path):
+    """Issue #22: plain metric types (accuracy, f1), chance and item counts beside them, never a "chance"
+    metric of value 0; base_model and datasets keys; the probe listed under the S2H-DPO dataset's Hub id."""
     pope, probe = records
     results = {"pope": score_task("pope", pope), "l3probe": score_task("l3probe", probe), "eval_loss": 0.3}
     results["pope"]["dataset"] = {"revision": None, "resolved_revision": "a" * 40}
     info = CardInfo(
         "DPO",
         "org/base",
-        "build/s2h-dpo",
+        "org/s2h-dpo",
         {"levels": ["level3"]},
         {"beta": 0.1},
         model_name="tiny-s2h",
         eval_results=results,
+        eval_table="| benchmark | score |",
     )
     path = write_model_card(tmp_path, info)
     card = ModelCard.load(path)
-    parsed = {(r.dataset_type, r.metric_type): r for r in card.data.eval_results}
-    assert parsed[("lmms-lab/POPE", "f1_mean_of_splits")].metric_value == round(
-        100 * results["pope"]["f1_mean_of_splits"], 2
-    )
-    assert parsed[("lmms-lab/POPE", "f1_mean_of_splits")].dataset_revision == "a" * 40
-    assert parsed[("s2h-dpo/l3probe", "accuracy")].metric_value == round(
-        100 * results["l3probe"]["accuracy"], 2
-    )
+    parsed = {(r.dataset_type, r.metric_type, r.metric_name): r for r in card.data.eval_results}
+    f1 = parsed[("lmms-lab/POPE", "f1", "F1 (mean of 3 splits) (60 items)")]
+    assert f1.metric_value == round(100 * results["pope"]["f1_mean_of_splits"], 2)
+    assert f1.dataset_revision == "a" * 40 and f1.metric_args["items"] == 60
+    probe_row = parsed[("org/s2h-dpo", "accuracy", f"accuracy ({len(probe)} items)")]
+    assert probe_row.metric_value == round(100 * results["l3probe"]["accuracy"], 2)
+    assert probe_row.metric_args["chance"] == round(100 * results["l3probe"]["chance"], 2) > 0
+    assert all("chance" not in r.metric_name for r in card.data.eval_results)
+    assert card.data.base_model == "org/base" and card.data.datasets == ["org/s2h-dpo"]
     assert card.data.model_name == "tiny-s2h" and "model-index" in path.read_text()
-    assert len(eval_results(results)) == 4  # POPE's three headline rows + the probe's; eval_loss skipped
+    assert f"l3probe {len(probe)}" in card.text  # the item counts are stated in the body too
+    assert len(eval_results(results, "org/s2h-dpo")) == 4  # POPE's three headline rows + the probe's
+    assert len(eval_results(results)) == 3  # no Hub id for the probe: left out, eval_loss skipped

@@ -8,6 +8,7 @@ from eval_fixtures import build_all
 from s2h_dataset.cli import main
 from s2h_dataset.eval import EvalConfig, run_eval
 from s2h_dataset.eval.generate import HFGenerator
+from s2h_dataset.eval.lmms_layout import read_results
 from s2h_dataset.eval.probe import probe_text, probe_unit
 from s2h_dataset.eval.report import RESULTS_JSON, RESULTS_MD, read_predictions
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
@@ -40,7 +41,7 @@ def test_every_benchmark_through_the_cli(bench, tmp_path):
         *paths,
     ]
     assert main(argv) == 0
-    results = json.loads((out / RESULTS_JSON).read_text())
+    results = read_results(out / RESULTS_JSON)  # our scores; the file is in lmms-eval's layout
     # --eval-limit 3: three questions per task, one from each of 3 subtasks where there are 3 or more
     assert {t: r["n"] for t, r in results.items()} == dict.fromkeys(results, 3)
     assert set(results["blink"]["subtasks"]) == {"Art_Style", "Counting", "IQ_Test"}

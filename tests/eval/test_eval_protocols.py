@@ -78,11 +78,11 @@ EXPECTED = {
     },
 }
 TOKENS = {  # reference generation lengths
-    "blink": {"lmms-eval": 1024, "vlmevalkit": 512, "official": 1024},
+    "blink": {"lmms-eval": 1024, "vlmevalkit": 2048, "official": 1024},  # VLMEvalKit: vlm/llava/llava.py
     "mantis": {"lmms-eval": 64, "official": 512},
     "nlvr2": {"official": 512, "lmms-eval": 512},  # not in lmms-eval: the official protocol
-    "mmstar": {"lmms-eval": 1024, "vlmevalkit": 512},
-    "pope": {"lmms-eval": 128, "vlmevalkit": 512, "official": 128},
+    "mmstar": {"lmms-eval": 1024, "vlmevalkit": 2048, "official": 512},
+    "pope": {"lmms-eval": 128, "vlmevalkit": 2048, "official": 128},
 }
 
 
@@ -91,9 +91,9 @@ def bench(tmp_path_factory):
     return build_all(tmp_path_factory.mktemp("benchmarks"))
 
 
-def rendered(bench, task, protocol):
+def rendered(bench, task, protocol, model="m"):
     config = EvalConfig(
-        model_name_or_path="m",
+        model_name_or_path=model,
         out="o",
         eval_tasks=task,
         protocol=protocol,
@@ -137,3 +137,63 @@ def test_readme_table_matches_the_registry():
     from s2h_dataset.eval.spec import protocol_table
 
     assert protocol_table() in (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+# VLMEvalKit's per-model prompts (issue #22), written out from vlm/llava/llava.py and vlm/qwen*_vl/prompt.py
+PER_MODEL = {
+    (
+        "mmstar",
+        "0",
+        "llava-hf/llava-1.5-7b-hf",
+    ): f"<image>What is shown?\nA. cat\nB. dog\nC. car\nD. tree (q0)\n{LETTER}",
+    (
+        "mmstar",
+        "0",
+        "Qwen/Qwen2.5-VL-7B-Instruct",
+    ): "<image>Question: What is shown?\nOptions:\nA. cat\nB. dog\n"
+    "C. car\nD. tree (q0)\nPlease select the correct answer from the options above.",
+    (
+        "mmstar",
+        "0",
+        "Qwen/Qwen3-VL-8B-Instruct",
+    ): "<image>Question: What is shown?\nOptions:\nA. cat\nB. dog\n"
+    "C. car\nD. tree (q0)\nAnswer with the option letter only.",
+    (
+        "pope",
+        "adversarial/1",
+        "Qwen/Qwen2-VL-2B-Instruct",
+    ): "<image>Is there a dog in the image? (adversarial 0) Please answer yes or no.",
+    (
+        "pope",
+        "adversarial/1",
+        "llava-hf/llava-1.5-7b-hf",
+    ): "<image>Is there a dog in the image? (adversarial 0)",
+}
+
+
+@pytest.mark.parametrize("case", sorted(PER_MODEL), ids=lambda c: f"{c[0]}-{c[2]}")
+def test_vlmevalkit_per_model_prompts(bench, case):
+    task, item_id, model = case
+    assert rendered(bench, task, "vlmevalkit", model)[item_id] == PER_MODEL[case]
+
+
+def test_model_family_from_config_json_and_generation_lengths(tmp_path):
+    import json
+
+    from s2h_dataset.errors import UserError
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "qwen3_vl"}))
+    config = EvalConfig(model_name_or_path=str(tmp_path), out="o", eval_tasks="pope", protocol="vlmevalkit")
+    assert config.family == "qwen3_vl" and config.max_tokens("pope") == 32768  # vlm/qwen3_vl/model.py
+    assert EvalConfig(model_name_or_path=str(tmp_path), out="o", model_family="none").family == ""
+    with pytest.raises(UserError, match="--model-family gpt"):
+        EvalConfig(model_name_or_path="m", out="o", model_family="gpt")
+
+
+def test_lmms_eval_reads_pope_from_its_own_copy():
+    from s2h_dataset.errors import UserError
+
+    config = EvalConfig(model_name_or_path="m", out="o", eval_tasks="pope", protocol="lmms-eval")
+    assert config.prompt("pope").hub_id == "lmms-lab-encoder/POPE"
+    with pytest.raises(UserError, match="lmms-lab-encoder/POPE"):  # offline: the load names the copy it tried
+        task_units(get_task("pope"), config)

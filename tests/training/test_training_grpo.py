@@ -9,6 +9,7 @@ import pytest
 from s2h_dataset.errors import UserError
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
 from s2h_dataset.training.rewards import (
+    ANSWER_TYPES,
     GRPOScriptArguments,
     format_reward,
     length_reward,
@@ -134,4 +135,65 @@ def test_grpo_trains_two_steps_on_level3(built_dataset, grpo_script, cpu_args, t
     )
     card = (out / "README.md").read_text()
     assert "- grpo\n" in card and "levels: level3" in card
+    # issue #22: the card lists the rewards, their weights and how completions were generated
+    for row in ('| `rewards` | ["length", "format", "similarity"] |', "| `num_generations` | 2 |"):
+        assert row in card, row
+    for key in ("reward_weights", "max_completion_length", "temperature", "loss_type"):
+        assert f"| `{key}` |" in card, key
     assert (out / "model.safetensors").is_file()
+
+
+def test_answer_kinds_come_from_the_task_registry():
+    """Issue #22: no task may be missed by the reward's table; it is read from `tasks.LevelTask.answer`."""
+    from s2h_dataset.tasks import ANSWER_KINDS, TASKS
+
+    for name, task in TASKS.items():
+        assert task.answer in ANSWER_KINDS, name
+        assert (name in ANSWER_TYPES) == (task.answer != "text"), name
+    assert ANSWER_TYPES["compare_colour"] == ANSWER_TYPES["more_than"] == "yesno"  # missed by the old table
+    assert ANSWER_TYPES["attribute_search"] == "images" and ANSWER_TYPES["which_image"] == "image"
+
+
+def test_format_reward_is_0_on_nonsense_for_every_short_answer_task():
+    from s2h_dataset.tasks import TASKS
+
+    short = [name for name, task in TASKS.items() if task.answer != "text"]
+    assert len(short) >= 7
+    for name in short:
+        assert format_reward([_reply("Purple elephants dance.")], task=[name], images=[[None] * 4]) == [
+            0.0
+        ], name
+
+
+def _prompt(text):
+    return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
+
+
+def test_format_reward_on_free_text_varies():
+    """Free text is not 1.0 for any sentence: refusals, extra sentences and images the prompt never named
+    score 0, so replies of mixed quality give the reward a spread (variance > 0)."""
+    import statistics
+
+    replies = [
+        "A stopwatch on a wooden table.",  # one caption sentence
+        "I'm sorry, I cannot describe this image.",  # refusal
+        "Image 3 shows a stopwatch.",  # names an image the prompt did not
+        "A stopwatch. It is on a table.",  # two sentences for one image
+        "The second image shows a stopwatch.",  # the image the prompt named: fine
+        "!!! ???",  # no words
+        "rd\ufffdrd ShowangeObjectsOnly Assistant TrdK",  # what a random tiny model writes
+    ]
+    prompts = [_prompt("Caption the second image.")] * len(replies)
+    scores = format_reward(
+        [_reply(r) for r in replies], task=["caption_indexed"] * 7, images=[[None] * 4] * 7, prompts=prompts
+    )
+    assert scores == [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    assert statistics.pvariance(scores) > 0
+    each = _prompt("Describe each image in order, one sentence per image.")
+    three = format_reward(
+        [_reply("A cat. A dog. A car."), _reply("A cat and a dog and a car.")],
+        task=["describe_each"] * 2,
+        images=[[None] * 3] * 2,
+        prompts=[each, each],
+    )
+    assert three == [1.0, 0.0]  # one sentence per image asked

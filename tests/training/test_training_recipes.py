@@ -74,6 +74,8 @@ def test_recipe_parses_with_its_sources_hyperparameters(path):
     if method == "grpo":
         assert training_args.num_generations == 8 and script_args.length_target == 20
         assert script_args.reward_names == ["length", "format", "similarity"]
+        assert "\nloss_type: grpo" in path.read_text()  # explicit: TRL's default is dapo (issue #22)
+        assert training_args.loss_type == "grpo"
     if kind in ("lora", "smoke"):
         assert model_args.use_peft and model_args.lora_alpha == 2 * model_args.lora_r
         assert model_args.lora_r == (8 if kind == "smoke" else 128)

@@ -83,6 +83,12 @@ LETTER = [
     Case("letter", "B rather than C", "B"),
     Case("letter", "Option A is wrong, C is right.", "C"),
     Case("letter", "Not A.", None),
+    Case("letter", "Neither A nor B", None),  # issue #22: both ruled out
+    Case("letter", "Neither A nor B; it is C.", "C"),
+    # a self-correction after the answer: the correction wins (issue #22)
+    Case("letter", "The answer is B. Wait, actually it's C.", "C"),
+    Case("letter", "B. Actually, C.", "C"),
+    Case("letter", "Actually, the image shows a red car.", None),
     # two different answers are a failure, never the first one
     Case("letter", "B or C", None),
     Case("letter", "B, C", None),
@@ -137,6 +143,16 @@ YES_NO = [
     Case("yesno", "Not sure, yes or no", None, ()),
     Case("yesno", "Yes or no?", None, ()),
     Case("yesno", "Yes and no.", None, ()),
+    # issue #22: a reply that says yes and then that it is not there is a failure (for the judge)
+    Case("yesno", "Yes there is no dog", None, ()),
+    Case("yesno", "Yes, I don't see a dog.", None, ()),
+    Case("yesno", "Yes, no doubt about it.", "yes", ()),
+    Case("yesno", "Yes, there is a dog. No other animals are visible.", "yes", ()),
+    # issue #22: saying the object is there is a yes
+    Case("yesno", "There is a dog in the image.", "yes", ()),
+    Case("yesno", "There are two dogs on the sofa.", "yes", ()),
+    Case("yesno", "A dog is visible on the left.", "yes", ()),
+    Case("yesno", "There is a dog but no cat.", None, ()),
 ]
 
 TRUE_FALSE = [
@@ -157,6 +173,9 @@ TRUE_FALSE = [
     Case("truefalse", "The answer is (A).", "true", ("A", "B"), TF),
     Case("truefalse", "A or B", None, ("A", "B"), TF),
     Case("truefalse", "A", None, (), ()),  # no options: a letter means nothing
+    Case("truefalse", "Yes", "true", ("A", "B"), TF),  # issue #22: yes / no answer a true-or-false question
+    Case("truefalse", "No.", "false", ("A", "B"), TF),
+    Case("truefalse", "No, the statement is false.", "false", ("A", "B"), TF),
 ]
 
 POSITION = [
@@ -195,6 +214,10 @@ POSITION = [
     Case("position", "\\boxed{2}", 2, 4),
     Case("position", "Image 2 shows a cat, but Image 4 shows the peacock.", None, 4),  # two images named
     Case("position", "Image 1 and Image 2", None, 4),
+    Case("position", "Images 1 and 3", None, 4),  # issue #22: two images for a one-image question
+    Case("position", "the first and third images", None, 4),
+    Case("position", "The answer is A (Image 2)", None, 4),  # issue #22: a contradiction goes to the judge
+    Case("position", "The answer is C (Image 3)", 3, 4),
     Case("position", "C. Image 2", None, 4),
     Case("position", "Image 5", None, 4),
     Case("position", "So the answer is Image 5.", None, 4),

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..items import LETTERS, Question
 from ..spec import Prompt, TaskSpec
-from .common import LMMS, VLMEVAL_MCQ, VLMEVAL_TOKENS, letter_gold, s2h_letter, vlmevalkit_mcq
+from .common import LMMS, VLMEVAL_MCQ, letter_gold, s2h_letter, vlmevalkit_mcq
 
 __all__ = ["MMSTAR"]
 
@@ -71,7 +71,7 @@ MMSTAR = TaskSpec(
         "vlmevalkit": VLMEVAL_MCQ,
         "official": Prompt(
             vlmevalkit_mcq,
-            VLMEVAL_TOKENS,
+            512,  # the MMStar repository's VLMEvalKit fork (its LLaVA wrapper)
             "letter",
             "MMStar-Benchmark/MMStar eval/vlmeval/utils/dataset.py",
             "VLMEvalKit's layout (the MMStar repository evaluates with its fork)",

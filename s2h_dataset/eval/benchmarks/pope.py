@@ -7,7 +7,7 @@ from typing import Any
 from ...errors import UserError
 from ..items import Question
 from ..spec import S2H_TOKENS, Prompt, TaskSpec
-from .common import LMMS, VLMEVAL, VLMEVAL_TOKENS
+from .common import LMMS, VLMEVAL, VLMEVAL_QWEN3_TOKENS, VLMEVAL_TOKENS
 
 __all__ = ["POPE"]
 
@@ -29,6 +29,14 @@ def pope_question(row: dict[str, Any], config: str, split: str) -> Question:
     )
 
 
+LMMS_POPE = "lmms-lab-encoder/POPE"
+_QWEN_YORN = "open-compass/VLMEvalKit vlmeval/vlm/{}/prompt.py _build_yorn_prompt"
+
+
+def _qwen_yorn(q: Question) -> str:
+    return f"{q.stem} Please answer yes or no."
+
+
 SINGLE_WORD = "\nAnswer the question using a single word or phrase."
 SINGLE_NOTE = 'question + "Answer the question using a single word or phrase."'
 POPE = TaskSpec(
@@ -46,12 +54,30 @@ POPE = TaskSpec(
             "this project",
             'question + "Answer with yes or no."',
         ),
+        # lmms-eval reads POPE from lmms-lab-encoder/POPE (pope_adv.yaml, pope.yaml at 75571cf)
         "lmms-eval": Prompt(
-            lambda q: q.stem + SINGLE_WORD, 128, "yesno", f"{LMMS}/pope/pope_adv.yaml, utils.py", SINGLE_NOTE
+            lambda q: q.stem + SINGLE_WORD,
+            128,
+            "yesno",
+            f"{LMMS}/pope/pope_adv.yaml, utils.py",
+            SINGLE_NOTE,
+            hub_id=LMMS_POPE,
         ),
-        # ImageYORNDataset.build_prompt adds nothing for POPE (only AMBER gets "Please answer yes or no.")
+        # ImageYORNDataset.build_prompt adds nothing for POPE (only AMBER gets "Please answer yes or no.");
+        # Qwen2/2.5/3-VL's own build_prompt appends " Please answer yes or no." (vlm/qwen*_vl/prompt.py)
         "vlmevalkit": Prompt(
-            lambda q: q.stem, VLMEVAL_TOKENS, "yesno", f"{VLMEVAL}/image_yorn.py", "the bare question"
+            lambda q: q.stem,
+            VLMEVAL_TOKENS,
+            "yesno",
+            f"{VLMEVAL}/image_yorn.py",
+            "the bare question",
+            variants=(
+                ("qwen2_vl", Prompt(_qwen_yorn, VLMEVAL_TOKENS, "yesno", _QWEN_YORN.format("qwen2_vl"))),
+                (
+                    "qwen3_vl",
+                    Prompt(_qwen_yorn, VLMEVAL_QWEN3_TOKENS, "yesno", _QWEN_YORN.format("qwen3_vl")),
+                ),
+            ),
         ),
         # LLaVA-1.5's POPE questions (llava_pope_test.jsonl, docs/Evaluation.md), model_vqa_loader's 128 tokens
         "official": Prompt(
