@@ -86,7 +86,7 @@ def caption_indexed(ctx: LevelContext, rng: random.Random, position: int) -> Row
         rejected=rejected,
         target=position,
         stratum=f"{position}:{style}",  # the filter keeps positions and wording as drawn
-        meta={"rejected_from": wrong, **({} if fact else {"negative": "other_image"})},
+        meta={"rejected_from": wrong, "phrasing": variant, **({} if fact else {"negative": "other_image"})},
     )
 
 

@@ -161,7 +161,7 @@ def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowS
         rejected=rejected,
         target=position,
         stratum=f"{position}:{kind}:{style}",  # the filter keeps position, negative kind and wording as drawn
-        meta={"query": target.label, "negative": kind},
+        meta={"query": target.label, "negative": kind, "phrasing": variant},
     )
 
 
