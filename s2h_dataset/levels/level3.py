@@ -17,7 +17,7 @@ from ..captioners.facts import record_facts
 from ..captioners.reference import pixel_caption, scene_caption
 from ..schema import RowSpec
 from .common import LevelContext, PlanError, image_ref
-from .negatives import EditRequest, EditWeights, Truth, candidate_edits
+from .negatives import EditRequest, EditWeights, Truth, candidate_edits, fine_vote
 
 __all__ = ["caption_search", "edit_weights", "truth_of", "which_image"]
 
@@ -49,8 +49,16 @@ def _wrong_colours(record) -> tuple[str, ...]:
 
 
 def truth_of(record, label: str | None = None) -> Truth:
-    """What is known of a record's image: its measured facts, tracked counts and label."""
-    return Truth(record_facts(record), record.counts or (), record.label if label is None else label)
+    """What is known of a record's image: its measured facts (and a finer colour vote), tracked counts
+    and label."""
+    facts = record_facts(record)
+    fine = None
+    if facts is not None:
+        try:
+            fine = fine_vote(record.load())
+        except Exception:  # unreadable now: the facts' vote alone decides
+            fine = None
+    return Truth(facts, record.counts or (), record.label if label is None else label, fine)
 
 
 def edit_weights(ctx: LevelContext) -> EditWeights:

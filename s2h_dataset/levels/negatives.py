@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..captioners.base import TextRequest
-from ..captioners.colour import N_CONFUSIONS, clearly_not, nearest_terms
+from ..captioners.colour import CLEARLY_NOT, N_CONFUSIONS, ColourVote, clearly_not, colour_vote, nearest_terms
 from ..captioners.facts import LEFT, SIZE_RANGES, Facts
 from ..labels import COLOUR_NAMES, conflicts
 
@@ -45,6 +45,7 @@ __all__ = [
     "candidate_edits",
     "claim_edit",
     "fact_edit",
+    "fine_vote",
     "is_false",
     "make_negative",
     "model_edit_request",
@@ -75,6 +76,7 @@ POSITIONS = (
 )
 NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 MARGIN = 0.08  # a size or position edit is false by at least this much of the frame (no borderline claims)
+COLOUR_MARGIN = 0.5  # a colour edit names a colour covering at most half the share `clearly_not` allows
 _FACTS = {
     "colour": re.compile(r"\b(" + "|".join(COLOUR_NAMES) + r")\b(?! background)", re.IGNORECASE),
     "size": re.compile(r"\b(" + "|".join(SIZES) + r")\b", re.IGNORECASE),
@@ -90,6 +92,7 @@ class Truth:
     facts: Facts | None = None
     counts: tuple[tuple[str, int], ...] = ()
     label: str = ""
+    fine: ColourVote | None = None  # the object's colour vote at up to `FINE_SIDE` pixels (small parts count)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ def is_false(kind: str, new: str, truth: Truth, old: str = "") -> bool:
     image whose known facts are `truth`. Unknown facts prove nothing: False."""
     facts = truth.facts
     if kind == "colour":
-        return facts is not None and facts.vote is not None and clearly_not(facts.vote, new)
+        vote = facts.vote if facts is not None else None
+        fine = truth.fine is None or clearly_not(truth.fine, new)
+        return vote is not None and fine and vote.share(new) <= CLEARLY_NOT * COLOUR_MARGIN
     if kind == "size":
         return facts is not None and facts.share is not None and _band(facts.share, *SIZE_RANGES[new])
     if kind == "position":
@@ -140,6 +145,22 @@ def is_false(kind: str, new: str, truth: Truth, old: str = "") -> bool:
     if kind == "object":
         return bool(truth.label) and not conflicts(new, truth.label)
     return False
+
+
+FINE_SIDE = 256
+
+
+def fine_vote(image) -> ColourVote | None:
+    """The colour vote of an image's object (its opaque pixels; a photo: all) at up to `FINE_SIDE` pixels
+    a side: the facts' thumbnail averages a small red lamp into its black housing, this does not."""
+    import numpy as np
+
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    small = image.convert("RGBA")
+    small.thumbnail((FINE_SIDE, FINE_SIDE))
+    pixels = np.asarray(small).reshape(-1, 4)
+    keep = pixels[:, 3] >= 128 if has_alpha else np.ones(len(pixels), dtype=bool)
+    return colour_vote(pixels[keep, :3]) if keep.any() else None
 
 
 def _case_like(word: str, model: str) -> str:
