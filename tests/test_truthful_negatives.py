@@ -27,6 +27,7 @@ from s2h_dataset.lexicon import wordnet
 from s2h_dataset.sources import load_sources
 
 KINDS = {"colour", "count", "size", "position", "object"}
+CHECKED = ("fact", "claim", "sibling")  # negatives that state a fact false of the target
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 CLEARLY_NOT = 0.1  # a colour covering at most this share of the object is not its colour
 _COLOUR = re.compile(r"\b(" + "|".join(COLOUR_NAMES) + r")\b", re.I)
@@ -97,10 +98,7 @@ def _check_rows(folder) -> Counter:
         for task, rows in read_pairs(folder, split).items():
             for _, chosen, rejected, meta in rows:
                 target = None
-                if task in ("caption_search", "caption_indexed") and meta.get("negative") in (
-                    "fact",
-                    "claim",
-                ):
+                if task in ("caption_search", "caption_indexed") and meta.get("negative") in CHECKED:
                     target = records[meta["sources"][_target(meta, chosen, rows)]]
                 if meta.get("negative") == "fact" and meta.get("edit") != "model":
                     kind, _, change = meta["edit"].partition(":")
@@ -108,10 +106,10 @@ def _check_rows(folder) -> Counter:
                     query = meta.get("query") or target.label
                     _check_false(kind, old, new, rejected, target, meta["labels"], query)
                     kinds[kind] += 1
-                elif meta.get("negative") == "claim":
+                elif meta.get("negative") in ("claim", "sibling"):
                     kind, _, value = meta["false"].partition(":")
                     _check_false(kind, "", value, rejected, target, meta["labels"], meta["query"])
-                    kinds["claim"] += 1
+                    kinds[meta["negative"]] += 1
     return kinds
 
 
@@ -224,7 +222,7 @@ def test_short_captions_make_no_true_rejected(short_caption_folder, tmp_path):
         assert not (named and conflicts(named.group(1), query)), rejected  # the query or a synonym
         assert named is None, rejected  # a bare naming states nothing false: never a rejected
         if query.lower() in rejected.lower():  # names the query: only as a checked false fact
-            assert meta["negative"] in ("fact", "claim"), meta
+            assert meta["negative"] in ("fact", "claim", "sibling"), meta
             target = records[meta["sources"][meta["labels"].index(query)]]
             value = meta["edit"].split(">")[1] if meta["negative"] == "fact" else meta["false"].split(":")[1]
             assert _colour_share(target.load(), value) <= CLEARLY_NOT, (rejected, value)
@@ -279,3 +277,14 @@ def test_default_2000_build_has_no_text_shortcut(tmp_path):
     for entry in blind_audit(out):
         assert entry["length_rule"] <= FLAG and entry["text_classifier"] <= FLAG, entry
     assert set(_check_rows(out)) >= KINDS
+
+
+def test_an_edit_never_touches_the_object_name_and_keeps_the_article():
+    from s2h_dataset.levels.negatives import candidate_edits
+
+    edits = candidate_edits(
+        "An orange book, mostly orange and white.", None, ("purple",), phrase="an orange book"
+    )
+    assert edits and all(e.text.startswith("An orange book, mostly ") for e in edits)
+    (edit,) = candidate_edits("A thing, an orange one.", None, ("white",))
+    assert edit.text == "A thing, a white one."

@@ -55,7 +55,8 @@ def caption_indexed(ctx: LevelContext, rng: random.Random, position: int) -> Row
     target = images[position]
     chosen = TextRequest("caption", (target.source_id,), variant=variant)
     other = TextRequest("caption", (images[wrong].source_id,), variant=variant)
-    fact = rng.random() < FACT_SHARE
+    # a fact edit of a source's fixed caption would be a one-off text against a chosen that recurs
+    fact = rng.random() < FACT_SHARE and not target.caption
     rejected = other
     if fact:
         objects = tuple(

@@ -70,9 +70,11 @@ def edit_weights(ctx: LevelContext) -> EditWeights:
         shapes = list(ctx.shapes)[:: max(1, len(ctx.shapes) // (FIT_SAMPLE // 4))] if ctx.shapes else []
         pools = []
         for record in records:
-            text = record.caption or pixel_caption(record)
-            if text:
-                pools.append(candidate_edits(text, truth_of(record), _wrong_colours(record)))
+            truth, colours = truth_of(record), _wrong_colours(record)
+            edits = candidate_edits(record.caption, truth, colours) if record.caption else []
+            if not edits:  # nothing to edit in the caption: its rows stand on the pixels' caption
+                edits = candidate_edits(pixel_caption(record) or "", truth, colours)
+            pools.append(edits)
         for record in shapes:
             edits = candidate_edits(scene_caption(record.counts), Truth(counts=record.counts))
             pools.append([e for e in edits if e.kind == "count"])
@@ -130,10 +132,53 @@ def _scene_search(ctx: LevelContext, rng: random.Random, position: int) -> RowSp
     )
 
 
+MAX_SIBLINGS = 3
+
+
+def _by_label(ctx: LevelContext) -> dict[str, list]:
+    """The context's images by label, built once."""
+    if "by_label" not in ctx.memo:
+        ctx.memo["by_label"] = {}
+        for record in ctx.objects:
+            ctx.memo["by_label"].setdefault(record.label, []).append(record)
+    return ctx.memo["by_label"]
+
+
+def _siblings(ctx: LevelContext, target, images) -> list:
+    """Other images of the target's label, not in the set (at most `MAX_SIBLINGS`, in pool order)."""
+    shown = {r.source_id for r in images}
+    same = _by_label(ctx).get(target.label, [])
+    return [r for r in same if r.source_id not in shown][:MAX_SIBLINGS]
+
+
+MAX_SKIPS = 50  # targets passed over for one row, at most
+
+
+def _pixel_rate(ctx: LevelContext, target) -> float:
+    """1.0 for a target whose caption can be edited (or has siblings); for one whose fixed caption states
+    nothing to edit ("A koala."), the rate at which the edit weights take its pixels' caption's edits: its
+    rows are made that often and otherwise not at all, so its colours do not skew the rejected."""
+    rates = ctx.memo.setdefault("pixel_rate", {})
+    if target.source_id not in rates:
+        truth, colours = truth_of(target), _wrong_colours(target)
+        rate = 1.0
+        fixed = target.caption and not candidate_edits(target.caption, truth, colours)
+        if fixed and len(_by_label(ctx).get(target.label, ())) < 2:
+            balance = edit_weights(ctx)
+            edits = candidate_edits(pixel_caption(target) or "", truth, colours)
+            rate = balance.rate(balance.weights(edits)) if edits else 0.0
+        rates[target.source_id] = rate
+    return rates[target.source_id]
+
+
 def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowSpec:
     if ctx.shapes and "fact" in ctx.search_negatives and rng.random() < SCENE_SHARE:
         return _scene_search(ctx, rng, position)
+    skipped = 0
     target, images = _search_set(ctx, rng, position)
+    while skipped < MAX_SKIPS and "fact" in ctx.search_negatives and rng.random() >= _pixel_rate(ctx, target):
+        skipped += 1  # a caption with nothing to edit: this target is passed over this time
+        target, images = _search_set(ctx, rng, position)
     ids = tuple(r.source_id for r in images)
     describe = TextRequest("describe", ids)
     mix = ctx.search_negatives
@@ -141,6 +186,8 @@ def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowS
     variant = rng.randrange(VARIANTS)  # one phrasing for the chosen and the captions its negative is made of
     donors = [r for r in images if r is not target and r.label_form == target.label_form]
     base = TextRequest("caption", (target.source_id,), variant=variant)
+    siblings = _siblings(ctx, target, images) if kind != "describe" else []
+    first = ("sibling",) if siblings else ()  # a true caption elsewhere: recurs like the chosen does
     rejected = (
         describe
         if kind == "describe"
@@ -150,13 +197,14 @@ def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowS
             donor_phrases=tuple(r.a_label for r in donors),
             query=target.a_label,
             describe=describe,
-            kinds=(kind, *(k for k in mix if k not in (kind, "describe"))),
+            kinds=(*first, kind, *(k for k in mix if k not in (kind, "describe"))),
             seed=f"negative:{'|'.join(ids)}:{kind}",
             colours=_wrong_colours(target),
             truth=truth_of(target),
             facts=("colour", "size", "position"),  # an object edit would contradict the query: text tells
             weights=edit_weights(ctx),
             pixel=pixel_caption(target, variant),
+            siblings=tuple(TextRequest("caption", (r.source_id,), variant=variant) for r in siblings),
         )
     )
     style = rng.randrange(len(SEARCH_PROMPTS))
@@ -169,7 +217,12 @@ def caption_search(ctx: LevelContext, rng: random.Random, position: int) -> RowS
         rejected=rejected,
         target=position,
         stratum=f"{position}:{kind}:{style}",  # the filter keeps position, negative kind and wording as drawn
-        meta={"query": target.label, "negative": kind, "phrasing": variant},
+        meta={
+            "query": target.label,
+            "negative": kind,
+            "phrasing": variant,
+            **({"skipped_uneditable": skipped} if skipped else {}),
+        },
     )
 
 

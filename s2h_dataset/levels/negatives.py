@@ -15,6 +15,9 @@ alike), after they are resolved:
 - `claim`: a distractor's own caption rewritten to claim the query ("A pink pig ..." -> "A pink frog ...");
   used only when a fact it states is false of the target (a caption that states nothing checkable, such as
   "A koala.", would become a true naming of the target: "A fire truck." for a fire engine).
+- `sibling`: the true caption of another image of the query's label (not in the set) that states a fact
+  false of the target: a text that is chosen in the rows where its own image is the target, so a source
+  whose captions are fixed texts does not give its chosen answers away by how often they recur.
 - `describe`: the paper's response describing all images without singling one out (an option).
 - `other_image` (level 1): another image's caption, in the same phrasing (held in `describe`).
 
@@ -167,6 +170,18 @@ def _case_like(word: str, model: str) -> str:
     return word[:1].upper() + word[1:] if model[:1].isupper() else word
 
 
+def _with_article(before: str, word: str) -> str:
+    """`before` + `word`, with an article that ends `before` agreeing with the word ("a" / "an")."""
+    from ..labels import indefinite
+
+    match = re.search(r"\b(an?)\s+$", before, re.IGNORECASE)
+    if not match:
+        return before + word
+    article = indefinite(word).split()[0]
+    article = _case_like(article, match.group(1))
+    return before[: match.start(1)] + article + before[match.end(1) :] + word
+
+
 def _count_caption(counts: tuple[tuple[str, int], ...]) -> str:
     from ..captioners.reference import scene_caption
 
@@ -186,8 +201,10 @@ def candidate_edits(
     for another (`objects`: (noun phrase, label) of non-confusable labels). Without `truth` only colours
     are edited (to `colours`, else the terms nearest the stated one), unchecked."""
     edits: list[Edit] = []
+    # a fact word inside the object's own name ("green apple", "large cloud") is the name, not a fact
+    named = _named_spans(text, phrase)
     for kind in ("colour", "size", "position"):
-        matches = list(_FACTS[kind].finditer(text))
+        matches = [m for m in _FACTS[kind].finditer(text) if not any(a <= m.start() < b for a, b in named)]
         stated = {m.group(0).lower() for m in matches}
         for match in matches:
             old = match.group(0).lower()
@@ -200,7 +217,10 @@ def candidate_edits(
                     continue
                 if truth is None and kind != "colour":
                     continue
-                edited = text[: match.start()] + _case_like(new, match.group(0)) + text[match.end() :]
+                edited = (
+                    _with_article(text[: match.start()], _case_like(new, match.group(0)))
+                    + text[match.end() :]
+                )
                 edits.append(Edit(kind, old, new, edited))
     if truth is not None and truth.counts and text == _count_caption(truth.counts):
         for i, (unit, n) in enumerate(truth.counts):
@@ -293,7 +313,8 @@ class EditRequest:
     known of the target, every edit and claim is checked against it. facts: the `FACT_KINDS` a `fact` edit
     may change here. objects: (noun phrase, label) of labels an `object` edit may name. weights: the
     context's `EditWeights`. pixel: a caption of the target built from its pixels, for a row whose caption
-    states nothing to edit (None: none).
+    states nothing to edit (None: none). siblings: captions of other images of the query's label, not in
+    the set, for `sibling`.
     """
 
     base: TextRequest
@@ -309,9 +330,10 @@ class EditRequest:
     objects: tuple[tuple[str, str], ...] = ()
     weights: EditWeights | None = field(default=None, compare=False, hash=False)
     pixel: str | None = None
+    siblings: tuple[TextRequest, ...] = ()
 
     def requests(self) -> tuple[TextRequest, ...]:
-        return (self.base, *self.donors, self.describe)
+        return (self.base, *self.donors, *self.siblings, self.describe)
 
 
 def claim_edit(donor: str, phrase: str, query: str) -> str | None:
@@ -322,13 +344,21 @@ def claim_edit(donor: str, phrase: str, query: str) -> str | None:
     return donor[: match.start()] + _case_like(query, match.group(0)) + donor[match.end() :]
 
 
-def false_claim(text: str, truth: Truth | None) -> str | None:
+def _named_spans(text: str, phrase: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(re.escape(phrase), text, re.IGNORECASE)] if phrase else []
+
+
+def false_claim(text: str, truth: Truth | None, phrase: str = "") -> str | None:
     """The first fact `text` states that is provably false of the image (`kind:value`), or None: a claim
-    naming the query is a usable rejected only when something it says is wrong of the target."""
+    naming the query is a usable rejected only when something it says is wrong of the target. Words of
+    the object's name `phrase` ("white cane") are its name, not facts."""
     if truth is None:
         return None
+    named = _named_spans(text, phrase)
     for kind in ("colour", "size", "position"):
         for match in _FACTS[kind].finditer(text):
+            if any(a <= match.start() < b for a, b in named):
+                continue
             if is_false(kind, match.group(0).lower(), truth):
                 return f"{kind}:{match.group(0).lower()}"
     return None
@@ -399,9 +429,15 @@ def make_negative(
         if kind == "claim":
             for i in rng.sample(range(len(request.donors)), len(request.donors)):
                 text = claim_edit(texts[request.donors[i]], request.donor_phrases[i], request.query)
-                wrong = text and false_claim(text, request.truth)
+                wrong = text and false_claim(text, request.truth, request.query)
                 if wrong and text != chosen and _ratio_ok(text, chosen):
                     return chosen, text, {"negative": "claim", "donor": i, "false": wrong}
+        if kind == "sibling":
+            for i in rng.sample(range(len(request.siblings)), len(request.siblings)):
+                text = texts[request.siblings[i]]
+                wrong = false_claim(text, request.truth, request.query)
+                if wrong and text != chosen and _ratio_ok(text, chosen):
+                    return chosen, text, {"negative": "sibling", "sibling": i, "false": wrong}
         if kind in ("describe", "other_image"):  # other_image: `describe` holds another image's caption
             return chosen, texts[request.describe], {"negative": kind}
     if request.pixel and (edit := _pick_edit(request, request.pixel, rng)):
