@@ -280,10 +280,10 @@ def guess_form(label: str) -> str:
 def normal_label(label: str) -> str:
     """A label from a file or folder name as a noun phrase: underscores become spaces, and a two-word name
     in catalogue order becomes the phrase WordNet knows ("moon full" -> "full moon", "shoes running" ->
-    "running shoes"); other labels are returned cleaned only."""
+    "running shoes"); other labels are returned as they are."""
     from .lexicon import wordnet
 
-    text = clean_text(label.replace("_", " "))
+    text = label.replace("_", " ").strip()  # control characters are the sources' cleaning's (counted there)
     words = text.split()
     net = wordnet()
     known = net is not None and len(words) == 2 and (net.senses(text) or net.senses("".join(words)))
