@@ -1,5 +1,6 @@
 """Regenerate `s2h_dataset/data/fluent-emoji-3d/confusable.json`: the curated confusion groups of the
-bundled labels (kept as they are) plus every WordNet-related pair among them (recomputed).
+bundled labels (kept as they are) plus every WordNet-related pair among them (recomputed): synonyms and
+hypernyms, and compounds whose part is the other label's word ("city" / "cityscape", "tram" / "tramway").
 
 Needs WordNet 3.0 (Debian: apt-get install wordnet-base). Usage: python bench/make_confusable.py
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from s2h_dataset.labels import CONFUSABLE_FILE, content_words, wordnet_related
+from s2h_dataset.labels import CONFUSABLE_FILE, compound_related, content_words, wordnet_related
 from s2h_dataset.lexicon import wordnet
 from s2h_dataset.sources.emoji import EMOJI_DIR
 
@@ -23,7 +24,7 @@ def main() -> None:
         [a, b]
         for i, a in enumerate(labels)
         for b in labels[i + 1 :]
-        if not content_words(a) & content_words(b) and wordnet_related(a, b)
+        if not content_words(a) & content_words(b) and (wordnet_related(a, b) or compound_related(a, b))
     ]
     data = {
         "about": data.get("about", ""),

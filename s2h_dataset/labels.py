@@ -1,11 +1,13 @@
 """Label text: the confusion guard for distractors, and noun phrases (articles, plurals, mass nouns).
 
 Two labels conflict (may name the same thing, or one is a kind of the other) when any of these holds:
-- they share a content word after light normalisation ("car" / "racing car", "cats" / "cat");
+- they share a content word after light normalisation ("car" / "racing car", "cats" / "cat", "leaves" /
+  "leaf");
 - they are spelled alike once spaces and hyphens go ("icecream" / "ice cream");
 - a curated group of the bundled set holds both ("delivery truck" / "articulated lorry", the banknotes);
 - WordNet relates them: a sense of one is a synonym or hypernym of a sense of the other ("bird" /
-  "eagle", "postbox" / "mailbox"). For the bundled labels these pairs are committed with the curated
+  "eagle", "postbox" / "mailbox"), or a word of one is part of a compound word of the other whose rest is
+  a noun ("city" / "cityscape", "tram" / "tramway"). For the bundled labels these pairs are committed with the curated
   groups (`confusable.json`), so an emoji build never depends on WordNet being installed.
 The guard is deliberately conservative: a distractor that may be confused with the target is redrawn.
 """
@@ -27,6 +29,8 @@ __all__ = [
     "definite",
     "guess_form",
     "indefinite",
+    "normal_label",
+    "number_head",
     "to_be",
     "with_article",
 ]
@@ -113,10 +117,41 @@ def _singular(word: str) -> str:
 
 @cache
 def content_words(label: str) -> frozenset[str]:
-    """Lower-cased singular content words; digits are split off letters and dropped ("clock11" -> clock)."""
+    """Lower-cased singular content words; digits are split off letters and dropped ("clock11" -> clock).
+    A plural in -ves also counts as its -f singular ("leaves" -> leave, leaf)."""
     text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", label.lower())
-    words = {_singular(w) for w in re.split(r"[^a-z0-9]+", text) if w and not w.isdigit()}
+    raw = [w for w in re.split(r"[^a-z0-9]+", text) if w and not w.isdigit()]
+    words = {_singular(w) for w in raw} | {w[:-3] + "f" for w in raw if len(w) > 4 and w.endswith("ves")}
     return frozenset(words - STOPWORDS) or frozenset({label.lower().strip()})
+
+
+MIN_COMPOUND = 4  # a word this long inside another label's compound word names a part or kind of it
+
+
+def compound_related(a: str, b: str) -> bool:
+    """A content word of one label is a part of a compound word of the other whose rest is a noun too
+    ("city" / "cityscape", "rail" / "monorail", "tram" / "tramway", but not "ball" / "balloon"): the
+    compound may name the same scene or thing. Needs WordNet (False without it)."""
+    from .lexicon import wordnet
+
+    net = wordnet()
+    if net is None:
+        return False
+    for x in content_words(a):
+        for y in content_words(b):
+            short, long = sorted((x, y), key=len)
+            if len(short) < MIN_COMPOUND or short == long:
+                continue
+            rest = (
+                long[len(short) :]
+                if long.startswith(short)
+                else long[: -len(short)]
+                if long.endswith(short)
+                else ""
+            )
+            if len(rest) >= 3 and net.senses(rest):
+                return True
+    return False
 
 
 def _squashed(label: str) -> str:
@@ -209,7 +244,7 @@ def _conflicts(a: str, b: str) -> bool:
     bundled, pairs = _curated()
     if frozenset((a, b)) in pairs:
         return True
-    return not (a in bundled and b in bundled) and wordnet_related(a, b)
+    return not (a in bundled and b in bundled) and (wordnet_related(a, b) or compound_related(a, b))
 
 
 def conflicts(a: str, b: str) -> bool:
@@ -217,15 +252,44 @@ def conflicts(a: str, b: str) -> bool:
     return bool(a and b) and _conflicts(*sorted((a, b)))
 
 
-def guess_form(label: str) -> str:
-    """`plural` for labels like "grapes" or "glasses", else `count` (sources without noun data)."""
+def number_head(label: str) -> str:
+    """The word that decides a label's grammatical number: the last word before its first modifier
+    ("bookmark tabs" -> tabs, "pair of jeans" -> pair, "night sky with stars" -> sky)."""
+    text = re.split(r" (?:of|with|showing|behind|in|at|over|on|under|and) ", label.strip().lower())[0]
+    words = text.split()
+    return words[-1] if words else ""
+
+
+def _plural_word(word: str) -> bool:
+    """A plural noun: by WordNet when installed (its singular is a noun: "bricks", "blueberries",
+    "glasses", but not "cactus", "bus"), else by spelling."""
     from .lexicon import _base, wordnet
 
-    word = label.lower().split()[-1] if label.strip() else ""
     net = wordnet()
     if net is not None and word.endswith("s") and _base(word) != word:
-        return "plural" if net.senses(_base(word)) else "count"
-    return "plural" if _singular(word) != word else "count"
+        return bool(net.senses(_base(word)))
+    return _singular(word) != word
+
+
+def guess_form(label: str) -> str:
+    """`plural` for labels like "grapes", "bookmark tabs" or "leaves in the wind", else `count` (sources
+    without noun data)."""
+    return "plural" if label.strip() and _plural_word(number_head(label)) else "count"
+
+
+def normal_label(label: str) -> str:
+    """A label from a file or folder name as a noun phrase: underscores become spaces, and a two-word name
+    in catalogue order becomes the phrase WordNet knows ("moon full" -> "full moon", "shoes running" ->
+    "running shoes"); other labels are returned as they are."""
+    from .lexicon import wordnet
+
+    text = label.replace("_", " ").strip()  # control characters are the sources' cleaning's (counted there)
+    words = text.split()
+    net = wordnet()
+    known = net is not None and len(words) == 2 and (net.senses(text) or net.senses("".join(words)))
+    if net is not None and len(words) == 2 and not known and net.senses(f"{words[1]} {words[0]}"):
+        return f"{words[1]} {words[0]}"
+    return text
 
 
 def indefinite(label: str, form: str = "count", article: str | None = None) -> str:

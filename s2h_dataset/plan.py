@@ -343,8 +343,8 @@ def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str,
         unique = list(dict.fromkeys(edits.values()))
         texts.update(zip(unique, captioner.resolve(unique, records)) if unique else {})
     for i, row in enumerate(rows):
-        if isinstance(row.rejected, EditRequest):
-            row.rejected, info = make_negative(row.rejected, texts, texts.get(edits.get(i)))
+        if isinstance(row.rejected, EditRequest):  # the chosen too: a pixel caption when nothing is editable
+            row.chosen, row.rejected, info = make_negative(row.rejected, texts, texts.get(edits.get(i)))
             row.meta.update(info)
         if isinstance(row.chosen, SequenceRequest):
             row.chosen, row.rejected = make_sequence(row.chosen, texts), make_sequence(row.rejected, texts)
@@ -354,7 +354,7 @@ def _resolve_texts(rows: list[RowSpec], captioner: Captioner, records: dict[str,
 def _free_text(row: RowSpec) -> bool:
     """A free-text pair, where high similarity means the rejected caught the right behaviour: not an edited
     near miss (one fact changed, a distractor's caption claiming the query), similar by design."""
-    return row.meta.get("negative") in (None, "describe")
+    return row.meta.get("negative") in (None, "describe", "other_image")
 
 
 def finish_shard(

@@ -37,6 +37,9 @@ def test_level3_target_holds_the_label_and_no_distractor_does(rows):
     assert {r["task"] for r in level3} == {"caption_search", "which_image", "attribute_search"}
     for row in (r for r in level3 if r["task"] != "attribute_search"):  # one query label, one target
         labels, target, query = row["meta"]["labels"], row["target"], row["meta"]["query"]
+        if row["meta"].get("scene"):  # a search over shape scenes: the query is a kind of shape
+            assert query in row["text"] and labels[target] == "shapes"
+            continue
         assert labels[target] == query and query in row["text"]
         assert not any(conflicts(query, label) for i, label in enumerate(labels) if i != target)
         assert not re.search(r"Image \d|image \d", row["text"])  # no image is named in a search prompt
@@ -55,8 +58,11 @@ def test_level1_chosen_is_about_the_named_image(rows):
         assert _names(row["text"], target)
         target_record = records[row["meta"]["sources"][target]]
         wrong_record = records[row["meta"]["sources"][row["meta"]["rejected_from"]]]
-        if row["task"] == "caption_indexed":
-            assert chosen == captioner.caption(target_record) and rejected == captioner.caption(wrong_record)
+        if row["task"] == "caption_indexed":  # one phrasing for both; a fact edit is checked elsewhere
+            variant = row["meta"]["phrasing"]
+            assert chosen == captioner.caption(target_record, variant)
+            if row["meta"]["negative"] == "other_image":
+                assert rejected == captioner.caption(wrong_record, variant)
         else:
             assert target_record.label in chosen and wrong_record.label in rejected
         assert row["meta"]["rejected_from"] != target
@@ -93,15 +99,15 @@ def test_yes_ratio_is_balanced(rows):
 def test_filter_scores_are_stored_and_bounded(rows, built_dataset):
     report = json.loads((built_dataset / "build_report.json").read_text())
     stats = report["filter"]
-    assert 0 < stats["strings_encoded"] < stats["strings_requested"]  # templated answers hit the string cache
+    assert 0 < stats["strings_encoded"] <= stats["strings_requested"]  # repeated strings hit the cache
     assert stats["cache_hit_rate"] == round(1 - stats["strings_encoded"] / stats["strings_requested"], 4)
     # only free-text pairs are scored and filtered; minimal pairs keep NaN
     free_text = {t.name for t in TASKS.values() if t.free_text}
 
     def scored(row):  # free text, and not a near miss edited by design (caption_search fact / claim)
-        return row["task"] in free_text and row["meta"].get("negative") in (None, "describe")
+        return row["task"] in free_text and row["meta"].get("negative") in (None, "describe", "other_image")
 
     similarity = [r["similarity"] for r in rows if scored(r)]
     assert all(math.isnan(r["similarity"]) for r in rows if not scored(r))
     assert all(-1.0 <= s <= 1.0001 for s in similarity)
-    assert len(set(similarity)) > 50  # real scores, not a constant
+    assert len(set(similarity)) > 30  # real scores, not a constant

@@ -27,6 +27,8 @@ class TextRequest:
     gold: for `answer`, the gold answer; a model answer that matches it (normalised) is not a usable
         rejected response and is replaced by `fallback`.
     fallback: the text to use when no model answer is usable (also what a model-free captioner returns).
+    variant: for `caption`, which phrasing of the image's caption a row draws (the reference captioner has
+        many; a model captioner gives one caption per image and ignores it).
     """
 
     kind: str
@@ -34,6 +36,7 @@ class TextRequest:
     prompt: str = ""
     gold: str | None = None
     fallback: str | None = None
+    variant: int = 0
 
 
 class Captioner:

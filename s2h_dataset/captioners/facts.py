@@ -20,10 +20,13 @@ from .colour import ColourVote, colour_vote
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COLOUR_NAMES", "Facts", "image_facts", "record_facts"]
+__all__ = ["COLOUR_NAMES", "LEFT", "SIZE_RANGES", "Facts", "image_facts", "record_facts"]
 
 SIDE = 48  # facts are measured on a thumbnail: colours and layout do not need more pixels
 SECOND_COLOUR = 0.25  # a second colour is named when it covers this share of the object
+# size classes by the share of the frame the object covers, and the edge of the centre band
+SIZE_RANGES = {"small": (0.0, 0.15), "medium-sized": (0.15, 0.4), "large": (0.4, 1.01)}
+LEFT = 0.4  # an object whose centre is left of this is "on the left" (right of 1 - LEFT: "on the right")
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,14 @@ class Facts:
     size: str | None = None  # "small", "medium-sized", "large": share of the frame the object covers
     position: str | None = None  # "in the centre", "on the left", "at the top right", ...
     on_white: bool = False  # the object sits on the white the build composites transparent pixels onto
+    share: float | None = field(default=None, compare=False)  # share of the frame the object covers
+    centre: tuple[float, float] | None = field(default=None, compare=False)  # (x, y) of its pixels, 0-1
     vote: ColourVote | None = field(default=None, compare=False)  # how sure the colour naming is
 
 
 def _position(cx: float, cy: float) -> str:
-    col = "left" if cx < 0.4 else "right" if cx > 0.6 else ""
-    row = "top" if cy < 0.4 else "bottom" if cy > 0.6 else ""
+    col = "left" if cx < LEFT else "right" if cx > 1 - LEFT else ""
+    row = "top" if cy < LEFT else "bottom" if cy > 1 - LEFT else ""
     if not col and not row:
         return "in the centre"
     if not row:
@@ -60,9 +65,17 @@ def image_facts(image: Image.Image) -> Facts:
         return Facts(colours=colours, vote=vote)
     ys, xs = np.divmod(np.flatnonzero(keep), width)
     share = len(xs) / (width * height)
-    size = "small" if share < 0.15 else "medium-sized" if share < 0.4 else "large"
+    size = next(name for name, (low, high) in SIZE_RANGES.items() if low <= share < high)
     cx, cy = float(xs.mean()) / width, float(ys.mean()) / height
-    return Facts(colours=colours, size=size, position=_position(cx, cy), on_white=share < 0.9, vote=vote)
+    return Facts(
+        colours=colours,
+        size=size,
+        position=_position(cx, cy),
+        on_white=share < 0.9,
+        vote=vote,
+        share=share,
+        centre=(cx, cy),
+    )
 
 
 _MEMO: dict[tuple[str, str], Facts | None] = {}

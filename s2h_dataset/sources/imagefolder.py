@@ -16,6 +16,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
+from ..labels import normal_label
 from ..staging import is_build
 from .base import Record, SourceError
 from .confine import open_inside, relative_inside
@@ -126,7 +127,7 @@ def imagefolder_records(root: str | Path, notes: Counter | None = None) -> list[
             outputs.add(label_dir)
         if label_dir in outputs or label_dir.name.startswith("."):
             continue
-        label = label_dir.name.replace("_", " ").strip()
+        label = normal_label(label_dir.name)
         for file in _image_files(label_dir, outputs):
             relative = file.relative_to(root).as_posix()
             used.append(relative)
