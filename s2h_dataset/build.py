@@ -106,15 +106,26 @@ def _iter_shards(
     pools = split_pools(sources, cfg.test_fraction, excluded)
     check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
     quantile = cfg.filter_quantile if cfg.filter else 1.0
+    files = {split: _pool_files(pools[split]) for split in SPLITS if sizes[split]}
     for level in cfg.level_list:
         for split in SPLITS:
             if sizes[split]:
                 ctx = LevelContext(
                     pools[split], cfg.n_images, split, cfg.distractor_hardness, cfg.search_negative_list
                 )
-                yield from plan_shards(
+                for shard in plan_shards(
                     level, split, ctx, sizes[split], cfg.seed, shard_rows, quantile, captioner_name
-                )
+                ):
+                    yield shard, files[split]
+
+
+def _pool_files(pool: Sources) -> str:
+    """A digest of the signatures (size + mtime, or a source stamp) of every image of a split's pool. A
+    plan reads facts of images its rows do not show (colour tables of `compare_colour`, the edit weights
+    fitted on a sample of the split), so a file of the split that changed on disk rewrites the split's
+    shards; what they show is keyed by pixels as well (`ShardKeys`)."""
+    signatures = sorted((r.source_id, r.signature() or "") for r in pool.all_records())
+    return hashlib.sha256(json.dumps(signatures).encode()).hexdigest()
 
 
 def _sources_digest(sources: Sources) -> str:
@@ -131,9 +142,10 @@ class ShardKeys:
     its key, recomputed from the current sources, equals the one it was written with.
 
     A key covers the build's arguments, what the sources say (`_sources_digest`), the images left out as
-    unreadable (they change every plan) and the pixel digest of every image the shard depends on, so a
-    repainted image rewrites exactly the shards that use it, and a label, caption or file list that changed
-    rewrites them all. The key is recorded after its shard is in place: a kill in between rewrites it."""
+    unreadable (they change every plan), the pixel digest of every image the shard shows or quotes, and the
+    signatures of every file of its split (`_pool_files`: planning reads facts of images a row does not
+    show), so a repainted image rewrites the shards of its split, and a label, caption or file list that
+    changed rewrites them all. The key is recorded after its shard is in place: a kill in between rewrites it."""
 
     def __init__(self, work: Path, run: dict, sources: str):
         self.file = work / "shard_keys.json"
@@ -143,8 +155,8 @@ class ShardKeys:
             self.keys = {}
         self.base = [run, sources]
 
-    def key(self, shard_path: str, bad: frozenset[str], images: dict[str, str]) -> str:
-        payload = [*self.base, sorted(bad), shard_path, sorted(images.items())]
+    def key(self, shard_path: str, bad: frozenset[str], images: dict[str, str], pool: str) -> str:
+        payload = [*self.base, sorted(bad), shard_path, sorted(images.items()), pool]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def matches(self, shard_path: str, key: str) -> bool:
@@ -222,7 +234,7 @@ def _write_shards(
         shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
         bad = frozenset(store.bad)
         plans = _iter_shards(cfg, sources, sizes, bad, captioner.name, shard_rows)
-        for i, shard in enumerate(plans):
+        for i, (shard, pool) in enumerate(plans):
             expected.append(shard.path)
             name = f"shard {i + 1}/{total} level{shard.level}/{shard.split}"
             ids = sorted(shard.image_ids())
@@ -237,7 +249,7 @@ def _write_shards(
             if i % count != index:
                 continue
             mine.append(shard.path)
-            key = keys.key(shard.path, bad, images)
+            key = keys.key(shard.path, bad, images, pool)
             if (repo / shard.path).exists() and keys.matches(shard.path, key):
                 counts["reused"] += 1
                 shards.update(1)

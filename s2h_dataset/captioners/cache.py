@@ -60,6 +60,7 @@ class CaptionCache:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._load()
+        self.earlier = frozenset(self.entries)  # the keys earlier runs left: a hit on one is a cache hit
 
     def key(self, kind: str, images: tuple[str, ...], prompt: str) -> str:
         return cache_key(kind, images, prompt, self.model, self.settings)

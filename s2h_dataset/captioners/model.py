@@ -110,7 +110,8 @@ class ModelCaptioner(Captioner):
 
     def __init__(self, name: str, model: str, cache: CaptionCache | None, max_image_side: int = 768):
         self.name, self.model, self.cache, self.max_image_side = name, model, cache, max_image_side
-        self.hits = 0  # requests answered from the cache
+        self.hits = 0  # requests answered from what the cache held when it was opened (earlier runs)
+        self.repeats = 0  # requests answered by a reply this run already got (the same text asked again)
         self.misses = 0  # requests the model was asked
         self.fallbacks = 0  # requests that got a reference text (unreadable image, empty reply, gold answer)
         self._reference = ReferenceCaptioner()
@@ -128,7 +129,13 @@ class ModelCaptioner(Captioner):
 
     def stats(self) -> dict:
         """Counts for the build report (summable across shards): cache hits, model requests, fallbacks."""
-        return {"captioner": self.name, "hits": self.hits, "misses": self.misses, "fallbacks": self.fallbacks}
+        return {
+            "captioner": self.name,
+            "hits": self.hits,
+            "repeats": self.repeats,
+            "misses": self.misses,
+            "fallbacks": self.fallbacks,
+        }
 
     def prompt_for(self, request: TextRequest) -> str:
         if request.kind == "caption":
@@ -147,7 +154,10 @@ class ModelCaptioner(Captioner):
             cached = self.cache.get(key) if self.cache is not None else None
             if cached is not None:
                 replies[key] = cached
-                self.hits += 1
+                if key in self.cache.earlier:
+                    self.hits += 1
+                else:
+                    self.repeats += 1
             elif key not in jobs:
                 jobs[key] = Job(
                     key,
@@ -157,7 +167,7 @@ class ModelCaptioner(Captioner):
                     self.max_image_side,
                 )
             else:
-                self.hits += 1  # the same text asked twice in one batch: asked once
+                self.repeats += 1  # the same text asked twice in one batch: asked once
         replies.update(self._ask(list(jobs.values())))
         return [self._final(r, replies.get(k), records) for r, k in zip(requests, keys)]
 
