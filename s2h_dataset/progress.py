@@ -12,8 +12,9 @@ import contextlib
 import contextvars
 import logging
 import os
+import sys
 
-__all__ = ["BarSafeHandler", "bar", "disabled", "quiet"]
+__all__ = ["BarSafeHandler", "bar", "disabled", "end_bars", "quiet"]
 
 _QUIET = contextvars.ContextVar("s2h_quiet", default=False)
 
@@ -79,3 +80,16 @@ class BarSafeHandler(logging.StreamHandler):
             raise
         except Exception:
             self.handleError(record)
+
+
+def end_bars() -> None:
+    """Close every open bar (a bar left by an exception keeps its line), so a command's last line (its
+    error or interrupt) starts a line of its own instead of running on after `...200 rows]`."""
+    if "tqdm" not in sys.modules:  # no bar was ever made: nothing to close, and no import for it
+        return
+    from tqdm import std
+    from tqdm.auto import tqdm as auto
+
+    for cls in {std.tqdm, auto}:
+        for instance in list(getattr(cls, "_instances", ())):
+            instance.close()  # leave=False bars clear their line; others end it
