@@ -46,8 +46,9 @@ logger = logging.getLogger(__name__)
 
 
 def public_arguments(cfg: BuildConfig) -> dict:
-    """The build's arguments as written to disk (report, staging): credentials in URLs redacted."""
-    return redact_obj(dataclasses.asdict(cfg))
+    """The build's arguments as written to disk (report, staging): credentials redacted, absolute paths cut
+    to their last part (nothing of the build machine is published)."""
+    return redact_obj(dataclasses.asdict(cfg), paths=True)
 
 
 def fingerprint(cfg: BuildConfig) -> dict:

@@ -40,6 +40,7 @@ GROUPS = {
         "shard_mib",
         "row_group_mib",
         "license",
+        "repo_id",
         "overwrite",
     ),
     "runtime": ("workers", "shard", "quiet"),
