@@ -13,8 +13,9 @@ import contextvars
 import logging
 import os
 import sys
+import time
 
-__all__ = ["BarSafeHandler", "bar", "disabled", "end_bars", "quiet"]
+__all__ = ["BarSafeHandler", "bar", "disabled", "end_bars", "quiet", "stage"]
 
 _QUIET = contextvars.ContextVar("s2h_quiet", default=False)
 
@@ -93,3 +94,14 @@ def end_bars() -> None:
     for cls in {std.tqdm, auto}:
         for instance in list(getattr(cls, "_instances", ())):
             instance.close()  # leave=False bars clear their line; others end it
+
+
+@contextlib.contextmanager
+def stage(what: str, log: logging.Logger):
+    """A line when a stage without a bar starts (`blind audit: ...`) and one with its duration when it ends,
+    so a build is never silent for the length of a stage (the post-write stages: blind audit, hold-back,
+    card, validation)."""
+    log.info("%s ...", what)
+    start = time.perf_counter()
+    yield
+    log.info("%s: done in %.1f s", what, time.perf_counter() - start)
