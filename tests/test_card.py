@@ -278,3 +278,26 @@ def test_filter_wording_says_per_task_what_was_filtered(built_dataset):
     text = card.split("Free-text pairs", 1)[1].split("\n\n", 1)[0]
     assert "of `caption_indexed` were filtered" in text
     assert "`caption_search` shipped unfiltered" in text
+
+
+def test_eval_holdout_still_matches_a_local_source_the_report_names_by_its_last_part(tmp_path):
+    """The report records `imagefolder:photos` for `imagefolder:/abs/photos`; `s2h eval --probe-source
+    imagefolder:/abs/photos --train-dataset DIR` must still find the build used it."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from s2h_dataset.errors import UserError
+    from s2h_dataset.eval.holdout import check_holdout
+    from s2h_dataset.layout import split_of
+
+    (tmp_path / "build_report.json").write_text(
+        json.dumps({"arguments": {"source": ["imagefolder:photos"], "test_fraction": 0.1}})
+    )
+    trained = next(
+        f"imagefolder:photos/dog/{i}.png"
+        for i in range(100)
+        if split_of(f"imagefolder:photos/dog/{i}.png", 0.1) == "train"
+    )
+    with pytest.raises(UserError, match="trained on"):
+        check_holdout(str(tmp_path), "imagefolder:/data/me/photos", [SimpleNamespace(source_id=trained)])
