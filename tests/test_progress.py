@@ -117,6 +117,11 @@ def test_a_fresh_build_says_each_post_write_stage_and_never_resuming(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "resuming" not in result.stderr and "reused" not in result.stderr.replace("0 reused", "")
     lines = result.stderr.replace("\r", "\n").splitlines()
+    # the first line comes before the engine's imports; the blind audit has a bar of its own (per task)
+    assert lines[0].endswith("INFO s2h_dataset.build: starting: reading the sources emoji, arithmetic"), (
+        lines[0]
+    )
+    assert re.search(r"blind audit: +\d+%\|.*\| \d+/\d+ .*task", result.stderr.replace("\r", "\n"))
     for what in (
         "blind audit (text-only readers per task)",
         "hold back the tasks the blind audit flags",

@@ -59,6 +59,11 @@ def uses_hub(cfg: BuildConfig) -> bool:
 
 
 def run(cfg: BuildConfig) -> int:
+    import logging
+
+    # the engine's imports (datasets, transformers) and the sources take seconds: say so at once
+    if not cfg.quiet:
+        logging.getLogger("s2h_dataset.build").info("starting: reading the sources %s", ", ".join(cfg.source))
     from ..build import build, summary
 
     print(summary(build(cfg)))
