@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from .layout import parse_shard_path
+from .progress import bar
 from .schema import message_text
 
 __all__ = ["FLAG", "READERS", "blind_audit", "findings", "frequency_reader", "margin", "pair_features"]
@@ -199,7 +200,8 @@ def blind_audit(repo: str | Path) -> list[dict]:
     """One entry per (level, task): length-rule, text-classifier and frequency-reader accuracy, how measured,
     whether any is above `FLAG` (`flagged`) and whether one is beyond its 95 % margin (`clearly_flagged`)."""
     results = []
-    for (level, task), splits in sorted(_rows(Path(repo)).items()):
+    tasks = sorted(_rows(Path(repo)).items())
+    for (level, task), splits in bar(tasks, desc="blind audit", unit="task"):  # seconds per task at 20K rows
         train, test = _cap(splits.get("train", [])), _cap(splits.get("test", []))
         every = train + test
         length, direction = _length_rule(every)

@@ -33,7 +33,7 @@ from .integrity import file_manifest
 from .layout import REPORT_FILE, SPLITS
 from .levels import TASKS, LevelContext
 from .plan import check_pools, finish_shard, log_skips, plan_shards, split_pools, split_sizes, warn_small_test
-from .progress import bar, quiet
+from .progress import bar, quiet, stage
 from .redact import error_line, redact_obj
 from .sources import Record, Sources, check_supply, load_sources
 from .staging import Staging, check_target, filesystem_error, sweep_orphan
@@ -46,8 +46,9 @@ logger = logging.getLogger(__name__)
 
 
 def public_arguments(cfg: BuildConfig) -> dict:
-    """The build's arguments as written to disk (report, staging): credentials in URLs redacted."""
-    return redact_obj(dataclasses.asdict(cfg))
+    """The build's arguments as written to disk (report, staging): credentials redacted, absolute paths cut
+    to their last part (nothing of the build machine is published)."""
+    return redact_obj(dataclasses.asdict(cfg), paths=True)
 
 
 def fingerprint(cfg: BuildConfig) -> dict:
@@ -289,7 +290,8 @@ def publish(
     repo = staging.repo
     report["manifest"] = file_manifest(repo)
     atomic_write(repo / REPORT_FILE, json.dumps(report, indent=1, default=str).encode())
-    problems = validate(repo)
+    with stage("validate the built folder", logger):
+        problems = validate(repo)
     if problems:
         raise RuntimeError(
             "the built folder failed validation (a bug, please report it):\n" + "\n".join(problems[:20])
@@ -352,20 +354,25 @@ def _run(
         cfg, sources, sizes, store, staging.root, captioner, scorer, clock
     )
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
-    blind = blind_audit(staging.repo)
+    with stage("blind audit (text-only readers per task)", logger):
+        blind = blind_audit(staging.repo)
     whole = cfg.shard_index[1] == 1  # a `--shard I/N` slice is not the dataset: `s2h merge` holds back
-    blind, held, rewritten = hold_back(staging.repo, blind, cfg.keep_flagged) if whole else (blind, [], [])
+    with stage("hold back the tasks the blind audit flags", logger):
+        blind, held, rewritten = (
+            hold_back(staging.repo, blind, cfg.keep_flagged) if whole else (blind, [], [])
+        )
     ShardKeys.forget(staging.work, rewritten)
     clock.lap("blind_audit")
-    rows = write_card(
-        staging.repo,
-        BuildConfig(**public_arguments(cfg)),
-        clock.seconds,
-        captions,
-        blind=blind,
-        held_back=held,
-        skipped=skipped,
-    )
+    with stage("dataset card, audits and plots", logger):
+        rows = write_card(
+            staging.repo,
+            BuildConfig(**public_arguments(cfg)),
+            clock.seconds,
+            captions,
+            blind=blind,
+            held_back=held,
+            skipped=skipped,
+        )
     clock.lap("card")
     return {
         "arguments": public_arguments(cfg),

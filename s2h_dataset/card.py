@@ -23,24 +23,26 @@ from .blind_audit import blind_audit
 from .card_text import (
     CITATION,
     HEALTHY,
+    PAPER_URL,
     POSITION_SPREAD,
     attribution,
     audit_warnings,
     build_command,
     code_block,
     code_span,
+    install_spec,
     not_shipped,
 )
 from .configs import BUILDER_CONFIGS, BuildConfig
-from .layout import SPLITS, shard_glob
+from .layout import REPORT_FILE, SPLITS, shard_glob
 from .plots import write_plots
-from .preview import write_preview
-from .redact import redact
+from .preview import example_row, write_preview
+from .redact import redact, strip_paths
 from .rowgroups import row_group_summary
 from .schema import FEATURES, GENERATOR_VERSION
-from .tasks import filtered_tasks, task_list
+from .tasks import TASKS, task_list
 
-__all__ = ["build_command", "load_section", "set_repo_id", "write_card"]
+__all__ = ["build_command", "load_section", "recorded_repo_id", "set_repo_id", "write_card"]
 
 TAGS = ["dpo", "preference", "multi-image", "vision-language", "s2h-dpo", "trl"]
 
@@ -48,13 +50,15 @@ TAGS = ["dpo", "preference", "multi-image", "vision-language", "s2h-dpo", "trl"]
 _LOAD = re.compile(r"<!-- s2h:load -->.*?<!-- /s2h:load -->", re.DOTALL)
 
 
-def load_section(target: str, local: bool) -> str:
-    """The card's load snippet for `target` (a Hub id, or the local folder before `s2h push`)."""
+def load_section(repo_id: str | None) -> str:
+    """The card's load snippet for the Hub repo `repo_id`; without one, `ORG/NAME` and how to fill it in.
+    Never a local path: the card is published as it is (`hf upload` of the folder works too)."""
+    target = repo_id or "ORG/NAME"
     note = (
-        "This card was written for the local folder above; `s2h push DIR --repo ORG/NAME` rewrites the snippet "
-        "with the Hub id."
-        if local
-        else f"Hub repo: [{target}](https://huggingface.co/datasets/{target})."
+        f"Hub repo: [{repo_id}](https://huggingface.co/datasets/{repo_id})."
+        if repo_id
+        else "Replace `ORG/NAME` with the Hub repo this folder is uploaded to (`s2h push DIR --repo ORG/NAME` "
+        "writes it here, as does `s2h build --repo-id ORG/NAME`); a local copy loads with its folder path."
     )
     snippet = (
         "from datasets import load_dataset\n\n"
@@ -64,6 +68,15 @@ def load_section(target: str, local: bool) -> str:
     return f"<!-- s2h:load -->\n{code_block(snippet, 'python')}\n{note}\n<!-- /s2h:load -->"
 
 
+def recorded_repo_id(folder: str | Path) -> str | None:
+    """The `--repo-id` the build in `folder` recorded (its report's arguments), or None."""
+    try:
+        report = json.loads((Path(folder) / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return ((report.get("arguments") or {}) if isinstance(report, dict) else {}).get("repo_id")
+
+
 def set_repo_id(folder: str | Path, repo_id: str) -> bool:
     """Point the card's load snippet in `folder` at the Hub repo `repo_id` (done by `s2h push`); return
     whether the card changed (it is rewritten only then)."""
@@ -71,7 +84,7 @@ def set_repo_id(folder: str | Path, repo_id: str) -> bool:
     if not card.is_file():
         return False  # validation names the missing card
     text = card.read_text(encoding="utf-8")
-    new = _LOAD.sub(lambda _m: load_section(repo_id, local=False), text, count=1)
+    new = _LOAD.sub(lambda _m: load_section(repo_id), text, count=1)
     if new == text:
         return False
     atomic_write(card, new.encode())
@@ -91,10 +104,16 @@ def _size_category(n: int) -> str:
 
 
 def _card_data(repo: Path, cfg: BuildConfig, splits: list[str], total: int, counts: dict) -> DatasetCardData:
+    hub = sorted({s.split(":")[1].split("@")[0] for s in cfg.source if s.startswith("hub:")})
     data = DatasetCardData(
         license=cfg.license,
         task_categories=["image-text-to-text"],
         language=["en"],
+        # the Hub's card metadata fields (huggingface_hub DatasetCardData / the Hub's dataset card spec)
+        annotations_creators=["machine-generated"],
+        language_creators=["machine-generated"],
+        multilinguality=["monolingual"],
+        source_datasets=["original", *(f"extended|{repo}" for repo in hub)],
         tags=TAGS,
         size_categories=[_size_category(total)],
         pretty_name="S2H-DPO",
@@ -139,17 +158,48 @@ def _fixed(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _build_stats(timings: dict[str, float], captions: dict) -> str:
-    """Seconds per stage and the caption cache hit rate, as the card's last table."""
-    lines = _table(
-        ["stage", "seconds"], [[f"`{stage}`", f"{seconds:.1f}"] for stage, seconds in timings.items()]
+def _build_stats(captions: dict) -> str:
+    """The captioner; per-machine figures (seconds per stage, cache hits) stay in build_report.json, so two
+    builds of the same bytes have the same card."""
+    return (
+        f"Captioner {code_span(captions.get('captioner', 'reference'))}. Seconds per stage and caption-cache "
+        f"figures of the machine(s) that built it are in `{REPORT_FILE}` (`timings_s`, `captions`); they do "
+        "not change the data."
     )
-    hits, misses = captions.get("hits"), captions.get("misses")
-    if hits is None or misses is None or hits + misses == 0:
-        rate = f"captioner {code_span(captions.get('captioner', 'reference'))}: no model requests (texts from labels and captions)"
-    else:
-        rate = f"captioner {code_span(captions['captioner'])}: {hits + misses} texts, cache hit rate {hits / (hits + misses):.1%}"
-    return f"{lines}\n\n{rate}. Timings are of the machine(s) that built it; they do not change the data."
+
+
+def _filter_text(cfg: BuildConfig, stats: dict) -> str:
+    """What the similarity filter did, task by task, as it was: a free-text task whose rows carry a score
+    was filtered; one without (caption_search with only edited near misses) was not."""
+    if not cfg.filter:
+        return "Pairs were not filtered (`--no-filter`)."
+    scored = {t["task"] for t in stats["tasks"] if t.get("similarity_mean") is not None}
+    shipped = {t["task"] for t in stats["tasks"]}
+    free = [t.name for t in TASKS.values() if t.free_text and t.name in shipped]
+    filtered = [f"`{name}`" for name in free if name in scored]
+    lines = []
+    if filtered:
+        lines.append(
+            f"Free-text pairs of {', '.join(filtered)} were filtered with `{strip_paths(cfg.filter_model)}`: "
+            f"within each task, answer and wording, pairs above the {cfg.filter_quantile:g} quantile of "
+            "chosen-rejected cosine similarity were dropped"
+            + (
+                " (in `caption_search`, only its `describe` rejections)."
+                if "caption_search" in scored
+                else "."
+            )
+        )
+    unfiltered = [f"`{name}`" for name in free if name not in scored]
+    if unfiltered:
+        lines.append(
+            f"{', '.join(unfiltered)} shipped unfiltered: its rejections are edited near misses (one fact "
+            "changed, a distractor's caption claiming the query), similar by design."
+        )
+    lines.append(
+        "Minimal pairs (yes/no flips, one number or one image changed) are similar by design and are never "
+        "filtered."
+    )
+    return " ".join(lines)
 
 
 def write_card(
@@ -164,8 +214,8 @@ def write_card(
 ) -> dict[str, int]:
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
 
-    `timings` (seconds per stage so far) and `captions` (captioner name, cache hits and misses) go into the
-    card's build statistics; `blind` is the blind audit (`blind_audit(repo)`, computed when not given),
+    `timings` (seconds per stage so far) stay in the report, not on the card (two builds of the same bytes
+    get the same card); `captions` names the captioner; `blind` is the blind audit (`blind_audit(repo)`, computed when not given),
     `held_back` the flagged tasks whose rows the build dropped (`holdback.hold_back`) and `skipped` the
     tasks a split could not make (`plan.check_pools`). Returns the row count per `level<L>/<split>`."""
     stats = audit(repo)
@@ -182,21 +232,16 @@ def write_card(
         (Path(__file__).resolve().parent / "dataset_card.md").read_text(encoding="utf-8")
     ).substitute(
         n_images=cfg.n_images,
-        load_section=load_section(repo_id or str(cfg.out_path), local=repo_id is None),
-        command=code_block(build_command(cfg), "bash"),  # fenced so that any path shows as text
+        load_section=load_section(repo_id or cfg.repo_id),
+        example_row=code_block(example_row(repo), "json"),
+        paper=PAPER_URL,
+        # fenced so that any path shows as text
+        command=code_block(f"pip install {install_spec()}\n{build_command(cfg)}", "bash"),
         generator=GENERATOR_VERSION,
         seed=cfg.seed,
-        sources=", ".join(code_span(redact(s)) for s in cfg.source),
+        sources=", ".join(code_span(strip_paths(redact(s))) for s in cfg.source),
         test_fraction=cfg.test_fraction,
-        filter_text=(
-            f"Free-text pairs ({filtered_tasks()}) were filtered with `{cfg.filter_model}`: within each task, "
-            f"answer and wording, pairs above the {cfg.filter_quantile:g} quantile of chosen-rejected cosine "
-            "similarity were dropped. Minimal pairs (yes/no flips, one number or one image changed) and edited "
-            "near misses (one fact changed, a distractor's caption claiming the query) are similar by design "
-            "and were not filtered."
-            if cfg.filter
-            else "Pairs were not filtered (`--no-filter`)."
-        ),
+        filter_text=_filter_text(cfg, stats),
         task_list=task_list({t for _lv, t, _s in task_counts}),
         not_shipped=not_shipped(held_back, skipped),
         counts_table=_table(
@@ -239,7 +284,7 @@ def write_card(
         ),
         attribution=attribution(cfg.source),
         citation=CITATION,
-        captioner=code_span(redact(cfg.captioner)),
+        captioner=code_span(strip_paths(redact(cfg.captioner))),
         preview_caption=f"The first {examples} train rows (two per level), as stored."
         if examples
         else "No train rows to preview.",
@@ -248,7 +293,7 @@ def write_card(
         "target positions within {:g}x of each other).".format(
             *HEALTHY["length_ratio"][:2], *HEALTHY["yes_ratio"][:2], POSITION_SPREAD
         ),
-        build_stats=_build_stats(timings, captions) + "\n\n" + row_group_summary(repo),
+        build_stats=_build_stats(captions) + "\n\n" + row_group_summary(repo),
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)
     atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode())

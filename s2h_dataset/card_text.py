@@ -9,21 +9,36 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from . import __version__
 from .configs import BuildConfig
-from .redact import redact
+from .redact import redact, strip_paths
 
 __all__ = [
     "ATTRIBUTION",
     "CITATION",
     "HEALTHY",
     "MIT_LICENSE",
+    "PACKAGE",
+    "PAPER_URL",
     "attribution",
     "audit_warnings",
     "build_command",
     "code_block",
     "code_span",
+    "install_spec",
     "not_shipped",
 ]
+
+PACKAGE = "s2h-dpo"  # the distribution name (pyproject.toml `[project] name`)
+# the paper on arXiv (its id is the eprint of the BibTeX below); the Hub links a card's arxiv.org URLs to
+# the paper's page
+PAPER_URL = "https://arxiv.org/abs/2604.18512"
+
+
+def install_spec() -> str:
+    """`s2h-dpo==VERSION`: the package that wrote the card, as pip installs it."""
+    return f"{PACKAGE}=={__version__}"
+
 
 # not part of the command a reader should rerun: how it was run here, not what it makes
 _NOT_IN_COMMAND = ("overwrite", "quiet", "shard")
@@ -55,9 +70,9 @@ def code_block(text: str, language: str = "") -> str:
 
 def build_command(cfg: BuildConfig) -> str:
     """The `s2h build` command as run: `--out` as given, then each flag that differs from its default, in
-    the CLI's spelling; credentials (URL user info, keys) redacted."""
+    the CLI's spelling; credentials (URL user info, keys) redacted, absolute paths cut to their last part."""
     defaults = BuildConfig(out=cfg.out)
-    parts = ["s2h build", f"--out {cfg.out}"]
+    parts = ["s2h build", f"--out {strip_paths(cfg.out)}"]
     for f in dataclasses.fields(BuildConfig):
         if f.name in ("out", *_NOT_IN_COMMAND) or not f.init:
             continue
@@ -68,9 +83,9 @@ def build_command(cfg: BuildConfig) -> str:
         if isinstance(value, bool):
             parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
         elif isinstance(value, list):
-            parts.append(" ".join([flag, *(redact(str(v)) for v in value)]))
+            parts.append(" ".join([flag, *(strip_paths(redact(str(v))) for v in value)]))
         elif value is not None:
-            parts.append(f"{flag} {redact(str(value))}")
+            parts.append(f"{flag} {strip_paths(redact(str(value)))}")
     return " \\\n  ".join(parts)
 
 
@@ -123,7 +138,7 @@ def attribution(sources: list[str]) -> str:
         template = ATTRIBUTION.get(prefix, "- **{spec}**: keeps its own licence.")
         repo = arg.split(":")[0].split("@")[0]  # a Hub id gets a link; a local dataset path does not
         card = f" (https://huggingface.co/datasets/{repo})" if _HUB_REPO.fullmatch(repo) else ""
-        lines.append(template.format(spec=code_span(redact(source)), card=card))
+        lines.append(template.format(spec=code_span(strip_paths(redact(source))), card=card))
     text = "\n".join(lines)
     if "emoji" in sources:
         text += (

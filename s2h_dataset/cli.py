@@ -3,8 +3,11 @@
 Each command module defines `HELP` (one line), optionally `DESCRIPTION` (the `--help` text),
 `POSITIONAL` (the fields leading bare arguments fill), `ARGS` (a tuple of argument dataclasses parsed by
 `dataclass_args.DataclassParser`, so `--config file.yaml` and CLI flags fill the same fields) and
-`run(*args) -> int`. Command modules import only dataclasses at the top; the work is imported in `run`.
-Errors a user can cause (`UserError` and its subclasses) print one line and exit 2; no traceback.
+`run(*args) -> int`, and optionally `GROUPS` (help sections: title -> field names) and `RESUMES = True`
+when a rerun after Ctrl-C reuses the interrupted run's work (only then does the interrupt line say so).
+Command modules import only dataclasses at the top; the work is imported in `run`, after the arguments'
+checks (`__post_init__`), so a wrong flag fails in a second. Errors a user can cause (`UserError` and its
+subclasses) print one line and exit 2; no traceback. A mistyped command or option names the closest one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pkgutil
 import sys
 
 from . import commands
-from .dataclass_args import DataclassParser
+from .dataclass_args import DataclassParser, did_you_mean
 from .errors import UserError
 from .hubnet import offline_if_unreachable, route_hub_logs
 from .redact import install_log_redaction, redact
@@ -50,6 +53,7 @@ def parse(command: str, argv: list[str]):
         prog=f"s2h {command}",
         description=getattr(module, "DESCRIPTION", module.HELP),
         positional=getattr(module, "POSITIONAL", ()),
+        groups=getattr(module, "GROUPS", None),
     )
     return module, parser.parse(argv)
 
@@ -61,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
-        print(f"s2h: unknown command `{command}`; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
+        hint = did_you_mean(command, COMMANDS) or f"; choose one of: {', '.join(COMMANDS)}"
+        print(f"s2h: unknown command `{command}`{hint} (see `s2h --help`)", file=sys.stderr)
         return 2
-    from .progress import BarSafeHandler
+    from .progress import BarSafeHandler, end_bars
 
     logging.basicConfig(
         level=logging.INFO,
@@ -78,10 +83,14 @@ def main(argv: list[str] | None = None) -> int:
             offline_if_unreachable()  # before huggingface_hub is imported: fail in seconds, not minutes
         return int(module.run(*args) or 0)
     except UserError as err:
+        end_bars()
         print(f"s2h {command}: error: {redact(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"s2h {command}: interrupted; rerun the same command to resume", file=sys.stderr)
+        end_bars()
+        module = importlib.import_module(f".commands.{COMMANDS[command]}", __package__)
+        resumes = "; rerun the same command to resume" if getattr(module, "RESUMES", False) else ""
+        print(f"s2h {command}: interrupted{resumes}", file=sys.stderr)
         return 130
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,11 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _is_repo_id(value: str) -> bool:
+    """ORG/NAME as the Hub spells a repo id: two non-empty parts of letters, digits, `-`, `_`, `.`."""
+    return re.fullmatch(r"[\w.-]+/[\w.-]+", value) is not None
+
+
 @dataclass
 class BuildConfig:
     """Arguments of `s2h build`.
@@ -104,6 +110,7 @@ class BuildConfig:
         shard_mib (`int`, defaults to `512`): most parquet MiB per shard, counted as if no image repeated.
         row_group_mib (`int`, defaults to `128`): most Arrow MiB a row group takes when read back.
         workers (`int`, defaults to `2`): threads that decode and encode images.
+        repo_id (`str`, optional): Hub dataset repo `ORG/NAME` the card's load snippet names.
         overwrite (`bool`, defaults to `False`): replace an existing `out` folder.
         quiet (`bool`, defaults to `False`): no progress bars or info lines; warnings, errors and the final
             summary line are still printed.
@@ -253,6 +260,15 @@ class BuildConfig:
         },
     )
     workers: int = field(default=2, metadata={**SAME_OUTPUT, "help": "Threads decoding and encoding images."})
+    repo_id: str | None = field(
+        default=None,
+        metadata={
+            **SAME_OUTPUT,
+            "help": "Hub dataset repo the folder will be published to, ORG/NAME: the card's load snippet names "
+            "it (unset: the snippet says how to fill it in; `s2h push --repo` sets it).",
+            "metavar": "ORG/NAME",
+        },
+    )
     license: str = field(
         default="mit", metadata={"help": "License written in the dataset card (your sources' license)."}
     )
@@ -307,6 +323,10 @@ class BuildConfig:
                 f"`--row-group-mib` must be between 1 and {VIEWER_ROW_GROUP_MIB} (the Hub viewer's limit)",
             ),
             (self.workers >= 1, "`--workers` must be at least 1"),
+            (
+                self.repo_id is None or _is_repo_id(self.repo_id),
+                f"`--repo-id {self.repo_id}` must look like ORG/NAME (a Hub dataset repo)",
+            ),
             (self.arithmetic_pool >= 8, "`--arithmetic-pool` must be at least 8"),
             (
                 self.distractor_hardness in HARDNESS,

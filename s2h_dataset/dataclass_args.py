@@ -9,12 +9,17 @@ Field metadata read here: `help`, `flag` (the option's name when it is not the f
 one name on every surface), `aliases` (old spellings kept for one release; they print a rename note),
 `metavar`, and `action: "extend"` (a repeatable list flag). Help texts say a default only where
 the field's own help does not already name it, and never for unset (`None`) or empty values.
+
+`groups` (title -> field names, keyword data of the command module) lays `--help` out in sections, as TRL's
+and `hf`'s help does; fields in no group stay under "options". A mistyped option or choice is answered with
+the closest one (`difflib`: Python 3.11's argparse has no `suggest_on_error`, added in 3.14).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import sys
 import types
 import typing
@@ -22,7 +27,13 @@ from pathlib import Path
 
 from .errors import UserError
 
-__all__ = ["DataclassParser"]
+__all__ = ["DataclassParser", "did_you_mean"]
+
+
+def did_you_mean(word: str, choices) -> str:
+    """`; did you mean `X`?` for the closest of `choices` to a mistyped `word`, or "" when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
 
 
 def _unwrap(tp):
@@ -96,9 +107,17 @@ def _default_text(field: dataclasses.Field, help_text: str) -> str:
 class DataclassParser:
     """Parse argv into instances of `dataclass_types` (in order), as `s2h <command>` does."""
 
-    def __init__(self, dataclass_types, prog: str, description: str = "", positional: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        dataclass_types,
+        prog: str,
+        description: str = "",
+        positional: tuple[str, ...] = (),
+        groups: dict[str, tuple[str, ...]] | None = None,
+    ):
         self.types = tuple(dataclass_types)
         self.prog, self.positional = prog, tuple(positional)
+        self.groups = dict(groups or {})
         self.aliases: dict[str, str] = {}  # old flag -> current flag
         self.fields: dict[str, tuple[dataclasses.Field, type]] = {}
         for dtype in self.types:
@@ -135,9 +154,26 @@ class DataclassParser:
         parser.add_argument(
             "--config", dest="_config_file", metavar="FILE.yaml", help="Read the options from a YAML file."
         )
+        sections = {}
+        for title, names in self.groups.items():
+            group = parser.add_argument_group(title)
+            sections.update(dict.fromkeys(names, group))
+        unknown = set(sections) - set(self.fields)
+        if unknown:
+            raise ValueError(f"{self.prog}: help groups name no such field: {sorted(unknown)}")
         for name, (f, annotation) in self.fields.items():
-            self._add(parser, name, f, annotation)
+            self._add(sections.get(name, parser), name, f, annotation)
         return parser
+
+    def _check_options(self, argv: list[str]) -> None:
+        """One line with the closest option for a mistyped `--flag` (argparse would only say it is unknown)."""
+        known = [o for o in self.parser._option_string_actions if o.startswith("--")]
+        for arg in argv:
+            flag = arg.partition("=")[0]
+            if arg.startswith("--") and arg != "--" and flag not in self.parser._option_string_actions:
+                raise UserError(
+                    f"unknown option `{flag}`{did_you_mean(flag, known)} (see `{self.prog} --help`)"
+                )
 
     def _add(self, parser, name: str, f: dataclasses.Field, annotation) -> None:
         meta = dict(f.metadata)
@@ -163,7 +199,8 @@ class DataclassParser:
             kwargs.update(choices=typing.get_args(tp))
         else:
             kwargs.update(type=tp, metavar=meta.get("metavar", _METAVARS.get(tp, name.upper())))
-        parser.add_argument(*options, help=help_text, **kwargs)
+        # argparse %-formats help texts: a literal `%` (a "95% margin") must be doubled or `--help` crashes
+        parser.add_argument(*options, help=help_text.replace("%", "%%"), **kwargs)
 
     def _normalise(self, argv: list[str]) -> list[str]:
         """Bare leading arguments -> their flags; `--a_b` -> `--a-b`; old names -> new ones (with a warning)."""
@@ -212,6 +249,7 @@ class DataclassParser:
     def parse(self, argv: list[str]) -> tuple:
         """The dataclass instances for `argv`; `UserError` (one line) on a bad or missing option."""
         argv = self._normalise(list(argv))
+        self._check_options(argv)
         namespace = vars(self.parser.parse_args(self._route_config(argv)))
         values = self._yaml(namespace.pop("_config_file")) if namespace.get("_config_file") else {}
         namespace.pop("_config_file", None)

@@ -53,7 +53,7 @@ def require_model(value: str | None, flag: str) -> None:
 
 
 _LOCAL = "pass a local folder instead"
-_OFFLINE = "HF_HUB_OFFLINE is set, so nothing is downloaded: unset HF_HUB_OFFLINE (or set it to 0) to reach the Hub, or {local}"
+_OFFLINE = "HF_HUB_OFFLINE is set, so the Hub is not contacted: unset HF_HUB_OFFLINE (or set it to 0) to reach the Hub, or {local}"
 _GATED = "the repo is gated: accept its conditions on its Hub page, then log in with `hf auth login` (or set HF_TOKEN)"
 _NOT_FOUND = "check the repo id and its type (dataset or model), log in with `hf auth login` if it is private, or {local}"
 

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .layout import shard_glob
 from .schema import message_text
 
-__all__ = ["write_preview"]
+__all__ = ["example_row", "write_preview"]
 
 _THUMB, _GAP, _WIDTH, _WRAP = 120, 8, 1000, 118
 _GREEN, _GREY, _INK = (22, 163, 74), (209, 213, 219), (17, 24, 39)
@@ -94,3 +94,29 @@ def write_preview(repo: Path, path: Path, per_level: int = 2) -> int:
     grid.save(buffer, format="PNG", optimize=True)
     path.write_bytes(buffer.getvalue())
     return len(rows)
+
+
+def example_row(repo: Path) -> str:
+    """The first train row (level 3 when built) as JSON, as `datasets` returns it, images described by
+    format and size instead of their bytes, so a reader sees every column's shape."""
+    import json
+
+    rows = _rows(repo, 1)
+    if not rows:
+        return "{}"
+    row = dict(rows[-1])
+    shown = []
+    for image in row["images"]:
+        with Image.open(io.BytesIO(image["bytes"])) as opened:
+            shown.append(f"<PIL.Image {opened.format} {opened.width}x{opened.height}>")
+    row["images"] = shown
+    for key in ("prompt", "chosen", "rejected"):  # without the `text: null` Arrow gives image parts
+        row[key] = [
+            {**m, "content": [{k: v for k, v in part.items() if v is not None} for part in m["content"]]}
+            for m in row[key]
+        ]
+    if row.get("similarity") != row.get("similarity"):  # NaN, which JSON cannot hold
+        row["similarity"] = None
+    # one column per line, each value compact: valid JSON that reads like a table
+    fields = (f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}" for key, value in row.items())
+    return "{\n" + ",\n".join(fields) + "\n}"

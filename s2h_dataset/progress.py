@@ -12,8 +12,10 @@ import contextlib
 import contextvars
 import logging
 import os
+import sys
+import time
 
-__all__ = ["BarSafeHandler", "bar", "disabled", "quiet"]
+__all__ = ["BarSafeHandler", "bar", "disabled", "end_bars", "quiet", "stage"]
 
 _QUIET = contextvars.ContextVar("s2h_quiet", default=False)
 
@@ -79,3 +81,27 @@ class BarSafeHandler(logging.StreamHandler):
             raise
         except Exception:
             self.handleError(record)
+
+
+def end_bars() -> None:
+    """Close every open bar (a bar left by an exception keeps its line), so a command's last line (its
+    error or interrupt) starts a line of its own instead of running on after `...200 rows]`."""
+    if "tqdm" not in sys.modules:  # no bar was ever made: nothing to close, and no import for it
+        return
+    from tqdm import std
+    from tqdm.auto import tqdm as auto
+
+    for cls in {std.tqdm, auto}:
+        for instance in list(getattr(cls, "_instances", ())):
+            instance.close()  # leave=False bars clear their line; others end it
+
+
+@contextlib.contextmanager
+def stage(what: str, log: logging.Logger):
+    """A line when a stage without a bar starts (`blind audit: ...`) and one with its duration when it ends,
+    so a build is never silent for the length of a stage (the post-write stages: blind audit, hold-back,
+    card, validation)."""
+    log.info("%s ...", what)
+    start = time.perf_counter()
+    yield
+    log.info("%s: done in %.1f s", what, time.perf_counter() - start)

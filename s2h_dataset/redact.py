@@ -11,6 +11,8 @@ Redaction goes by structure, not by a list of names:
 - tokens of known shapes wherever they stand: `sk-...`, `hf_...`, `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_...`,
   `github_pat_...`, `xox?-...`, `AKIA...`, JWTs, and `Bearer`/`Basic`/`Token` credentials.
 Text is masked first and cut after (`error_line`), so a cut never leaves the start of a secret behind.
+`strip_paths` (and `redact_obj(..., paths=True)`) also cut every absolute path of the machine down to its
+last part, for what is published (the card, the build report): `imagefolder:/home/me/photos` -> `imagefolder:photos`.
 This module imports nothing of the package, so any layer may use it.
 """
 
@@ -26,6 +28,7 @@ __all__ = [
     "install_log_redaction",
     "redact",
     "redact_obj",
+    "strip_paths",
 ]
 
 MASK = "***"
@@ -122,14 +125,26 @@ def error_line(err: BaseException | str, limit: int | None = 200, default: str =
     return ((text.splitlines() or [default])[0] or default)[:limit]
 
 
-def redact_obj(value):
-    """A copy of a JSON-like value (dicts, lists, tuples, strings) with every string redacted."""
+# an absolute POSIX path at the start of a value or after `:`, `=`, a space or a quote (so `imagefolder:/x`
+# and `--out /x` match, a URL's `//host/...` does not)
+_ABSOLUTE = re.compile(r"""(?:(?<=^)|(?<=[\s:=("'`]))/(?!/)[^\s:,;"'`)]*""")
+
+
+def strip_paths(text: str) -> str:
+    """`text` with every absolute path replaced by its last part (`/home/me/build/s2h-dpo` -> `s2h-dpo`),
+    so nothing of the machine's folders (user name, home, mounts) is published."""
+    return _ABSOLUTE.sub(lambda m: m.group().rstrip("/").rsplit("/", 1)[-1] or ".", text)
+
+
+def redact_obj(value, paths: bool = False):
+    """A copy of a JSON-like value (dicts, lists, tuples, strings) with every string redacted (and, with
+    `paths`, its absolute paths cut to their last part: `strip_paths`)."""
     if isinstance(value, str):
-        return redact(value)
+        return strip_paths(redact(value)) if paths else redact(value)
     if isinstance(value, dict):
-        return {key: redact_obj(item) for key, item in value.items()}
+        return {key: redact_obj(item, paths) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(redact_obj(item) for item in value)
+        return type(value)(redact_obj(item, paths) for item in value)
     return value
 
 

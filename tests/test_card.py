@@ -4,12 +4,14 @@ warnings for audit figures outside their healthy ranges."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
 import numpy as np
 from PIL import Image
 
+from s2h_dataset import __version__
 from s2h_dataset.card import set_repo_id
 from s2h_dataset.card_text import audit_warnings, build_command
 from s2h_dataset.configs import BuildConfig
@@ -22,13 +24,41 @@ def _section(card: str, title: str) -> str:
 
 def test_card_snapshot(built_dataset):
     card = (built_dataset / "README.md").read_text(encoding="utf-8")
-    # the command as run: --out as given, then only the flags that differ from their defaults
+    # the package to install, then the command as run: --out's last part (never the machine's path), then
+    # only the flags that differ from their defaults
     assert (
-        f"```bash\ns2h build \\\n  --out {built_dataset} \\\n  --n-per-level 240 \\\n  --seed 1 \\\n  --test-fraction 0.15\n```"
-        in card
+        f"```bash\npip install s2h-dpo=={__version__}\ns2h build \\\n  --out {built_dataset.name} \\\n"
+        "  --n-per-level 240 \\\n  --seed 1 \\\n  --test-fraction 0.15\n```" in card
     )
-    # loading the local folder works as written; no placeholder repo id
-    assert f'load_dataset("{built_dataset}", "level3", split="train")' in card and "ORG/s2h-dpo" not in card
+    # no repo id given: the snippet names ORG/NAME and says how to fill it in, never the local folder
+    assert 'load_dataset("ORG/NAME", "level3", split="train")' in card and str(built_dataset) not in card
+    assert "s2h push DIR --repo ORG/NAME" in card
+    assert "(https://arxiv.org/abs/2604.18512)" in card  # the Hub links the paper page from it
+    # one row as JSON, images described
+    example = card.split("```json\n", 1)[1].split("\n```", 1)[0]
+    row = json.loads(example)
+    assert set(row) == {
+        "id",
+        "level",
+        "task",
+        "images",
+        "prompt",
+        "chosen",
+        "rejected",
+        "target",
+        "similarity",
+        "meta",
+    }
+    assert all(image.startswith("<PIL.Image ") for image in row["images"])
+    # per-machine figures stay in the report
+    assert "| stage | seconds |" not in card and "cache hit rate" not in card
+    yaml = card.split("\n---\n", 1)[0]
+    for line in (
+        "annotations_creators:\n- machine-generated",
+        "multilinguality:\n- monolingual",
+        "source_datasets:\n- original",
+    ):
+        assert line in yaml
     attribution = _section(card, "Attribution")
     assert "Microsoft Fluent Emoji" in attribution and "Copyright (c) Microsoft Corporation" in attribution
     assert "NONINFRINGEMENT" in attribution and "SOFTWARE.\n```" in attribution  # the whole MIT text
@@ -74,7 +104,7 @@ def test_command_is_redacted_and_uses_cli_spelling():
     )
     command = build_command(cfg)
     assert "hunter2" not in command and "user:" not in command
-    assert "--source emoji imagefolder:/data/pics" in command and "--no-filter" in command
+    assert "--source emoji imagefolder:pics" in command and "--no-filter" in command  # no machine path
     assert "--workers 3" in command and "--image-size" not in command and "--shard" not in command
 
 
@@ -198,4 +228,76 @@ def test_any_source_path_renders_as_text_in_the_card(tmp_path):
     assert "<img src=x" not in html and "onerror=alert(1)>" not in html  # never markup
     shown = "pics`&lt;img src=x onerror=alert(1)&gt;```"
     assert html.count(shown) >= 3  # the command, the sources line and the attribution, as text
-    assert f"<code>imagefolder:{folder.parent}/{shown}</code>" in html
+    assert f"<code>imagefolder:{shown}</code>" in html  # the folder's name, not the machine's path
+
+
+def _photo_folder(root):
+    for i, label in enumerate(
+        ["peacock", "lamp", "bicycle", "teapot", "guitar", "cactus", "anchor", "violin"]
+    ):
+        (root / label).mkdir(parents=True)
+        Image.new("RGB", (48, 48), (30 * i, 100, 200)).save(root / label / "a.png")
+    return root
+
+
+def test_a_built_folder_holds_no_machine_path_and_its_card_is_the_same_on_a_rebuild(tmp_path):
+    """What `hf upload` would publish names no folder of the build machine; two builds of the same
+    arguments elsewhere write byte-identical READMEs (no per-machine timings on the card)."""
+    from s2h_dataset.build import build
+
+    photos = _photo_folder(tmp_path / "home" / "me" / "photos")
+    cards = []
+    for place in ("a", "b"):
+        cfg = BuildConfig(
+            out=str(tmp_path / place / "s2h-dpo"),
+            source=[f"imagefolder:{photos}", "emoji"],
+            levels="1,3",
+            n_per_level=12,
+            test_fraction=0,
+            filter=False,
+            repo_id="someone/s2h-dpo",
+        )
+        out = build(cfg)
+        for file in out.rglob("*"):
+            if file.is_file():
+                data = file.read_bytes()
+                assert str(tmp_path).encode() not in data, file  # no absolute path of this machine
+        cards.append((out / "README.md").read_bytes())
+        report = json.loads((out / "build_report.json").read_text())
+        assert report["arguments"]["repo_id"] == "someone/s2h-dpo"  # recorded for `s2h push`
+        assert report["arguments"]["source"][0] == "imagefolder:photos" and report["timings_s"]
+    assert cards[0] == cards[1]
+    card = cards[0].decode()
+    assert 'load_dataset("someone/s2h-dpo", "level3", split="train")' in card
+    assert "--repo-id someone/s2h-dpo" in card
+
+
+def test_filter_wording_says_per_task_what_was_filtered(built_dataset):
+    """caption_search's default rejections are edited near misses, never scored: the card says so."""
+    card = (built_dataset / "README.md").read_text(encoding="utf-8")
+    text = card.split("Free-text pairs", 1)[1].split("\n\n", 1)[0]
+    assert "of `caption_indexed` were filtered" in text
+    assert "`caption_search` shipped unfiltered" in text
+
+
+def test_eval_holdout_still_matches_a_local_source_the_report_names_by_its_last_part(tmp_path):
+    """The report records `imagefolder:photos` for `imagefolder:/abs/photos`; `s2h eval --probe-source
+    imagefolder:/abs/photos --train-dataset DIR` must still find the build used it."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from s2h_dataset.errors import UserError
+    from s2h_dataset.eval.holdout import check_holdout
+    from s2h_dataset.layout import split_of
+
+    (tmp_path / "build_report.json").write_text(
+        json.dumps({"arguments": {"source": ["imagefolder:photos"], "test_fraction": 0.1}})
+    )
+    trained = next(
+        f"imagefolder:photos/dog/{i}.png"
+        for i in range(100)
+        if split_of(f"imagefolder:photos/dog/{i}.png", 0.1) == "train"
+    )
+    with pytest.raises(UserError, match="trained on"):
+        check_holdout(str(tmp_path), "imagefolder:/data/me/photos", [SimpleNamespace(source_id=trained)])

@@ -203,7 +203,8 @@ def test_offline_hub_source_fails_fast_with_one_line(tmp_path):
     )
     seconds = time.perf_counter() - start
     assert result.returncode == 2 and seconds < 10, (seconds, result.stderr)
-    lines = result.stderr.strip().splitlines()
+    # besides the build's INFO lines (its first says it is starting), one warning and one error
+    lines = [line for line in result.stderr.strip().splitlines() if " INFO " not in line]
     assert len(lines) == 2, lines
     assert "cannot be reached" in lines[0] and "working offline" in lines[0]
     assert lines[1].startswith("s2h build: error: hub:org/x: could not load with datasets")
@@ -228,3 +229,124 @@ def test_flag_metadata_names_one_option_and_keeps_the_old_one(capsys, tmp_path):
     config.write_text("eval_limit: 5\n")
     assert parser.parse(["--config", str(config)])[0].limit == 5
     assert "--eval-limit N" in parser.format_help() and "--limit" not in parser.format_help()
+
+
+def test_a_mistyped_command_or_option_names_the_closest_one(capsys):
+    assert main(["buidl"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "s2h: unknown command `buidl`; did you mean `build`? (see `s2h --help`)"
+    )
+    assert main(["build", "--out", "x", "--n-per-levl", "3"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "s2h build: error: unknown option `--n-per-levl`; did you mean `--n-per-level`? (see `s2h build --help`)"
+    )
+    assert main(["xyzzy"]) == 2  # nothing close: the list of commands instead
+    assert "choose one of: audit, build" in capsys.readouterr().err
+
+
+def test_build_help_is_in_sections(capsys):
+    """`build --help` grouped as TRL's and `hf`'s help is, each section once, every flag in one of them."""
+    text = _help("build", capsys)
+    titles = [line for line in text.splitlines() if line.endswith(":") and not line.startswith(" ")]
+    assert titles == [
+        "options:",
+        "what to build:",
+        "sources:",
+        "captioner:",
+        "filter:",
+        "output:",
+        "runtime:",
+    ]
+    assert (
+        text.index("--n-per-level")
+        < text.index("--source ")
+        < text.index("--captioner ")
+        < text.index("--filter-quantile")
+        < text.index("--image-size")
+        < text.index("--workers")
+    )
+    assert "95% margin" in text  # a literal % in a help text no longer breaks `--help`
+
+
+def test_a_source_without_its_argument_says_what_is_missing(tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path / "o"), "--source", "imagefolder", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "s2h build: error: `--source imagefolder` needs what to read: `--source imagefolder:PATH`"
+    assert main(["build", "--out", str(tmp_path / "o"), "--source", "emoj", "--quiet"]) == 2
+    assert "unknown source `emoj`; did you mean `emoji`?" in capsys.readouterr().err
+
+
+def test_train_check_refuses_a_wrong_level_before_importing_torch(tmp_path):
+    code = (
+        "import sys\nfrom s2h_dataset.cli import main\n"
+        f"code = main(['train-check', '--model-name-or-path', 'org/m', '--dataset-name', {str(tmp_path)!r}, "
+        "'--dataset-config', 'level4'])\n"
+        "print(code, sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "2 []", result.stderr
+    assert result.stderr.strip() == (
+        "s2h train-check: error: `--dataset-config`: unknown level `level4` in `level4`; use `all` or a comma "
+        "list of level1, level2, level3"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "resumes"), [("validate", False), ("audit", False), ("space", False), ("build", True)]
+)
+def test_ctrl_c_says_resume_only_where_a_rerun_resumes(command, resumes, monkeypatch, capsys):
+    import importlib
+
+    from s2h_dataset.cli import parse
+
+    module = importlib.import_module(f"s2h_dataset.commands.{command}")
+    argv = {"build": ["--out", "x"], "space": []}.get(command, ["."])
+    _, args = parse(command, argv)  # the real arguments; only the work is interrupted
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run", interrupted)
+    monkeypatch.setattr("s2h_dataset.cli.parse", lambda *_: (module, args))
+    assert main([command, *argv]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"s2h {command}: interrupted") and ("resume" in err) == resumes, err
+
+
+def test_the_error_line_never_runs_onto_a_progress_bar(tmp_path):
+    """A bar left open by the failure is closed first: the error starts a line of its own on screen."""
+    import os
+
+    code = (
+        "import sys\nfrom s2h_dataset import cli\nfrom s2h_dataset.commands import validate\n"
+        "from s2h_dataset.errors import UserError\nfrom s2h_dataset.progress import bar\n"
+        "def run(args):\n"
+        "    progress = bar(total=200, desc='writing', unit='row', ncols=80)\n"  # open while the error is shown
+        "    progress.update(1)\n"
+        "    raise UserError('disk full')\n"
+        f"validate.run = run\nsys.exit(cli.main(['validate', {str(tmp_path)!r}]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 2 and "writing" in result.stderr, result.stderr
+    screen = []  # what a terminal shows: `\r` returns to the start of the line and overwrites
+    for line in result.stderr.split("\n"):
+        shown = ""
+        for part in line.split("\r"):
+            shown = part + shown[len(part) :]
+        screen.append(shown.rstrip())
+    assert "s2h validate: error: disk full" in screen, screen
+
+
+def test_an_offline_push_says_nothing_about_downloads():
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    from s2h_dataset.hub import _hub_error
+
+    message = str(
+        _hub_error(OfflineModeIsEnabled("Cannot reach https://huggingface.co: offline mode is enabled."))
+    )
+    assert "HF_HUB_OFFLINE is set" in message and "download" not in message, message

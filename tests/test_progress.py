@@ -97,12 +97,42 @@ def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
     with caplog.at_level("INFO", logger="s2h_dataset.build"):
         assert main(args) == 0
     assert re.search(
-        r"resuming the unfinished build in .*\.out\.partial: 1 of 3 shards already written are reused; \d+ "
-        r"images already encoded",
+        r"resuming the unfinished build in .*\.out\.partial: 1 shards written and \d+ images encoded earlier "
+        r"are reused",
         caplog.text,
     )
     assert caplog.text.count("resuming") == 1, caplog.text  # one line says it, not two
     assert "(2 written, 1 reused)" in capsys.readouterr().out
+
+
+def test_a_fresh_build_says_each_post_write_stage_and_never_resuming(tmp_path):
+    """Above 275 rows per level and split (where a size sample is encoded before the shards): a fresh build
+    never says "resuming"; after the shards, each stage without a bar (blind audit, hold-back, card,
+    validation) logs a line when it starts and one with its duration."""
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    command = [sys.executable, "-m", "s2h_dataset.cli", "build", "--out", str(tmp_path / "out")]
+    command += ["--levels", "3", "--n-per-level", "600", "--no-filter", "--test-fraction", "0.05"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "resuming" not in result.stderr and "reused" not in result.stderr.replace("0 reused", "")
+    lines = result.stderr.replace("\r", "\n").splitlines()
+    # the first line comes before the engine's imports; the blind audit has a bar of its own (per task)
+    assert lines[0].endswith("INFO s2h_dataset.build: starting: reading the sources emoji, arithmetic"), (
+        lines[0]
+    )
+    assert re.search(r"blind audit: +\d+%\|.*\| \d+/\d+ .*task", result.stderr.replace("\r", "\n"))
+    for what in (
+        "blind audit (text-only readers per task)",
+        "hold back the tasks the blind audit flags",
+        "dataset card, audits and plots",
+        "validate the built folder",
+    ):
+        assert any(line.endswith(f"INFO s2h_dataset.build: {what} ...") for line in lines), what
+        assert any(
+            re.search(rf"INFO s2h_dataset.build: {re.escape(what)}: done in \d+\.\d s$", line)
+            for line in lines
+        ), what
 
 
 def test_log_lines_never_run_into_a_bar(monkeypatch):

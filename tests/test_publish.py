@@ -112,3 +112,21 @@ def test_push_refuses_a_file_changed_after_validation(build_copy):
 def test_push_cli_bad_repo_is_one_line(built_dataset, capsys):
     assert main(["push", str(built_dataset), "--repo", "no-slash"]) == 2
     assert capsys.readouterr().err.strip() == "s2h push: error: --repo `no-slash` must look like ORG/NAME"
+
+
+def test_push_takes_the_repo_the_build_recorded(build_copy, monkeypatch, capsys, caplog):
+    """`s2h build --repo-id` is recorded; `s2h push DIR` then needs no --repo, and a different --repo wins
+    with a line saying so."""
+    assert main(["push", str(build_copy)]) == 2  # the session build recorded none
+    assert capsys.readouterr().err.strip().endswith("pass --repo ORG/NAME (the build recorded no --repo-id)")
+    report = json.loads((build_copy / "build_report.json").read_text())
+    report["arguments"]["repo_id"] = "org/recorded"
+    (build_copy / "build_report.json").write_text(json.dumps(report))
+    apis = []
+    monkeypatch.setattr("s2h_dataset.hub.HfApi", lambda: apis.append(RecordingApi()) or apis[-1])
+    assert main(["push", str(build_copy)]) == 0
+    assert apis[-1].calls[0][1] == "org/recorded"
+    assert 'load_dataset("org/recorded"' in (build_copy / "README.md").read_text()
+    assert main(["push", str(build_copy), "--repo", "org/other"]) == 0
+    assert apis[-1].calls[0][1] == "org/other"
+    assert "the card named org/recorded (s2h build --repo-id); it now names org/other" in caplog.text

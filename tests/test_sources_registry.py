@@ -23,12 +23,25 @@ def test_a_toy_source_is_one_registry_line(monkeypatch):
         load_sources(["nope"], seed=0)
 
 
-@pytest.mark.parametrize("spec", ["emoji:extra", "imagefolder", "hub:", "unknown:x"])
-def test_unknown_or_malformed_specs_name_every_usage(spec):
+def test_unknown_specs_name_every_usage():
+    with pytest.raises(SourceError) as err:
+        load_sources(["unknown:x"], seed=0)
+    assert str(err.value).startswith("unknown source `unknown:x`; use emoji, arithmetic, imagefolder:PATH")
+    assert "kinship:PATH" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("imagefolder", "`--source imagefolder` needs what to read: `--source imagefolder:PATH`"),
+        ("hub:", "`--source hub:` needs what to read: `--source hub:DATASET_ID[:CONFIG][@SPLIT]`"),
+        ("emoji:extra", "`--source emoji:extra`: emoji takes nothing after it; pass `--source emoji`"),
+    ],
+)
+def test_a_known_source_spelled_wrong_says_what_is_missing(spec, message):
     with pytest.raises(SourceError) as err:
         load_sources([spec], seed=0)
-    assert str(err.value).startswith(f"unknown source `{spec}`; use emoji, arithmetic, imagefolder:PATH")
-    assert "kinship:PATH" in str(err.value)
+    assert str(err.value) == message
 
 
 def test_kinship_registry_entry_fills_faces_and_relations(tmp_path):

@@ -13,6 +13,7 @@ from ..eval.config import EvalConfig
 
 HELP = "evaluate a VLM on BLINK, MANTIS, NLVR2, MMStar, POPE, the Level-3 probe, s2h_test (or --rescore DIR)"
 ARGS = (EvalConfig,)
+RESUMES = True  # answers already saved in --out are kept (the resume key)
 
 
 def uses_hub(config: EvalConfig) -> bool:

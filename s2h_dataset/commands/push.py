@@ -1,4 +1,8 @@
-"""`s2h push DIR --repo ORG/NAME [--private]`: validate, then create the dataset repo and upload."""
+"""`s2h push DIR [--repo ORG/NAME] [--private]`: validate, then create the dataset repo and upload.
+
+`--repo` may be left out when the build recorded one (`s2h build --repo-id ORG/NAME`); given, it is the
+repo the card's load snippet names from then on (a different one than the build's is said in a line).
+"""
 
 from dataclasses import dataclass, field
 
@@ -10,7 +14,13 @@ HELP = "validate a built folder and upload it to a Hub dataset repo"
 @dataclass
 class PushArgs:
     folder: str = field(metadata={"help": "A folder made by `s2h build`.", "metavar": "DIR"})
-    repo: str = field(metadata={"help": "Target dataset repo, ORG/NAME.", "metavar": "ORG/NAME"})
+    repo: str | None = field(
+        default=None,
+        metadata={
+            "help": "Target dataset repo, ORG/NAME (default: the build's --repo-id).",
+            "metavar": "ORG/NAME",
+        },
+    )
     private: bool = field(default=False, metadata={"help": "Create the repo private."})
     commit_message: str | None = field(default=None, metadata={"help": "Commit message of the upload."})
 
@@ -24,16 +34,27 @@ def uses_hub(args: PushArgs) -> bool:
 
 
 def run(args: PushArgs) -> int:
+    import logging
+
+    from ..card import recorded_repo_id
     from ..errors import UserError
     from ..hub import push_dataset
     from ..hubnet import explain
 
     require_folder(args.folder)
+    recorded = recorded_repo_id(args.folder)
+    repo = args.repo or recorded
+    if repo is None:
+        raise UserError(f"{args.folder}: pass --repo ORG/NAME (the build recorded no --repo-id)")
+    if recorded and args.repo and recorded != args.repo:
+        logging.getLogger(__name__).warning(
+            "the card named %s (s2h build --repo-id); it now names %s", recorded, args.repo
+        )
     try:
-        url = push_dataset(args.folder, args.repo, private=args.private, commit_message=args.commit_message)
+        url = push_dataset(args.folder, repo, private=args.private, commit_message=args.commit_message)
     except UserError:
         raise
     except Exception as err:  # huggingface_hub raises many types; the user needs one line and the fix
-        raise UserError(explain(err, f"push to {args.repo}")) from None
+        raise UserError(explain(err, f"push to {repo}")) from None
     print(url)
     return 0

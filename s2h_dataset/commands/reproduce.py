@@ -41,6 +41,7 @@ class ReproduceArgs:
 
 
 ARGS = (ReproduceArgs,)
+RESUMES = True  # each run skips what it finished (builds, trainings and evaluations resume)
 
 
 def _selected(args: ReproduceArgs):

@@ -27,6 +27,8 @@ class SpaceArguments:
             as `s2h eval --processor-kwargs` takes it.
         host (`str`, defaults to `"127.0.0.1"`): address to listen on (`0.0.0.0` to serve the network).
         port (`int`, defaults to `7860`): port to listen on.
+        share (`bool`, defaults to `False`): also serve through a temporary public link (Gradio's
+            `share=True`, a `*.gradio.live` tunnel for 1 week), the hint Gradio prints at start-up.
     """
 
     model_name_or_path: str | None = field(
@@ -59,6 +61,13 @@ class SpaceArguments:
         default="127.0.0.1", metadata={"help": "Address to listen on (0.0.0.0 for the whole network)."}
     )
     port: int = field(default=7860, metadata={"help": "Port to listen on."})
+    share: bool = field(
+        default=False,
+        metadata={
+            "help": "Also serve through a temporary public link (Gradio's share=True, a *.gradio.live tunnel); "
+            "anyone with the link can use the demo."
+        },
+    )
 
     def __post_init__(self):
         self.model_name_or_path = self.model_name_or_path or os.environ.get("MODEL_ID") or None
@@ -95,5 +104,5 @@ def run(args: SpaceArguments) -> int:
         limits=limits,
         processor_kwargs=args.processor_kwargs,
     )
-    launch(demo, limits=limits, host=args.host, port=args.port)
+    launch(demo, limits=limits, host=args.host, port=args.port, share=args.share)
     return 0

@@ -79,7 +79,10 @@ class TrainCheckArgs:
         if self.max_length is not None and self.max_length < 1:
             raise UserError(f"`--max-length` must be positive, got {self.max_length}")
         from ..processor_defaults import parse_processor_kwargs
+        from ..training.arguments import parse_levels
 
+        # before `run` imports torch and transformers: a wrong level fails in a second, naming the flag
+        self.levels = parse_levels(self.dataset_config, "--dataset-config")
         self.processor_kwargs = parse_processor_kwargs(self.processor_kwargs, "--processor-kwargs")
 
 
@@ -97,13 +100,11 @@ def run(args: TrainCheckArgs) -> int:
     from transformers import AutoConfig
 
     from ..processor_defaults import processor_kwargs_for
-    from ..training.arguments import parse_levels
     from ..training.mixture import load_levels
     from ..training.preflight import preflight
     from ..vlm.loading import load_processor
 
-    levels = parse_levels(args.dataset_config, "dataset_config")
-    dataset = concatenate_datasets(list(load_levels(args.dataset_name, levels, args.split).values()))
+    dataset = concatenate_datasets(list(load_levels(args.dataset_name, args.levels, args.split).values()))
     hub = dict(revision=args.revision, trust_remote_code=args.trust_remote_code)
     config = AutoConfig.from_pretrained(args.model_name_or_path, **hub)
     settings = processor_kwargs_for(

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..layout import REPORT_FILE, split_of
+from ..redact import strip_paths
 
 __all__ = ["check_holdout", "read_build_arguments"]
 
@@ -51,8 +52,9 @@ def check_holdout(dataset: str, probe_source: str, records: list) -> int:
     """Raise if one of the probe's `records` (drawn from `probe_source`) could be a training image of
     `dataset`'s build; return how many were checked (0 when the build did not use that source)."""
     arguments = read_build_arguments(dataset)
-    sources = arguments.get("source") or []
-    if probe_source not in sources:
+    # a report keeps a local source's last path part only (`redact.strip_paths`): compare in that form
+    sources = {strip_paths(s) for s in arguments.get("source") or []}
+    if strip_paths(probe_source) not in sources:
         return 0  # other images than the build's: nothing can overlap
     fraction = float(arguments["test_fraction"])
     trained = [r.source_id for r in records if split_of(r.source_id, fraction) == "train"]

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..dataclass_args import did_you_mean
 from ..labels import clean_text
 from .arithmetic import arithmetic_records
 from .base import Record, SourceError
@@ -211,9 +212,14 @@ def load_sources(
     for spec in specs:
         prefix, _, arg = spec.partition(":")
         kind = by_prefix.get(prefix)
-        if kind is None or kind.takes_arg != bool(arg):
+        if kind is not None and kind.takes_arg and not arg:
+            raise SourceError(f"`--source {spec}` needs what to read: `--source {kind.usage}`")
+        if kind is not None and not kind.takes_arg and arg:
+            raise SourceError(f"`--source {spec}`: {prefix} takes nothing after it; pass `--source {prefix}`")
+        if kind is None:
             usages = [k.usage for k in SOURCE_KINDS]
-            raise SourceError(f"unknown source `{spec}`; use {', '.join(usages[:-1])} or {usages[-1]}")
+            hint = did_you_mean(prefix, by_prefix)
+            raise SourceError(f"unknown source `{spec}`{hint}; use {', '.join(usages[:-1])} or {usages[-1]}")
         made = kind.make(arg, options)
         records, relations = made if isinstance(made, tuple) else (made, {})
         getattr(sources, kind.pool).extend(records)

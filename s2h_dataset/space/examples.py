@@ -5,7 +5,9 @@ their request; a click puts the images in the upload box and the request in the 
 `gr.Dataset` of one HTML card per example (thumbnails inlined as data URIs) whose click loads the files.
 The files it loads are copies in Gradio's cache made once at start-up and marked to stay there
 (`keep_in_cache`, as `gr.Examples` does), so the cache sweep and the end of a visitor's session never
-delete them, and the app serves them wherever the package is installed.
+delete them, and the app serves them wherever the package is installed. They are named by position only
+(`example-1.webp`, `example-2.webp`, ...), so neither the upload box nor the thumbnails say which image
+holds what is asked for; `example_labels()` names them once the model has answered.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ..images import to_rgb
 from ..vlm.chat import jpeg_data_uri
 from .limits import file_digest
 
-__all__ = ["EXAMPLES", "bundled_image", "example_card", "example_section"]
+__all__ = ["EXAMPLES", "bundled_image", "example_card", "example_labels", "example_section"]
 
 _IMAGES = Path(__file__).resolve().parent.parent / "data" / "fluent-emoji-3d" / "images"
 # bundled Fluent Emoji 3D renders (label -> file) used by the examples and tests
@@ -75,11 +77,17 @@ def example_card(paths: list[str], text: str) -> str:
     )
 
 
-def _cached_copy(files: gr.File, label: str) -> str:
-    """The bundled `label` image's copy in Gradio's cache, named `label.webp` so the upload box lists
-    `peacock.webp` rather than the emoji's code; made again if something removed it; never swept."""
+def example_labels() -> dict[str, str]:
+    """File digest -> label of every bundled example image (the search names them after answering)."""
+    return {file_digest(bundled_image(label)): label for labels, _ in EXAMPLES for label in labels}
+
+
+def _cached_copy(files: gr.File, label: str, position: int) -> str:
+    """The bundled `label` image's copy in Gradio's cache, named `example-{position}.webp` (1-based) so the
+    upload box gives the answer away neither by the emoji's code nor by its label; made again if something
+    removed it; never swept."""
     source = bundled_image(label)
-    dest = Path(files.GRADIO_CACHE) / "s2h-examples" / file_digest(source)[:20] / f"{label}.webp"
+    dest = Path(files.GRADIO_CACHE) / "s2h-examples" / file_digest(source)[:20] / f"example-{position}.webp"
     if not dest.is_file():
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, dest)
@@ -87,12 +95,13 @@ def _cached_copy(files: gr.File, label: str) -> str:
     return str(dest)
 
 
-def example_section(files: gr.File, query: gr.Textbox, max_images: int) -> gr.Dataset:
-    """Examples under the search form; a click fills `files` and `query`. Returns the `gr.Dataset`."""
+def example_section(files: gr.File, query: gr.Textbox, max_images: int):
+    """Examples below the search; a click fills `files` and `query`. Returns the click event (to chain the
+    preview of the loaded images with `.then`)."""
     rows = [(labels[:max_images], text) for labels, text in EXAMPLES]
     for labels, _ in rows:
-        for label in labels:
-            _cached_copy(files, label)  # made at start-up, as `gr.Examples` does
+        for position, label in enumerate(labels, 1):
+            _cached_copy(files, label, position)  # made at start-up, as `gr.Examples` does
     dataset = gr.Dataset(
         components=[gr.HTML(visible=False)],
         samples=[[example_card([bundled_image(label) for label in labels], text)] for labels, text in rows],
@@ -106,9 +115,9 @@ def example_section(files: gr.File, query: gr.Textbox, max_images: int) -> gr.Da
         if index is None:
             return gr.update(), gr.update()
         labels, text = rows[index]
-        return [_cached_copy(files, label) for label in labels], text
+        return [_cached_copy(files, label, position) for position, label in enumerate(labels, 1)], text
 
-    dataset.click(
+    return dataset.click(
         load,
         inputs=[dataset],
         outputs=[files, query],
@@ -116,4 +125,3 @@ def example_section(files: gr.File, query: gr.Textbox, max_images: int) -> gr.Da
         concurrency_limit=None,
         show_progress="hidden",
     )
-    return dataset

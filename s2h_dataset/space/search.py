@@ -27,7 +27,15 @@ from .inference import ChatModel
 from .limits import Limits, UploadError, check_count, discard_uploads, file_digest, load_uploads
 from .sessions import renew
 
-__all__ = ["SearchHandler", "SearchResult", "display_model", "display_name", "highlight_html", "run_search"]
+__all__ = [
+    "SearchHandler",
+    "SearchResult",
+    "display_model",
+    "display_name",
+    "highlight_html",
+    "run_search",
+    "waiting_html",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +64,7 @@ def run_search(model: ChatModel, images: list[Image.Image], query: str, max_new_
 
 
 _HASHY = re.compile(
-    r"[0-9a-fA-F_-]+|(img|dsc|dscn|pxl|image|photo|screenshot|file|upload)[ _-]?[0-9_ -]*", re.I
+    r"[0-9a-fA-F_-]+|(img|dsc|dscn|pxl|image|photo|screenshot|file|upload|example)[ _-]?[0-9_ -]*", re.I
 )
 _REPLY_SHOWN, _RAW_SHOWN = 400, 4000  # characters of the reply in the answer box / in the raw accordion
 
@@ -88,13 +96,24 @@ def _label(i: int, name: str) -> str:
     return f"Image {i + 1}" + (f" · {shown}" if shown else "")
 
 
-def highlight_html(names: list[str], images: list[Image.Image], result: SearchResult) -> str:
-    """A row of numbered thumbnails; the picked one gets a coloured border and a badge, the others fade."""
+def waiting_html(what: str) -> str:
+    """The placeholder of an answer's image row before any image is uploaded."""
+    return (
+        '<div class="s2h-waiting" style="border:2px dashed #d1d5db;border-radius:10px;padding:28px 16px;'
+        f'text-align:center;color:#6b7280">{what} appear here as soon as they are uploaded; after a search '
+        "the image the reply points at is outlined in green.</div>"
+    )
+
+
+def highlight_html(names: list[str], images: list[Image.Image], result: SearchResult | None) -> str:
+    """A row of numbered thumbnails; the picked one gets a coloured border and a badge, the others fade.
+    With no `result` (uploaded, not searched yet) the row is a plain preview (`data-pick="pending"`)."""
+    pick_index = None if result is None else result.pick
     figures = []
     for i, (name, image) in enumerate(zip(names, images)):
-        chosen = i == result.pick
+        chosen = i == pick_index
         border = f"6px solid {_PICK_COLOUR}" if chosen else "2px solid #d1d5db"
-        opacity = "1" if chosen or result.pick is None else "0.45"
+        opacity = "1" if chosen or pick_index is None else "0.45"
         badge = (
             f'<span style="position:absolute;top:8px;left:8px;background:{_PICK_COLOUR};color:white;'
             "padding:2px 8px;border-radius:999px;font-weight:600;font-size:13px\">model's pick</span>"
@@ -110,9 +129,13 @@ def highlight_html(names: list[str], images: list[Image.Image], result: SearchRe
             f'<figcaption style="text-align:center;font-size:13px">{html.escape(_label(i, name))}</figcaption>'
             "</figure>"
         )
-    pick = "none" if result.pick is None else str(result.pick + 1)
+    if result is None:
+        pick, model = "pending", ""
+    else:
+        pick = "none" if result.pick is None else str(result.pick + 1)
+        model = f' data-model="{html.escape(display_model(result.model))}"'
     return (
-        f'<div class="s2h-results" data-pick="{pick}" data-model="{html.escape(display_model(result.model))}" '
+        f'<div class="s2h-results" data-pick="{pick}"{model} '
         f'style="display:flex;flex-wrap:wrap;gap:12px">{"".join(figures)}</div>'
     )
 
@@ -144,13 +167,16 @@ def _answer_markdown(names: list[str], result: SearchResult) -> str:
 
 
 class SearchHandler:
-    """`handler(files, query)` -> (uploads to keep, html, answer, raw reply, base html, base answer, base raw).
+    """`handler(files, query)` -> (uploads to keep, html, answer, raw reply, base html, base answer, base raw,
+    notice); `handler.preview(files)` gives the same outputs for the images as uploaded, before a search.
 
     Uploads stay in the upload box across questions, so a person can ask again about the same images;
-    an unreadable or refused file is named in a `gr.Warning`, deleted and dropped from the box, and the good
-    ones stay, renewed for Gradio's cache sweep (`sessions.SWEEP`); they are deleted when the visitor's
-    session ends (`sessions.SessionUploads`). Bad input also puts the message in the answer box (API
-    callers see it there).
+    an unreadable or refused file is named in a `gr.Warning` as soon as it is uploaded (and at a search),
+    deleted and dropped from the box, and the good ones stay, renewed for Gradio's cache sweep
+    (`sessions.SWEEP`); they are deleted when the visitor's session ends (`sessions.SessionUploads`).
+    A refused request leaves the last answer on screen and puts its message in the notice (the last
+    output, so API callers see it too). `labels` (file digest -> label) names bundled example images once
+    the model has answered; before that their neutral names (`example-2.webp`) give nothing away.
     """
 
     def __init__(
@@ -160,13 +186,16 @@ class SearchHandler:
         cache_dir: str,
         base: ChatModel | None = None,
         keep: tuple[str, ...] | list[str] = (),
+        labels: dict[str, str] | None = None,
     ):
         self.model, self.base, self.limits = model, base, limits
         self.cache_dir, self.keep_digests = cache_dir, frozenset(file_digest(path) for path in keep)
+        self.labels = dict(labels or {})
 
     def _refuse(self, message: str, files=None) -> tuple:
         gr.Warning(_toast(message))
-        return (gr.update() if files is None else files, "", f"⚠️ {redact(message)}", "", "", "", "")
+        same = gr.update()  # the last answer and its images stay on screen
+        return (same if files is None else files, same, same, same, same, same, same, f"⚠️ {redact(message)}")
 
     def _load(self, paths: list[str]) -> tuple[list[tuple[str, Image.Image]], list[str], list[str]]:
         """(loaded (name, image) pairs, their paths, one message per bad file); bad files are deleted."""
@@ -179,6 +208,36 @@ class SearchHandler:
                 problems.append(str(err))
                 discard_uploads([path], self.cache_dir, self.keep_digests)
         return loaded, good, problems
+
+    def preview(self, files: list[str] | None) -> tuple:
+        """The uploaded images as numbered thumbnails before any search; a bad file is named at once,
+        deleted and dropped from the box. The answers of earlier images are cleared (they were about those)."""
+        loaded, good, problems = self._load([str(f) for f in (files or [])])
+        kept = gr.update(value=good) if problems else gr.update()
+        notice = ""
+        if problems:
+            notice = "⚠️ " + redact("; ".join(problems))
+            gr.Warning(_toast("; ".join(problems)))
+        if not loaded:
+            waiting = waiting_html("Your images")
+            return (
+                kept,
+                waiting,
+                "",
+                "",
+                waiting_html("Your images and the base model's answer"),
+                "",
+                "",
+                notice,
+            )
+        row = highlight_html([name for name, _ in loaded], [image for _, image in loaded], None)
+        return kept, row, "", "", row, "", "", notice
+
+    def _revealed(self, paths: list[str], names: list[str]) -> list[str]:
+        """Bundled example images by their label once answered; uploads by their own file names."""
+        if not self.labels:
+            return names
+        return [self.labels.get(file_digest(path), name) for path, name in zip(paths, names)]
 
     def __call__(self, files: list[str] | None, query: str | None) -> tuple:
         paths = [str(f) for f in (files or [])]
@@ -200,20 +259,23 @@ class SearchHandler:
             check_count(len(good), self.limits)
         except UploadError as err:
             return self._refuse("; ".join([*problems, str(err)]), kept)
+        notice = ""
         if problems:
+            notice = "⚠️ " + redact("; ".join(problems) + f"; searching the other {len(good)}")
             gr.Warning(_toast("; ".join(problems) + f"; searching the other {len(good)}"))
-        names = [name for name, _ in loaded]
+        names = self._revealed(good, [name for name, _ in loaded])
         images = [image for _, image in loaded]
         result = run_search(self.model, images, query, self.limits.max_new_tokens)
         logger.info("search over %d images: pick %s in %.2f s", len(images), result.pick, result.seconds)
         raw = _truncate(result.reply, _RAW_SHOWN)
         outputs = [kept, highlight_html(names, images, result), _answer_markdown(names, result), raw]
         if self.base is None:
-            return (*outputs, "", "", "")
+            return (*outputs, "", "", "", notice)
         base = run_search(self.base, images, query, self.limits.max_new_tokens)
         return (
             *outputs,
             highlight_html(names, images, base),
             _answer_markdown(names, base),
             _truncate(base.reply, _RAW_SHOWN),
+            notice,
         )

@@ -14,11 +14,11 @@ import gradio as gr
 from ..errors import UserError
 from ..layout import SPLITS
 from ..redact import redact
-from .examples import EXAMPLES, bundled_image, example_section
+from .examples import EXAMPLES, bundled_image, example_labels, example_section
 from .explorer import CONFIGS, allow_dataset, get_row, random_index
 from .inference import ChatModel
 from .limits import Limits
-from .search import SearchHandler, display_model
+from .search import SearchHandler, display_model, waiting_html
 from .sessions import SWEEP, SessionUploads
 from .uploads import upload_files
 
@@ -28,15 +28,9 @@ logger = logging.getLogger(__name__)
 
 _INTRO = """# S2H-DPO · global visual search
 Upload {lo}–{hi} images and ask about one of them without naming it (“Which image contains a white car?”,
-“Caption the image containing a peacock”). The model answers, and the image its reply points at is
-highlighted. Your images stay in the box for further questions, and are deleted from the server when you
+“Caption the image containing a peacock”). Your images show as numbered thumbnails; the model answers, and
+the image its reply points at is highlighted. Your images stay in the box for further questions, and are deleted from the server when you
 close or reload this page (or after 30 minutes without a question)."""
-
-_WAITING = (
-    '<div class="s2h-waiting" style="border:2px dashed #d1d5db;border-radius:10px;padding:28px 16px;'
-    'text-align:center;color:#6b7280">{what} appear here after a search, the image the reply points at '
-    "outlined in green.</div>"
-)
 
 # explorer: whole images (never cropped or covered: a hidden shape changes what a row asks), the captions
 # below them, and no empty band below
@@ -102,20 +96,19 @@ def _search_tab(
                 elem_id="s2h-query",
             )
             submit = gr.Button("Search", variant="primary", elem_id="s2h-submit")
-            if examples:
-                example_section(files, query, limits.max_images)
-        with gr.Column(scale=3):  # the answer, and the base model's beside it (before/after view)
+            notice = gr.Markdown(elem_id="s2h-notice")  # a refused request's message; the answer stays
+        # the answer column: on a narrow screen it wraps to right under the search form (examples come after)
+        with gr.Column(scale=3, min_width=320):  # the answer, and the base model's beside it (before/after)
             label = display_model(model.name) if model is not None else "model"
             gr.Markdown(f"### After training · {label}", visible=base is not None)
-            highlight = gr.HTML(_WAITING.format(what="Your images"), label="Images", elem_id="s2h-highlight")
+            highlight = gr.HTML(waiting_html("Your images"), label="Images", elem_id="s2h-highlight")
             answer = gr.Markdown(label=f"Answer · {label}", elem_id="s2h-answer")
             with gr.Accordion("Raw reply", open=False, elem_id="s2h-raw-accordion"):
                 raw = gr.Textbox(show_label=False, interactive=False, elem_id="s2h-raw", lines=3)
             with gr.Column(visible=base is not None):
                 gr.Markdown(f"### Before training · {display_model(base.name) if base is not None else ''}")
                 base_highlight = gr.HTML(
-                    _WAITING.format(what="The base model's answer and your images"),
-                    elem_id="s2h-base-highlight",
+                    waiting_html("Your images and the base model's answer"), elem_id="s2h-base-highlight"
                 )
                 base_answer = gr.Markdown(elem_id="s2h-base-answer")
                 with gr.Accordion("Raw reply (base model)", open=False, elem_id="s2h-base-raw-accordion"):
@@ -125,10 +118,25 @@ def _search_tab(
     example_files = (
         sorted({bundled_image(label) for labels, _ in EXAMPLES for label in labels}) if examples else []
     )
-    handler = SearchHandler(model, limits, cache_dir=files.GRADIO_CACHE, base=base, keep=example_files)
-    outputs = [files, highlight, answer, raw, base_highlight, base_answer, base_raw]
+    handler = SearchHandler(
+        model,
+        limits,
+        cache_dir=files.GRADIO_CACHE,
+        base=base,
+        keep=example_files,
+        labels=example_labels() if examples else None,
+    )
+    outputs = [files, highlight, answer, raw, base_highlight, base_answer, base_raw, notice]
     submit.click(handler, inputs=[files, query], outputs=outputs, api_name="search")
     query.submit(handler, inputs=[files, query], outputs=outputs, api_visibility="private")
+    # thumbnails as soon as images arrive, a bad file named at once (not only at Search)
+    preview = dict(
+        fn=handler.preview, inputs=[files], outputs=outputs, api_visibility="private", show_progress="hidden"
+    )
+    for event in (files.upload, files.delete, files.clear):
+        event(**preview)
+    if examples:
+        example_section(files, query, limits.max_images).then(**preview)
     # what each visitor's box holds, so it is deleted when they leave (`demo.unload` in `build_demo`)
     uploads = SessionUploads(files.GRADIO_CACHE, handler.keep_digests)
     files.change(

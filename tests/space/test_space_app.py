@@ -38,8 +38,10 @@ def test_handler_highlights_the_parsed_image_and_keeps_uploads(tmp_path):
     model = ScriptedModel("The peacock is in the second image.")
     handler = SearchHandler(model, Limits(max_new_tokens=9), cache_dir=str(tmp_path / "cache"))
     paths = _copies(tmp_path, FOUR)
-    kept, html, answer, raw, base_html, _, _ = handler(paths, "  Which image contains a peacock? ")
-    assert kept == gr.update() and base_html == ""  # the upload box keeps its files for the next question
+    kept, html, answer, raw, base_html, _, _, notice = handler(paths, "  Which image contains a peacock? ")
+    assert (
+        kept == gr.update() and base_html == notice == ""
+    )  # the upload box keeps its files for the next question
     assert model.calls == [
         {
             "n_images": 4,
@@ -93,7 +95,8 @@ def test_handler_warns_on_bad_requests(tmp_path, labels, query, message):
     paths = _copies(tmp_path, labels)
     with pytest.warns(UserWarning, match=message):
         out = handler(paths, query)
-    assert message in out[2] and out[1] == "" and model.calls == []
+    # the message is the notice; the last answer and its images stay as they were
+    assert message in out[7] and out[1] == out[2] == gr.update() and model.calls == []
     assert all(os.path.exists(p) for p in paths)  # a refused request keeps the (good) uploads
 
 
@@ -113,7 +116,7 @@ def test_handler_names_a_bad_file_and_keeps_the_good_ones(tmp_path):
     notes.write_text("hello")
     with pytest.warns(UserWarning, match="“notes.txt” is not an image.*; upload at least 2 images"):
         kept, html, *_ = handler([paths[0], str(notes)], "Which one?")
-    assert kept == gr.update(value=[paths[0]]) and html == "" and os.path.exists(paths[0])
+    assert kept == gr.update(value=[paths[0]]) and html == gr.update() and os.path.exists(paths[0])
 
 
 @pytest.mark.parametrize(
@@ -258,7 +261,7 @@ def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, t
     )
     assert eight[1].count("<figure") == 8
     refused = client.predict(files[:1], "Which image contains a car?", api_name="/search")
-    assert "at least 2" in refused[2] and refused[1] == ""
+    assert "at least 2" in refused[7]  # the notice; the answer outputs are left as they were
 
     index, gallery, summary, prompt, chosen, rejected = client.predict(
         space_dataset, "level3", "train", 1, api_name="/show_row"
@@ -277,3 +280,50 @@ def test_cli_help():
         timeout=120,
     )
     assert proc.returncode == 0 and "--base-model" in proc.stdout and "--port" in proc.stdout
+
+
+def test_preview_shows_uploads_and_names_a_bad_file_at_upload(tmp_path):
+    paths = [str(p) for p in _copies(tmp_path, ["dog", "peacock", "car"])]
+    notes = tmp_path / "cache" / "upload9" / "notes.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("hello")
+    model = ScriptedModel("Image 2")
+    handler = SearchHandler(model, Limits(), str(tmp_path / "cache"))
+    with pytest.warns(UserWarning, match="“notes.txt” is not an image"):
+        kept, html, answer, raw, *_, notice = handler.preview([*paths, str(notes)])
+    assert kept == gr.update(value=paths) and not notes.exists() and model.calls == []
+    assert 'data-pick="pending"' in html and html.count("<figure") == 3 and "s2h-chosen" not in html
+    assert answer == raw == "" and "notes.txt" in notice
+    kept, html, *_ = handler.preview([])
+    assert "s2h-waiting" in html
+
+
+def test_example_images_are_named_only_once_answered(tmp_path):
+    from s2h_dataset.space.examples import example_labels
+
+    copies = []
+    for i, label in enumerate(["dog", "peacock", "car", "banana"], 1):
+        copy = tmp_path / f"example-{i}.webp"
+        shutil.copyfile(bundled_image(label), copy)
+        copies.append(str(copy))
+    handler = SearchHandler(
+        ScriptedModel("Image 2"), Limits(), str(tmp_path / "cache"), labels=example_labels()
+    )
+    _, preview, *_ = handler.preview(copies)
+    assert "peacock" not in preview and "example-2" not in preview and ">Image 2<" in preview
+    _, html, answer, *_ = handler(copies, "Which image contains a peacock?")
+    assert "Image 2 · peacock" in html and "(peacock)" in answer
+
+
+def test_space_share_reaches_gradio(monkeypatch):
+    """`s2h space --share` is Gradio's `share=True` (the start-up hint it prints can be acted on)."""
+    from s2h_dataset.cli import main
+
+    seen = {}
+    monkeypatch.setattr(
+        gr.Blocks, "launch", lambda self, **kwargs: seen.update(kwargs)
+    )  # no server, no tunnel
+    monkeypatch.delenv("MODEL_ID", raising=False)
+    assert main(["space", "--share", "--port", "7999"]) == 0
+    assert seen["share"] is True and seen["server_port"] == 7999
+    assert main(["space", "--port", "7999"]) == 0 and seen["share"] is False

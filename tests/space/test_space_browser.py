@@ -45,6 +45,16 @@ def _wait_listed(page, name: str, timeout: float = 20) -> None:
     assert name in _listed(page), f"{name} never listed in the upload box"
 
 
+def _wait_text(page, selector: str, text: str, screenshot, timeout: float = 60) -> None:
+    """Wait until `selector`'s text holds `text` (curly quotes ignored); a screenshot if it never does."""
+    deadline = time.monotonic() + timeout
+    while text not in page.locator(selector).inner_text().replace("“", "").replace("”", ""):
+        if time.monotonic() > deadline:
+            page.screenshot(path=str(screenshot), full_page=True)
+            raise AssertionError(f"{selector} never showed {text!r}; see {screenshot}")
+        time.sleep(0.2)
+
+
 def _wait_calls(model, before: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while len(model.calls) == before and time.monotonic() < deadline:
@@ -77,8 +87,9 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     assert page.locator("#s2h-highlight figure").count() == 4
     box = chosen.locator("img").bounding_box()
     assert box and box["width"] > 100  # the thumbnail really renders
-    # labels say "Image 2", not the hash file name; one answer box names the model, not a local path
-    assert chosen.locator("figcaption").inner_text().strip() == "Image 2"
+    # labels say "Image 2" (and, once answered, what a bundled image shows), never the hash file name; one
+    # answer box names the model, not a local path
+    assert chosen.locator("figcaption").inner_text().strip() == "Image 2 · peacock"
     assert "1f99a" not in page.locator("#s2h-highlight").inner_text()
     answer = page.locator("#s2h-answer").inner_text()
     assert "Model's pick: Image 2" in answer and "The peacock is in the second image." in answer
@@ -105,30 +116,24 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     assert scripted.calls[-1]["n_images"] == 4 and scripted.calls[-1]["text"] == "Which image shows a car?"
     page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
 
-    # a bad file among good ones: named in a warning, dropped from the box, the good ones kept and searched
+    # a bad file among good ones: named in a warning as soon as it is uploaded, dropped from the box, the
+    # good ones kept and searched
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
-    page.locator("#s2h-files input[type=file]").set_input_files([*files[:3], str(notes)])
-    _wait_listed(page, "notes.txt")
     calls = len(scripted.calls)
-    page.locator("#s2h-submit").click()
-    deadline = time.monotonic() + 90  # the warning toast names the bad file (after the running event ends)
-    while "notes.txt is not an image" not in page.locator("body").inner_text().replace("“", "").replace(
-        "”", ""
-    ):
-        if time.monotonic() > deadline:
-            page.screenshot(path=str(tmp_path / "no-warning.png"), full_page=True)
-            raise AssertionError(f"no warning naming notes.txt; see {tmp_path / 'no-warning.png'}")
-        time.sleep(0.2)
-    _wait_calls(scripted, calls)
-    assert (
-        scripted.calls[-1]["n_images"] == 7
-    )  # the 4 kept from before + 3 new good ones; the bad one left out
+    page.locator("#s2h-files input[type=file]").set_input_files([*files[:3], str(notes)])
+    _wait_text(page, "body", "notes.txt is not an image", tmp_path / "no-warning.png")
     deadline = time.monotonic() + 30
     while "notes.txt" in _listed(page) and time.monotonic() < deadline:
         time.sleep(0.2)
     listed = _listed(page)
     assert "notes.txt" not in listed and all(n in listed for n in ("1f436", "1f99a", "1f697"))
+    assert len(scripted.calls) == calls  # named at upload, before any search
+    page.locator("#s2h-submit").click()
+    _wait_calls(scripted, calls)
+    assert (
+        scripted.calls[-1]["n_images"] == 7
+    )  # the 4 kept from before + 3 new good ones; the bad one left out
     page.screenshot(path=str(tmp_path / "warning.png"), full_page=True)
 
     # examples are thumbnails labelled "Image 1".."Image N" with their request, never file names
@@ -142,11 +147,11 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
     first_card = cards.first.inner_text()
     assert all(f"Image {i}" in first_card for i in (1, 2, 3, 4)) and EXAMPLES[0][1] in first_card
     assert ".webp" not in page.locator("#s2h-examples").inner_text()
-    # an example works twice in a row: its images land in the box (named by what they show), then search
+    # an example works twice in a row: its images land in the box (named by position only), then search
     for attempt in (1, 2):
         calls = len(scripted.calls)
         cards.first.click()
-        _wait_listed(page, "banana.webp")
+        _wait_listed(page, "example-4.webp")
         deadline = time.monotonic() + 20
         while page.locator("#s2h-query textarea").input_value() != EXAMPLES[0][1]:
             assert time.monotonic() < deadline, "the example did not fill the request"
@@ -257,7 +262,7 @@ def test_uploads_deleted_when_the_session_ends(browser, served, tmp_path):
 
     # the second visitor loads an example (their uploads leave the box and go), searches, and leaves
     second.locator("#s2h-examples .s2h-example").first.click()
-    _wait_listed(second, "banana.webp")
+    _wait_listed(second, "example-4.webp")
     _wait_gone(f"{tag}-b-0.png")
     _wait_gone(f"{tag}-0.png")
     calls = len(scripted.calls)
@@ -270,9 +275,73 @@ def test_uploads_deleted_when_the_session_ends(browser, served, tmp_path):
     third = browser.new_page()
     third.goto(url)
     third.locator("#s2h-examples .s2h-example").first.click()
-    _wait_listed(third, "banana.webp")
+    _wait_listed(third, "example-4.webp")
     calls = len(scripted.calls)
     third.locator("#s2h-submit").click()
     _wait_calls(scripted, calls)
     assert scripted.calls[-1]["n_images"] == 4
     third.close()
+
+
+def test_thumbnails_before_search_warnings_keep_the_answer_and_a_narrow_screen(browser, served, tmp_path):
+    """At 420 px: uploads show as numbered thumbnails before Search, right under the form; the answer comes
+    right there too (the examples after it); an empty request warns and keeps the last answer; example
+    images have neutral names and are named only once the model has answered."""
+    scripted = ScriptedModel("The peacock is in the second image.")
+    url = served(build_demo(scripted, limits=Limits(max_new_tokens=8)))
+    page = browser.new_page(viewport={"width": 420, "height": 900})
+    page.goto(url)
+    page.locator("#s2h-submit").wait_for(state="visible", timeout=30_000)
+
+    files = [bundled_image(label) for label in ("dog", "peacock", "car", "banana")]
+    page.locator("#s2h-files input[type=file]").set_input_files(files)
+    preview = page.locator('#s2h-highlight .s2h-results[data-pick="pending"] figure')
+    deadline = time.monotonic() + 30
+    while preview.count() < 4:
+        assert time.monotonic() < deadline, "no thumbnails of the uploads before Search"
+        time.sleep(0.2)
+    assert scripted.calls == [] and preview.nth(3).locator("img").bounding_box()["width"] > 60
+    assert preview.nth(1).locator("figcaption").inner_text().strip() == "Image 2"
+
+    page.locator("#s2h-query textarea").fill("Which image contains a peacock?")
+    page.locator("#s2h-submit").click()
+    chosen = page.locator("#s2h-highlight .s2h-chosen")
+    chosen.wait_for(state="visible", timeout=60_000)
+    # narrow screen: images and answer right under the Search button, the examples only after them
+    submit, highlight = (
+        page.locator("#s2h-submit").bounding_box(),
+        page.locator("#s2h-highlight").bounding_box(),
+    )
+    answer, examples = (
+        page.locator("#s2h-answer").bounding_box(),
+        page.locator("#s2h-examples").bounding_box(),
+    )
+    assert submit["y"] < highlight["y"] < answer["y"] < examples["y"], (submit, highlight, answer, examples)
+    assert highlight["y"] - (submit["y"] + submit["height"]) < 250, (submit, highlight)
+    page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
+
+    # an empty request: a warning, and the last answer and its images stay
+    calls = len(scripted.calls)
+    page.locator("#s2h-query textarea").fill("")
+    page.locator("#s2h-submit").click()
+    _wait_text(page, "#s2h-notice", "type a request", tmp_path / "no-notice.png")
+    assert len(scripted.calls) == calls
+    assert chosen.count() == 1 and chosen.get_attribute("data-index") == "2"
+    assert "Model's pick: Image 2" in page.locator("#s2h-answer").inner_text()
+
+    # an example: neutral names in the box and on the thumbnails, the label only once answered
+    page.locator("#s2h-examples .s2h-example").first.click()
+    _wait_listed(page, "example-4.webp")
+    listed = _listed(page)
+    assert not any(label in listed for label in EXAMPLES[0][0]), listed
+    pending = page.locator('#s2h-highlight .s2h-results[data-pick="pending"] figcaption')
+    deadline = time.monotonic() + 30
+    while pending.count() < 4:
+        assert time.monotonic() < deadline, "no thumbnails of the example's images"
+        time.sleep(0.2)
+    assert [pending.nth(i).inner_text().strip() for i in range(4)] == [f"Image {i}" for i in (1, 2, 3, 4)]
+    page.locator("#s2h-submit").click()
+    pick = page.locator("#s2h-highlight .s2h-chosen figcaption")
+    pick.wait_for(state="visible", timeout=60_000)
+    assert pick.inner_text().strip() == "Image 2 · peacock"
+    page.close()
