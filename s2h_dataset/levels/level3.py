@@ -48,26 +48,49 @@ def _wrong_colours(record) -> tuple[str, ...]:
     return confusions(facts.vote, facts.colours) if facts is not None and facts.vote is not None else ()
 
 
+_FINE: dict[tuple[str, str], object] = {}
+_FITS: dict[tuple, EditWeights] = {}  # edit weights by what they were fitted on (`edit_weights`)
+
+
+def _fine_vote(record):
+    """`fine_vote` of a record's image, measured once per process and image signature (like
+    `record_facts`); a record without a signature is measured every time."""
+    signature = record.signature()
+    key = (record.source_id, signature)
+    if signature is not None and key in _FINE:
+        return _FINE[key]
+    try:
+        fine = fine_vote(record.load())
+    except Exception:  # unreadable now: the facts' vote alone decides
+        fine = None
+    if signature is not None:
+        _FINE[key] = fine
+    return fine
+
+
 def truth_of(record, label: str | None = None) -> Truth:
     """What is known of a record's image: its measured facts (and a finer colour vote), tracked counts
     and label."""
     facts = record_facts(record)
-    fine = None
-    if facts is not None:
-        try:
-            fine = fine_vote(record.load())
-        except Exception:  # unreadable now: the facts' vote alone decides
-            fine = None
+    fine = _fine_vote(record) if facts is not None else None
     return Truth(facts, record.counts or (), record.label if label is None else label, fine)
 
 
 def edit_weights(ctx: LevelContext) -> EditWeights:
     """The context's `EditWeights`, fitted once on the candidate edits of a sample of its images' captions
     (the source's caption, else the pixels' caption, else a scene's tracked counts)."""
-    if "edit_weights" not in ctx.memo:
-        records = list(ctx.objects)
-        records = records[:: max(1, len(records) // FIT_SAMPLE)]
-        shapes = list(ctx.shapes)[:: max(1, len(ctx.shapes) // (FIT_SAMPLE // 4))] if ctx.shapes else []
+    if "edit_weights" in ctx.memo:
+        return ctx.memo["edit_weights"]
+    records = list(ctx.objects)
+    records = records[:: max(1, len(records) // FIT_SAMPLE)]
+    shapes = list(ctx.shapes)[:: max(1, len(ctx.shapes) // (FIT_SAMPLE // 4))] if ctx.shapes else []
+    # the fit is a function of the sample's labels, captions and pixels (by signature) and the shapes' counts:
+    # contexts over the same pool (the up-front probe, every re-plan) share it instead of fitting again
+    key = (
+        tuple((r.source_id, r.label, r.caption, r.signature()) for r in records),
+        tuple((r.source_id, r.counts) for r in shapes),
+    )
+    if key not in _FITS:
         pools = []
         for record in records:
             truth, colours = truth_of(record), _wrong_colours(record)
@@ -78,7 +101,12 @@ def edit_weights(ctx: LevelContext) -> EditWeights:
         for record in shapes:
             edits = candidate_edits(scene_caption(record.counts), Truth(counts=record.counts))
             pools.append([e for e in edits if e.kind == "count"])
-        ctx.memo["edit_weights"] = EditWeights.fit(pools)
+        fitted = EditWeights.fit(pools)
+        if all(k[3] is not None for k in key[0]):  # nothing vouches for an unsigned image: fit it again
+            _FITS[key] = fitted
+        ctx.memo["edit_weights"] = fitted
+    else:
+        ctx.memo["edit_weights"] = _FITS[key]
     return ctx.memo["edit_weights"]
 
 
