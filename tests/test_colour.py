@@ -117,3 +117,19 @@ def test_compare_colour_states_only_clear_colours():
         inside = sum(clearly(v, colour) for v in votes)
         outside = sum(clearly_not(v, colour) for v in votes)
         assert (inside, outside) == ((2, 0) if row.meta["answer"] == "yes" else (1, 1)), row.meta
+
+
+def test_colour_table_is_cached_per_machine_by_what_it_is_made_from(tmp_path, monkeypatch):
+    from s2h_dataset.captioners import colour
+
+    monkeypatch.setattr(colour, "TABLE_CACHE", str(tmp_path))
+    colour._table.cache_clear()
+    computed = colour._table()
+    (cached,) = tmp_path.glob("table-*.npy")
+    assert colour._table_key() in cached.name
+    colour._table.cache_clear()
+    monkeypatch.setattr(colour, "_compute_table", lambda: pytest.fail("computed again"))
+    assert np.array_equal(colour._table(), computed)
+    monkeypatch.setattr(colour, "WHITE", colour.WHITE + 1)  # another rule: another key, another file
+    assert colour._table_key() not in cached.name
+    colour._table.cache_clear()

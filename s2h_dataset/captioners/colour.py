@@ -21,11 +21,16 @@ plausible wrong colours for a rejected answer.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..labels import COLOUR_NAMES
 
 __all__ = [
@@ -94,9 +99,43 @@ def palette() -> tuple[np.ndarray, tuple[str, ...]]:
     return rgb2lab(np.array([rgbs]))[0], tuple(terms)
 
 
+TABLE_CACHE = "~/.cache/s2h/colour"  # the table, computed once per machine (about 6 s) and kept here
+
+
+def _table_key() -> str:
+    """What the table is a function of: the palette, the achromatic rules, the terms and the Lab code."""
+    import skimage
+
+    centroids, terms = palette()
+    rules = [QUANT, ACHROMATIC, SATURATION, DARK, WHITE, list(COLOUR_NAMES), skimage.__version__]
+    digest = hashlib.sha256(json.dumps([np.round(centroids, 6).tolist(), terms, rules]).encode())
+    return digest.hexdigest()[:16]
+
+
 @cache
 def _table() -> np.ndarray:
-    """Term index (into COLOUR_NAMES) of every quantised RGB colour."""
+    """Term index (into COLOUR_NAMES) of every quantised RGB colour: read from the machine's cache when
+    one was computed with the same palette and rules (`_table_key`), else computed and cached (atomically;
+    an unwritable cache only costs the time)."""
+    path = Path(TABLE_CACHE).expanduser() / f"table-{_table_key()}.npy"
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.shape == ((256 // QUANT) ** 3,) and table.dtype == np.int8:
+            return table
+    except (OSError, ValueError):
+        pass
+    table = _compute_table()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        np.save(buffer, table, allow_pickle=False)
+        atomic_write(path, buffer.getvalue())
+    except OSError:
+        pass
+    return table
+
+
+def _compute_table() -> np.ndarray:
     from skimage.color import deltaE_ciede2000, rgb2lab
 
     centroids, terms = palette()
