@@ -249,6 +249,7 @@ def test_output_independent_fields_come_from_field_metadata():
         "workers",
         "overwrite",
         "keep_flagged",  # holding back a flagged task rewrites the staged shards after they are all written
+        "repo_id",  # where the card says the dataset lives: the card, not the rows
         "shard",
         "device",
         "concurrency",

@@ -79,7 +79,7 @@ def test_run_eval_api_with_interleaved_images(bench, tmp_path):
 
 def test_batched_replies_match_one_by_one():
     generator = HFGenerator(str(tiny_vlm_cache("qwen2_vl")), max_new_tokens=6)
-    items = [q.to_item(probe_text(q)) for q in probe_unit("emoji", n_questions=4, seed=0)]  # 3-5 images
+    items = [q.to_item(probe_text(q)) for q in probe_unit("emoji", n_questions=4, seed=1)]  # 3-5 images
     assert len({len(i.images) for i in items}) > 1
     assert generator.generate(items) == [generator.generate([item])[0] for item in items]
 
