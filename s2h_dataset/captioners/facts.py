@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["COLOUR_NAMES", "LEFT", "SIZE_RANGES", "Facts", "image_facts", "record_facts"]
 
 SIDE = 48  # facts are measured on a thumbnail: colours and layout do not need more pixels
-SECOND_COLOUR = 0.25  # a second colour is named when it covers this share of the object
+SECOND_COLOUR = 0.35  # a second colour is named when it covers this share of the object (at 0.25 shading
+# tints were named: "a tractor in green and purple"; 100 -> 111 of 120 eye-labelled objects have only true colours)
 # size classes by the share of the frame the object covers, and the edge of the centre band
 SIZE_RANGES = {"small": (0.0, 0.15), "medium-sized": (0.15, 0.4), "large": (0.4, 1.01)}
 LEFT = 0.4  # an object whose centre is left of this is "on the left" (right of 1 - LEFT: "on the right")
