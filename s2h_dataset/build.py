@@ -18,6 +18,7 @@ import logging
 import math
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 from .atomic import atomic_write
@@ -154,7 +155,7 @@ class ShardKeys:
             self.keys: dict[str, str] = json.loads(self.file.read_text()) if self.file.exists() else {}
         except ValueError:
             self.keys = {}
-        self.base = [run, sources]
+        self.base = [run, sources, _code()]
 
     def key(self, shard_path: str, bad: frozenset[str], images: dict[str, str], pool: str) -> str:
         payload = [*self.base, sorted(bad), shard_path, sorted(images.items()), pool]
@@ -163,8 +164,13 @@ class ShardKeys:
     def matches(self, shard_path: str, key: str) -> bool:
         return self.keys.get(shard_path) == key
 
-    def record(self, shard_path: str, key: str) -> None:
-        self.keys[shard_path] = key
+    def record(self, shard_path: str, key: str | None) -> None:
+        """Note the key a shard was written with (None: the shard is being rewritten, trust no key)."""
+        if key is None:
+            if self.keys.pop(shard_path, None) is None:
+                return
+        else:
+            self.keys[shard_path] = key
         atomic_write(self.file, json.dumps(self.keys, indent=0, sort_keys=True).encode())
 
     @staticmethod
@@ -174,6 +180,21 @@ class ShardKeys:
         if shard_paths and file.exists():
             keys = {k: v for k, v in json.loads(file.read_text()).items() if k not in shard_paths}
             atomic_write(file, json.dumps(keys, indent=0, sort_keys=True).encode())
+
+
+def _code() -> list[str]:
+    """What of the package a shard is made by besides the arguments: its version and the bundled tables the
+    generators read (labels and their forms, the confusion guard), so an upgrade between two runs of an
+    unfinished build rewrites its shards instead of mixing two generators' rows."""
+    from . import __version__
+    from .schema import GENERATOR_VERSION
+    from .sources.emoji import EMOJI_DIR
+
+    tables = hashlib.sha256()
+    for name in ("labels.jsonl", "confusable.json"):
+        path = EMOJI_DIR / name
+        tables.update(path.read_bytes() if path.exists() else b"")
+    return [__version__, GENERATOR_VERSION, tables.hexdigest()]
 
 
 def _drop_stale_shards(repo: Path, keep: list[str]) -> None:
@@ -271,6 +292,9 @@ def _write_shards(
                 progress.refresh()
             clock.lap("captions_and_filter")
             shards.set_postfix_str(f"{name}: writing {len(rows)} row{'s' if len(rows) != 1 else ''}")
+            keys.record(
+                shard.path, None
+            )  # no key while the file changes: a kill before the next line rewrites it
             write_shard(repo / shard.path, rows, store, cfg.row_group_mib)
             keys.record(shard.path, key)
             counts["written"] += 1
@@ -358,10 +382,11 @@ def _run(
         blind = blind_audit(staging.repo)
     whole = cfg.shard_index[1] == 1  # a `--shard I/N` slice is not the dataset: `s2h merge` holds back
     with stage("hold back the tasks the blind audit flags", logger):
-        blind, held, rewritten = (
-            hold_back(staging.repo, blind, cfg.keep_flagged) if whole else (blind, [], [])
+        blind, held, _ = (
+            hold_back(staging.repo, blind, cfg.keep_flagged, partial(ShardKeys.forget, staging.work))
+            if whole
+            else (blind, [], [])
         )
-    ShardKeys.forget(staging.work, rewritten)
     clock.lap("blind_audit")
     with stage("dataset card, audits and plots", logger):
         rows = write_card(

@@ -53,10 +53,13 @@ def _check_not_emptied(blind: list[dict], held: list[dict]) -> None:
                 )
 
 
-def hold_back(repo: Path, blind: list[dict], keep: bool) -> tuple[list[dict], list[dict], list[str]]:
+def hold_back(
+    repo: Path, blind: list[dict], keep: bool, forget=lambda paths: None
+) -> tuple[list[dict], list[dict], list[str]]:
     """Drop the rows of every clearly flagged task of `blind` (`blind_audit(repo)`) from the shards of
     `repo`, unless `keep` (`--keep-flagged`). Returns the audit entries of the tasks that ship, one record
-    per task held back (level, task, rows dropped, the readers' findings) and the shard paths rewritten."""
+    per task held back (level, task, rows dropped, the readers' findings) and the shard paths rewritten.
+    `forget` is called with the paths of every shard that may be rewritten, before the first is."""
     flagged = [t for t in blind if t.get("clearly_flagged")]
     if keep:
         for t in flagged:
@@ -75,14 +78,19 @@ def hold_back(repo: Path, blind: list[dict], keep: bool) -> tuple[list[dict], li
         tasks_of.setdefault(t["level"], set()).add(t["task"])
     rewritten: list[str] = []
     dropped: Counter = Counter()
-    for shard in sorted(Path(repo).glob("data/level*/*.parquet")):
-        path = shard.relative_to(repo).as_posix()
-        name = parse_shard_path(path)
-        if name is not None and name.level in tasks_of:
-            counts = drop_tasks(shard, tasks_of[name.level])
-            dropped.update({(name.level, task): n for task, n in counts.items()})
-            if counts:
-                rewritten.append(path)
+    targets = [
+        (path, name.level)
+        for shard in sorted(Path(repo).glob("data/level*/*.parquet"))
+        if (name := parse_shard_path(path := shard.relative_to(repo).as_posix())) and name.level in tasks_of
+    ]
+    # a build drops the content keys of every shard about to be rewritten before touching one, so a kill in
+    # the middle never leaves a shortened shard under the key of the whole one
+    forget([path for path, _ in targets])
+    for path, level in targets:
+        counts = drop_tasks(Path(repo) / path, tasks_of[level])
+        dropped.update({(level, task): n for task, n in counts.items()})
+        if counts:
+            rewritten.append(path)
     held = []
     for t in flagged:
         rows = dropped[t["level"], t["task"]]

@@ -116,6 +116,8 @@ class ImageStore:
                 or not self._blob_path(known[2]).exists()
             ):
                 todo.append((record, signature))
+            else:  # trusted: the model captioner's cache keys need not decode it again (`content_id`)
+                remember(record, signature, known[1])
         new_bad: dict[str, str] = {}
         if todo:
             lines = []

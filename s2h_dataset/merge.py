@@ -189,13 +189,13 @@ def _publish_merged(staging, out, folders, reports, configs, owner, expected, cl
         skipped=skipped,
     )
     clock.lap("card")
-    skipped = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
+    bad_images = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     report = {
         "arguments": public_arguments(cfg),
         "rows": rows,
         "merged_from": [str(f) for f in folders],
         "shard_files": {"expected": expected, "written_here": expected},
-        "skipped_images": [skipped[k] for k in sorted(skipped)],
+        "skipped_images": [bad_images[k] for k in sorted(bad_images)],
         "sources": {"fingerprint": _content(reports[0])},
         "shards": _sum(r["shards"] for r in reports),
         "captions": captions,

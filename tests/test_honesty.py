@@ -222,3 +222,6 @@ def test_a_merge_holds_back_like_a_single_machine_build(leaky_task, tmp_path):
         assert [h["task"] for h in held] == [leaky_task]
     shards = sorted(p.relative_to(single) for p in single.glob("data/*/*.parquet"))
     assert len(shards) > 2 and all((merged / p).read_bytes() == (single / p).read_bytes() for p in shards)
+    reports = [json.loads((f / "build_report.json").read_text()) for f in (merged, single)]
+    assert reports[0]["skipped_tasks"] == reports[1]["skipped_tasks"]  # a list of tasks, not the bad images
+    assert reports[0]["skipped_images"] == reports[1]["skipped_images"] == []

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,5 +99,11 @@ class CaptionerConfig:
 
     @property
     def cache_settings(self) -> str:
-        """The settings that change a reply, part of every cache key."""
-        return f"max_new_tokens={self.max_new_tokens}"
+        """The settings that change a reply, part of every cache key: the length limit and what the model is
+        shown (the image size sent); in this process (`transformers:`) also the processor's settings and the
+        weights' dtype."""
+        settings = f"max_new_tokens={self.max_new_tokens};max_image_side={self.max_image_side}"
+        if self.backend == "transformers":
+            kwargs = json.dumps(self.processor_kwargs, sort_keys=True, default=str)
+            settings += f";dtype={self.dtype};processor_kwargs={kwargs}"
+        return settings

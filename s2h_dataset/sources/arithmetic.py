@@ -13,6 +13,7 @@ from functools import partial
 
 from PIL import Image, ImageDraw
 
+from ..schema import GENERATOR_VERSION
 from .base import Record
 
 __all__ = ["COLOURS", "MAX_COUNT", "SHAPES", "arithmetic_records", "draw_shapes"]
@@ -90,7 +91,7 @@ def arithmetic_records(seed: int, pool_size: int = 2000) -> list[Record]:
                 load=partial(draw_shapes, seed, index),
                 counts=tuple(sorted(counts.items())),
                 synthetic=True,
-                stamp="drawn",  # a function of the arguments (seed, index)
+                stamp=f"drawn:{GENERATOR_VERSION}",  # a function of the arguments (seed, index) and the code
             )
         )
     return records

@@ -262,3 +262,17 @@ def test_output_independent_fields_come_from_field_metadata():
     }  # the list that used to be kept by hand
     assert changes_output("seed") and changes_output("captioner") and not changes_output("workers")
     assert all(isinstance(changes_output(name), bool) for name in BuildConfig.__dataclass_fields__)
+
+
+def test_cache_settings_cover_what_the_model_is_shown():
+    from s2h_dataset.captioners import CaptionerConfig
+
+    base = CaptionerConfig("transformers:org/m")
+    assert base.cache_settings != CaptionerConfig("transformers:org/m", max_image_side=384).cache_settings
+    assert (
+        base.cache_settings
+        != CaptionerConfig("transformers:org/m", processor_kwargs={"max_pixels": 50176}).cache_settings
+    )
+    assert base.cache_settings != CaptionerConfig("transformers:org/m", dtype="float32").cache_settings
+    served = CaptionerConfig("openai:http://h/v1#m")
+    assert served.cache_settings != CaptionerConfig("openai:http://h/v1#m", max_image_side=384).cache_settings
