@@ -288,3 +288,14 @@ def test_an_edit_never_touches_the_object_name_and_keeps_the_article():
     assert edits and all(e.text.startswith("An orange book, mostly ") for e in edits)
     (edit,) = candidate_edits("A thing, an orange one.", None, ("white",))
     assert edit.text == "A thing, a white one."
+
+
+def test_a_position_is_false_only_by_what_its_words_name():
+    from s2h_dataset.levels.negatives import _position_false
+
+    top_left = (0.2, 0.2)
+    assert not _position_false("on the left", top_left) and not _position_false("at the top", top_left)
+    assert not _position_false("at the top left", top_left)
+    assert _position_false("on the right", top_left) and _position_false("at the bottom", top_left)
+    assert _position_false("in the centre", top_left) and _position_false("at the top right", top_left)
+    assert not _position_false("at the bottom", (0.25, 0.8)) and not _position_false("in the centre", (0.5, 0.5))

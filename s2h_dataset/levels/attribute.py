@@ -50,14 +50,20 @@ PROMPTS = {
         "Which images contain {attribute}? Name every one.",
     ),
 }
-ANSWERS = {  # (one image, two images): the terse and the full form, one per row for chosen and rejected
+# (one image, two images): the terse and the full form, one per row for chosen and rejected. The full forms
+# say "only", so a rejected that misses a target is false, not merely incomplete ("The object in Image 2 is
+# mostly red." is true when Images 2 and 3 are); an answer to "which images" is exhaustive as it stands.
+ANSWERS = {
     "colour": (
         ("{Refs}.", "{Refs}."),
-        ("The object in {refs} is mostly {attribute}.", "The objects in {refs} are mostly {attribute}."),
+        (
+            "Only the object in {refs} is mostly {attribute}.",
+            "Only the objects in {refs} are mostly {attribute}.",
+        ),
     ),
     "category": (
         ("{Refs}.", "{Refs}."),
-        ("{Refs} shows {attribute}.", "{Refs} each show {attribute}."),
+        ("Only {refs} shows {attribute}.", "Only {refs} show {attribute}."),
     ),
 }
 

@@ -118,16 +118,16 @@ def _band(value: float, low: float, high: float) -> bool:
 
 
 def _position_false(position: str, centre: tuple[float, float]) -> bool:
-    """A named position is clearly not where the object's centre is (column or row off by `MARGIN`)."""
+    """A named position is clearly not where the object's centre is (off by `MARGIN`). Only what the words
+    name is tested: "on the left" says nothing of the row (an object at the top left is on the left), "at
+    the top right" names both, "in the centre" means the middle band of both."""
     words = position.split()
-    col = next((w for w in words if w in ("left", "right")), "")
-    row = next((w for w in words if w in ("top", "bottom")), "")
-    if "centre" in words:
-        col = row = ""
-    cols = {"left": (0.0, LEFT), "right": (1 - LEFT, 1.01), "": (LEFT, 1 - LEFT)}
-    rows = {"top": (0.0, LEFT), "bottom": (1 - LEFT, 1.01), "": (LEFT, 1 - LEFT)}
+    cols = {"left": (0.0, LEFT), "right": (1 - LEFT, 1.01), "centre": (LEFT, 1 - LEFT)}
+    rows = {"top": (0.0, LEFT), "bottom": (1 - LEFT, 1.01), "centre": (LEFT, 1 - LEFT)}
+    col = next((w for w in words if w in ("left", "right", "centre")), None)
+    row = next((w for w in words if w in ("top", "bottom", "centre")), None)
     x, y = centre
-    return _band(x, *cols[col]) or _band(y, *rows[row])
+    return (col is not None and _band(x, *cols[col])) or (row is not None and _band(y, *rows[row]))
 
 
 def is_false(kind: str, new: str, truth: Truth, old: str = "") -> bool:
