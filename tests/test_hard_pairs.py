@@ -304,6 +304,7 @@ def test_model_captioner_edits_are_asked_cached_and_validated(tmp_path):
     assert "edit" in model.asked
     used = [r for r in rows if r.meta.get("edit") == "model"]
     assert used and all(r.rejected == r.chosen.replace("red", "blue") for r in used)
+    assert all(r.meta["false"] == "colour:blue" for r in used)  # used only when the facts prove it false
     fallen = [r for r in rows if r not in used]
     assert fallen and all(r.meta["edit"].startswith("colour:") for r in fallen)  # rewrites: rule-based edit
     asked = len(model.asked)

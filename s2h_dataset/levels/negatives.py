@@ -418,12 +418,15 @@ def make_negative(
     """(chosen, rejected, what the rejected is, for the row's meta) from the resolved `texts`. The chosen
     is the target's caption, or its `pixel` caption when the caption states nothing that can be edited and
     checked. `model_edit` is a model captioner's answer to `model_edit_request`: used for `fact` when it
-    validates (a model's edit cannot be checked against the facts: the meta says `edit: model`)."""
+    validates and states a fact the image's facts prove false that the chosen does not (`false_claim`);
+    otherwise a checked edit is made as for any caption (the meta says `edit: model` and the false fact)."""
     rng = random.Random(request.seed)
     chosen = texts[request.base]
     for n, kind in enumerate(request.kinds):
         if kind == "fact" and valid_edit(chosen, model_edit):
-            return chosen, model_edit.strip(), {"negative": "fact", "edit": "model"}
+            wrong = false_claim(model_edit, request.truth, request.query)
+            if wrong and wrong != false_claim(chosen, request.truth, request.query):
+                return chosen, model_edit.strip(), {"negative": "fact", "edit": "model", "false": wrong}
         if kind == "fact" and (edit := _pick_edit(request, chosen, rng, n < len(request.kinds) - 1)):
             return chosen, edit.text, _fact_info(edit)
         if kind == "claim":
