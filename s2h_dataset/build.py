@@ -125,6 +125,12 @@ def _sources_digest(sources: Sources) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()
 
 
+def content_fingerprint(sources_digest: str, images: dict[str, str]) -> str:
+    """What a build's rows were made from, by content: the sources' digest and the pixel digest of every
+    image the shards use ({source id: digest}); `s2h merge` refuses parts whose fingerprints differ."""
+    return hashlib.sha256(json.dumps([sources_digest, sorted(images.items())]).encode()).hexdigest()
+
+
 class ShardKeys:
     """What each written shard was made from (`work/shard_keys.json`): a shard on disk is reused only when
     its key, recomputed from the current sources, equals the one it was written with.
@@ -257,8 +263,7 @@ def _write_shards(
         shards.close()
         if not restart:
             _drop_stale_shards(repo, mine)
-            content = hashlib.sha256(json.dumps([digest, sorted(used.items())]).encode()).hexdigest()
-            return expected, mine, counts, content
+            return expected, mine, counts, content_fingerprint(digest, used)
 
 
 def publish(

@@ -22,5 +22,10 @@ def uses_hub(cfg: BuildConfig) -> bool:
 def run(cfg: BuildConfig) -> int:
     from ..build import build, summary
 
+    if cfg.executor:  # the stages on datatrove (`engine/`): run here or submitted to SLURM
+        from ..engine import run_build
+
+        print(run_build(cfg))
+        return 0
     print(summary(build(cfg)))
     return 0
