@@ -1,0 +1,188 @@
+"""`s2h build --executor local|slurm`: the stages on datatrove's executors give the bytes of a one-machine
+build, each image is encoded by one rank, each caption request is asked once, a failed rank is rerun alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fake_http import JSONHandler, running
+from test_content_keys import make_folder
+from test_shards import _cfg, _parquet
+
+from s2h_dataset.build import BuildConfig, build
+from s2h_dataset.cli import main
+from s2h_dataset.engine import run_build
+from s2h_dataset.engine.executors import _prepare
+
+pytest.importorskip("datatrove")
+
+
+def _engine(cfg: BuildConfig, **over) -> BuildConfig:
+    return BuildConfig(**{**{k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, **over})
+
+
+def _reports(out: Path) -> dict:
+    return json.loads((out / "build_report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    return build(_cfg(tmp_path_factory.mktemp("engine-single") / "single"))
+
+
+def test_local_executor_equals_one_machine_build(single, tmp_path):
+    out = tmp_path / "engine"
+    line = run_build(_engine(_cfg(out), executor="local", tasks_parallel=2))
+    assert line.startswith("built 120 rows") and line.endswith(str(out))
+    assert _parquet(out) == _parquet(single)
+    engine = _reports(out)["engine"]
+    # each image the plan uses was encoded by exactly one rank of the encode stage
+    assert sum(engine["images_encoded_per_rank"].values()) == engine["unique_images"]
+    assert all(k.startswith("encode-") for k in engine["images_encoded_per_rank"])
+    assert not (tmp_path / ".engine.partial").exists()  # nothing left beside --out
+
+
+def test_a_failed_rank_is_rerun_alone_and_the_bytes_stay(single, tmp_path, capfd):
+    from s2h_dataset.errors import UserError
+
+    cfg = _engine(_cfg(tmp_path / "engine"), executor="local", tasks_parallel=2)
+    root, run_key, shards = _prepare(cfg)  # the staging folder a run starts from
+    victim = sorted(_parquet(single))[5]
+    blocker = root / "repo" / victim  # a folder where rank 5's shard goes: its final rename fails
+    (blocker / "x").mkdir(parents=True)
+    with pytest.raises(UserError, match=r"1 of 12 `shards` rank\(s\) failed \(ranks \d+; logs in .*; rerun"):
+        run_build(cfg)
+    reports = root / "work" / "engine" / run_key / "reports"
+    before = {p.name: p.stat().st_mtime_ns for p in reports.glob("shards-*.json")}
+    assert len(before) == shards - 1
+    (blocker / "x").rmdir()
+    blocker.rmdir()
+    capfd.readouterr()
+    run_build(cfg)
+    logs = capfd.readouterr().err  # datatrove's own account of what it ran
+    assert f"Not doing anything as all {shards} tasks have already been completed" in logs  # encode
+    assert f"Skipping {shards - 1} already completed tasks" in logs  # shards: only the failed one runs
+    assert _parquet(tmp_path / "engine") == _parquet(single)
+    assert _reports(tmp_path / "engine")["shards"] == {"written": shards, "reused": 0}
+
+
+def test_a_bad_image_that_replans_a_later_shard(tmp_path):
+    folder = make_folder(tmp_path / "photos")
+    broken = sorted(folder.iterdir())[-1] / "3.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    settings = dict(
+        source=[f"imagefolder:{folder}"], levels="1,3", n_per_level=24, shard_rows=2, test_fraction=0.0
+    )
+    single = build(BuildConfig(out=str(tmp_path / "single"), filter=False, seed=2, **settings))
+    out = tmp_path / "engine"
+    run_build(BuildConfig(out=str(out), filter=False, seed=2, executor="local", **settings))
+    assert _parquet(out) == _parquet(single)
+    replans = _reports(out)["engine"]["replans"]
+    assert (
+        replans
+        and replans[0]["shard"] > 0
+        and replans[0]["images"][0].endswith(f"{broken.parent.name}/3.jpg")
+    )
+    assert _reports(out)["skipped_images"] == _reports(single)["skipped_images"]
+
+
+class _Captions(JSONHandler):
+    """An OpenAI-compatible server whose reply is a function of the request; it counts each request."""
+
+    def do_POST(self):
+        body = self.body()
+        digest = hashlib.sha256(body).hexdigest()
+        with self.server.lock:
+            self.server.asked[digest] += 1
+        words = ["red", "small", "round", "shiny", "old", "striped"]
+        text = f"Caption: A {words[int(digest[:4], 16) % 6]} thing in the middle.\nPrimary object: thing"
+        message = {"role": "assistant", "content": text}
+        self.send_json(200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+
+
+def test_each_unique_caption_request_is_asked_once_across_ranks(tmp_path):
+    with running(_Captions, asked=Counter()) as server:
+        spec = f"openai:http://127.0.0.1:{server.server_address[1]}/v1#tiny"
+        settings = dict(
+            levels="1,3", n_per_level=16, filter=False, seed=1, captioner=spec, arithmetic_pool=16
+        )
+        out = tmp_path / "engine"
+        cfg = BuildConfig(
+            out=str(out), caption_cache=str(tmp_path / "c1"), executor="local", caption_tasks=2, **settings
+        )
+        run_build(cfg)
+        engine_asked = Counter(server.asked)
+        server.asked.clear()
+        single = build(
+            BuildConfig(out=str(tmp_path / "single"), caption_cache=str(tmp_path / "c2"), **settings)
+        )
+        single_asked = Counter(server.asked)
+    assert engine_asked and set(engine_asked.values()) == {1}  # every request once, across both ranks
+    assert set(engine_asked) == set(single_asked)
+    assert _parquet(out) == _parquet(single)
+    captions = _reports(out)["captions"]
+    assert captions["misses"] == sum(engine_asked.values())  # all asked by the captions ranks
+    parts = sorted(p.name for p in (tmp_path / "c1").iterdir())
+    assert len(parts) == 2 and all(re.search(r"\.captions-0000[01]\.jsonl$", p) for p in parts)
+
+
+STAND_INS = {
+    # records its arguments and the job script, answers like sbatch
+    "sbatch": 'n=$(ls "$REC" | wc -l); mkdir "$REC/$n"; printf "%s\\n" "$@" > "$REC/$n/args"; '
+    'for last; do :; done; cp "$last" "$REC/$n/script"; echo "Submitted batch job $((100 + n))"',
+    "srun": 'while [ "${1#-}" != "$1" ] || [ "$1" = 1 ]; do shift; done; exec "$@"',
+    "scontrol": "echo localhost",
+}
+
+
+def test_slurm_job_scripts_run_rank_by_rank_give_the_same_bytes(single, tmp_path, monkeypatch):
+    bin_dir, rec = tmp_path / "bin", tmp_path / "jobs"
+    bin_dir.mkdir()
+    rec.mkdir()
+    for name, body in STAND_INS.items():
+        (bin_dir / name).write_text(f"#!/bin/bash\n{body}\n")
+        (bin_dir / name).chmod(stat.S_IRWXU)
+    path = f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", path)
+    monkeypatch.setenv("REC", str(rec))
+    out = tmp_path / "engine"
+    args = ["build", "--out", str(out), "--n_per_level", "40", "--test_fraction", "0.2", "--shard_rows", "12"]
+    args += ["--arithmetic_pool", "64", "--seed", "2", "--executor", "slurm", "--slurm_partition", "cpu"]
+    assert main(args) == 0
+    jobs = sorted((p for p in rec.iterdir()), key=lambda p: int(p.name))
+    pipelines = [j for j in jobs if "launch_pickled_pipeline" in (j / "script").read_text()]
+    names = [re.search(r"--job-name=(\S+)", (j / "script").read_text())[1] for j in pipelines]
+    assert names == ["s2h-encode", "s2h-plan", "s2h-shards", "s2h-publish"]
+    for job, previous in zip(pipelines[1:], pipelines):
+        assert f"--dependency=afterok:{100 + int(previous.name)}" in (job / "args").read_text()
+    assert not out.exists()  # submitted, not run
+    for job in pipelines:  # each array task as SLURM would start it
+        script = (job / "script").read_text()
+        assert "#SBATCH --partition=cpu" in script and "#SBATCH --requeue" in script
+        last = int(re.search(r"--array=0-(\d+)", script)[1])
+        for task in range(last + 1):
+            env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(task), "RUN_OFFSET": "0", "SLURM_NODELIST": "n1"}
+            env["SLURM_JOB_ID"] = job.name
+            subprocess.run(
+                ["bash", str(job / "script")], env=env, check=True, capture_output=True, timeout=300
+            )
+    assert _parquet(out) == _parquet(single)
+
+
+def test_executor_flags_are_checked_in_one_line(tmp_path, capsys):
+    out = str(tmp_path / "x")
+    assert main(["build", "--out", out, "--executor", "slurm"]) == 2
+    assert "`--executor slurm` needs `--slurm-partition NAME`" in capsys.readouterr().err
+    assert main(["build", "--out", out, "--executor", "local", "--shard", "1/2"]) == 2
+    assert "pass one of them" in capsys.readouterr().err
+    assert main(["build", "--out", out, "--executor", "spark"]) == 2
+    assert "must be one of local, slurm, ray" in capsys.readouterr().err
