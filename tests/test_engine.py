@@ -104,7 +104,8 @@ class _Captions(JSONHandler):
         with self.server.lock:
             self.server.asked[digest] += 1
         words = ["red", "small", "round", "shiny", "old", "striped"]
-        text = f"Caption: A {words[int(digest[:4], 16) % 6]} thing in the middle.\nPrimary object: thing"
+        word = words[int(digest[:4], 16) % 6]
+        text = f"Caption: A {word} thing marked {digest[:8]}.\nPrimary object: thing"
         message = {"role": "assistant", "content": text}
         self.send_json(200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
 
@@ -112,9 +113,7 @@ class _Captions(JSONHandler):
 def test_each_unique_caption_request_is_asked_once_across_ranks(tmp_path):
     with running(_Captions, asked=Counter()) as server:
         spec = f"openai:http://127.0.0.1:{server.server_address[1]}/v1#tiny"
-        settings = dict(
-            levels="1,3", n_per_level=16, filter=False, seed=1, captioner=spec, arithmetic_pool=16
-        )
+        settings = dict(levels="1,3", n_per_level=16, filter=False, seed=1, captioner=spec, source=["emoji"])
         out = tmp_path / "engine"
         cfg = BuildConfig(
             out=str(out), caption_cache=str(tmp_path / "c1"), executor="local", caption_tasks=2, **settings
@@ -130,7 +129,9 @@ def test_each_unique_caption_request_is_asked_once_across_ranks(tmp_path):
     assert set(engine_asked) == set(single_asked)
     assert _parquet(out) == _parquet(single)
     captions = _reports(out)["captions"]
-    assert captions["misses"] == sum(engine_asked.values())  # all asked by the captions ranks
+    assert captions["misses"] == sum(engine_asked.values())
+    asked = _reports(out)["engine"]["captions_asked_per_rank"]  # the shard ranks read the cache only
+    assert sorted(asked) == ["captions-00000", "captions-00001"] and sum(asked.values()) == len(engine_asked)
     parts = sorted(p.name for p in (tmp_path / "c1").iterdir())
     assert len(parts) == 2 and all(re.search(r"\.captions-0000[01]\.jsonl$", p) for p in parts)
 

@@ -391,12 +391,16 @@ def publish(rank: Rank) -> None:
         encoded = {
             k: r["images"]["encoded"] for k, r in reports.items() if r.get("images", {}).get("encoded")
         }
+        asked = {
+            k: r["captions"]["misses"] for k, r in reports.items() if r.get("captions", {}).get("misses")
+        }
         origin = {
             "engine": {
                 "executor": cfg.executor,
                 "ranks": len(reports),
                 "replans": plan_file["replans"],
                 "images_encoded_per_rank": encoded,
+                "captions_asked_per_rank": asked,
                 "unique_images": plan_file["images"],
             }
         }
