@@ -187,3 +187,40 @@ def test_executor_flags_are_checked_in_one_line(tmp_path, capsys):
     assert "pass one of them" in capsys.readouterr().err
     assert main(["build", "--out", out, "--executor", "spark"]) == 2
     assert "must be one of local, slurm, ray" in capsys.readouterr().err
+
+
+def test_image_store_parts_write_their_own_files_and_read_every_part(tmp_path):
+    from s2h_dataset.imagestore import ImageStore
+    from s2h_dataset.sources import load_sources
+
+    folder = make_folder(tmp_path / "photos", labels=2)
+    (sorted(folder.iterdir())[0] / "9.jpg").write_bytes(b"not an image")
+    records = sorted(
+        load_sources([f"imagefolder:{folder}"], 0).all_records(), key=lambda r: "9.jpg" in r.source_id
+    )
+    root = tmp_path / "images"
+    first, second = (ImageStore(root, 64, "jpeg", 1, part=p) for p in ("rank-0", "rank-1"))
+    assert first.ensure(records[:3]) == {} and len(second.ensure(records[3:])) == 1
+    assert sorted(p.name for p in root.glob("*.json*")) == [
+        "bad.rank-1.json",
+        "index.rank-0.jsonl",
+        "index.rank-1.jsonl",
+    ]  # no file two hosts append to
+    reader = ImageStore(root, 64, "jpeg", 1)
+    assert reader.stored() == len(records) - 1 and list(reader.bad) == [records[-1].source_id]
+    assert reader.ensure(records) == {} and reader.encoded == reader.decoded == 0
+
+
+def test_caption_cache_parts_write_their_own_files_and_read_every_part(tmp_path):
+    from s2h_dataset.captioners import CaptionCache
+
+    for part, key in (("captions-00000", "a"), ("captions-00001", "b")):
+        cache = CaptionCache(tmp_path, "org/model", "max_new_tokens=8", part=part)
+        cache.put(key, f"text {key}")
+        cache.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 2 and all(
+        re.fullmatch(r"model-[0-9a-f]{12}\.captions-0000[01]\.jsonl", f) for f in files
+    )
+    assert CaptionCache(tmp_path, "org/model", "max_new_tokens=8").entries == {"a": "text a", "b": "text b"}
+    assert len(CaptionCache(tmp_path, "org/other")) == 0
