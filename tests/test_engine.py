@@ -45,9 +45,11 @@ def test_local_executor_equals_one_machine_build(single, tmp_path):
     assert line.startswith("built 120 rows") and line.endswith(str(out))
     assert _parquet(out) == _parquet(single)
     engine = _reports(out)["engine"]
-    # each image the plan uses was encoded by exactly one rank of the encode stage
-    assert sum(engine["images_encoded_per_rank"].values()) == engine["unique_images"]
-    assert all(k.startswith("encode-") for k in engine["images_encoded_per_rank"])
+    # each image was encoded by exactly one rank of the encode stage: as many as on one machine
+    encoded = engine["images_encoded_per_rank"]
+    assert sum(encoded.values()) == engine["images_in_store"] == engine["unique_images"]
+    assert sum(encoded.values()) == _reports(single)["images"]["encoded_this_run"]
+    assert sorted(encoded) == [f"encode-{i:05d}" for i in range(12)]
     assert not (tmp_path / ".engine.partial").exists()  # nothing left beside --out
 
 

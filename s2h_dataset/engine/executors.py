@@ -28,16 +28,16 @@ import shutil
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import _iter_shards, _load_scorer, _open_staging, _run_fingerprint, _sources_digest, summary
+from ..build import _iter_shards, _open_staging, _run_fingerprint, _sources_digest, summary
 from ..configs import BuildConfig
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..layout import SPLITS
 from ..plan import check_pools, split_pools, split_sizes, warn_small_test
-from ..sources import check_supply, load_sources
+from ..sources import check_supply
 from ..staging import Staging, check_target, sweep_orphan
 from ..writer import rows_per_shard
-from .stages import ENGINE, Step, captioner_name, engine_dir
+from .stages import ENGINE, Step, captioner_name, engine_dir, process_scorer, process_sources
 
 __all__ = ["run_build", "stage_plan"]
 
@@ -64,15 +64,21 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
     out = cfg.out_path
     sweep_orphan(out)
     check_target(out, cfg.overwrite, cfg.source)
-    sources = load_sources(
-        cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column, cfg.caption_column
+    # loaded through the stages' per-process caches: ranks run in this process (`--tasks-parallel 1`) reuse them
+    sources = process_sources(
+        tuple(cfg.source),
+        cfg.seed,
+        cfg.arithmetic_pool,
+        cfg.image_column,
+        cfg.label_column,
+        cfg.caption_column,
     )
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
     check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
     warn_small_test(pools, cfg.test_fraction)
-    scorer = _load_scorer(cfg)  # a bad --filter-model fails here, before anything is submitted
+    scorer = process_scorer(cfg)  # a bad --filter-model fails here, before anything is submitted
     fresh = not (Staging(out).work / "args.json").exists()
     staging = _open_staging(cfg, scorer)
     try:
@@ -98,7 +104,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         images = sorted({sid for shard in plans for sid in shard.image_ids()})
         folder = engine_dir(staging.root, run_key)
         folder.mkdir(parents=True, exist_ok=True)
-        setup = {"shards": shards, "shard_rows": shard_rows, "images": images}
+        setup = {"shards": shards, "shard_rows": shard_rows, "images": images, "encoded": store.encoded}
         atomic_write(folder / "setup.json", json.dumps(setup).encode())
     finally:
         staging.unlock()

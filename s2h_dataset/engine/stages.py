@@ -48,7 +48,15 @@ from ..sources import load_sources
 from ..staging import Staging, check_target
 from ..writer import rows_per_shard, write_shard
 
-__all__ = ["ENGINE", "VOIDED_BY_PLAN", "Step", "captioner_name", "engine_dir"]
+__all__ = [
+    "ENGINE",
+    "VOIDED_BY_PLAN",
+    "Step",
+    "captioner_name",
+    "engine_dir",
+    "process_scorer",
+    "process_sources",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +102,24 @@ class Step:
 
 
 @functools.lru_cache(maxsize=2)
-def _sources(specs: tuple, seed, pool, image_column, label_column, caption_column):
+def process_sources(specs: tuple, seed, pool, image_column, label_column, caption_column):
     """The sources, loaded once per process (a local worker runs several ranks)."""
     return load_sources(list(specs), seed, pool, image_column, label_column, caption_column)
+
+
+@functools.lru_cache(maxsize=1)
+def _process_scorer(filter_on: bool, model: str, backend: str):
+    return _load_scorer(BuildConfig(out=".", filter=filter_on, filter_model=model, filter_backend=backend))
+
+
+def process_scorer(cfg: BuildConfig):
+    """The filter encoder, loaded once per process (seconds each time); its counters and text cache start
+    empty for each shard, as in a one-machine build."""
+    scorer = _process_scorer(cfg.filter, cfg.filter_model, cfg.filter_backend)
+    if scorer is not None:
+        scorer.clear_cache()
+        scorer.encoded, scorer.requested, scorer.seconds = 0, 0, 0.0
+    return scorer
 
 
 @dataclasses.dataclass
@@ -112,7 +135,7 @@ class Rank:
 
     def __post_init__(self):
         c = self.cfg
-        self.sources = _sources(
+        self.sources = process_sources(
             tuple(c.source), c.seed, c.arithmetic_pool, c.image_column, c.label_column, c.caption_column
         )
         self.records = {r.source_id: r for r in self.sources.all_records()}
@@ -235,6 +258,7 @@ def plan(rank: Rank) -> None:
         "captioner": name,
         "content": content_fingerprint(digest, used),
         "images": len(used),
+        "stored": store.stored(),
     }
     _void_stale_markers(rank.dir, epoch)
     atomic_write(rank.dir / "plan.json", json.dumps(result, indent=1).encode())
@@ -316,7 +340,7 @@ def shards(rank: Rank) -> None:
         return
     store = rank.store(f"shard-{rank.rank:05d}")
     _seed_content_ids(store, rank)
-    scorer = _load_scorer(cfg)
+    scorer = process_scorer(cfg)
     captioner = _rank_captioner(rank, f"shard-{rank.rank:05d}")
     try:
         shard = next(s for i, s in enumerate(rank.plans(plan_file, captioner.name)) if i == rank.rank)
@@ -338,8 +362,6 @@ def shards(rank: Rank) -> None:
         if target.exists() and keys.matches(shard.path, key):
             counts["reused"] = 1
         else:
-            if scorer is not None:
-                scorer.clear_cache()
             rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
             rank.clock.lap("captions_and_filter")
             write_shard(target, rows, store, cfg.row_group_mib)
@@ -391,6 +413,8 @@ def publish(rank: Rank) -> None:
         encoded = {
             k: r["images"]["encoded"] for k, r in reports.items() if r.get("images", {}).get("encoded")
         }
+        sampled = rank.read("setup.json").get("encoded", 0)  # the driver's sample for the shard size
+        encoded.update({"driver": sampled} if sampled else {})
         asked = {
             k: r["captions"]["misses"] for k, r in reports.items() if r.get("captions", {}).get("misses")
         }
@@ -402,6 +426,7 @@ def publish(rank: Rank) -> None:
                 "images_encoded_per_rank": encoded,
                 "captions_asked_per_rank": asked,
                 "unique_images": plan_file["images"],
+                "images_in_store": plan_file["stored"],
             }
         }
         rank.clock.lap("publish")
