@@ -226,3 +226,19 @@ def test_caption_cache_parts_write_their_own_files_and_read_every_part(tmp_path)
     )
     assert CaptionCache(tmp_path, "org/model", "max_new_tokens=8").entries == {"a": "text a", "b": "text b"}
     assert len(CaptionCache(tmp_path, "org/other")) == 0
+
+
+@pytest.mark.slow
+def test_ray_executor_gives_the_same_bytes(single, tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        out = tmp_path / "engine"
+        run_build(_engine(_cfg(out), executor="ray", tasks_parallel=2))
+    finally:
+        ray.shutdown()
+    assert _parquet(out) == _parquet(single)
+    assert (
+        sum(_reports(out)["engine"]["images_encoded_per_rank"].values())
+        == _reports(out)["engine"]["images_in_store"]
+    )
