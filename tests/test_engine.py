@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from fake_http import JSONHandler, running
-from test_content_keys import make_folder
+from test_content_keys import make_folder, repaint
 from test_shards import _cfg, _parquet
 
 from s2h_dataset.build import BuildConfig, build
@@ -95,6 +95,26 @@ def test_a_bad_image_that_replans_a_later_shard(tmp_path):
         and replans[0]["images"][0].endswith(f"{broken.parent.name}/3.jpg")
     )
     assert _reports(out)["skipped_images"] == _reports(single)["skipped_images"]
+
+
+def test_an_unfinished_engine_build_resumed_after_the_images_changed_equals_a_fresh_build(tmp_path):
+    from s2h_dataset.errors import UserError
+
+    folder = make_folder(tmp_path / "photos")
+    settings = dict(source=[f"imagefolder:{folder}"], levels="1,3", n_per_level=24, shard_rows=8)
+    settings.update(test_fraction=0.0, filter=False, seed=5)
+    cfg = BuildConfig(out=str(tmp_path / "engine"), executor="local", **settings)
+    root, _key, _shards = _prepare(cfg)
+    blocker = root / "repo" / "data" / "level3" / "train-00001-of-00003.parquet" / "x"
+    blocker.mkdir(parents=True)
+    with pytest.raises(UserError, match="1 of 6 `shards` rank"):
+        run_build(cfg)  # every other shard is written and marked done
+    blocker.rmdir()
+    blocker.parent.rmdir()
+    repaint(folder)  # between the two runs every image changed: no marker of the old pixels may count
+    run_build(cfg)
+    fresh = build(BuildConfig(out=str(tmp_path / "fresh"), **settings))
+    assert _parquet(tmp_path / "engine") == _parquet(fresh)
 
 
 class _Captions(JSONHandler):

@@ -84,8 +84,12 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
     try:
         if fresh:  # markers of a finished or abandoned build: nothing there belongs to this one
             shutil.rmtree(staging.work / ENGINE, ignore_errors=True)
+        # the arguments, what the sources say and each file's signature (size, mtime): a file changed between
+        # two runs of an unfinished build starts every stage afresh (encoded images and captions are still
+        # reused by content), so no marker of the old files survives
+        signatures = [r.signature() for r in sources.all_records()]
         run_key = hashlib.sha256(
-            json.dumps([_run_fingerprint(cfg, scorer), _sources_digest(sources)], sort_keys=True).encode()
+            json.dumps([_run_fingerprint(cfg, scorer), _sources_digest(sources), signatures]).encode()
         ).hexdigest()[:16]
         store = ImageStore(
             staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers, part="driver"

@@ -2,14 +2,15 @@
 
 Every rank reads and writes the build's staging folder (`.<out>.partial/`, on a file system all machines
 share) and never takes its lock; publish does. What the stages leave there, under `work/engine/<run key>/`
-(the run key is a digest of the build's arguments and of what the sources say, so another build never
-reads them):
+(the run key is a digest of the build's arguments, of what the sources say and of each file's
+signature, so another build, or this one after a file changed, never reads them):
 
 - `setup.json` (the driver): the shard rows and the number of planned shards;
 - `<stage>/`: datatrove's logging folder of the stage: `completions/<rank>` markers, `logs/`, `stats/`;
 - `reports/<stage>-<rank>.json`: what each rank did (images encoded, texts asked, shards written, seconds);
 - `plan.json` (plan): the images left out as unreadable, the expected shard paths, the content fingerprint;
-- `keys/<rank>/shard_keys.json` (shards): what each written shard was made from (`build.ShardKeys`).
+- `work/engine/keys/<rank>/shard_keys.json` (shards, beside the run folders): what each written shard was
+  made from (`build.ShardKeys`), so a rerun after a file changed rewrites only the shards that use it.
 
 Encoded images go to the build's image store (`work/images/`) and model replies to the caption cache, one
 index or cache file per rank (`part`), since appends of several hosts to one NFS file are not atomic.
@@ -349,9 +350,10 @@ def shards(rank: Rank) -> None:
             raise UserError(
                 f"{shard.path}: an image became unreadable since the plan; rerun the same command"
             )
-        (rank.dir / "keys" / f"{rank.rank:05d}").mkdir(parents=True, exist_ok=True)
+        keys_dir = rank.dir.parent / "keys" / f"{rank.rank:05d}"
+        keys_dir.mkdir(parents=True, exist_ok=True)
         keys = ShardKeys(
-            rank.dir / "keys" / f"{rank.rank:05d}",
+            keys_dir,
             _run_fingerprint(cfg, scorer),
             _sources_digest(rank.sources),
         )
