@@ -155,7 +155,8 @@ class BuildConfig:
         default="reference",
         metadata={
             "help": "Where captions and model answers come from: reference (labels / source captions), "
-            "transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL (vLLM, SGLang, TGI, transformers serve)."
+            "transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL (vLLM, SGLang, TGI, transformers serve; "
+            "openai:URL1,URL2,...#MODEL spreads the requests over several servers of the same model)."
         },
     )
     caption_max_new_tokens: int = field(

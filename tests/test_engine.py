@@ -132,22 +132,28 @@ class _Captions(JSONHandler):
         self.send_json(200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
 
 
-def test_each_unique_caption_request_is_asked_once_across_ranks(tmp_path):
-    with running(_Captions, asked=Counter()) as server:
-        spec = f"openai:http://127.0.0.1:{server.server_address[1]}/v1#tiny"
-        settings = dict(levels="1,3", n_per_level=16, filter=False, seed=1, captioner=spec, source=["emoji"])
+def test_each_unique_caption_request_is_asked_once_across_ranks_and_servers(tmp_path):
+    with running(_Captions, asked=Counter()) as first, running(_Captions, asked=Counter()) as second:
+        urls = [f"http://127.0.0.1:{s.server_address[1]}/v1" for s in (first, second)]
+        settings = dict(levels="1,3", n_per_level=16, filter=False, seed=1, source=["emoji"])
         out = tmp_path / "engine"
         cfg = BuildConfig(
-            out=str(out), caption_cache=str(tmp_path / "c1"), executor="local", caption_tasks=2, **settings
+            out=str(out),
+            captioner=f"openai:{','.join(urls)}#tiny",  # two servers of one model, as on two GPU nodes
+            caption_cache=str(tmp_path / "c1"),
+            executor="local",
+            caption_tasks=2,
+            **settings,
         )
         run_build(cfg)
-        engine_asked = Counter(server.asked)
-        server.asked.clear()
-        single = build(
-            BuildConfig(out=str(tmp_path / "single"), caption_cache=str(tmp_path / "c2"), **settings)
-        )
-        single_asked = Counter(server.asked)
-    assert engine_asked and set(engine_asked.values()) == {1}  # every request once, across both ranks
+        engine_asked = first.asked + second.asked
+        assert first.asked and second.asked  # both servers were used
+        first.asked.clear()
+        second.asked.clear()
+        single_cfg = dict(out=str(tmp_path / "single"), caption_cache=str(tmp_path / "c2"), **settings)
+        single = build(BuildConfig(captioner=f"openai:{urls[0]}#tiny", **single_cfg))
+        single_asked = Counter(first.asked)
+    assert engine_asked and set(engine_asked.values()) == {1}  # every request once, across ranks and servers
     assert set(engine_asked) == set(single_asked)
     assert _parquet(out) == _parquet(single)
     captions = _reports(out)["captions"]
