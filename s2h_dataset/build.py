@@ -288,7 +288,13 @@ def build(cfg: BuildConfig) -> Path:
     """Build the dataset (or this machine's shards of it) described by `cfg`; return the output folder.
 
     Progress bars go to stderr (none with `cfg.quiet` or `TQDM_DISABLE`); `summary(out)` is the one line
-    that says what was built."""
+    that says what was built. With `cfg.executor` the stages run on datatrove (`engine/`); with `slurm` they
+    are submitted and `out` appears when the publish job ends."""
+    if cfg.executor:
+        from .engine import run_build
+
+        run_build(cfg)
+        return cfg.out_path
     with quiet(cfg.quiet):
         return _build(cfg)
 

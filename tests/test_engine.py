@@ -207,6 +207,13 @@ def test_slurm_job_scripts_run_rank_by_rank_give_the_same_bytes(single, tmp_path
     assert _parquet(out) == _parquet(single)
 
 
+def test_the_build_function_runs_the_stages_on_the_engine(tmp_path):
+    settings = dict(levels="3", n_per_level=8, filter=False, source=["emoji"], test_fraction=0.0)
+    out = build(BuildConfig(out=str(tmp_path / "engine"), executor="local", **settings))
+    assert _reports(out)["engine"]["executor"] == "local"
+    assert _parquet(out) == _parquet(build(BuildConfig(out=str(tmp_path / "single"), **settings)))
+
+
 def test_executor_flags_are_checked_in_one_line(tmp_path, capsys):
     out = str(tmp_path / "x")
     assert main(["build", "--out", out, "--executor", "slurm"]) == 2

@@ -154,7 +154,10 @@ def _local(executors, cfg: BuildConfig, step: Step, tasks: int, folder: Path):
 
 
 def _ray(executors, cfg: BuildConfig, step: Step, tasks: int, folder: Path):
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise UserError("--executor ray needs ray: pip install 's2h-dpo[ray]'") from None
 
     if not ray.is_initialized():
         ray.init(address=cfg.ray_address or None)
