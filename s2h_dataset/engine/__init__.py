@@ -9,7 +9,8 @@
 | publish | 1 | `s2h merge` without the copy: card, report, manifest, validation, the final rename |
 
 Each image is encoded by one rank and each caption asked by one rank; the output has the bytes of a
-one-machine build with the same arguments. `executors.py` is the driver, `stages.py` the stages.
+one-machine build with the same arguments. `executors.py` is the driver, `stages.py` the stages,
+`context.py` what they share (the datatrove step, the rank, the files they leave in the staging folder).
 """
 
 from .executors import run_build, stage_plan

@@ -37,7 +37,7 @@ from ..plan import check_pools, split_pools, split_sizes, warn_small_test
 from ..sources import check_supply
 from ..staging import Staging, check_target, sweep_orphan
 from ..writer import rows_per_shard
-from .stages import ENGINE, Step, captioner_name, engine_dir, process_scorer, process_sources
+from .context import ENGINE, Step, captioner_name, engine_dir, process_scorer, process_sources
 
 __all__ = ["run_build", "stage_plan"]
 

@@ -1,25 +1,8 @@
-"""The stages of a build on an engine, each a datatrove pipeline step run per rank (`Step`).
-
-Every rank reads and writes the build's staging folder (`.<out>.partial/`, on a file system all machines
-share) and never takes its lock; publish does. What the stages leave there, under `work/engine/<run key>/`
-(the run key is a digest of the build's arguments, of what the sources say and of each file's
-signature, so another build, or this one after a file changed, never reads them):
-
-- `setup.json` (the driver): the shard rows and the number of planned shards;
-- `<stage>/`: datatrove's logging folder of the stage: `completions/<rank>` markers, `logs/`, `stats/`;
-- `reports/<stage>-<rank>.json`: what each rank did (images encoded, texts asked, shards written, seconds);
-- `plan.json` (plan): the images left out as unreadable, the expected shard paths, the content fingerprint;
-- `work/engine/keys/<rank>/shard_keys.json` (shards, beside the run folders): what each written shard was
-  made from (`build.ShardKeys`), so a rerun after a file changed rewrites only the shards that use it.
-
-Encoded images go to the build's image store (`work/images/`) and model replies to the caption cache, one
-index or cache file per rank (`part`), since appends of several hosts to one NFS file are not atomic.
-"""
+"""The stages of `s2h build --executor`: encode, plan, captions, shards, publish (see `context.py` for
+what they share and where they write)."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -29,150 +12,24 @@ from pathlib import Path
 from ..atomic import atomic_write
 from ..build import (
     ShardKeys,
-    Stopwatch,
     _drop_stale_shards,
-    _iter_shards,
-    _load_scorer,
     _run_fingerprint,
     _sources_digest,
     content_fingerprint,
 )
-from ..captioners import CaptionCache, make_captioner
-from ..configs import BuildConfig
-from ..content import remember
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..levels.negatives import EditRequest, model_edit_request
-from ..plan import _text_requests, finish_shard, split_sizes
-from ..progress import quiet
-from ..sources import load_sources
+from ..plan import _text_requests, finish_shard
 from ..staging import Staging, check_target
 from ..writer import rows_per_shard, write_shard
+from .context import Rank, captioner_name, process_scorer, rank_captioner, seed_content_ids
 
-__all__ = [
-    "ENGINE",
-    "VOIDED_BY_PLAN",
-    "Step",
-    "captioner_name",
-    "engine_dir",
-    "process_scorer",
-    "process_sources",
-]
+__all__ = ["STAGES", "VOIDED_BY_PLAN"]
 
 logger = logging.getLogger(__name__)
 
-ENGINE = "engine"  # under the staging folder's work/
 VOIDED_BY_PLAN = ("captions", "shards", "publish")  # stages whose markers a new plan makes stale
-
-
-def engine_dir(staging_root: Path, run_key: str) -> Path:
-    return Path(staging_root) / "work" / ENGINE / run_key
-
-
-def captioner_name(cfg: BuildConfig) -> str:
-    """The name a captioner writes into each row's meta, without loading its model (the plan needs it)."""
-    config = cfg.captioner_config
-    if config.backend == "openai":
-        return f"openai:{config.endpoint[1]}"
-    if config.backend == "transformers":
-        from ..captioners.transformers_backend import model_identity
-
-        return f"transformers:{model_identity(config.target)}"
-    return "reference"
-
-
-class Step:
-    """One stage as a datatrove pipeline step: called as `step(data, rank, world_size)` on each rank.
-
-    stage: `encode`, `plan`, `captions`, `shards` or `publish`; args: the build's arguments
-    (`dataclasses.asdict(BuildConfig)`); root: the staging folder; run_key: names the engine folder.
-    Not a dataclass: datatrove writes a dataclass step's fields into `executor.json` and its repr into every
-    task log, and the arguments may hold a URL with credentials."""
-
-    def __init__(self, stage: str, args: dict, root: str, run_key: str):
-        self.stage, self.args, self.root, self.run_key = stage, args, root, run_key
-
-    def __repr__(self) -> str:
-        return f"s2h {self.stage} ({Path(self.root).name}, run {self.run_key})"
-
-    def __call__(self, data=None, rank: int = 0, world_size: int = 1):
-        cfg = BuildConfig(**self.args)
-        with quiet(cfg.quiet):
-            STAGES[self.stage](Rank(cfg, Path(self.root), self.run_key, rank, world_size))
-        return None  # nothing flows to a next step
-
-
-@functools.lru_cache(maxsize=2)
-def process_sources(specs: tuple, seed, pool, image_column, label_column, caption_column):
-    """The sources, loaded once per process (a local worker runs several ranks)."""
-    return load_sources(list(specs), seed, pool, image_column, label_column, caption_column)
-
-
-@functools.lru_cache(maxsize=1)
-def _process_scorer(filter_on: bool, model: str, backend: str):
-    return _load_scorer(BuildConfig(out=".", filter=filter_on, filter_model=model, filter_backend=backend))
-
-
-def process_scorer(cfg: BuildConfig):
-    """The filter encoder, loaded once per process (seconds each time); its counters and text cache start
-    empty for each shard, as in a one-machine build."""
-    scorer = _process_scorer(cfg.filter, cfg.filter_model, cfg.filter_backend)
-    if scorer is not None:
-        scorer.clear_cache()
-        scorer.encoded, scorer.requested, scorer.seconds = 0, 0, 0.0
-    return scorer
-
-
-@dataclasses.dataclass
-class Rank:
-    """What a rank works with: the arguments, its paths, the sources (loaded once per process)."""
-
-    cfg: BuildConfig
-    root: Path
-    run_key: str
-    rank: int
-    world: int
-    clock: Stopwatch = dataclasses.field(default_factory=Stopwatch)
-
-    def __post_init__(self):
-        c = self.cfg
-        self.sources = process_sources(
-            tuple(c.source), c.seed, c.arithmetic_pool, c.image_column, c.label_column, c.caption_column
-        )
-        self.records = {r.source_id: r for r in self.sources.all_records()}
-        self.sizes = split_sizes(c.n_per_level, c.test_fraction)
-        self.dir = engine_dir(self.root, self.run_key)
-
-    def store(self, part: str) -> ImageStore:
-        c = self.cfg
-        return ImageStore(self.root / "work" / "images", c.image_size, c.image_format, c.workers, part=part)
-
-    def read(self, name: str) -> dict:
-        try:
-            return json.loads((self.dir / name).read_text())
-        except (OSError, ValueError):
-            raise UserError(
-                f"{self.dir / name} is missing or unreadable: an earlier stage did not finish; rerun the same "
-                "`s2h build` command"
-            ) from None
-
-    def report(self, stage: str, report: dict) -> None:
-        (self.dir / "reports").mkdir(parents=True, exist_ok=True)
-        report = {"timings_s": self.clock.seconds, **report}
-        atomic_write(self.dir / "reports" / f"{stage}-{self.rank:05d}.json", json.dumps(report).encode())
-
-    def plans(self, plan: dict, name: str):
-        excluded = frozenset(plan["excluded"])
-        return _iter_shards(self.cfg, self.sources, self.sizes, excluded, name, plan["shard_rows"])
-
-
-def _seed_content_ids(store: ImageStore, rank: Rank) -> None:
-    """Tell `content.content_id` the pixel digests the store knows, so caption keys need no decoding."""
-    for sid, (signature, pixels, _blob) in store.index.items():
-        record = rank.records.get(sid)
-        if record is not None and signature is not None and record.signature() == signature:
-            remember(record, signature, pixels)
-
 
 # --- encode: each image the plan uses once, a 1/N slice per rank ------------------------------------------------
 
@@ -287,22 +144,10 @@ def _void_stale_markers(folder: Path, epoch: str) -> None:
 # --- captions: each unique request of the whole plan asked once, a 1/K slice per rank --------------------
 
 
-def _rank_captioner(rank: Rank, part: str):
-    """The build's captioner, its cache writing a file of this rank's own."""
-    captioner = make_captioner(rank.cfg.captioner_config)
-    cache = getattr(captioner, "cache", None)
-    if cache is not None:
-        captioner.cache = CaptionCache(
-            cache.path.parent, cache.model, cache.settings, fsync=cache.fsync, part=part
-        )
-        cache.close()
-    return captioner
-
-
 def captions(rank: Rank) -> None:
     plan_file = rank.read("plan.json")
-    _seed_content_ids(rank.store(""), rank)
-    captioner = _rank_captioner(rank, f"captions-{rank.rank:05d}")
+    seed_content_ids(rank.store(""), rank)
+    captioner = rank_captioner(rank, f"captions-{rank.rank:05d}")
     try:
         requests, edit_rows = {}, []
         for shard in rank.plans(plan_file, captioner.name):
@@ -340,9 +185,9 @@ def shards(rank: Rank) -> None:
     if rank.rank >= len(plan_file["expected"]):
         return
     store = rank.store(f"shard-{rank.rank:05d}")
-    _seed_content_ids(store, rank)
+    seed_content_ids(store, rank)
     scorer = process_scorer(cfg)
-    captioner = _rank_captioner(rank, f"shard-{rank.rank:05d}")
+    captioner = rank_captioner(rank, f"shard-{rank.rank:05d}")
     try:
         shard = next(s for i, s in enumerate(rank.plans(plan_file, captioner.name)) if i == rank.rank)
         ids = sorted(shard.image_ids())
