@@ -9,6 +9,7 @@ signature, so another build, or this one after a file changed, never reads them)
 - `<stage>/`: datatrove's logging folder of the stage: `completions/<rank>` markers, `logs/`, `stats/`;
 - `reports/<stage>-<rank>.json`: what each rank did (images encoded, texts asked, shards written, seconds);
 - `plan.json` (plan): the images left out as unreadable, the expected shard paths, the content fingerprint;
+  `plans/<shard>.pkl`: each shard's text-free candidates, read by the captions and shard ranks;
 - `work/engine/keys/<rank>/shard_keys.json` (shards, beside the run folders): what each written shard was
   made from (`build.ShardKeys`), so a rerun after a file changed rewrites only the shards that use it.
 
@@ -22,6 +23,7 @@ import dataclasses
 import functools
 import json
 import logging
+import pickle
 from pathlib import Path
 
 from ..atomic import atomic_write
@@ -151,8 +153,19 @@ class Rank:
         atomic_write(self.dir / "reports" / f"{stage}-{self.rank:05d}.json", json.dumps(report).encode())
 
     def plans(self, plan: dict, name: str):
+        """Every shard's plan, walked afresh (the plan stage's walk)."""
         excluded = frozenset(plan["excluded"])
         return _iter_shards(self.cfg, self.sources, self.sizes, excluded, name, plan["shard_rows"])
+
+    def save_plan(self, index: int, shard) -> None:
+        """Keep shard `index`'s plan (its text-free candidates) for the ranks that resolve and write it."""
+        (self.dir / "plans").mkdir(parents=True, exist_ok=True)
+        atomic_write(self.dir / "plans" / f"{index:05d}.pkl", pickle.dumps(shard))
+
+    def shard_plan(self, index: int):
+        """Shard `index`'s plan as the plan stage saved it: no rank walks the plan again. A pickle read
+        from the build's own staging folder, which only this build writes."""
+        return pickle.loads((self.dir / "plans" / f"{index:05d}.pkl").read_bytes())
 
 
 def seed_content_ids(store: ImageStore, rank: Rank) -> None:

@@ -97,6 +97,7 @@ def plan(rank: Rank) -> None:
                 restart = True
                 break
             used.update({sid: store.digest(sid) for sid in ids})
+            rank.save_plan(i, shard)  # a re-plan saves every shard again
         if not restart:
             break
     if len(expected) != setup["shards"]:
@@ -150,7 +151,7 @@ def captions(rank: Rank) -> None:
     captioner = rank_captioner(rank, f"captions-{rank.rank:05d}")
     try:
         requests, edit_rows = {}, []
-        for shard in rank.plans(plan_file, captioner.name):
+        for shard in map(rank.shard_plan, range(len(plan_file["expected"]))):
             for rows in shard.candidates.values():
                 for row in rows:
                     requests.update(dict.fromkeys(_text_requests(row)))
@@ -189,7 +190,7 @@ def shards(rank: Rank) -> None:
     scorer = process_scorer(cfg)
     captioner = rank_captioner(rank, f"shard-{rank.rank:05d}")
     try:
-        shard = next(s for i, s in enumerate(rank.plans(plan_file, captioner.name)) if i == rank.rank)
+        shard = rank.shard_plan(rank.rank)
         ids = sorted(shard.image_ids())
         if store.ensure([records[sid] for sid in ids], desc=f"shard {rank.rank + 1}: images"):
             raise UserError(
