@@ -139,6 +139,12 @@ def _sources_digest(sources: Sources) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()
 
 
+def content_fingerprint(sources_digest: str, images: dict[str, str]) -> str:
+    """What a build's rows were made from, by content: the sources' digest and the pixel digest of every
+    image the shards use ({source id: digest}); `s2h merge` refuses parts whose fingerprints differ."""
+    return hashlib.sha256(json.dumps([sources_digest, sorted(images.items())]).encode()).hexdigest()
+
+
 class ShardKeys:
     """What each written shard was made from (`work/shard_keys.json`): a shard on disk is reused only when
     its key, recomputed from the current sources, equals the one it was written with.
@@ -303,8 +309,7 @@ def _write_shards(
         shards.close()
         if not restart:
             _drop_stale_shards(repo, mine)
-            content = hashlib.sha256(json.dumps([digest, sorted(used.items())]).encode()).hexdigest()
-            return expected, mine, counts, content
+            return expected, mine, counts, content_fingerprint(digest, used)
 
 
 def publish(
@@ -330,7 +335,13 @@ def build(cfg: BuildConfig) -> Path:
     """Build the dataset (or this machine's shards of it) described by `cfg`; return the output folder.
 
     Progress bars go to stderr (none with `cfg.quiet` or `TQDM_DISABLE`); `summary(out)` is the one line
-    that says what was built."""
+    that says what was built. With `cfg.executor` the stages run on datatrove (`engine/`); with `slurm` they
+    are submitted and `out` appears when the publish job ends."""
+    if cfg.executor:
+        from .engine import run_build
+
+        run_build(cfg)
+        return cfg.out_path
     with quiet(cfg.quiet):
         return _build(cfg)
 

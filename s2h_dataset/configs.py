@@ -26,6 +26,9 @@ __all__ = [
     "changes_output",
 ]
 
+# `--executor` values; empty: the build runs in this process alone
+EXECUTORS = ("", "local", "slurm", "ray")
+
 # the Hub dataset viewer reads whole row groups and refuses (or runs out of memory) above this many MiB
 VIEWER_ROW_GROUP_MIB = 286
 
@@ -114,6 +117,14 @@ class BuildConfig:
         overwrite (`bool`, defaults to `False`): replace an existing `out` folder.
         quiet (`bool`, defaults to `False`): no progress bars or info lines; warnings, errors and the final
             summary line are still printed.
+        executor (`str`, defaults to `""`): run the build's stages on datatrove: `local` (processes here),
+            `slurm` (job arrays) or `ray` (a Ray cluster); empty: this process alone (see `engine/`).
+        tasks_parallel (`int`, defaults to `2`): most ranks of a stage running at once (-1: no limit).
+        caption_tasks (`int`, defaults to `1`): ranks that ask a model captioner the plan's unique requests.
+        slurm_partition (`str`), slurm_time (`str`, `"12:00:00"`), slurm_cpus (`int`, 4), slurm_mem_gb
+            (`int`, 2 per CPU), slurm_venv (`str`: a venv's `bin/activate` to source on the nodes): SLURM.
+        ray_address (`str`, defaults to `""`): the Ray cluster to join (`auto`, `ray://HOST:PORT`); empty
+            starts a local one.
     """
 
     out: str = field(
@@ -153,7 +164,8 @@ class BuildConfig:
         default="reference",
         metadata={
             "help": "Where captions and model answers come from: reference (labels / source captions), "
-            "transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL (vLLM, SGLang, TGI, transformers serve)."
+            "transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL (vLLM, SGLang, TGI, transformers serve; "
+            "openai:URL1,URL2,...#MODEL spreads the requests over several servers of the same model)."
         },
     )
     caption_max_new_tokens: int = field(
@@ -288,6 +300,41 @@ class BuildConfig:
         },
     )
 
+    executor: str = field(
+        default="",
+        metadata={
+            **SAME_OUTPUT,
+            "help": "Run the stages on datatrove: local (processes here), slurm (job arrays) or ray (a Ray "
+            "cluster); needs s2h-dpo[scale] (ray: [ray]). Default: this process alone.",
+        },
+    )
+    tasks_parallel: int = field(
+        default=2, metadata={**SAME_OUTPUT, "help": "--executor: most ranks of a stage at once (-1: all)."}
+    )
+    caption_tasks: int = field(
+        default=1,
+        metadata={**SAME_OUTPUT, "help": "--executor: ranks asking a model captioner the plan's requests."},
+    )
+    slurm_partition: str = field(default="", metadata={**SAME_OUTPUT, "help": "--executor slurm: partition."})
+    slurm_time: str = field(
+        default="12:00:00", metadata={**SAME_OUTPUT, "help": "--executor slurm: time limit of a task."}
+    )
+    slurm_cpus: int = field(default=4, metadata={**SAME_OUTPUT, "help": "--executor slurm: CPUs per task."})
+    slurm_mem_gb: int = field(
+        default=2, metadata={**SAME_OUTPUT, "help": "--executor slurm: GiB of memory per CPU."}
+    )
+    slurm_venv: str = field(
+        default="",
+        metadata={**SAME_OUTPUT, "help": "--executor slurm: a venv's bin/activate, sourced on the nodes."},
+    )
+    ray_address: str = field(
+        default="",
+        metadata={
+            **SAME_OUTPUT,
+            "help": "--executor ray: the cluster to join (auto, ray://HOST:PORT); empty starts a local one.",
+        },
+    )
+
     def __post_init__(self):
         if isinstance(self.source, str):
             self.source = [self.source]
@@ -346,6 +393,27 @@ class BuildConfig:
                 "`--max-retries` must be between 0 and 100 (100 retries already wait about 50 minutes)",
             ),
             (self._shard_ok(), f"`--shard {self.shard}` must be I/N with 1 <= I <= N, e.g. 2/4"),
+            (
+                self.executor in EXECUTORS,
+                f"`--executor {self.executor}` must be one of {', '.join(EXECUTORS[1:])} (or left out)",
+            ),
+            (
+                not (self.executor and self.shard != "1/1"),
+                "`--executor` and `--shard` are two routes to many machines: pass one of them",
+            ),
+            (
+                self.tasks_parallel >= 1 or self.tasks_parallel == -1,
+                "`--tasks-parallel` must be at least 1, or -1 (no limit)",
+            ),
+            (self.caption_tasks >= 1, "`--caption-tasks` must be at least 1"),
+            (
+                self.executor != "slurm" or bool(self.slurm_partition),
+                "`--executor slurm` needs `--slurm-partition NAME` (the partition its jobs run in)",
+            ),
+            (
+                self.slurm_cpus >= 1 and self.slurm_mem_gb >= 1,
+                "`--slurm-cpus` and `--slurm-mem-gb` must be >= 1",
+            ),
         ]
         for ok, message in checks:
             if not ok:

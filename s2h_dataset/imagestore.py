@@ -9,6 +9,10 @@ keyed by content, not by name:
   write per batch; a torn last line (a killed run) is skipped, the image is decoded again;
 - `bad.json`: images that could not be decoded, with their reason and signature.
 
+Several processes on a network file system (the ranks of `--executor`, `engine/`) each open the store with
+their own `part`: they append to `index.<part>.jsonl` and write `bad.<part>.json` only (appends of several
+hosts to one NFS file are not atomic), and read every part's files.
+
 An image whose signature is unchanged since it was indexed is trusted; one whose signature changed (the file
 was repainted, replaced, touched) is decoded again, and re-encoded only when its pixels changed. A bad image
 whose file changed is tried again. So a resumed build uses exactly the pixels a fresh build would read.
@@ -42,11 +46,14 @@ class ImageStore:
     """Encoded images of one build by content; `ensure` before `path`/`read`/`digest` of a source id.
 
     root: the folder (created); max_side, image_format: the encoding (`auto`: PNG for drawn images, JPEG
-    for the rest); workers: threads that decode and encode.
+    for the rest); workers: threads that decode and encode; part: this writer's name when several processes
+    share the folder (its own index and bad-image files; every part's are read).
     """
 
-    def __init__(self, root: Path, max_side: int, image_format: str, workers: int = 2):
+    def __init__(self, root: Path, max_side: int, image_format: str, workers: int = 2, part: str = ""):
         self.root = Path(root)
+        self.part = part
+        self._found_bad: set[str] = set()  # bad images this writer found (a part saves only these)
         (self.root / "blobs").mkdir(parents=True, exist_ok=True)
         self.max_side, self.image_format, self.workers = max_side, image_format, workers
         self.index: dict[str, tuple[str | None, str, str]] = {}  # source id -> (signature, pixels, blob)
@@ -130,6 +137,7 @@ class ImageStore:
                     if isinstance(result, BadImage):
                         new_bad[record.source_id] = str(result)
                         self._bad[record.source_id] = {"reason": str(result), "signature": signature}
+                        self._found_bad.add(record.source_id)
                         logger.warning("skipping %s: %s", record.source_id, result)
                         continue
                     pixels, blob, encoded = result
@@ -177,7 +185,7 @@ class ImageStore:
         if not lines:
             return
         data = ("\n".join(lines) + "\n").encode()
-        fd = os.open(self.root / INDEX, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.root / self._own(INDEX), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(data)
             while view:
@@ -185,25 +193,38 @@ class ImageStore:
         finally:
             os.close(fd)
 
+    def _own(self, name: str) -> str:
+        """This writer's file of kind `name` (`index.jsonl`, `bad.json`): `index.<part>.jsonl` for a part."""
+        stem, _, ext = name.partition(".")
+        return f"{stem}.{self.part}.{ext}" if self.part else name
+
+    def _files(self, name: str) -> list[Path]:
+        """Every writer's file of kind `name`, the shared one first."""
+        stem, _, ext = name.partition(".")
+        return [self.root / name, *sorted(self.root.glob(f"{stem}.*.{ext}"))]
+
     def _load_index(self) -> None:
-        path = self.root / INDEX
-        if not path.exists():
-            return
-        with open(path, "rb") as f:
-            for raw in f:
-                try:
-                    entry = json.loads(raw)
-                    self.index[entry["id"]] = (entry["signature"], entry["pixels"], entry["blob"])
-                except (ValueError, KeyError, TypeError):
-                    continue  # a torn line of a killed run: that image is decoded again
+        for path in self._files(INDEX):
+            if not path.exists():
+                continue
+            with open(path, "rb") as f:
+                for raw in f:
+                    try:
+                        entry = json.loads(raw)
+                        self.index[entry["id"]] = (entry["signature"], entry["pixels"], entry["blob"])
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a torn line of a killed run: that image is decoded again
 
     def _load_bad(self) -> dict[str, dict]:
-        path = self.root / BAD
-        try:
-            data = json.loads(path.read_text()) if path.exists() else {}
-        except ValueError:
-            return {}  # torn: the images are tried again
-        return {sid: e for sid, e in data.items() if isinstance(e, dict) and "reason" in e}
+        found: dict[str, dict] = {}
+        for path in self._files(BAD):
+            try:
+                data = json.loads(path.read_text()) if path.exists() else {}
+            except ValueError:
+                continue  # torn: the images are tried again
+            found.update({sid: e for sid, e in data.items() if isinstance(e, dict) and "reason" in e})
+        return found
 
     def _save_bad(self) -> None:
-        atomic_write(self.root / BAD, json.dumps(self._bad, indent=1, sort_keys=True).encode())
+        own = {k: v for k, v in self._bad.items() if k in self._found_bad} if self.part else self._bad
+        atomic_write(self.root / self._own(BAD), json.dumps(own, indent=1, sort_keys=True).encode())

@@ -24,7 +24,7 @@ from .holdback import hold_back
 from .layout import REPORT_FILE, parse_shard_path
 from .staging import Staging, check_apart, check_target, filesystem_error, sweep_orphan
 
-__all__ = ["merge"]
+__all__ = ["merge", "publish_parts"]
 
 
 def _report(folder: Path) -> dict:
@@ -174,11 +174,24 @@ def _publish_merged(staging, out, folders, reports, configs, owner, expected, cl
                 f"{owner[path] / path}: its bytes differ from that folder's manifest; rebuild that shard folder"
             )
     clock.lap("copy_shards")
-    cfg = dataclasses.replace(configs[0], out=str(out), shard="1/1")
+    bad_images = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
+    origin = {"merged_from": [str(f) for f in folders]}
+    publish_parts(
+        staging, out, configs[0], reports, expected, bad_images, _content(reports[0]), origin, clock, replaces
+    )
+
+
+def publish_parts(staging, out, cfg, reports, expected, bad_images, content, origin, clock, replaces) -> None:
+    """Card, report and final rename of a build whose shards were written by several parts (`s2h merge`,
+    the ranks of `--executor`) and are in `staging.repo` now: the parts' `reports` are summed (timings,
+    captions, shard and filter counts); `content` the sources' content
+    fingerprint and `origin` what the report says of where the shards came from. `bad_images`: the
+    images left out, by source id."""
+    cfg = dataclasses.replace(cfg, out=str(out), shard="1/1")
     shard_timings = _sum(r["timings_s"] for r in reports)
     captions = {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)}
     blind, held, _ = hold_back(staging.repo, blind_audit(staging.repo), cfg.keep_flagged)
-    skipped = reports[0].get("skipped_tasks", [])  # same arguments and sources: the same plan
+    skipped_tasks = reports[0].get("skipped_tasks", [])  # same arguments and sources: the same plan
     rows = write_card(
         staging.repo,
         cfg,
@@ -186,23 +199,22 @@ def _publish_merged(staging, out, folders, reports, configs, owner, expected, cl
         captions,
         blind=blind,
         held_back=held,
-        skipped=skipped,
+        skipped=skipped_tasks,
     )
     clock.lap("card")
-    bad_images = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     report = {
         "arguments": public_arguments(cfg),
         "rows": rows,
-        "merged_from": [str(f) for f in folders],
+        **origin,
         "shard_files": {"expected": expected, "written_here": expected},
         "skipped_images": [bad_images[k] for k in sorted(bad_images)],
-        "sources": {"fingerprint": _content(reports[0])},
+        "sources": {"fingerprint": content},
         "shards": _sum(r["shards"] for r in reports),
         "captions": captions,
         "filter": _sum(r["filter"] for r in reports) or None,
         "blind_audit": blind,
         "held_back": held,
-        "skipped_tasks": skipped,
+        "skipped_tasks": skipped_tasks,
     }
     publish(staging, report, clock, replaces)
     report["timings_s"] = _sum([shard_timings, clock.seconds])  # the shards' stages + the merge's own

@@ -5,6 +5,8 @@ One append-only JSONL file per model under the cache folder. Each answer is one 
 being written. Reading skips lines that do not parse (a torn last line, a half-written record) with one
 warning; opening for writing first ends a torn last line, so the next record starts on a line of its own.
 Several processes may append to the same file (sharded builds on one machine): each record is one write.
+Processes on several hosts sharing the folder over NFS, where appends are not atomic (the ranks of
+`--executor`), each write a file of their own (`part`: `<model file>.<part>.jsonl`); every part is read.
 
 A record is keyed by (kind, images, prompt, model, settings): the images by the digest of their decoded
 pixels (`content.content_id`), never by path or name, so a repainted image or another folder that happens to
@@ -50,11 +52,17 @@ class CaptionCache:
     model: the model's identity (the spec's model id), part of every key.
     settings: generation settings that change replies (`max_new_tokens=256`), part of every key.
     fsync: flush each record to disk before `put` returns (default); off only for throwaway caches.
+    part: this writer's name when processes on several hosts share the folder; its records go to a file
+        of its own and every writer's file is read.
     """
 
-    def __init__(self, folder: str | os.PathLike, model: str, settings: str = "", fsync: bool = True):
+    def __init__(
+        self, folder: str | os.PathLike, model: str, settings: str = "", fsync: bool = True, part: str = ""
+    ):
         self.model, self.settings, self.fsync = model, settings, fsync
-        self.path = Path(folder).expanduser() / _file_name(model)
+        shared = Path(folder).expanduser() / _file_name(model)
+        self.path = shared.with_suffix(f".{part}.jsonl") if part else shared
+        self._read = [shared, *sorted(shared.parent.glob(f"{shared.stem}.*.jsonl"))]
         self.entries: dict[str, str] = {}
         self.skipped = 0  # unreadable lines ignored while loading
         self._lock = threading.Lock()
@@ -116,9 +124,19 @@ class CaptionCache:
         return self._fd
 
     def _load(self) -> None:
-        if not self.path.exists():
-            return
-        with open(self.path, "rb") as f:
+        for path in self._read:
+            if path.exists():
+                self._load_file(path)
+        if self.skipped:
+            logger.warning(
+                "caption cache %s: ignored %d unreadable line(s) (an interrupted write)",
+                self.path,
+                self.skipped,
+            )
+        logger.info("caption cache %s: %d cached texts", self.path, len(self.entries))
+
+    def _load_file(self, path: Path) -> None:
+        with open(path, "rb") as f:
             for raw in f:
                 try:
                     record = json.loads(raw)
@@ -130,10 +148,3 @@ class CaptionCache:
                     self.entries[key] = text
                 else:
                     self.skipped += 1
-        if self.skipped:
-            logger.warning(
-                "caption cache %s: ignored %d unreadable line(s) (an interrupted write)",
-                self.path,
-                self.skipped,
-            )
-        logger.info("caption cache %s: %d cached texts", self.path, len(self.entries))

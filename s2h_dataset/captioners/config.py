@@ -61,7 +61,7 @@ class CaptionerConfig:
         if backend not in BACKEND_NAMES or (backend == "reference") == bool(sep) or (sep and not target):
             raise UserError(f"unknown captioner `{self.spec}`; use {SPECS}")
         if backend == "openai":
-            parse_openai_spec(target, "captioner")  # BASE_URL#MODEL, checked here rather than at first use
+            _ = self.endpoints  # BASE_URL[,BASE_URL...]#MODEL, checked here rather than at first use
         self.max_new_tokens = _number("max_new_tokens", self.max_new_tokens)
         self.max_image_side = _number("max_image_side", self.max_image_side, minimum=28)
         self.batch_size = _number("batch_size", self.batch_size)
@@ -94,8 +94,15 @@ class CaptionerConfig:
 
     @property
     def endpoint(self) -> tuple[str, str]:
-        """(base URL, served model) of an `openai:BASE_URL#MODEL` spec."""
-        return parse_openai_spec(self.target, "captioner")
+        """(first base URL, served model) of an `openai:BASE_URL[,BASE_URL...]#MODEL` spec."""
+        return self.endpoints[0]
+
+    @property
+    def endpoints(self) -> list[tuple[str, str]]:
+        """(base URL, served model) of each server of an `openai:URL1,URL2,...#MODEL` spec (one per node
+        serving the same model; the requests are spread over them)."""
+        urls, _, model = self.target.rpartition("#")
+        return [parse_openai_spec(f"{url}#{model}", "captioner") for url in urls.split(",")]
 
     @property
     def cache_settings(self) -> str:

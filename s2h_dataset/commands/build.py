@@ -66,5 +66,10 @@ def run(cfg: BuildConfig) -> int:
         logging.getLogger("s2h_dataset.build").info("starting: reading the sources %s", ", ".join(cfg.source))
     from ..build import build, summary
 
+    if cfg.executor:  # the stages on datatrove (`engine/`): run here or submitted to SLURM
+        from ..engine import run_build
+
+        print(run_build(cfg))
+        return 0
     print(summary(build(cfg)))
     return 0
