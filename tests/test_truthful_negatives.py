@@ -298,4 +298,6 @@ def test_a_position_is_false_only_by_what_its_words_name():
     assert not _position_false("at the top left", top_left)
     assert _position_false("on the right", top_left) and _position_false("at the bottom", top_left)
     assert _position_false("in the centre", top_left) and _position_false("at the top right", top_left)
-    assert not _position_false("at the bottom", (0.25, 0.8)) and not _position_false("in the centre", (0.5, 0.5))
+    assert not _position_false("at the bottom", (0.25, 0.8)) and not _position_false(
+        "in the centre", (0.5, 0.5)
+    )

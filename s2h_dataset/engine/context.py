@@ -155,7 +155,8 @@ class Rank:
     def plans(self, plan: dict, name: str):
         """Every shard's plan, walked afresh (the plan stage's walk)."""
         excluded = frozenset(plan["excluded"])
-        return _iter_shards(self.cfg, self.sources, self.sizes, excluded, name, plan["shard_rows"])
+        plans = _iter_shards(self.cfg, self.sources, self.sizes, excluded, name, plan["shard_rows"])
+        return (shard for shard, _pool in plans)  # the split's file signatures are in the engine's run key
 
     def save_plan(self, index: int, shard) -> None:
         """Keep shard `index`'s plan (its text-free candidates) for the ranks that resolve and write it."""

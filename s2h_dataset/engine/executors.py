@@ -105,7 +105,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         # the images the plan will use, as far as the bad images known now tell (the encode stage's work;
         # a re-plan that needs others encodes them in the plan stage)
         plans = _iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner_name(cfg), shard_rows)
-        images = sorted({sid for shard in plans for sid in shard.image_ids()})
+        images = sorted({sid for shard, _pool in plans for sid in shard.image_ids()})
         folder = engine_dir(staging.root, run_key)
         folder.mkdir(parents=True, exist_ok=True)
         setup = {"shards": shards, "shard_rows": shard_rows, "images": images, "encoded": store.encoded}
