@@ -11,7 +11,7 @@ signature, so another build, or this one after a file changed, never reads them)
 - `plan.json` (plan): the images left out as unreadable, the expected shard paths, the content fingerprint;
   `plans/<shard>.pkl`: each shard's text-free candidates, read by the captions and shard ranks;
 - `work/engine/keys/<rank>/shard_keys.json` (shards, beside the run folders): what each written shard was
-  made from (`build.ShardKeys`), so a rerun after a file changed rewrites only the shards that use it.
+  made from (`shardkeys.ShardKeys`), so a rerun after a file changed rewrites only the shards that use it.
 
 Encoded images go to the build's image store (`work/images/`) and model replies to the caption cache, one
 index or cache file per rank (`part`), since appends of several hosts to one NFS file are not atomic.

@@ -28,12 +28,13 @@ import shutil
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import _iter_shards, _open_staging, _run_fingerprint, _sources_digest, summary
+from ..build import _iter_shards, _open_staging, _run_fingerprint, summary
 from ..configs import BuildConfig
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..layout import SPLITS
 from ..plan import check_pools, split_pools, split_sizes, warn_small_test
+from ..shardkeys import sources_digest
 from ..sources import check_supply
 from ..staging import Staging, check_target, sweep_orphan
 from ..writer import rows_per_shard
@@ -89,7 +90,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         # reused by content), so no marker of the old files survives
         signatures = [r.signature() for r in sources.all_records()]
         run_key = hashlib.sha256(
-            json.dumps([_run_fingerprint(cfg, scorer), _sources_digest(sources), signatures]).encode()
+            json.dumps([_run_fingerprint(cfg, scorer), sources_digest(sources), signatures]).encode()
         ).hexdigest()[:16]
         store = ImageStore(
             staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers, part="driver"

@@ -10,17 +10,12 @@ import shutil
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import (
-    ShardKeys,
-    _drop_stale_shards,
-    _run_fingerprint,
-    _sources_digest,
-    content_fingerprint,
-)
+from ..build import _run_fingerprint
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..levels.negatives import EditRequest, model_edit_request
 from ..plan import _text_requests, finish_shard
+from ..shardkeys import ShardKeys, content_fingerprint, drop_stale_shards, sources_digest
 from ..staging import Staging, check_target
 from ..writer import rows_per_shard, write_shard
 from .context import Rank, captioner_name, process_scorer, rank_captioner, seed_content_ids
@@ -107,7 +102,7 @@ def plan(rank: Rank) -> None:
             "sources changed since it started); rerun the same `s2h build` command"
         )
     epoch = hashlib.sha256(json.dumps([sorted(walk.bad), shard_rows, expected]).encode()).hexdigest()[:16]
-    digest = _sources_digest(rank.sources)
+    digest = sources_digest(rank.sources)
     result = {
         "epoch": epoch,
         "shard_rows": shard_rows,
@@ -201,7 +196,7 @@ def shards(rank: Rank) -> None:
         keys = ShardKeys(
             keys_dir,
             _run_fingerprint(cfg, scorer),
-            _sources_digest(rank.sources),
+            sources_digest(rank.sources),
         )
         # the split's file signatures are in the run key already: a changed file restarts every stage
         images = {sid: store.digest(sid) for sid in ids}
@@ -245,7 +240,7 @@ def publish(rank: Rank) -> None:
     try:
         replaces = check_target(cfg.out_path, cfg.overwrite)
         expected = plan_file["expected"]
-        _drop_stale_shards(staging.repo, expected)
+        drop_stale_shards(staging.repo, expected)
         missing = [p for p in expected if not (staging.repo / p).is_file()]
         if missing:
             raise UserError(
