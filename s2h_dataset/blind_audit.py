@@ -70,8 +70,14 @@ def _rows(repo: Path) -> dict[tuple[int, str], dict[str, list[tuple[str, str, st
     return rows
 
 
-def _overlap(prompt: str, answer: str) -> list[float]:
-    p, a = set(_WORD.findall(prompt.lower())), _WORD.findall(answer.lower())
+def _overlap(prompt: str, answer: str, words: dict[str, set] | None = None) -> list[float]:
+    if words is None or prompt not in words:
+        p = set(_WORD.findall(prompt.lower()))
+        if words is not None:
+            words[prompt] = p
+    else:
+        p = words[prompt]
+    a = _WORD.findall(answer.lower())
     shared = sum(w in p for w in a)
     return [
         shared,
@@ -83,30 +89,40 @@ def _overlap(prompt: str, answer: str) -> list[float]:
     ]
 
 
-def pair_features(vectorizer, prompts: list[str], answers: list[str]):
+def pair_features(vectorizer, prompts: list[str], answers: list[str], grams=None):
     """Sparse features of (prompt, answer): word n-grams of prompt + answer and of the answer alone,
-    prompt-answer overlap and lengths."""
+    prompt-answer overlap and lengths. `grams` are the prompt + answer n-grams when already computed."""
     from scipy import sparse
 
-    grams = vectorizer.transform([f"{p} || {a}" for p, a in zip(prompts, answers)])
-    answer_grams = vectorizer.transform(answers)
-    dense = sparse.csr_matrix(np.array([_overlap(p, a) for p, a in zip(prompts, answers)]))
+    if grams is None:
+        grams = _unique_transform(vectorizer, [f"{p} || {a}" for p, a in zip(prompts, answers)])
+    answer_grams = _unique_transform(vectorizer, answers)
+    words: dict[str, set] = {}  # prompts recur across answers and rows: split each once
+    dense = sparse.csr_matrix(np.array([_overlap(p, a, words) for p, a in zip(prompts, answers)]))
     return sparse.hstack([grams, answer_grams, dense]).tocsr()
+
+
+def _unique_transform(vectorizer, texts: list[str]):
+    """`vectorizer.transform(texts)`, analysing each distinct text once (answers such as "Yes" recur)."""
+    unique, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
+    return vectorizer.transform(list(unique))[inverse.ravel()]
 
 
 def _pairs(rows: list[tuple[str, str, str, str]]):
     """Difference features X (first - second) and labels y (1: first is chosen) of every pair; the order
     of each pair is flipped by a hash of its id, so about half the pairs have the chosen answer first. The
-    vocabulary is fitted on the texts alone (no labels), so fitting it on every row leaks nothing."""
+    vocabulary is fitted on the texts alone (no labels), so fitting it on every row leaks nothing; the
+    prompt + answer n-grams come out of that same fit, so each text is analysed once for them."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.preprocessing import MaxAbsScaler
 
     prompts = [r[1] for r in rows]
     vectorizer = CountVectorizer(ngram_range=(1, 2), min_df=2, binary=True, dtype=np.float64)
-    vectorizer.fit([f"{r[1]} || {r[2]}" for r in rows] + [f"{r[1]} || {r[3]}" for r in rows])
-    diff = pair_features(vectorizer, prompts, [r[2] for r in rows]) - pair_features(
-        vectorizer, prompts, [r[3] for r in rows]
+    both = vectorizer.fit_transform([f"{r[1]} || {r[2]}" for r in rows] + [f"{r[1]} || {r[3]}" for r in rows])
+    n = len(rows)
+    diff = pair_features(vectorizer, prompts, [r[2] for r in rows], both[:n]) - pair_features(
+        vectorizer, prompts, [r[3] for r in rows], both[n:]
     )
     flip = np.array([int(hashlib.sha1(r[0].encode()).hexdigest()[:2], 16) % 2 for r in rows], dtype=bool)
     x = sparse.diags(np.where(flip, -1.0, 1.0)) @ diff
