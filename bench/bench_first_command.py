@@ -6,7 +6,10 @@
 Runs `s2h build --out <tmp>/s2h-dpo [--n-per-level N]` in a child process (progress bars on, as a person
 sees them), reads its stderr as it comes, and prints one JSON line: first_output_s (the first line on
 stderr, a log line saying what is loaded), first_progress_s (the first progress bar), total_s (to the
-summary line), peak_rss_mb of the build process, the summary line, the commit. The output folder is
+summary line), peak_rss_mb of the build process, the summary line, the commit, and two silences:
+longest_silence_s (the longest time stderr wrote nothing, a bar's redraw included) and longest_stall_s (the
+longest time without a new log line or a bar's count or label changing: what a person reads as "stuck"), each
+with the line shown at its start. The output folder is
 deleted afterwards unless --keep. Run it alone on the machine: timings taken
 while other work runs are noisy.
 """
@@ -14,8 +17,10 @@ while other work runs are noisy.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -52,11 +57,22 @@ def main() -> int:
     first: list[float] = []
     first_output: list[float] = []
     last_shard_bar: list[str] = [""]
+    # (seconds, line shown then) of every write and of every change a reader can see
+    writes: list[tuple[float, str]] = []
+    changes: list[tuple[float, str]] = []
 
     def watch_stderr():
         buffer = b""
         for chunk in iter(lambda: child.stderr.read1(4096), b""):
+            now = time.perf_counter() - start
             buffer = (buffer + chunk)[-4096:]
+            shown = [s for s in chunk.decode(errors="replace").replace("\r", "\n").split("\n") if s.strip()]
+            for segment in shown:
+                writes.append((now, segment.strip()[:120]))
+                # a redraw that only moves the clock, rate or ETA is not progress: drop [...] before comparing
+                key = re.sub(r"\[[^\]]*\]|\x1b\[[0-9;]*[A-Za-z]", "", segment).strip()
+                if not changes or key != changes[-1][1]:
+                    changes.append((now, key))
             if not first_output:
                 first_output.append(time.perf_counter() - start)
             if not first and b"%|" in buffer:
@@ -79,6 +95,12 @@ def main() -> int:
     stdout = printed[0].decode() if printed else ""
     watcher.join(5)
     total = time.perf_counter() - start
+
+    def longest(events: list[tuple[float, str]]) -> dict:
+        times = [(0.0, "(start)"), *events, (total, "(end)")]
+        gap, at = max((b[0] - a[0], a) for a, b in itertools.pairwise(times))
+        return {"seconds": round(gap, 1), "from_s": round(at[0], 1), "after": at[1][:120]}
+
     print(
         json.dumps(
             {
@@ -90,6 +112,8 @@ def main() -> int:
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
                 "summary": stdout.strip().splitlines()[-1] if stdout.strip() else None,
                 "last_shard_bar": last_shard_bar[0],
+                "longest_silence_s": longest(writes),
+                "longest_stall_s": longest(changes),
                 "commit": commit.stdout.strip(),
                 "cpus": os.cpu_count(),
             }

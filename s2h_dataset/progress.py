@@ -13,7 +13,9 @@ import contextvars
 import logging
 import os
 import sys
+import threading
 import time
+import weakref
 
 __all__ = ["BarSafeHandler", "bar", "disabled", "end_bars", "quiet", "stage"]
 
@@ -47,12 +49,32 @@ def quiet(on: bool = True):
         _QUIET.reset(token)
 
 
+HEARTBEAT_S = 2.0  # a bar with no update for this long is redrawn, so its clock moves while work goes on
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+_TICKER: list[threading.Thread] = []
+
+
+def _tick() -> None:
+    """Redraw every open bar not drawn for `HEARTBEAT_S`: a bar waiting for its first batch (the filter's
+    encoder, a caption server) shows its elapsed time moving instead of sitting still for many seconds."""
+    while True:
+        time.sleep(HEARTBEAT_S / 2)
+        for instance in list(_OPEN):
+            if getattr(instance, "disable", True) or not hasattr(instance, "last_print_t"):
+                continue
+            if time.time() - instance.last_print_t >= HEARTBEAT_S:
+                # a bar closing on the main thread meanwhile: nothing to redraw
+                with contextlib.suppress(Exception):
+                    instance.refresh()
+
+
 def bar(iterable=None, *, desc: str, unit: str, total: int | None = None, leave: bool = False, **kwargs):
-    """A tqdm bar (or a silent one when disabled); use as an iterator wrapper or call `.update(n)`."""
+    """A tqdm bar (or a silent one when disabled); use as an iterator wrapper or call `.update(n)`. An open
+    bar is redrawn at least every `HEARTBEAT_S` seconds (one daemon thread for all bars)."""
     from tqdm.auto import tqdm
 
     off = kwargs.pop("disable", False) or disabled()
-    return tqdm(
+    made = tqdm(
         iterable,
         desc=desc,
         unit=unit,
@@ -63,6 +85,12 @@ def bar(iterable=None, *, desc: str, unit: str, total: int | None = None, leave:
         mininterval=0.5,
         **kwargs,
     )
+    if not off:
+        _OPEN.add(made)
+        if not _TICKER:
+            _TICKER.append(threading.Thread(target=_tick, name="s2h-progress-heartbeat", daemon=True))
+            _TICKER[0].start()
+    return made
 
 
 class BarSafeHandler(logging.StreamHandler):

@@ -164,3 +164,24 @@ def test_log_lines_never_run_into_a_bar(monkeypatch):
     assert text[at - 1] in "\r\n", repr(text[at - 40 : at])  # not glued to the bar's last draw
     assert text[at:].split("\n")[0] == "WARNING retry 1 of 3 at http://***@host/v1"
     assert "write shards:  25%" in text[at:]  # the bar comes back below the line
+
+
+def test_a_bar_waiting_for_its_first_update_is_redrawn(monkeypatch):
+    """A bar whose first batch takes long (the filter's encoder, a caption server) is redrawn by the heartbeat,
+    so its elapsed clock moves instead of sitting at 0/N with no redraw."""
+    import io
+    import time
+
+    from s2h_dataset import progress
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.2)
+    stream = io.StringIO()
+    with progress.bar(desc="filter", unit="pair", total=10, file=stream) as waiting:
+        time.sleep(1.5)
+        drawn_while_waiting = stream.getvalue().count("\r")
+        waiting.update(10)
+    assert drawn_while_waiting >= 3, stream.getvalue()  # one initial draw without the heartbeat
+    closed = stream.getvalue()
+    time.sleep(0.6)
+    assert stream.getvalue() == closed  # a closed bar is never drawn again
