@@ -25,6 +25,7 @@ from .layout import SPLITS, shard_path, split_of
 from .levels import NEEDS, TASKS, LevelContext, PlanError, task_slots
 from .levels.describe import SequenceRequest, make_sequence
 from .levels.negatives import EditRequest, make_negative, model_edit_request
+from .progress import bar
 from .schema import GENERATOR_VERSION, LEVEL_TASKS, RowSpec
 from .sources import Record, Sources
 
@@ -156,35 +157,42 @@ def check_pools(
     whose kind of source no split holds (`vqa_gold` without VQA samples): that one was not asked for.
     `hardness` and `search_negatives` are the build's `--distractor-hardness` and `--search-negatives`."""
     skipped = []
-    for split, pool in pools.items():
-        if sizes[split] == 0:
-            continue
-        if pool.objects and _distinct_labels(pool.objects, n_images) < n_images:
-            raise PlanError(
-                f"too few labels for {n_images - 1} distractors: the {split} split has "
-                f"{_distinct_labels(pool.objects)} distinct (non-synonym) labels and a row needs {n_images}; "
-                "add labelled images, lower --distractors or lower --test-fraction"
-            )
-        for kind, what in (("shapes", "shape images"), ("qa", "VQA images")):
-            records = getattr(pool, kind)
-            if records and len({r.split_key for r in records}) < n_images:
+    # the first check of a split reads the facts of its images (seconds at paper size): a bar, not silence
+    active = [split for split in pools if sizes[split]]
+    with bar(
+        desc="check the tasks each split can make", unit="level", total=len(active) * len(levels)
+    ) as checking:
+        for split, pool in pools.items():
+            if sizes[split] == 0:
+                continue
+            if pool.objects and _distinct_labels(pool.objects, n_images) < n_images:
                 raise PlanError(
-                    f"the {split} split has {len(records)} {what} and a row needs {n_images}; "
-                    "add images or lower --distractors"
+                    f"too few labels for {n_images - 1} distractors: the {split} split has "
+                    f"{_distinct_labels(pool.objects)} distinct (non-synonym) labels and a row needs {n_images}; "
+                    "add labelled images, lower --distractors or lower --test-fraction"
                 )
-        for level in levels:
-            skips = task_skips(level, LevelContext(pool, n_images, split, hardness, search_negatives))
-            if len(skips) == len(LEVEL_TASKS[level]):
-                reasons = "; ".join(f"{task}: {why}" for task, why in skips.items())
-                raise PlanError(
-                    f"level {level} has no task the {split} split can make ({reasons}); add a --source or "
-                    "drop it from --levels"
-                )
-            skipped += [
-                {"level": level, "split": split, "task": task, "reason": why}
-                for task, why in skips.items()
-                if any(getattr(p, NEEDS[task]) for p in pools.values())
-            ]
+            for kind, what in (("shapes", "shape images"), ("qa", "VQA images")):
+                records = getattr(pool, kind)
+                if records and len({r.split_key for r in records}) < n_images:
+                    raise PlanError(
+                        f"the {split} split has {len(records)} {what} and a row needs {n_images}; "
+                        "add images or lower --distractors"
+                    )
+            for level in levels:
+                context = LevelContext(pool, n_images, split, hardness, search_negatives)
+                skips = task_skips(level, context)
+                checking.update(1)
+                if len(skips) == len(LEVEL_TASKS[level]):
+                    reasons = "; ".join(f"{task}: {why}" for task, why in skips.items())
+                    raise PlanError(
+                        f"level {level} has no task the {split} split can make ({reasons}); add a --source or "
+                        "drop it from --levels"
+                    )
+                skipped += [
+                    {"level": level, "split": split, "task": task, "reason": why}
+                    for task, why in skips.items()
+                    if any(getattr(p, NEEDS[task]) for p in pools.values())
+                ]
     return skipped
 
 

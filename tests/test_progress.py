@@ -17,6 +17,7 @@ def test_build_shows_labelled_bars_and_one_summary_line(tmp_path, capsys, monkey
     captured = capsys.readouterr()
     err = captured.err.replace("\r", "\n")
     # every bar says what it counts and which shard it works on; the shard bar has an ETA
+    assert re.search(r"check the tasks each split can make: .*level", err)  # seconds of image facts at 20K
     assert re.search(r"shard 1/3 level3/train: encode images: .*img", err)
     assert re.search(r"shard 2/3 level3/train: filter: +100%.*pair", err)
     assert re.search(r"write shards: 100%\|.*\| 3/3 \[\d\d:\d\d<00:00", err)
