@@ -22,18 +22,17 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..filtering import DEFAULT_ENCODER
-from ..vlm.replies import read_position, read_positions
+from ..vlm.replies import TASK_READERS
 from .arguments import S2HScriptArguments
 
 __all__ = [
-    "ANSWER_TYPES",
     "REWARDS",
     "GRPOScriptArguments",
+    "answer_kind",
     "format_reward",
     "length_reward",
     "normalise",
@@ -41,32 +40,7 @@ __all__ = [
     "similarity_reward",
 ]
 
-# the task registry's answer kinds (`tasks.LevelTask.answer`) -> the reward's check
-_KINDS = {"yes/no": "yesno", "number": "number", "image": "image", "images": "images", "text": "free"}
-
-
-class _AnswerTypes(Mapping):
-    """task -> the short answer its replies carry ("yesno", "number", "image", "images"), read live from the
-    task registry (`tasks.TASKS`), so a task registered later is covered; free-text tasks are not listed."""
-
-    def _table(self) -> dict[str, str]:
-        from ..tasks import TASKS
-
-        return {name: _KINDS[t.answer] for name, t in TASKS.items() if t.answer != "text"}
-
-    def __getitem__(self, task: str) -> str:
-        return self._table()[task]
-
-    def __iter__(self):
-        return iter(self._table())
-
-    def __len__(self) -> int:
-        return len(self._table())
-
-
-ANSWER_TYPES: Mapping[str, str] = _AnswerTypes()
 _MARKUP = re.compile(r"<\|[^|]*\|>|<image>|<fake_token_around_image>|<start_of_image>|</?think>")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 
 
@@ -113,19 +87,10 @@ def length_reward(completions, completion_ids=None, optimum: int = 20, **kwargs)
     return [max(0.0, 1.0 - abs(n - optimum) / optimum) for n in lengths]
 
 
-def _names_one_image(text: str, n_images: int) -> bool:
-    return read_position(text, max(n_images, 1)).ok
-
-
 def _yes_no(text: str) -> str | None:
     """The reply's leading yes / no (the S2H replies answer first, then explain)."""
     first = re.match(r"^\W*([a-z]+)", text.lower())
     return first.group(1) if first and first.group(1) in ("yes", "no") else None
-
-
-def _last_number(text: str) -> float | None:
-    found = _NUMBER.findall(text)
-    return float(found[-1]) if found else None
 
 
 _REFUSAL = re.compile(
@@ -169,12 +134,22 @@ def _free_text_ok(text: str, n_images: int, prompt: str) -> bool:
     return len(_sentences(text)) == asked and _image_indexes(text) <= _image_indexes(prompt)
 
 
+def answer_kind(task: str | None) -> str:
+    """The task's answer kind (`tasks.LevelTask.answer`), read live from the registry so a task registered
+    later is covered; "text" for a task it does not know."""
+    from ..tasks import TASKS
+
+    known = TASKS.get(task or "")
+    return known.answer if known is not None else "text"
+
+
+# the format check of each answer kind (`tasks.ANSWER_KINDS`): the short kinds through the parser's reader
 _FORMAT_CHECKS = {
-    "yesno": lambda text, n_images, prompt: _yes_no(text) is not None,
-    "image": lambda text, n_images, prompt: _names_one_image(text, n_images),
-    "images": lambda text, n_images, prompt: read_positions(text, max(n_images, 1)).ok,
-    "number": lambda text, n_images, prompt: _last_number(text) is not None,
-    "free": _free_text_ok,
+    "yes/no": lambda text, n_images, prompt: _yes_no(text) is not None,
+    "image": lambda text, n_images, prompt: TASK_READERS["image"](text, n_images).ok,
+    "images": lambda text, n_images, prompt: TASK_READERS["images"](text, n_images).ok,
+    "number": lambda text, n_images, prompt: TASK_READERS["number"](text, n_images).ok,
+    "text": _free_text_ok,
 }
 
 
@@ -191,7 +166,7 @@ def format_reward(completions, task=None, images=None, prompts=None, **kwargs) -
         n_images = len(imgs or [])
         limit = max(3, n_images) if _EACH.search(prompt_text) else 3
         plain = bool(text) and not _MARKUP.search(text) and len(_sentences(text)) <= limit
-        check = _FORMAT_CHECKS[ANSWER_TYPES.get(name or "", "free")]
+        check = _FORMAT_CHECKS[answer_kind(name)]
         out.append(float(plain and check(text, n_images, prompt_text)))
     return out
 
@@ -204,15 +179,14 @@ def _encoder(name: str):
 
 
 def _short_match(kind: str, text: str, meta: dict, target, n_images: int) -> float:
-    if kind == "yesno":
+    if kind == "yes/no":
         return float(_yes_no(text) == str(meta.get("answer", "")).lower())
+    value = TASK_READERS[kind](text, n_images).value
     if kind == "number":
-        value = _last_number(text)
         return float(value is not None and meta.get("answer") is not None and value == float(meta["answer"]))
     if kind == "images":
-        named = read_positions(text, max(n_images, 1)).value
-        return float(named is not None and list(named) == [p + 1 for p in meta.get("targets", [])])
-    return float(target is not None and read_position(text, max(n_images, 1)).value == int(target) + 1)
+        return float(value is not None and list(value) == [p + 1 for p in meta.get("targets", [])])
+    return float(target is not None and value == int(target) + 1)
 
 
 def similarity_reward(
@@ -234,8 +208,8 @@ def similarity_reward(
     scores: list[float | None] = []
     free: list[int] = []
     for i, (reference, name, row_meta, row_target, imgs) in enumerate(rows):
-        kind = ANSWER_TYPES.get(name or "", "free")
-        if kind != "free":
+        kind = answer_kind(name)
+        if kind != "text":
             scores.append(_short_match(kind, texts[i], _meta(row_meta), row_target, len(imgs or [])))
         elif normalise(texts[i]) == normalise(_text(reference)):
             scores.append(1.0)

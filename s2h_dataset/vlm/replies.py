@@ -41,11 +41,13 @@ from .reply_rules import (
 )
 
 __all__ = [
-    "ANSWER_TYPES",
+    "READ_AS",
+    "TASK_READERS",
     "Reading",
     "normalize_answer",
     "option_text",
     "read_letter",
+    "read_number",
     "read_position",
     "read_positions",
     "read_reply",
@@ -55,7 +57,9 @@ __all__ = [
     "same_answer",
 ]
 
-ANSWER_TYPES = ("letter", "yesno", "truefalse", "position", "short")
+# how an eval item's reply is read (its `answer_type`): the parser's own vocabulary, distinct from the S2H
+# tasks' answer kinds (`tasks.ANSWER_KINDS`), which `TASK_READERS` below maps onto the readers
+READ_AS = ("letter", "yesno", "truefalse", "position", "short")
 
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _ORDINAL_WORDS = (*ORDINALS, "ninth", "tenth")[:10]
@@ -335,6 +339,18 @@ def read_positions(reply: str, n_images: int) -> Reading:
     return reading
 
 
+# --- numbers -----------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def read_number(reply: str) -> Reading:
+    """The last number of the reply, as a float (S2H arithmetic replies explain, then give the result:
+    "Image 1 has 2 and Image 3 has 0, so 2 more." -> 2.0)."""
+    found = _NUMBER.findall(normalise(reply))
+    return Reading(float(found[-1])) if found else NOTHING
+
+
 # --- free-form answers ------------------------------------------------------------------------------------
 
 
@@ -381,4 +397,15 @@ def read_reply(
     if answer_type == "short":
         reading = read_short(reply)
         return Reading(reading.value.lower()) if reading.ok else reading
-    raise ValueError(f"unknown answer type {answer_type!r}; expected one of {ANSWER_TYPES}")
+    raise ValueError(f"unknown answer type {answer_type!r}; expected one of {READ_AS}")
+
+
+# The one map from an S2H task's answer kind (`tasks.LevelTask.answer`, `tasks.ANSWER_KINDS`) to the reader of
+# its replies, `fn(reply, n_images) -> Reading`: yes/no -> 'yes'/'no', number -> a float, image -> a 1-based
+# position, images -> a sorted tuple of positions. Free text ("text") has no reader: it is compared whole.
+TASK_READERS: dict[str, Callable[[str, int], Reading]] = {
+    "yes/no": lambda reply, n_images: read_yes_no(reply),
+    "number": lambda reply, n_images: read_number(reply),
+    "image": lambda reply, n_images: read_position(reply, max(n_images, 1)),
+    "images": lambda reply, n_images: read_positions(reply, max(n_images, 1)),
+}
