@@ -13,6 +13,7 @@ from pathlib import Path
 from .captioners.config import CaptionerConfig
 from .encoders import BACKENDS
 from .errors import UserError
+from .layout import parse_levels
 from .levels.common import HARDNESS, SEARCH_NEGATIVES
 from .schema import CONFIG_LEVELS
 from .sources import DEFAULT_SOURCES
@@ -339,17 +340,8 @@ class BuildConfig:
         if isinstance(self.source, str):
             self.source = [self.source]
         self.source = list(self.source) or list(DEFAULT_SOURCES)
-        try:
-            # `1,3`, `level1,level3` (the config names training reads) and `all` name the same levels
-            parts = [p.strip().removeprefix("level") for p in str(self.levels).split(",") if p.strip()]
-            self.level_list = sorted({lv for p in parts for lv in ((1, 2, 3) if p == "all" else (int(p),))})
-        except ValueError:
-            raise UserError(f"`--levels {self.levels}` must be a comma list of 1, 2, 3") from None
+        self.level_list = sorted(parse_levels(self.levels, "--levels"))  # built in level order
         checks = [
-            (
-                self.level_list and set(self.level_list) <= {1, 2, 3},
-                f"`--levels {self.levels}` must be a comma list of 1, 2, 3",
-            ),
             (self.n_per_level >= 1, "`--n-per-level` must be at least 1"),
             (1 <= self.distractors <= 5, "`--distractors` must be between 1 and 5 (2 to 6 images per row)"),
             (self.image_size >= 32, "`--image-size` must be at least 32 pixels"),

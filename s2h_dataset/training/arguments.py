@@ -10,26 +10,10 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import UserError
+from ..layout import parse_levels
 from ..processor_defaults import parse_processor_kwargs
-from ..schema import CONFIG_LEVELS
 
 __all__ = ["S2HScriptArguments", "parse_levels", "parse_stages", "parse_weights"]
-
-
-def parse_levels(spec: str, name: str) -> tuple[int, ...]:
-    """`all` -> (1, 2, 3); `level1,level3` or `1,3` -> (1, 3). Order is kept (it is the curriculum order)."""
-    levels: list[int] = []
-    for part in (p.strip() for p in spec.split(",")):
-        key = part if part in CONFIG_LEVELS else f"level{part}"
-        if key not in CONFIG_LEVELS:
-            raise UserError(
-                f"`{name}`: unknown level `{part}` in `{spec}`; use `all` or a comma list of level1, level2, level3"
-            )
-        for level in CONFIG_LEVELS[key]:
-            if level in levels:
-                raise UserError(f"`{name}`: level {level} is named twice in `{spec}`")
-            levels.append(level)
-    return tuple(levels)
 
 
 def parse_stages(spec: str) -> tuple[tuple[int, ...], ...]:

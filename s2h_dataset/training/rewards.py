@@ -11,10 +11,12 @@ Each reward takes TRL's arguments (`completions`, `completion_ids`, and the data
   exactly one image, "which images" replies (`attribute_search`) name one or more, arithmetic replies
   contain a number; free text (captions, VQA sentences) has words, no refusal, one sentence per image
   asked about (every image for "each image" prompts, else one) and names no image the prompt did not.
-- `similarity_reward`: short answers are compared after normalisation with the row's gold (`meta.answer`
-  for yes/no and arithmetic, `target` for which-image, the set `meta.targets` for which-images): 1 or 0. Free text (captions, VQA sentences) scores
+- `similarity_reward`: short answers are read by the reply parser (`vlm.replies.TASK_READERS`, as eval reads
+  them) and compared with the row's gold (`meta.answer` for yes/no and arithmetic, `target` for which-image,
+  the set `meta.targets` for which-images): 1 or 0. Free text (captions, VQA sentences) scores
   the cosine similarity of the reply and the `chosen` reply under the build's text encoder (the filter's
-  bundled MiniLM by default), clipped to [0, 1]; a normalised exact match scores 1 without the encoder.
+  bundled MiniLM by default), clipped to [0, 1]; a match under `vlm.replies.same_answer` scores 1 without
+  the encoder.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..filtering import DEFAULT_ENCODER
-from ..vlm.replies import TASK_READERS
+from ..vlm.replies import TASK_READERS, read_yes_no, same_answer
 from .arguments import S2HScriptArguments
 
 __all__ = [
@@ -35,13 +37,11 @@ __all__ = [
     "answer_kind",
     "format_reward",
     "length_reward",
-    "normalise",
     "reward_functions",
     "similarity_reward",
 ]
 
 _MARKUP = re.compile(r"<\|[^|]*\|>|<image>|<fake_token_around_image>|<start_of_image>|</?think>")
-_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 
 
 def _text(message) -> str:
@@ -54,12 +54,6 @@ def _text(message) -> str:
         content = message.get("content", message.get("text"))
         return _text(content)
     return " ".join(t for t in (_text(part) for part in message) if t)
-
-
-def normalise(text: str) -> str:
-    """Lower case, no punctuation, no articles, single spaces: "The Cat." and "cat" compare equal."""
-    text = re.sub(r"[^\w\s]", " ", text.lower())
-    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def _meta(value) -> dict:
@@ -87,10 +81,10 @@ def length_reward(completions, completion_ids=None, optimum: int = 20, **kwargs)
     return [max(0.0, 1.0 - abs(n - optimum) / optimum) for n in lengths]
 
 
-def _yes_no(text: str) -> str | None:
-    """The reply's leading yes / no (the S2H replies answer first, then explain)."""
-    first = re.match(r"^\W*([a-z]+)", text.lower())
-    return first.group(1) if first and first.group(1) in ("yes", "no") else None
+def _answers_first(text: str) -> bool:
+    """A yes/no reply in the S2H format: the answer opens it ("Yes. Both are mammals."), read by the parser
+    from the reply's first clause; "Both are mammals, so yes." answers, but not first."""
+    return read_yes_no(re.split(r"[,.;:!?]", text, maxsplit=1)[0]).ok
 
 
 _REFUSAL = re.compile(
@@ -145,7 +139,7 @@ def answer_kind(task: str | None) -> str:
 
 # the format check of each answer kind (`tasks.ANSWER_KINDS`): the short kinds through the parser's reader
 _FORMAT_CHECKS = {
-    "yes/no": lambda text, n_images, prompt: _yes_no(text) is not None,
+    "yes/no": lambda text, n_images, prompt: _answers_first(text),
     "image": lambda text, n_images, prompt: TASK_READERS["image"](text, n_images).ok,
     "images": lambda text, n_images, prompt: TASK_READERS["images"](text, n_images).ok,
     "number": lambda text, n_images, prompt: TASK_READERS["number"](text, n_images).ok,
@@ -179,9 +173,9 @@ def _encoder(name: str):
 
 
 def _short_match(kind: str, text: str, meta: dict, target, n_images: int) -> float:
-    if kind == "yes/no":
-        return float(_yes_no(text) == str(meta.get("answer", "")).lower())
     value = TASK_READERS[kind](text, n_images).value
+    if kind == "yes/no":
+        return float(value == str(meta.get("answer", "")).lower())
     if kind == "number":
         return float(value is not None and meta.get("answer") is not None and value == float(meta["answer"]))
     if kind == "images":
@@ -211,7 +205,7 @@ def similarity_reward(
         kind = answer_kind(name)
         if kind != "text":
             scores.append(_short_match(kind, texts[i], _meta(row_meta), row_target, len(imgs or [])))
-        elif normalise(texts[i]) == normalise(_text(reference)):
+        elif same_answer(texts[i], _text(reference)):
             scores.append(1.0)
         elif not texts[i]:
             scores.append(0.0)
