@@ -1,4 +1,5 @@
-"""Filter encoder backends: a sentence-transformers model run by torch, or by ONNX Runtime (float or int8).
+"""Filter encoders: a sentence-transformers model run by torch or by ONNX Runtime (float or int8), and the
+text tower of a CLIP checkpoint (`ClipTextEncoder`, `--filter-model clip:ID`).
 
 sentence-transformers' own ONNX and OpenVINO backends need `optimum`, which does not install everywhere; this
 module exports the model's transformer locally instead (`torch.onnx.export`, once per model and version, into
@@ -30,7 +31,7 @@ import numpy as np
 from .atomic import atomic_path
 from .errors import UserError
 
-__all__ = ["BACKENDS", "OnnxSentenceEncoder", "make_encoder", "onnx_available"]
+__all__ = ["BACKENDS", "ClipTextEncoder", "OnnxSentenceEncoder", "make_encoder", "onnx_available"]
 
 logger = logging.getLogger(__name__)
 
@@ -247,3 +248,43 @@ def make_encoder(path: str, backend: str = "auto", device: str = "cpu"):
         raise UserError(f"`--filter-backend {backend}` cannot run: {why}; use --filter-backend torch")
     logger.warning("filter encoder falls back to torch: %s", why)
     return _torch(path, device)
+
+
+class ClipTextEncoder:
+    """The text tower of a CLIP (or SigLIP) checkpoint, with sentence-transformers' `encode` signature."""
+
+    def __init__(self, name: str, device: str = "cpu"):
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(name)
+        self.model = AutoModel.from_pretrained(name, use_safetensors=True).to(device).eval()
+        self.max_length = self.model.config.text_config.max_position_embeddings
+        self.device = device
+
+    def encode(
+        self,
+        texts: list[str],
+        batch_size: int = 64,
+        normalize_embeddings: bool = True,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        import torch
+
+        vectors = []
+        for start in range(0, len(texts), batch_size):
+            batch = self.tokenizer(
+                texts[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            ).to(self.device)
+            with torch.no_grad():
+                features = self.model.get_text_features(
+                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+                )
+            features = getattr(features, "pooler_output", features)
+            if normalize_embeddings:
+                features = torch.nn.functional.normalize(features, dim=-1)
+            vectors.append(features.float().cpu().numpy())
+        return np.concatenate(vectors)

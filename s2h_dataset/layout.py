@@ -11,8 +11,8 @@ manifest is refused by `s2h validate` and never uploaded by `s2h push`.
 
 Every module that writes, reads, checks or serves a built folder takes its names from here: levels,
 splits, config names and the levels each holds, the shard path pattern (build and parse), the glob of a
-config's split, and the stable split of a source image. This module imports nothing of the package, so any
-layer may use it.
+config's split, the stable split of a source image, and the one parser of a levels spec (`parse_levels`). This
+module imports nothing of the package but `errors`, so any layer may use it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+
+from .errors import UserError
 
 __all__ = [
     "CONFIG_LEVELS",
@@ -31,6 +33,7 @@ __all__ = [
     "ShardName",
     "config_of_level",
     "is_layout_file",
+    "parse_levels",
     "parse_shard_path",
     "shard_glob",
     "shard_path",
@@ -42,6 +45,34 @@ SPLITS = ("train", "test")
 # Hub configs and the levels each one holds; `all` is the flat mixture the paper trains on (the default).
 CONFIG_LEVELS: dict[str, tuple[int, ...]] = {"level1": (1,), "level2": (2,), "level3": (3,), "all": LEVELS}
 DEFAULT_CONFIG = "all"
+
+
+def parse_levels(spec: str, name: str) -> tuple[int, ...]:
+    """The levels a spec names, for `s2h build --levels`, training's `dataset_config` and `s2h train-check`.
+
+    The one rule: a comma list of `all`, `N` or `levelN` (a config name); `all` -> (1, 2, 3), `level1,level3`
+    and `1,3` -> (1, 3). Order is kept (training reads it as the curriculum order; the build sorts it), empty
+    parts are ignored, and a level named twice (`1,1`, `all,2`) is refused. `name` is the option the error
+    names (`--levels`, `dataset_config`).
+    """
+    levels: list[int] = []
+    for part in (p.strip() for p in str(spec).split(",")):
+        if not part:
+            continue
+        key = part if part in CONFIG_LEVELS else f"level{part}"
+        if key not in CONFIG_LEVELS:
+            raise UserError(
+                f"`{name}`: unknown level `{part}` in `{spec}`; use `all` or a comma list of level1, level2, level3"
+            )
+        for level in CONFIG_LEVELS[key]:
+            if level in levels:
+                raise UserError(f"`{name}`: level {level} is named twice in `{spec}`")
+            levels.append(level)
+    if not levels:
+        raise UserError(f"`{name}` names no level; use `all` or a comma list of level1, level2, level3")
+    return tuple(levels)
+
+
 REPORT_FILE = "build_report.json"
 CARD_FILE = "README.md"
 DATA_DIR = "data"

@@ -35,8 +35,8 @@ def _positions(n_images: int) -> int:
     return n_images
 
 
-def _yes_no(n_images: int) -> int:
-    return 2
+def _two(n_images: int) -> int:
+    return 2  # yes or no
 
 
 def _operators(n_images: int) -> int:
@@ -51,37 +51,39 @@ def _attribute_answers(n_images: int) -> int:
     return 8 * n_images  # a target's position x one or two targets x swap or miss/add x colour or kind
 
 
+# what a task's chosen reply gives, one vocabulary for the package: "yes/no", "number", "image" (one image
+# position), "images" (one or more positions) or "text" (free text). `vlm.replies.TASK_READERS` maps each
+# short kind to the parser's reader; GRPO's rewards check replies through it.
 ANSWER_KINDS = ("yes/no", "number", "image", "images", "text")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LevelTask:
-    """One task.
+    """One task, built by keyword (`LevelTask(name="compare", level=2, pool="objects", answer="yes/no", ...)`).
 
     name: the `task` column value. level: 1, 2 or 3. pool: the `Sources` field its images come from
-    (`objects`, `shapes`, `qa`, `faces`). slots: number of answer values the planner balances, from the
-    images per row (target positions, yes/no, operators). generator: `module:function` of
-    `fn(ctx, rng, slot) -> RowSpec`, or the function itself. free_text: its answers are free text
-    (captions), so the similarity filter applies; minimal pairs (yes/no flips, one-number changes, another
-    image named) are similar by design and are never filtered. about: one line for the card. supports:
-    `module:function` of `fn(pool) -> bool` when a non-empty pool is not enough (None: it is). needs: what
-    `supports` checks, as the build report and the card name it when a split lacks it ("two images of one
-    kind"). The planner also draws a few rows of every task (`plan.task_skips`): a task whose draw fails is
-    skipped with the generator's own message.
-    answer: the kind of answer its chosen reply gives (`ANSWER_KINDS`): "yes/no", "number", "image" (one
-    image named), "images" (one or more), or "text" (free text); GRPO's rewards check replies by it.
+    (`objects`, `shapes`, `qa`, `faces`). answer: the kind of answer its chosen reply gives (`ANSWER_KINDS`);
+    everything that reads a task's replies (GRPO's rewards, the parser's reader) derives from it.
+    slots: number of answer values the planner balances, from the images per row (target positions, yes/no,
+    operators). generator: `module:function` of `fn(ctx, rng, slot) -> RowSpec`, or the function itself.
+    free_text: the similarity filter applies (captions); not the same as `answer="text"`: minimal pairs
+    (yes/no flips, one-number changes, another image named, one-word VQA answers) are similar by design and
+    are never filtered. about: one line for the card. supports: `module:function` of `fn(pool) -> bool` when
+    a non-empty pool is not enough (None: it is). needs: what `supports` checks, as the build report and the
+    card name it when a split lacks it ("two images of one kind"). The planner also draws a few rows of
+    every task (`plan.task_skips`): a task whose draw fails is skipped with the generator's own message.
     """
 
     name: str
     level: int
     pool: str
+    answer: str
     slots: Callable[[int], int]
     generator: str | Callable
     free_text: bool = False
     about: str = ""
     supports: str | Callable | None = None
     needs: str = ""
-    answer: str = "text"
 
     def __post_init__(self):
         if self.answer not in ANSWER_KINDS:
@@ -128,125 +130,120 @@ def _resolve(target: str | Callable) -> Callable:
 _L = "s2h_dataset.levels."
 REGISTRY: tuple[LevelTask, ...] = (
     LevelTask(
-        "caption_indexed",
-        1,
-        "objects",
-        _positions,
-        _L + "level1:caption_indexed",
-        True,
-        "caption the named image; rejected: another image's caption",
+        name="caption_indexed",
+        level=1,
+        pool="objects",
+        answer="text",
+        slots=_positions,
+        generator=_L + "level1:caption_indexed",
+        free_text=True,
+        about="caption the named image; rejected: another image's caption",
     ),
     LevelTask(
-        "vqa_indexed",
-        1,
-        "objects",
-        _positions,
-        _L + "level1:vqa_indexed",
-        False,
-        "name the object in the named image; rejected: another image's object",
+        name="vqa_indexed",
+        level=1,
+        pool="objects",
+        answer="text",
+        slots=_positions,
+        generator=_L + "level1:vqa_indexed",
+        about="name the object in the named image; rejected: another image's object",
     ),
     LevelTask(
-        "vqa_gold",
-        1,
-        "qa",
-        _positions,
-        _L + "vqa:vqa_gold",
-        False,
-        "a VQA question about the named image; rejected: a wrong answer",
+        name="vqa_gold",
+        level=1,
+        pool="qa",
+        answer="text",
+        slots=_positions,
+        generator=_L + "vqa:vqa_gold",
+        about="a VQA question about the named image; rejected: a wrong answer",
     ),
     LevelTask(
-        "compare",
-        2,
-        "objects",
-        _yes_no,
-        _L + "level2:compare",
-        False,
-        "do two named images show the same kind of thing? yes/no, length-matched",
-        _L + "level2:has_kind_pairs",
-        "two images of one kind (a shared label or a curated kind)",
+        name="compare",
+        level=2,
+        pool="objects",
         answer="yes/no",
+        slots=_two,
+        generator=_L + "level2:compare",
+        about="do two named images show the same kind of thing? yes/no, length-matched",
+        supports=_L + "level2:has_kind_pairs",
+        needs="two images of one kind (a shared label or a curated kind)",
     ),
     LevelTask(
-        "compare_colour",
-        2,
-        "objects",
-        _yes_no,
-        _L + "compare:compare_colour",
-        False,
-        "are two named objects mostly the same colour? yes/no, from their pixels",
-        _L + "compare:has_object_colours",
-        "objects of measurable colour (transparent renders)",
+        name="compare_colour",
+        level=2,
+        pool="objects",
         answer="yes/no",
+        slots=_two,
+        generator=_L + "compare:compare_colour",
+        about="are two named objects mostly the same colour? yes/no, from their pixels",
+        supports=_L + "compare:has_object_colours",
+        needs="objects of measurable colour (transparent renders)",
     ),
     LevelTask(
-        "arithmetic",
-        2,
-        "shapes",
-        _operators,
-        _L + "level2:arithmetic",
-        False,
-        "add, subtract or total counted shapes across named images; rejected: one miscount",
+        name="arithmetic",
+        level=2,
+        pool="shapes",
         answer="number",
+        slots=_operators,
+        generator=_L + "level2:arithmetic",
+        about="add, subtract or total counted shapes across named images; rejected: one miscount",
     ),
     LevelTask(
-        "more_than",
-        2,
-        "shapes",
-        _yes_no,
-        _L + "compare:more_than",
-        False,
-        "does one named image hold more of a shape than another? yes/no",
+        name="more_than",
+        level=2,
+        pool="shapes",
         answer="yes/no",
+        slots=_two,
+        generator=_L + "compare:more_than",
+        about="does one named image hold more of a shape than another? yes/no",
     ),
     LevelTask(
-        "describe_each",
-        2,
-        "objects",
-        _errors,
-        _L + "describe:describe_each",
-        False,
-        "caption every image in order; rejected: one omitted (an absent image in its place), two swapped or two conflated",
+        name="describe_each",
+        level=2,
+        pool="objects",
+        answer="text",
+        slots=_errors,
+        generator=_L + "describe:describe_each",
+        about="caption every image in order; rejected: one omitted (an absent image in its place), two swapped or two conflated",
     ),
     LevelTask(
-        "kinship",
-        2,
-        "faces",
-        _yes_no,
-        _L + "kinship:kinship",
-        False,
-        "is the person in one named image related to the person in another?",
+        name="kinship",
+        level=2,
+        pool="faces",
         answer="yes/no",
+        slots=_two,
+        generator=_L + "kinship:kinship",
+        about="is the person in one named image related to the person in another?",
     ),
     LevelTask(
-        "caption_search",
-        3,
-        "objects",
-        _positions,
-        _L + "level3:caption_search",
-        True,
-        "caption the image holding the query; rejected: a form- and length-matched near miss",
+        name="caption_search",
+        level=3,
+        pool="objects",
+        answer="text",
+        slots=_positions,
+        generator=_L + "level3:caption_search",
+        free_text=True,
+        about="caption the image holding the query; rejected: a form- and length-matched near miss",
     ),
     LevelTask(
-        "which_image",
-        3,
-        "objects",
-        _positions,
-        _L + "level3:which_image",
-        False,
-        "which image holds the query? rejected: another image, same wording",
+        name="which_image",
+        level=3,
+        pool="objects",
         answer="image",
+        slots=_positions,
+        generator=_L + "level3:which_image",
+        about="which image holds the query? rejected: another image, same wording",
     ),
     LevelTask(
-        "attribute_search",
-        3,
-        "objects",
-        _attribute_answers,
-        _L + "attribute:attribute_search",
-        False,
-        "which images have a colour or a kind (1-2 targets)? rejected: one image swapped, missed or added",
-        _L + "attribute:has_attributes",
-        "objects of a clearly measured colour or a known kind (transparent renders, curated subcategories)",
+        name="attribute_search",
+        level=3,
+        pool="objects",
         answer="images",
+        slots=_attribute_answers,
+        generator=_L + "attribute:attribute_search",
+        about="which images have a colour or a kind (1-2 targets)? rejected: one image swapped, missed or added",
+        supports=_L + "attribute:has_attributes",
+        needs="objects of a clearly measured colour or a known kind (transparent renders, curated subcategories)",
     ),
 )
 

@@ -232,7 +232,17 @@ def test_registering_a_toy_task_is_one_line(tmp_path):
     from s2h_dataset.build import BuildConfig, build
     from s2h_dataset.schema import LEVEL_TASKS
 
-    tasks.register(tasks.LevelTask("toy_two", 2, "shapes", lambda n: 2, toy_generator, about="a toy"))
+    tasks.register(
+        tasks.LevelTask(
+            name="toy_two",
+            level=2,
+            pool="shapes",
+            answer="text",
+            slots=lambda n: 2,
+            generator=toy_generator,
+            about="a toy",
+        )
+    )
     try:
         assert "toy_two" in LEVEL_TASKS[2]
         out = build(

@@ -58,7 +58,17 @@ def _leaky(ctx, rng, slot):
 
 @pytest.fixture
 def leaky_task():
-    register(LevelTask("leaky_name", 1, "objects", lambda n: n, _leaky, False, "a task with a length cue"))
+    register(
+        LevelTask(
+            name="leaky_name",
+            level=1,
+            pool="objects",
+            answer="text",
+            slots=lambda n: n,
+            generator=_leaky,
+            about="a task with a length cue",
+        )
+    )
     try:
         yield "leaky_name"
     finally:

@@ -15,19 +15,36 @@ from ..vlm.loading import DTYPES
 from ..vlm.openai_client import parse_openai_spec
 from .cache import DEFAULT_DIR
 
-__all__ = ["BACKEND_NAMES", "CaptionerConfig"]
+__all__ = ["BACKEND_NAMES", "BUILD_FLAGS", "CaptionerConfig"]
 
 BACKEND_NAMES = ("reference", "transformers", "openai")
 SPECS = "reference, transformers:MODEL_ID_OR_PATH or openai:BASE_URL#MODEL"
 
 
-def _number(name: str, value, kind: type = int, minimum: float = 1):
-    """`value` as `kind` when it is a number >= `minimum` (integral for int), else a UserError naming the option."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= minimum
-    if not ok or (kind is int and value != int(value)):
-        what = "an integer" if kind is int else "a number"
-        raise UserError(f"captioner option `{name}` must be {what} >= {minimum}, got {value!r}")
-    return kind(value)
+# `s2h build`'s flag for each setting: its errors name the option the user typed (`BuildConfig.captioner_config`)
+BUILD_FLAGS = {
+    "spec": "--captioner",
+    "max_new_tokens": "--caption-max-new-tokens",
+    "cache_dir": "--caption-cache",
+    "device": "--device",
+    "dtype": "--dtype",
+    "batch_size": "--caption-batch-size",
+    "concurrency": "--concurrency",
+    "api_key_env": "--api-key-env",
+    "timeout": "--request-timeout",
+    "max_retries": "--max-retries",
+}
+
+# (kind, least, most, why the most) of each numeric setting, checked here once
+_BOUNDS = {
+    "max_new_tokens": (int, 1, None, ""),
+    "max_image_side": (int, 28, None, ""),
+    "batch_size": (int, 1, None, ""),
+    "concurrency": (int, 1, None, ""),
+    "timeout": (float, 0.1, 3600, " seconds (a reply slower than an hour is a hang)"),
+    "max_retries": (int, 0, 100, " (100 retries already wait about 50 minutes)"),
+    "max_backoff": (float, 0, None, ""),
+}
 
 
 @dataclass
@@ -55,27 +72,37 @@ class CaptionerConfig:
     max_retries: int = 10
     max_backoff: float = 30.0
     api_key_env: str = "OPENAI_API_KEY"
+    # setting -> the option name an error names (`BUILD_FLAGS` from `s2h build`); unnamed: "captioner option `x`"
+    flags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def _option(self, name: str) -> str:
+        return f"`{self.flags[name]}`" if name in self.flags else f"captioner option `{name}`"
+
+    def _number(self, name: str):
+        """The setting `name` as its kind when it is a number within its bounds, else a UserError naming it."""
+        kind, least, most, why = _BOUNDS[name]
+        value = getattr(self, name)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= least
+        ok = ok and (most is None or value <= most) and (kind is float or value == int(value))
+        if not ok:
+            what = "an integer" if kind is int else "a number"
+            bounds = f"between {least} and {most}{why}" if most is not None else f"{what} >= {least}"
+            raise UserError(f"{self._option(name)} must be {bounds}, got {value!r}")
+        return kind(value)
 
     def __post_init__(self):
         backend, sep, target = self.spec.partition(":")
         if backend not in BACKEND_NAMES or (backend == "reference") == bool(sep) or (sep and not target):
-            raise UserError(f"unknown captioner `{self.spec}`; use {SPECS}")
+            raise UserError(f"{self._option('spec')}: unknown captioner `{self.spec}`; use {SPECS}")
         if backend == "openai":
             _ = self.endpoints  # BASE_URL[,BASE_URL...]#MODEL, checked here rather than at first use
-        self.max_new_tokens = _number("max_new_tokens", self.max_new_tokens)
-        self.max_image_side = _number("max_image_side", self.max_image_side, minimum=28)
-        self.batch_size = _number("batch_size", self.batch_size)
-        self.concurrency = _number("concurrency", self.concurrency)
-        self.timeout = _number("timeout", self.timeout, float, minimum=0.1)
-        self.max_retries = _number("max_retries", self.max_retries, minimum=0)
-        self.max_backoff = _number("max_backoff", self.max_backoff, float, minimum=0)
+        for name in _BOUNDS:
+            setattr(self, name, self._number(name))
         if self.dtype not in DTYPES:
-            raise UserError(
-                f"captioner option `dtype` must be one of {', '.join(DTYPES)}, got {self.dtype!r}"
-            )
+            raise UserError(f"{self._option('dtype')} must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if not self.api_key_env or not self.api_key_env.replace("_", "").isalnum():
             raise UserError(
-                f"captioner option `api_key_env` must name an environment variable, got {self.api_key_env!r}"
+                f"{self._option('api_key_env')} must name an environment variable, got {self.api_key_env!r}"
             )
         if not isinstance(self.processor_kwargs, dict):
             raise UserError(

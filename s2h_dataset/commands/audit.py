@@ -10,6 +10,15 @@ HELP = "blind audit: can each task's chosen be told from rejected without the im
 
 @dataclass
 class AuditArgs:
+    """Arguments of `s2h audit`.
+
+    Parameters:
+        folder (`str`):
+            A folder made by `s2h build`, or a Hub snapshot of one.
+        json (`bool`, *optional*, defaults to `False`):
+            Print the figures as JSON instead of a table.
+    """
+
     folder: str = field(
         metadata={"help": "A folder made by `s2h build`, or a Hub snapshot of one.", "metavar": "DIR"}
     )

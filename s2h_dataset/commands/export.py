@@ -17,6 +17,20 @@ DESCRIPTION = __doc__.split("\n\n", 1)[1]
 
 @dataclass
 class ExportArgs:
+    """Arguments of `s2h export`.
+
+    Parameters:
+        folder (`str`):
+            A folder made by `s2h build`.
+        out (`str`):
+            Folder to write; must be new or empty.
+        format (`Literal`, *optional*, defaults to `"llamafactory"`):
+            llamafactory (sharegpt: conversations + chosen/rejected + images, dataset_info.json) or swift
+            (messages + rejected_response + images, JSON lines).
+        overwrite (`bool`, *optional*, defaults to `False`):
+            Replace a non-empty OUT.
+    """
+
     folder: str = field(metadata={"help": "A folder made by `s2h build`.", "metavar": "DIR"})
     out: str = field(metadata={"help": "Folder to write; must be new or empty.", "metavar": "OUT"})
     format: Literal["llamafactory", "swift"] = field(

@@ -9,6 +9,17 @@ HELP = "join the folders of a sharded build (`s2h build --shard I/N`) into one d
 
 @dataclass
 class MergeArgs:
+    """Arguments of `s2h merge`.
+
+    Parameters:
+        out (`str`):
+            Output folder; must not exist yet.
+        folders (`list`, *optional*, defaults to `[]`):
+            The shard folders, in any order.
+        overwrite (`bool`, *optional*, defaults to `False`):
+            Replace an existing output folder.
+    """
+
     out: str = field(metadata={"help": "Output folder; must not exist yet.", "metavar": "OUT"})
     folders: list[str] = field(
         default_factory=list, metadata={"help": "The shard folders, in any order.", "metavar": "DIR"}

@@ -13,6 +13,19 @@ HELP = "validate a built folder and upload it to a Hub dataset repo"
 
 @dataclass
 class PushArgs:
+    """Arguments of `s2h push`.
+
+    Parameters:
+        folder (`str`):
+            A folder made by `s2h build`.
+        repo (`str | None`, *optional*):
+            Target dataset repo, ORG/NAME (default: the build's --repo-id).
+        private (`bool`, *optional*, defaults to `False`):
+            Create the repo private.
+        commit_message (`str | None`, *optional*):
+            Commit message of the upload.
+    """
+
     folder: str = field(metadata={"help": "A folder made by `s2h build`.", "metavar": "DIR"})
     repo: str | None = field(
         default=None,

@@ -26,8 +26,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ReproduceArgs:
-    """run (list): run names (default: all of `table`). table (str): 1, 3, 4, 5 or fig5. dry_run: print only.
-    results: print the results table. root (str): folder the commands run in (default: current)."""
+    """Arguments of `s2h reproduce`.
+
+    Parameters:
+        run (`list[str]`, *optional*, defaults to `[]`):
+            Run names (see --dry-run); default: all.
+        table (`str | None`, *optional*):
+            Only the runs of this table: 1, 3, 4, 5, fig5.
+        dry_run (`bool`, *optional*, defaults to `False`):
+            Print the commands, run nothing.
+        results (`bool`, *optional*, defaults to `False`):
+            Print the paper's scores beside the runs' own.
+        root (`str`, *optional*, defaults to `"."`):
+            Repository root the commands run in.
+    """
 
     run: list[str] = field(
         default_factory=list, metadata={"help": "Run names (see --dry-run); default: all."}

@@ -17,18 +17,23 @@ HELP = "Launch the Gradio demo: global visual search on uploaded images, plus a 
 class SpaceArguments:
     """Arguments of `s2h space`.
 
-    Args:
-        model_name_or_path (`str`, defaults to `$MODEL_ID`): fine-tuned checkpoint (folder or Hub id) that
-            answers (the training YAML's name; `--model` still works for one release).
-        base_model (`str`, defaults to `$BASE_MODEL_ID`): optional second model shown side by side.
-        dataset_name (`str`, defaults to `$DATASET_ID`): folder or Hub id the explorer opens first
-            (`--dataset` still works for one release).
-        processor_kwargs (`str`, defaults to `$PROCESSOR_KWARGS`): JSON object passed to the processor(s),
-            as `s2h eval --processor-kwargs` takes it.
-        host (`str`, defaults to `"127.0.0.1"`): address to listen on (`0.0.0.0` to serve the network).
-        port (`int`, defaults to `7860`): port to listen on.
-        share (`bool`, defaults to `False`): also serve through a temporary public link (Gradio's
-            `share=True`, a `*.gradio.live` tunnel for 1 week), the hint Gradio prints at start-up.
+    Parameters:
+        model_name_or_path (`str | None`, *optional*):
+            Checkpoint that answers (folder or Hub id); default $MODEL_ID.
+        base_model (`str | None`, *optional*):
+            Optional base model shown side by side; default $BASE_MODEL_ID.
+        dataset_name (`str | None`, *optional*):
+            Dataset folder or Hub id for the explorer; default $DATASET_ID.
+        processor_kwargs (`str | None`, *optional*):
+            JSON passed to the processor(s), as in `s2h eval`, e.g. '{"do_image_splitting": false}'; default
+            $PROCESSOR_KWARGS.
+        host (`str`, *optional*, defaults to `"127.0.0.1"`):
+            Address to listen on (0.0.0.0 for the whole network).
+        port (`int`, *optional*, defaults to `7860`):
+            Port to listen on.
+        share (`bool`, *optional*, defaults to `False`):
+            Also serve through a temporary public link (Gradio's share=True, a *.gradio.live tunnel); anyone
+            with the link can use the demo.
     """
 
     model_name_or_path: str | None = field(

@@ -17,17 +17,69 @@ completion, or when a row has more images than the model takes; otherwise prints
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from ..training.arguments import S2HScriptArguments
+
 HELP = "check rows against a model's processor before training (image tokens, max_length, images per row)"
+
+# the training script's fields train-check takes as they are (default, help, checks, meaning: 0 rows skips)
+SHARED = (
+    "dataset_name",
+    "dataset_config",
+    "preflight_rows",
+    "max_images",
+    "processor_kwargs",
+    "processor_defaults",
+)
+
+
+def _shared(name: str, required: bool = False, **metadata):
+    """Field `name` of `S2HScriptArguments` with train-check's extra `metadata` (its old flag names)."""
+    source = S2HScriptArguments.__dataclass_fields__[name]
+    meta = {**source.metadata, **metadata}
+    return field(metadata=meta) if required else field(default=source.default, metadata=meta)
 
 
 @dataclass
 class TrainCheckArgs:
-    """model_name_or_path (str): Hub id or local folder. dataset_name (str): Hub id or `s2h build` folder.
-    dataset_config (str, all). split (str, train). max_length (int, None = no truncation).
-    preflight_rows (int, 16; -1 all). max_images (int, None). method (str, dpo): dpo checks chosen and
-    rejected, sft the chosen reply. revision, trust_remote_code, processor_kwargs, processor_defaults.
+    """Arguments of `s2h train-check`; the dataset and processor fields are the training script's own
+    (`S2HScriptArguments`: same defaults, help, checks and meaning).
+
+    Parameters:
+        > Parameters that name the model and the rows
+
+        model_name_or_path (`str`):
+            Hub id or local folder of the model (only its config and processor load).
+        dataset_name (`str`):
+            Hub id or `s2h build --out` folder of the dataset (required here).
+        dataset_config (`str`, *optional*, defaults to `"all"`):
+            `all`, or a comma list of levels (`layout.parse_levels`).
+        split (`str`, *optional*, defaults to `"train"`):
+            Split to check.
+
+        > Parameters of the check
+
+        max_length (`int`, *optional*):
+            The training `max_length` (unset: no truncation).
+        preflight_rows (`int`, *optional*, defaults to `16`):
+            Rows checked, spread over the split; -1 all, 0 skips the check, as in training.
+        max_images (`int`, *optional*):
+            Most images per row the model takes.
+        method (`str`, *optional*, defaults to `"dpo"`):
+            `dpo` checks chosen and rejected, `sft` the chosen reply.
+
+        > Parameters of the model's processor
+
+        revision (`str`, *optional*):
+            Model revision.
+        trust_remote_code (`bool`, *optional*, defaults to `False`):
+            Allow processor code from the model repo.
+        processor_kwargs (`str`, *optional*):
+            JSON object of processor settings over the family defaults, as in training.
+        processor_defaults (`bool`, *optional*, defaults to `True`):
+            Apply the family's multi-image processor defaults, as training does.
     """
 
     model_name_or_path: str = field(
@@ -36,34 +88,21 @@ class TrainCheckArgs:
             "aliases": "--model",
         }
     )
-    dataset_name: str = field(
-        metadata={"help": "Hub id or `s2h build --out` folder of the dataset.", "aliases": "--dataset"}
-    )
-    dataset_config: str = field(
-        default="all",
-        metadata={"help": "`all` or a comma list of levels, e.g. `level3`.", "aliases": "--config"},
-    )
+    dataset_name: str = _shared("dataset_name", required=True, aliases="--dataset")
+    dataset_config: str = _shared("dataset_config", aliases="--config")
     split: str = field(default="train", metadata={"help": "Split to check."})
     max_length: int | None = field(
         default=None, metadata={"help": "The training max_length (unset: no truncation)."}
     )
-    preflight_rows: int = field(
-        default=16, metadata={"help": "Rows checked, spread over the split (-1: all).", "aliases": "--rows"}
-    )
-    max_images: int | None = field(default=None, metadata={"help": "Most images per row the model takes."})
+    preflight_rows: int = _shared("preflight_rows", aliases="--rows")
+    max_images: int | None = _shared("max_images")
     method: str = field(default="dpo", metadata={"help": "dpo (chosen and rejected) or sft (chosen only)."})
     revision: str | None = field(default=None, metadata={"help": "Model revision."})
     trust_remote_code: bool = field(
         default=False, metadata={"help": "Allow processor code from the model repo."}
     )
-    processor_kwargs: str | None = field(
-        default=None,
-        metadata={"help": "JSON object of processor settings over the family defaults, as in training."},
-    )
-    processor_defaults: bool = field(
-        default=True,
-        metadata={"help": "Apply the family's multi-image processor defaults, as training does."},
-    )
+    processor_kwargs: str | None = _shared("processor_kwargs")
+    processor_defaults: bool = _shared("processor_defaults")
 
     def __post_init__(self):
         from ..errors import UserError
@@ -72,18 +111,18 @@ class TrainCheckArgs:
         require_model(self.model_name_or_path, "--model-name-or-path")
         if self.method not in ("dpo", "sft"):
             raise UserError(f"`--method` must be dpo or sft, got `{self.method}`")
-        if self.preflight_rows == 0 or self.preflight_rows < -1:
-            raise UserError(
-                f"`--preflight-rows` must be a positive count or -1 (all), got {self.preflight_rows}"
-            )
         if self.max_length is not None and self.max_length < 1:
             raise UserError(f"`--max-length` must be positive, got {self.max_length}")
-        from ..processor_defaults import parse_processor_kwargs
-        from ..training.arguments import parse_levels
-
-        # before `run` imports torch and transformers: a wrong level fails in a second, naming the flag
-        self.levels = parse_levels(self.dataset_config, "--dataset-config")
-        self.processor_kwargs = parse_processor_kwargs(self.processor_kwargs, "--processor-kwargs")
+        # the training script's own checks and parsing, before `run` imports torch and transformers, with
+        # the errors naming this command's flags (`dataset_config` -> `--dataset-config`)
+        try:
+            training = S2HScriptArguments(**{name: getattr(self, name) for name in SHARED})
+        except UserError as err:
+            names = "|".join(SHARED)
+            raise UserError(
+                re.sub(rf"`({names})`", lambda m: f"`--{m.group(1).replace('_', '-')}`", str(err))
+            ) from None
+        self.levels, self.processor_kwargs = training.levels, training.processor_kwargs
 
 
 ARGS = (TrainCheckArgs,)
@@ -96,6 +135,9 @@ def uses_hub(args: TrainCheckArgs) -> bool:
 
 
 def run(args: TrainCheckArgs) -> int:
+    if args.preflight_rows == 0:
+        print(f"{args.model_name_or_path} on {args.dataset_name}: nothing checked (--preflight-rows 0 skips)")
+        return 0
     from datasets import concatenate_datasets
     from transformers import AutoConfig
 

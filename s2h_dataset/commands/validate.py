@@ -10,6 +10,13 @@ HELP = "check every row, shard and config of a built dataset folder"
 
 @dataclass
 class ValidateArgs:
+    """Arguments of `s2h validate`.
+
+    Parameters:
+        folder (`str`):
+            A folder made by `s2h build`.
+    """
+
     folder: str = field(metadata={"help": "A folder made by `s2h build`.", "metavar": "DIR"})
 
 

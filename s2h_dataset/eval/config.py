@@ -43,27 +43,78 @@ def _pairs(entries: list[str], flag: str) -> dict[str, str]:
 class EvalConfig:
     """Arguments of `s2h eval` and `run_eval`.
 
-    model_name_or_path (str, None): Hub id or local folder of an image-text-to-text model. Required unless
-        `rescore`.
-    eval_tasks (str, all six): comma-separated registered tasks (blink, mantis, nlvr2, mmstar, pope, l3probe,
-        s2h_test).
-    out (str, None): output folder (predictions.jsonl, results.json, results.md, run.json).
-    rescore (str, None): recompute results of a finished folder from its predictions, no model.
-    protocol (str, s2h): prompt preset: s2h, lmms-eval, vlmevalkit or official.
-    model_family (str, auto): whose per-model prompt variants a reference uses (auto: config.json
-        `model_type` or the model's name; llava, qwen2_vl, qwen3_vl; none: the dataset default).
-    eval_limit (int, None): N questions per task, spread evenly over subtasks (seeded by `eval_limit_seed`, 0).
-    batch_size (int, 1). max_new_tokens (int, None = the protocol's). circular (bool, False).
-    dataset_path (list[str], []): TASK=PATH local copies. revision (list[str], []): TASK=REV dataset revisions.
-    model_revision (str, None). device (str, auto). dtype (str, auto). trust_remote_code (bool, False).
-    processor_kwargs (str, None): JSON object passed to the processor (e.g. {"max_pixels": 802816}).
-    backend (str, transformers): or openai:BASE_URL#MODEL. concurrency (int, 8): parallel requests (openai).
-    judge (str, None): openai:BASE_URL#MODEL asked for replies the rules cannot read.
-    resume (str, refuse): what a changed setting does to a folder with answers: refuse, or fresh (re-ask).
-    probe_source (str, emoji). probe_questions (int, 500). probe_seed (int, 0). probe_style (str, letter).
-    probe_holdout (float, 0.05). train_dataset (str, None): build folder or Hub id the model was trained on.
-    reference_model (str, None): s2h_test scores DPO implicit rewards against this model.
-    test_dataset (str, None): s2h_test's built dataset (folder or Hub id); test_config (str, all).
+    Parameters:
+        > Parameters that name the model and the tasks
+
+        model_name_or_path (`str | None`, *optional*):
+            Hub id or local folder of the model to evaluate.
+        eval_tasks (`str`, *optional*, defaults to `"blink,mantis,nlvr2,mmstar,pope,l3probe"`):
+            Comma-separated tasks: blink,mantis,nlvr2,mmstar,pope,l3probe,s2h_test.
+        out (`str | None`, *optional*):
+            Output folder for predictions and results.
+        rescore (`str | None`, *optional*):
+            Recompute results in this folder from predictions.jsonl (no model).
+        protocol (`str`, *optional*, defaults to `"s2h"`):
+            Prompt preset: s2h, lmms-eval, vlmevalkit, official (README: what each changes).
+        model_family (`str`, *optional*, defaults to `"auto"`):
+            Whose per-model prompts a reference uses (VLMEvalKit): auto (the model's config.json model_type,
+            else its name), llava, qwen2_vl, qwen3_vl or none.
+        eval_limit (`int | None`, *optional*):
+            N questions per task, spread evenly over its subtasks (seeded).
+        eval_limit_seed (`int`, *optional*, defaults to `0`):
+            Seed of the --eval-limit draw.
+        circular (`bool`, *optional*, defaults to `False`):
+            CircularEval: ask multiple-choice questions once per option rotation; all must be right.
+        resume (`str`, *optional*, defaults to `"refuse"`):
+            A folder holding answers made with other settings: refuse, or fresh (re-ask; old kept aside).
+
+        > Parameters that control generation
+
+        batch_size (`int`, *optional*, defaults to `1`):
+            Questions per generate call; 1 is the reproducible setting.
+        max_new_tokens (`int | None`, *optional*):
+            Tokens generated per reply (greedy); default: the protocol's value.
+        backend (`str`, *optional*, defaults to `"transformers"`):
+            transformers (in process) or openai:BASE_URL#MODEL (a server).
+        concurrency (`int`, *optional*, defaults to `8`):
+            Parallel requests with --backend openai:...
+        judge (`str | None`, *optional*):
+            openai:BASE_URL#MODEL: asked only for replies the rules cannot read.
+        model_revision (`str | None`, *optional*):
+            Model revision (branch, tag or commit).
+        device (`str`, *optional*, defaults to `"auto"`):
+            auto, cpu, cuda or cuda:N.
+        dtype (`str`, *optional*, defaults to `"auto"`):
+            auto (bfloat16 on GPU, float32 on CPU), float16, bfloat16, float32.
+        trust_remote_code (`bool`, *optional*, defaults to `False`):
+            Allow model code from the Hub repo.
+        processor_kwargs (`str | None`, *optional*):
+            JSON passed to the processor, e.g. '{"max_pixels": 802816}' or '{"do_image_splitting": false}'.
+
+        > Parameters that control the datasets
+
+        dataset_path (`list[str]`, *optional*, defaults to `[]`):
+            TASK=PATH: read TASK from a local copy laid out like its Hub repo.
+        revision (`list[str]`, *optional*, defaults to `[]`):
+            TASK=REV: read TASK's Hub dataset at this revision (commit).
+        probe_source (`str`, *optional*, defaults to `"emoji"`):
+            Level-3 probe images: emoji, imagefolder:PATH or hub:ID[:CONFIG][@SPLIT].
+        probe_questions (`int`, *optional*, defaults to `500`):
+            Questions in the Level-3 probe.
+        probe_seed (`int`, *optional*, defaults to `0`):
+            Seed of the Level-3 probe.
+        probe_style (`str`, *optional*, defaults to `"letter"`):
+            Probe options: letter (A. Image 1 ...) or number.
+        probe_holdout (`float`, *optional*, defaults to `0.05`):
+            Probe only on images a build with this --test-fraction holds out (0 = every image).
+        train_dataset (`str | None`, *optional*):
+            Build folder or Hub id the model was trained on: check the probe's images are held out.
+        test_dataset (`str | None`, *optional*):
+            s2h_test: the built dataset (folder or Hub id) whose test split is scored.
+        test_config (`str`, *optional*, defaults to `"all"`):
+            s2h_test: config of --test-dataset (all, level1..3).
+        reference_model (`str | None`, *optional*):
+            s2h_test: score DPO implicit rewards against this reference model.
     """
 
     model_name_or_path: str | None = field(

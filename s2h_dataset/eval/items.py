@@ -31,7 +31,7 @@ class Item:
     images: PIL images, RGB, in the benchmark's order.
     content: the user message's parts: {"type": "image"} (one per image, in order) and {"type": "text"}.
     gold: the canonical answer the extracted reply is compared with (a letter, "yes", "true", ...).
-    answer_type: how the reply is read, see `vlm.replies.ANSWER_TYPES`.
+    answer_type: how the reply is read, see `vlm.replies.READ_AS`.
     choices: the valid choice letters (letter / position items); empty otherwise.
     options: the option texts, aligned with `choices`, when the item has them.
     meta: extra fields kept in predictions.jsonl (e.g. the probe's N and target position).

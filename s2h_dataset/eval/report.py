@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from ..redact import redact_obj
+from ..redact import error_line, redact_obj
 
 __all__ = [
     "PREDICTIONS",
@@ -63,9 +63,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
             if number == lines[-1][0]:
                 logger.warning("%s: ignored its unfinished last line %d (an interrupted write)", path, number)
                 continue
-            first = (str(err).splitlines() or [""])[0][:120]
             raise UserError(
-                f"{path}:{number}: not a JSON record ({first}); fix or delete that line and rerun"
+                f"{path}:{number}: not a JSON record ({error_line(err, 120)}); fix or delete that line and rerun"
             ) from None
     return records
 

@@ -148,8 +148,9 @@ class LevelContext:
         return others[:position] + [target] + others[position:]
 
 
-def yes_no_row(task, images, p1, p2, prompts, answers, words, yes, rng, **meta) -> RowSpec:
-    """A yes/no row over two named images; rejected is the flipped verdict, in the same form."""
+def yes_no_row(task, *, images, named, prompts, answers, words, yes, rng, **meta) -> RowSpec:
+    """A yes/no row over the two `named` image positions; rejected is the flipped verdict, in the same form.
+    `answers` are the (yes, no) templates, `prompts` the question templates, both filled from `words`."""
     yes_text, no_text = (a.format(**words) for a in answers)
     return RowSpec(
         level=2,
@@ -159,5 +160,5 @@ def yes_no_row(task, images, p1, p2, prompts, answers, words, yes, rng, **meta) 
         chosen=yes_text if yes else no_text,
         rejected=no_text if yes else yes_text,
         stratum="yes" if yes else "no",
-        meta={"named": [p1, p2], "answer": "yes" if yes else "no", **meta},
+        meta={"named": list(named), "answer": "yes" if yes else "no", **meta},
     )

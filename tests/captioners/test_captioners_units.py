@@ -181,7 +181,7 @@ def test_make_captioner_errors(tmp_path):
     ):
         with pytest.raises(UserError, match="captioner"):
             make_captioner(spec, cache_dir=str(tmp_path))
-    with pytest.raises(UserError, match="`concurrency`"):
+    with pytest.raises(UserError, match="captioner option `concurrency`"):  # no CLI flag outside a build
         make_captioner("openai:http://h/v1#m", concurrency=0, cache_dir=str(tmp_path))
     with pytest.raises(UserError, match="`max_new_tokens`"):
         make_captioner("openai:http://h/v1#m", max_new_tokens=2.5, cache_dir=str(tmp_path))
@@ -217,7 +217,7 @@ def test_captioner_config_is_validated_once_by_the_build_config(tmp_path):
         BuildConfig(out=str(tmp_path / "o"), captioner="gpt")  # at parse time, before any work
     with pytest.raises(UserError, match="must be openai:BASE_URL#MODEL"):
         BuildConfig(out=str(tmp_path / "o"), captioner="openai:localhost:8000#m")  # no scheme: at parse time
-    with pytest.raises(UserError, match="`concurrency`"):
+    with pytest.raises(UserError, match=r"^`--concurrency` must be"):  # the CLI's flag, not the setting
         BuildConfig(out=str(tmp_path / "o"), captioner="openai:http://h/v1#m", concurrency=0)
     with pytest.raises(TypeError, match="not both"):
         make_captioner(cfg.captioner_config, concurrency=2)

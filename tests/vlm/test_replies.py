@@ -4,7 +4,7 @@ import pytest
 from vlm.reply_cases import CASES, POSITION
 
 from s2h_dataset.eval.items import LETTERS
-from s2h_dataset.vlm.replies import ANSWER_TYPES, read_position, read_reply, read_short
+from s2h_dataset.vlm.replies import READ_AS, read_position, read_reply, read_short
 
 
 def _expected_value(case):
@@ -19,7 +19,7 @@ def _choices(case):
 
 def test_the_table_is_big_enough_and_covers_every_type():
     assert len(CASES) >= 100
-    assert {c.kind for c in CASES} == set(ANSWER_TYPES) - {"short"}
+    assert {c.kind for c in CASES} == set(READ_AS) - {"short"}
     assert len({(c.kind, c.reply, c.choices, c.options) for c in CASES}) == len(CASES), "duplicate cases"
 
 
