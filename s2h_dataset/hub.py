@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from huggingface_hub import CommitOperationAdd, HfApi
 
-from .card import set_repo_id
+from .card.render import set_repo_id
 from .errors import UserError
 from .hubnet import hub_hint
 from .integrity import partial_shards, refresh_entry

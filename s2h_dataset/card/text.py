@@ -1,6 +1,6 @@
 """The dataset card's prose that depends on the build: the command as run, attribution, citation, warnings.
 
-Kept apart from `card.py` (which assembles the card and its Hub YAML) so each piece is plain data or a
+Kept apart from `render.py` (which assembles the card and its Hub YAML) so each piece is plain data or a
 small pure function: `ATTRIBUTION` is a table keyed by source prefix, `HEALTHY` the audit's healthy ranges.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from . import __version__
-from .configs import BuildConfig
-from .redact import redact, strip_paths
+from .. import __version__
+from ..configs import BuildConfig
+from ..redact import redact, strip_paths
 
 __all__ = [
     "ATTRIBUTION",

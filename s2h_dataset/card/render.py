@@ -17,10 +17,18 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
+from ..configs import BUILDER_CONFIGS, BuildConfig
+from ..layout import REPORT_FILE, SPLITS, shard_glob
+from ..redact import redact, strip_paths
+from ..rowgroups import row_group_summary
+from ..schema import FEATURES, GENERATOR_VERSION
+from ..tasks import TASKS, task_list
 from .audit import audit, blind_section
 from .blind_audit import blind_audit
-from .card_text import (
+from .plots import write_plots
+from .preview import example_row, write_preview
+from .text import (
     CITATION,
     HEALTHY,
     PAPER_URL,
@@ -33,14 +41,6 @@ from .card_text import (
     install_spec,
     not_shipped,
 )
-from .configs import BUILDER_CONFIGS, BuildConfig
-from .layout import REPORT_FILE, SPLITS, shard_glob
-from .plots import write_plots
-from .preview import example_row, write_preview
-from .redact import redact, strip_paths
-from .rowgroups import row_group_summary
-from .schema import FEATURES, GENERATOR_VERSION
-from .tasks import TASKS, task_list
 
 __all__ = ["build_command", "load_section", "recorded_repo_id", "set_repo_id", "write_card"]
 
