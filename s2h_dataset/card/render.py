@@ -23,49 +23,36 @@ from ..layout import REPORT_FILE, SPLITS, shard_glob
 from ..redact import redact, strip_paths
 from ..rowgroups import row_group_summary
 from ..schema import FEATURES, GENERATOR_VERSION
-from ..tasks import TASKS, task_list
+from ..tasks import task_list
 from .audit import audit, blind_section
 from .blind_audit import blind_audit
 from .plots import write_plots
 from .preview import example_row, write_preview
 from .text import (
+    AUDIT_COLUMNS,
     CITATION,
-    HEALTHY,
+    LOAD_END,
+    LOAD_START,
     PAPER_URL,
-    POSITION_SPREAD,
     attribution,
-    audit_warnings,
     build_command,
+    build_stats,
     code_block,
     code_span,
+    filter_text,
     install_spec,
+    load_section,
     not_shipped,
+    preview_caption,
+    warnings_block,
 )
 
 __all__ = ["build_command", "load_section", "recorded_repo_id", "set_repo_id", "write_card"]
 
 TAGS = ["dpo", "preference", "multi-image", "vision-language", "s2h-dpo", "trl"]
+TEMPLATE = Path(__file__).resolve().parent / "dataset_card.md"
 
-
-_LOAD = re.compile(r"<!-- s2h:load -->.*?<!-- /s2h:load -->", re.DOTALL)
-
-
-def load_section(repo_id: str | None) -> str:
-    """The card's load snippet for the Hub repo `repo_id`; without one, `ORG/NAME` and how to fill it in.
-    Never a local path: the card is published as it is (`hf upload` of the folder works too)."""
-    target = repo_id or "ORG/NAME"
-    note = (
-        f"Hub repo: [{repo_id}](https://huggingface.co/datasets/{repo_id})."
-        if repo_id
-        else "Replace `ORG/NAME` with the Hub repo this folder is uploaded to (`s2h push DIR --repo ORG/NAME` "
-        "writes it here, as does `s2h build --repo-id ORG/NAME`); a local copy loads with its folder path."
-    )
-    snippet = (
-        "from datasets import load_dataset\n\n"
-        f'ds = load_dataset({json.dumps(target, ensure_ascii=False)}, "level3", split="train")\n'
-        "row = ds[0]  # images: list of PIL images; prompt / chosen / rejected: chat messages"
-    )
-    return f"<!-- s2h:load -->\n{code_block(snippet, 'python')}\n{note}\n<!-- /s2h:load -->"
+_LOAD = re.compile(f"{re.escape(LOAD_START)}.*?{re.escape(LOAD_END)}", re.DOTALL)
 
 
 def recorded_repo_id(folder: str | Path) -> str | None:
@@ -158,48 +145,59 @@ def _fixed(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _build_stats(captions: dict) -> str:
-    """The captioner; per-machine figures (seconds per stage, cache hits) stay in build_report.json, so two
-    builds of the same bytes have the same card."""
-    return (
-        f"Captioner {code_span(captions.get('captioner', 'reference'))}. Seconds per stage and caption-cache "
-        f"figures of the machine(s) that built it are in `{REPORT_FILE}` (`timings_s`, `captions`); they do "
-        "not change the data."
-    )
+def _level_counts(task_counts: dict) -> dict[tuple[int, str], int]:
+    """Rows per (level, split) from the audit's rows per (level, task, split)."""
+    counts: dict[tuple[int, str], int] = {}
+    for (level, _task, split), n in task_counts.items():
+        counts[level, split] = counts.get((level, split), 0) + n
+    return counts
 
 
-def _filter_text(cfg: BuildConfig, stats: dict) -> str:
-    """What the similarity filter did, task by task, as it was: a free-text task whose rows carry a score
-    was filtered; one without (caption_search with only edited near misses) was not."""
-    if not cfg.filter:
-        return "Pairs were not filtered (`--no-filter`)."
-    scored = {t["task"] for t in stats["tasks"] if t.get("similarity_mean") is not None}
-    shipped = {t["task"] for t in stats["tasks"]}
-    free = [t.name for t in TASKS.values() if t.free_text and t.name in shipped]
-    filtered = [f"`{name}`" for name in free if name in scored]
-    lines = []
-    if filtered:
-        lines.append(
-            f"Free-text pairs of {', '.join(filtered)} were filtered with `{strip_paths(cfg.filter_model)}`: "
-            f"within each task, answer and wording, pairs above the {cfg.filter_quantile:g} quantile of "
-            "chosen-rejected cosine similarity were dropped"
-            + (
-                " (in `caption_search`, only its `describe` rejections)."
-                if "caption_search" in scored
-                else "."
-            )
-        )
-    unfiltered = [f"`{name}`" for name in free if name not in scored]
-    if unfiltered:
-        lines.append(
-            f"{', '.join(unfiltered)} shipped unfiltered: its rejections are edited near misses (one fact "
-            "changed, a distractor's caption claiming the query), similar by design."
-        )
-    lines.append(
-        "Minimal pairs (yes/no flips, one number or one image changed) are similar by design and are never "
-        "filtered."
-    )
-    return " ".join(lines)
+def _build_fields(cfg: BuildConfig, repo_id: str | None) -> dict[str, str]:
+    """The template's fields that come from the build's arguments."""
+    return {
+        "n_images": cfg.n_images,
+        "load_section": load_section(repo_id or cfg.repo_id),
+        "paper": PAPER_URL,
+        # fenced so that any path shows as text
+        "command": code_block(f"pip install {install_spec()}\n{build_command(cfg)}", "bash"),
+        "generator": GENERATOR_VERSION,
+        "seed": cfg.seed,
+        "sources": ", ".join(code_span(strip_paths(redact(s))) for s in cfg.source),
+        "test_fraction": cfg.test_fraction,
+        "attribution": attribution(cfg.source),
+        "citation": CITATION,
+        "captioner": code_span(strip_paths(redact(cfg.captioner))),
+    }
+
+
+def _audit_fields(stats: dict, splits: list[str], n_images: int) -> dict[str, str]:
+    """The template's tables and warnings from the audit `stats`."""
+    task_counts = stats["counts"]
+    counts_rows = sorted({(lv, t) for lv, t, _ in task_counts})
+    return {
+        "task_list": task_list({t for _lv, t, _s in task_counts}),
+        "counts_table": _table(
+            ["level", "task", *splits],
+            [[lv, f"`{t}`", *(task_counts.get((lv, t, s), 0) for s in splits)] for lv, t in counts_rows],
+        ),
+        "audit_table": _table(
+            ["level", "task", *(header for header, _key, _digits in AUDIT_COLUMNS)],
+            [
+                [t["level"], f"`{t['task']}`"]
+                + [
+                    t[key] if digits is None else _fixed(t[key], digits)
+                    for _header, key, digits in AUDIT_COLUMNS
+                ]
+                for t in stats["tasks"]
+            ],
+        ),
+        "positions_table": _table(
+            ["config", *(f"image {i + 1}" for i in range(n_images))],
+            [[name, *hist] for name, hist in stats["target_positions"].items()],
+        ),
+        "audit_warnings": warnings_block(stats),
+    }
 
 
 def write_card(
@@ -215,85 +213,25 @@ def write_card(
     """Write README.md (YAML + body) and the audit plots into `repo`, from the shards it holds.
 
     `timings` (seconds per stage so far) stay in the report, not on the card (two builds of the same bytes
-    get the same card); `captions` names the captioner; `blind` is the blind audit (`blind_audit(repo)`, computed when not given),
-    `held_back` the flagged tasks whose rows the build dropped (`holdback.hold_back`) and `skipped` the
-    tasks a split could not make (`plan.check_pools`). Returns the row count per `level<L>/<split>`."""
+    get the same card); `captions` names the captioner; `blind` is the blind audit (`blind_audit(repo)`,
+    computed when not given), `held_back` the flagged tasks whose rows the build dropped
+    (`holdback.hold_back`) and `skipped` the tasks a split could not make (`plan.check_pools`). Returns the
+    row count per `level<L>/<split>`."""
     stats = audit(repo)
-    task_counts = stats["counts"]
-    counts: dict[tuple[int, str], int] = {}
-    for (level, _task, split), n in task_counts.items():
-        counts[level, split] = counts.get((level, split), 0) + n
+    counts = _level_counts(stats["counts"])
     splits = sorted({split for _, split in counts}, key=SPLITS.index)
     write_plots(repo / "plots", stats)
-    counts_rows = sorted({(lv, t) for lv, t, _ in task_counts})
-    warnings = audit_warnings(stats)
     examples = write_preview(repo, repo / "plots" / "examples.png")
-    body = Template(
-        (Path(__file__).resolve().parent / "dataset_card.md").read_text(encoding="utf-8")
-    ).substitute(
-        n_images=cfg.n_images,
-        load_section=load_section(repo_id or cfg.repo_id),
+    blind = blind_audit(repo) if blind is None else blind
+    body = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+        **_build_fields(cfg, repo_id),
+        **_audit_fields(stats, splits, cfg.n_images),
         example_row=code_block(example_row(repo), "json"),
-        paper=PAPER_URL,
-        # fenced so that any path shows as text
-        command=code_block(f"pip install {install_spec()}\n{build_command(cfg)}", "bash"),
-        generator=GENERATOR_VERSION,
-        seed=cfg.seed,
-        sources=", ".join(code_span(strip_paths(redact(s))) for s in cfg.source),
-        test_fraction=cfg.test_fraction,
-        filter_text=_filter_text(cfg, stats),
-        task_list=task_list({t for _lv, t, _s in task_counts}),
+        preview_caption=preview_caption(examples),
+        filter_text=filter_text(cfg, stats),
         not_shipped=not_shipped(held_back, skipped),
-        counts_table=_table(
-            ["level", "task", *splits],
-            [[lv, f"`{t}`", *(task_counts.get((lv, t, s), 0) for s in splits)] for lv, t in counts_rows],
-        ),
-        audit_table=_table(
-            [
-                "level",
-                "task",
-                "rows",
-                "chosen words",
-                "rejected words",
-                "length ratio",
-                "yes-ratio",
-                "mean sim.",
-                "max sim. kept",
-            ],
-            [
-                [
-                    t["level"],
-                    f"`{t['task']}`",
-                    t["rows"],
-                    _fixed(t["chosen_words"], 1),
-                    _fixed(t["rejected_words"], 1),
-                    _fixed(t["length_ratio"], 3),
-                    _fixed(t["yes_ratio"], 3),
-                    _fixed(t["similarity_mean"], 3),
-                    _fixed(t["similarity_max_kept"], 3),
-                ]
-                for t in stats["tasks"]
-            ],
-        ),
-        blind_audit=blind_section(
-            blind_audit(repo) if blind is None else blind, repo / "plots", stats, held_back
-        ),
-        positions_table=_table(
-            ["config", *(f"image {i + 1}" for i in range(cfg.n_images))],
-            [[name, *hist] for name, hist in stats["target_positions"].items()],
-        ),
-        attribution=attribution(cfg.source),
-        citation=CITATION,
-        captioner=code_span(strip_paths(redact(cfg.captioner))),
-        preview_caption=f"The first {examples} train rows (two per level), as stored."
-        if examples
-        else "No train rows to preview.",
-        audit_warnings="\n".join(f"> ⚠️ **Warning**: {w}" for w in warnings)
-        or "All audit figures are within their healthy ranges (length ratio {:g}-{:g}, yes-ratio {:g}-{:g}, "
-        "target positions within {:g}x of each other).".format(
-            *HEALTHY["length_ratio"][:2], *HEALTHY["yes_ratio"][:2], POSITION_SPREAD
-        ),
-        build_stats=_build_stats(captions) + "\n\n" + row_group_summary(repo),
+        blind_audit=blind_section(blind, repo / "plots", stats, held_back),
+        build_stats=build_stats(captions) + "\n\n" + row_group_summary(repo),
     )
     data = _card_data(repo, cfg, splits, sum(counts.values()), counts)
     atomic_write(repo / "README.md", f"---\n{data.to_yaml()}\n---\n\n{body}".encode())
