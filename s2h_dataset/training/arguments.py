@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import UserError
-from ..processor_defaults import parse_processor_kwargs
 from ..schema import CONFIG_LEVELS
+from ..vlm.processor_defaults import parse_processor_kwargs
 
 __all__ = ["S2HScriptArguments", "parse_levels", "parse_stages", "parse_weights"]
 
@@ -90,7 +90,7 @@ class S2HScriptArguments:
         preflight_rows (`int`, defaults to 16): rows rendered through the processor before training; 0 skips.
         max_images (`int`, *optional*): most images per row the model may get (default: the family's limit).
         processor_kwargs (`dict` or JSON `str`, *optional*): settings for `AutoProcessor.from_pretrained`, over
-            the family's multi-image defaults (`s2h_dataset.processor_defaults`); a key set to null drops one.
+            the family's multi-image defaults (`s2h_dataset.vlm.processor_defaults`); a key set to null drops one.
         processor_defaults (`bool`, defaults to `True`): apply those family defaults at all.
         streaming (`bool`, defaults to `False`): stream the levels (`IterableDataset`); needs `max_steps`.
     """
