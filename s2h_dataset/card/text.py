@@ -21,6 +21,7 @@ from ..tasks import TASKS
 __all__ = [
     "ATTRIBUTION",
     "AUDIT_COLUMNS",
+    "BIBTEX",
     "CITATION",
     "HEALTHY",
     "LOAD_END",
@@ -161,17 +162,20 @@ def attribution(sources: list[str]) -> str:
     return text
 
 
-CITATION = """If you use this dataset, please cite the S2H-DPO paper:
-
-```bibtex
-@inproceedings{shukla2026s2hdpo,
+# the paper's BibTeX: the card's citation and the builder script's (`s2h_dataset.py`) `DatasetInfo.citation`
+BIBTEX = """@inproceedings{shukla2026s2hdpo,
   title     = {{S2H-DPO}: Hardness-Aware Preference Optimization for Vision-Language Models},
   author    = {Shukla, Nitish and Jandial, Surgan and Ross, Arun},
   booktitle = {Findings of the Association for Computational Linguistics: ACL 2026},
   year      = {2026},
   eprint    = {2604.18512},
   archivePrefix = {arXiv}
-}
+}"""
+
+CITATION = f"""If you use this dataset, please cite the S2H-DPO paper:
+
+```bibtex
+{BIBTEX}
 ```
 
 and the sources of its images (see Attribution): for the bundled images, Microsoft's
