@@ -1,9 +1,9 @@
 """The S2H-DPO dataset's builder definition: configs level1 / level2 / level3 / all over a built folder.
 
-Configs and features come from the package (`s2h_dataset.configs`, `s2h_dataset.schema`), the same objects
-`s2h build` writes into the card's YAML, so they are defined in one place. This file is a local builder,
-never uploaded: datasets >= 4 refuses Hub repos that hold a loading script. The Hub copy is plain parquet
-+ README YAML and loads with `datasets` alone.
+Configs, features and the citation come from the package (`s2h_dataset.configs`, `s2h_dataset.schema`,
+`s2h_dataset.card.text.BIBTEX`), the same objects `s2h build` writes into the card, so they are defined in
+one place. This file is a local builder, never uploaded: datasets >= 4 refuses Hub repos that hold a
+loading script. The Hub copy is plain parquet + README YAML and loads with `datasets` alone.
 
 Usage:
     s2h build --out build/s2h-dpo --n-per-level 2000
@@ -22,14 +22,10 @@ from pathlib import Path
 import datasets
 import pyarrow.parquet as pq
 
+from s2h_dataset.card.text import BIBTEX
 from s2h_dataset.configs import BUILDER_CONFIGS, S2HConfig
 from s2h_dataset.layout import SPLITS, shard_glob
 from s2h_dataset.schema import FEATURES
-
-_CITATION = """@article{s2hdpo2026,
-  title  = {S2H-DPO: Hardness-Aware Preference Optimization for Vision-Language Models},
-  year   = {2026}
-}"""
 
 
 class S2HDataset(datasets.GeneratorBasedBuilder):
@@ -40,9 +36,7 @@ class S2HDataset(datasets.GeneratorBasedBuilder):
     DEFAULT_CONFIG_NAME = "all"
 
     def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(
-            description=self.config.description, features=FEATURES, citation=_CITATION
-        )
+        return datasets.DatasetInfo(description=self.config.description, features=FEATURES, citation=BIBTEX)
 
     def _split_generators(self, dl_manager):
         if not self.config.data_dir:

@@ -1,5 +1,5 @@
 """Tokens of one 4-image row per model family, with the stock processor and with the toolkit's multi-image
-defaults (`s2h_dataset/processor_defaults.py`), for 384-px images (a default `s2h build`) and 640x480 photos.
+defaults (`s2h_dataset/vlm/processor_defaults.py`), for 384-px images (a default `s2h build`) and 640x480 photos.
 
     python bench/bench_processor_tokens.py            # Markdown table
     python bench/bench_processor_tokens.py --json
@@ -68,7 +68,7 @@ def _stock_processor(family: str, folder: Path):
 def count(folder: Path, family: str, size: tuple[int, int], defaults: bool) -> dict:
     from transformers import AutoProcessor
 
-    from s2h_dataset.processor_defaults import processor_kwargs_for
+    from s2h_dataset.vlm.processor_defaults import processor_kwargs_for
 
     settings = processor_kwargs_for(family, defaults=defaults)
     processor = AutoProcessor.from_pretrained(folder, **settings)

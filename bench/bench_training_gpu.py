@@ -3,7 +3,7 @@
 `--family qwen2_5_vl` (default) is shaped like Qwen2.5-VL-7B-Instruct, `--family qwen3_vl` like
 Qwen3-VL-2B-Instruct (the paper's GRPO model); both configurations are written out below, or read from
 `--config-json` if you have the real config.json. The model is randomly initialised, so nothing is
-downloaded; the processor gets the family's multi-image defaults (`s2h_dataset/processor_defaults.py`),
+downloaded; the processor gets the family's multi-image defaults (`s2h_dataset/vlm/processor_defaults.py`),
 as training does; the tokenizer is the
 toolkit's tiny offline BPE with Qwen's special tokens (text tokenizes longer than with Qwen's own vocabulary;
 the ~196 image tokens per 384-px image dominate either way). Rows come from a fresh `s2h build` (3 distractors
@@ -131,9 +131,9 @@ def _model_and_processor(family: str, tiny: bool, config_json: str | None, tmp: 
     import transformers
     from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor, Qwen2VLImageProcessor
 
-    from s2h_dataset.processor_defaults import processor_kwargs_for
     from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
     from s2h_dataset.testing.tiny_vlms import build_tiny_vlm, qwen_vision_token_ids
+    from s2h_dataset.vlm.processor_defaults import processor_kwargs_for
 
     if tiny:
         path = build_tiny_vlm(family, tmp / "tiny")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from s2h_dataset.blind_audit import blind_audit
+from s2h_dataset.card.blind_audit import blind_audit
 from s2h_dataset.sources.emoji import EMOJI_DIR
 
 MASS = {

@@ -21,9 +21,9 @@ from functools import partial
 from pathlib import Path
 
 from .atomic import atomic_write
-from .blind_audit import blind_audit
 from .captioners import make_captioner
-from .card import write_card
+from .card.blind_audit import blind_audit
+from .card.render import write_card
 from .configs import OUTPUT_INDEPENDENT, BuildConfig
 from .errors import UserError
 from .filtering import PairScorer

@@ -1,6 +1,6 @@
 """Hold back a flagged task: a task whose pairs can be told apart without the images does not ship silently.
 
-After the shards are written, the build runs the blind audit (`blind_audit.py`). A task whose figure on any
+After the shards are written, the build runs the blind audit (`card/blind_audit.py`). A task whose figure on any
 reader is above `FLAG` beyond its 95 % margin (`clearly_flagged`: the interval's lower bound is above the
 flag level, so the figure is no accident of few pairs) is held back: its rows are dropped from every shard
 (`writer.drop_tasks`), one warning line names the task, the reader and the figure, and the card and
@@ -17,7 +17,7 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from .blind_audit import FLAG, findings
+from .card.blind_audit import FLAG, findings
 from .errors import UserError
 from .layout import parse_shard_path
 from .writer import drop_tasks

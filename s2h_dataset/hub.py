@@ -16,12 +16,11 @@ from pathlib import Path
 import httpx
 from huggingface_hub import CommitOperationAdd, HfApi
 
-from .card import set_repo_id
+from .card.render import set_repo_id
 from .errors import UserError
-from .hubnet import hub_hint
+from .hubnet import explain
 from .integrity import partial_shards, refresh_entry
 from .layout import CARD_FILE, REPORT_FILE, is_layout_file
-from .redact import error_line
 from .validate import validate
 
 __all__ = ["push_dataset", "upload_operations"]
@@ -59,15 +58,6 @@ def _point_card_at(folder: Path, repo_id: str) -> None:
         refresh_entry(folder, CARD_FILE)
 
 
-def _hub_error(err: Exception) -> UserError:
-    first = error_line(err, 300)
-    # the shared table's fix (offline, gated, missing repo, refused token, server error), else a general one
-    hint = hub_hint(err, "rerun `s2h push` once the Hub is reachable") or (
-        "check your token (`hf auth login`), the repo name and the network"
-    )
-    return UserError(f"the Hub refused or could not be reached ({type(err).__name__}: {first}); {hint}")
-
-
 def push_dataset(
     folder: str | Path,
     repo_id: str,
@@ -103,5 +93,6 @@ def push_dataset(
         RuntimeError,
         httpx.HTTPError,
     ) as err:  # HfHubHTTPError, OfflineModeIsEnabled
-        raise _hub_error(err) from None
+        what = f"the Hub refused or could not be reached ({type(err).__name__})"
+        raise UserError(explain(err, what, "rerun `s2h push` once the Hub is reachable")) from None
     return str(getattr(commit, "commit_url", commit))

@@ -15,9 +15,9 @@ import stat
 from pathlib import Path
 
 from .atomic import atomic_write, sha256_file
-from .blind_audit import blind_audit
 from .build import Stopwatch, fingerprint, public_arguments, publish
-from .card import write_card
+from .card.blind_audit import blind_audit
+from .card.render import write_card
 from .configs import BuildConfig
 from .errors import UserError
 from .holdback import hold_back

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import yaml
 from PIL import Image
 
-from .blind_audit import FLAG, findings
+from .card.blind_audit import FLAG, findings
 from .integrity import check_files, is_regular, partial_shards, read_report
 from .layout import CONFIG_LEVELS, DATA_DIR, SPLITS, ShardName, parse_shard_path, shard_glob
 from .redact import error_line

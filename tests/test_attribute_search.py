@@ -11,10 +11,10 @@ from collections import Counter
 import datasets
 import pytest
 
-from s2h_dataset.blind_audit import FLAG, blind_audit
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.captioners.colour import clearly, clearly_not
 from s2h_dataset.captioners.facts import record_facts
+from s2h_dataset.card.blind_audit import FLAG, blind_audit
 from s2h_dataset.labels import COLOUR_NAMES
 from s2h_dataset.levels.attribute_kinds import CATEGORIES
 from s2h_dataset.schema import message_text

@@ -9,8 +9,8 @@ import random
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from s2h_dataset.blind_audit import FLAG
 from s2h_dataset.build import BuildConfig, build
+from s2h_dataset.card.blind_audit import FLAG
 from s2h_dataset.cli import main
 from s2h_dataset.labels import COLOUR_NAMES, indefinite
 from s2h_dataset.levels.negatives import POSITIONS

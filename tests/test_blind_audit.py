@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 
-from s2h_dataset.blind_audit import FLAG, _classifier_accuracy, _length_rule, blind_audit, findings
+from s2h_dataset.card.blind_audit import FLAG, _classifier_accuracy, _length_rule, blind_audit, findings
 from s2h_dataset.cli import main
 
 COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "white", "black"]
@@ -62,7 +62,7 @@ def test_audit_of_a_build_and_the_command(built_dataset, capsys):
 
 
 def test_a_flag_on_few_pairs_says_it_may_be_chance():
-    from s2h_dataset.audit import blind_section
+    from s2h_dataset.card.audit import blind_section
 
     def task(name, pairs, accuracy):
         return {
@@ -94,7 +94,7 @@ def test_a_flag_on_few_pairs_says_it_may_be_chance():
 def test_the_frequency_reader_flags_and_its_margin_decides_a_hold_back():
     """The frequency reader is scored on train pairs only; a flag is `clear` (the build holds the task back)
     only when the figure minus its 95 % margin is still above the flag level."""
-    from s2h_dataset.audit import blind_section
+    from s2h_dataset.card.audit import blind_section
 
     entry = {
         "level": 3,

@@ -173,3 +173,6 @@ def test_builder_script_mirrors_the_folder(built_dataset, tmp_path):
     loaded = datasets.load_dataset(str(built_dataset), "level3", split="test")
     assert mirrored.features == loaded.features
     assert mirrored["id"] == loaded["id"]
+    # one citation: the builder's is the BibTeX the card prints
+    card = (built_dataset / "README.md").read_text(encoding="utf-8")
+    assert builder.info.citation and f"```bibtex\n{builder.info.citation}\n```" in card

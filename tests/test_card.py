@@ -12,10 +12,10 @@ import numpy as np
 from PIL import Image
 
 from s2h_dataset import __version__
-from s2h_dataset.card import set_repo_id
-from s2h_dataset.card_text import audit_warnings, build_command
+from s2h_dataset.card.plots import blind_audit_figure, figures
+from s2h_dataset.card.render import set_repo_id
+from s2h_dataset.card.text import audit_warnings, build_command
 from s2h_dataset.configs import BuildConfig
-from s2h_dataset.plots import blind_audit_figure, figures
 
 
 def _section(card: str, title: str) -> str:

@@ -339,14 +339,3 @@ def test_the_error_line_never_runs_onto_a_progress_bar(tmp_path):
             shown = part + shown[len(part) :]
         screen.append(shown.rstrip())
     assert "s2h validate: error: disk full" in screen, screen
-
-
-def test_an_offline_push_says_nothing_about_downloads():
-    from huggingface_hub.errors import OfflineModeIsEnabled
-
-    from s2h_dataset.hub import _hub_error
-
-    message = str(
-        _hub_error(OfflineModeIsEnabled("Cannot reach https://huggingface.co: offline mode is enabled."))
-    )
-    assert "HF_HUB_OFFLINE is set" in message and "download" not in message, message

@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from s2h_dataset.blind_audit import frequency_reader
 from s2h_dataset.build import BuildConfig, build
+from s2h_dataset.card.blind_audit import frequency_reader
 from s2h_dataset.cli import main
 from s2h_dataset.levels.level1 import vqa_indexed
 from s2h_dataset.tasks import LevelTask, register, unregister

@@ -92,8 +92,11 @@ def test_push_refuses_invalid_folder_before_any_call(broken_copy):
 
 def test_push_with_real_client_offline_is_one_line(build_copy, monkeypatch, capsys):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
-    with pytest.raises(UserError, match=r"could not be reached.*OfflineModeIsEnabled.*HF_HUB_OFFLINE"):
+    with pytest.raises(
+        UserError, match=r"could not be reached.*OfflineModeIsEnabled.*HF_HUB_OFFLINE"
+    ) as refused:
         push_dataset(build_copy, "org/s2h-dpo", api=HfApi(token="hf_dummy"))
+    assert "HF_HUB_OFFLINE is set" in str(refused.value) and "download" not in str(refused.value)
     assert main(["push", str(build_copy), "--repo", "org/s2h-dpo"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("s2h push: error: the Hub refused or could not be reached") and "\n" not in err

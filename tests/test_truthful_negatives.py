@@ -18,10 +18,10 @@ import pytest
 from PIL import Image, ImageFilter
 from text_readers import frequency_reader, read_pairs
 
-from s2h_dataset.blind_audit import FLAG, blind_audit
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.captioners import ReferenceCaptioner
 from s2h_dataset.captioners.colour import colour_vote
+from s2h_dataset.card.blind_audit import FLAG, blind_audit
 from s2h_dataset.labels import COLOUR_NAMES, conflicts, guess_form, normal_label
 from s2h_dataset.lexicon import wordnet
 from s2h_dataset.sources import load_sources

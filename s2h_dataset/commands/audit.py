@@ -30,8 +30,8 @@ ARGS = (AuditArgs,)
 
 
 def run(args: AuditArgs) -> int:
-    from ..audit import blind_section
-    from ..blind_audit import blind_audit
+    from ..card.audit import blind_section
+    from ..card.blind_audit import blind_audit
     from ..errors import UserError
 
     folder = require_folder(args.folder)

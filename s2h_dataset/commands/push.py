@@ -49,7 +49,7 @@ def uses_hub(args: PushArgs) -> bool:
 def run(args: PushArgs) -> int:
     import logging
 
-    from ..card import recorded_repo_id
+    from ..card.render import recorded_repo_id
     from ..errors import UserError
     from ..hub import push_dataset
     from ..hubnet import explain

@@ -9,7 +9,7 @@ The option names are the training YAML's (`model_name_or_path`, `dataset_name`, 
 `preflight_rows`); the old `--model`, `--dataset`, `--config` and `--rows` still work for one release.
 
 The processor is loaded with the same settings as training (the family's multi-image defaults of
-`s2h_dataset.processor_defaults` under `--processor-kwargs`), so the token counts match the training run's.
+`s2h_dataset.vlm.processor_defaults` under `--processor-kwargs`), so the token counts match the training run's.
 
 Fails with one line when image parts and images disagree, when `max_length` would cut image tokens or the
 completion, or when a row has more images than the model takes; otherwise prints what the rows need.
@@ -141,10 +141,10 @@ def run(args: TrainCheckArgs) -> int:
     from datasets import concatenate_datasets
     from transformers import AutoConfig
 
-    from ..processor_defaults import processor_kwargs_for
     from ..training.mixture import load_levels
     from ..training.preflight import preflight
     from ..vlm.loading import load_processor
+    from ..vlm.processor_defaults import processor_kwargs_for
 
     dataset = concatenate_datasets(list(load_levels(args.dataset_name, args.levels, args.split).values()))
     hub = dict(revision=args.revision, trust_remote_code=args.trust_remote_code)

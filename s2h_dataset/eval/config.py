@@ -297,7 +297,7 @@ class EvalConfig:
 
     @property
     def processor_options(self) -> dict[str, Any]:
-        from ..processor_defaults import parse_processor_kwargs
+        from ..vlm.processor_defaults import parse_processor_kwargs
 
         return parse_processor_kwargs(self.processor_kwargs, "--processor-kwargs") or {}
 

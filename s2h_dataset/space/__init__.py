@@ -26,7 +26,7 @@ def create_app(
     `processor_kwargs` (a dict, or a JSON object as `s2h eval --processor-kwargs` takes it) goes to both
     models' processors through the shared model layer (`vlm.load_vlm`), e.g. `{"size": {...}}` for Qwen.
     """
-    from ..processor_defaults import parse_processor_kwargs
+    from ..vlm.processor_defaults import parse_processor_kwargs
     from .inference import VisionChat
     from .limits import Limits
     from .ui import build_demo

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..layout import parse_levels
-from ..processor_defaults import parse_processor_kwargs
+from ..vlm.processor_defaults import parse_processor_kwargs
 
 __all__ = ["S2HScriptArguments", "parse_levels", "parse_stages", "parse_weights"]
 

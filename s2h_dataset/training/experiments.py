@@ -19,7 +19,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..processor_defaults import processor_kwargs_for
+from ..vlm.processor_defaults import processor_kwargs_for
 
 __all__ = ["BENCHMARKS", "BUILDS", "RUNS", "Run", "commands", "results_table", "run_scores"]
 

@@ -73,10 +73,10 @@ def last_checkpoint(training_args) -> str | None:
 
 def resolved_processor_kwargs(model_name_or_path: str, script_args, **hub) -> dict:
     """The family's multi-image processor defaults under the user's `processor_kwargs` (see
-    `s2h_dataset.processor_defaults`); the family is read from the model's config."""
+    `s2h_dataset.vlm.processor_defaults`); the family is read from the model's config."""
     from transformers import AutoConfig
 
-    from ..processor_defaults import processor_kwargs_for
+    from ..vlm.processor_defaults import processor_kwargs_for
 
     model_type = AutoConfig.from_pretrained(model_name_or_path, **hub).model_type
     kwargs = processor_kwargs_for(

@@ -12,10 +12,14 @@ from transformers import AutoProcessor
 
 from s2h_dataset.cli import main as s2h
 from s2h_dataset.errors import UserError
-from s2h_dataset.processor_defaults import PROCESSOR_DEFAULTS, parse_processor_kwargs, processor_kwargs_for
 from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
 from s2h_dataset.training.script import parse_args
 from s2h_dataset.training.steps import load_model_and_processor
+from s2h_dataset.vlm.processor_defaults import (
+    PROCESSOR_DEFAULTS,
+    parse_processor_kwargs,
+    processor_kwargs_for,
+)
 
 
 def test_defaults_and_overrides():

@@ -84,7 +84,7 @@ def test_recipe_parses_with_its_sources_hyperparameters(path):
     else:
         assert not model_args.use_peft
     # processor settings: the family defaults, written out
-    from s2h_dataset.processor_defaults import PROCESSOR_DEFAULTS
+    from s2h_dataset.vlm.processor_defaults import PROCESSOR_DEFAULTS
 
     family = {"SmolVLM": "smolvlm", "Qwen2.5": "qwen2_5_vl", "Qwen3": "qwen3_vl"}
     expected = next((PROCESSOR_DEFAULTS[f] for k, f in family.items() if k in str(path)), None)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from PIL import Image, ImageDraw, ImageFont
 
-from .layout import shard_glob
-from .schema import message_text
+from ..layout import shard_glob
+from ..schema import message_text
 
 __all__ = ["example_row", "write_preview"]
 

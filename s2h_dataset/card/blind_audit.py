@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from .layout import parse_shard_path
-from .progress import bar
-from .schema import message_text
+from ..layout import parse_shard_path
+from ..progress import bar
+from ..schema import message_text
 
 __all__ = ["FLAG", "READERS", "blind_audit", "findings", "frequency_reader", "margin", "pair_features"]
 

@@ -1,32 +1,46 @@
-"""The dataset card's prose that depends on the build: the command as run, attribution, citation, warnings.
+"""The dataset card's prose that depends on the build: the command as run, the load snippet, the filter and
+captioner, attribution, citation, warnings, the audit table's columns.
 
-Kept apart from `card.py` (which assembles the card and its Hub YAML) so each piece is plain data or a
-small pure function: `ATTRIBUTION` is a table keyed by source prefix, `HEALTHY` the audit's healthy ranges.
+Kept apart from `render.py` (which assembles the card and its Hub YAML and holds no prose) so each piece is
+plain data or a small pure function: `ATTRIBUTION` is a table keyed by source prefix, `HEALTHY` the audit's
+healthy ranges. The prose that does not depend on the build is the template, `dataset_card.md`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
-from . import __version__
-from .configs import BuildConfig
-from .redact import redact, strip_paths
+from .. import __version__
+from ..configs import BuildConfig
+from ..layout import REPORT_FILE
+from ..redact import redact, strip_paths
+from ..tasks import TASKS
 
 __all__ = [
     "ATTRIBUTION",
+    "AUDIT_COLUMNS",
+    "BIBTEX",
     "CITATION",
     "HEALTHY",
+    "LOAD_END",
+    "LOAD_START",
     "MIT_LICENSE",
     "PACKAGE",
     "PAPER_URL",
     "attribution",
     "audit_warnings",
     "build_command",
+    "build_stats",
     "code_block",
     "code_span",
+    "filter_text",
     "install_spec",
+    "load_section",
     "not_shipped",
+    "preview_caption",
+    "warnings_block",
 ]
 
 PACKAGE = "s2h-dpo"  # the distribution name (pyproject.toml `[project] name`)
@@ -148,17 +162,20 @@ def attribution(sources: list[str]) -> str:
     return text
 
 
-CITATION = """If you use this dataset, please cite the S2H-DPO paper:
-
-```bibtex
-@inproceedings{shukla2026s2hdpo,
+# the paper's BibTeX: the card's citation and the builder script's (`s2h_dataset.py`) `DatasetInfo.citation`
+BIBTEX = """@inproceedings{shukla2026s2hdpo,
   title     = {{S2H-DPO}: Hardness-Aware Preference Optimization for Vision-Language Models},
   author    = {Shukla, Nitish and Jandial, Surgan and Ross, Arun},
   booktitle = {Findings of the Association for Computational Linguistics: ACL 2026},
   year      = {2026},
   eprint    = {2604.18512},
   archivePrefix = {arXiv}
-}
+}"""
+
+CITATION = f"""If you use this dataset, please cite the S2H-DPO paper:
+
+```bibtex
+{BIBTEX}
 ```
 
 and the sources of its images (see Attribution): for the bundled images, Microsoft's
@@ -210,3 +227,101 @@ def not_shipped(held_back: list[dict], skipped: list[dict]) -> str:
         for s in skipped
     ]
     return ("Not in this build:\n\n" + "\n".join(lines)) if lines else ""
+
+
+def warnings_block(stats: dict) -> str:
+    """The card's audit warnings as Markdown quotes, or one line saying every figure is in its range."""
+    warnings = audit_warnings(stats)
+    if warnings:
+        return "\n".join(f"> ⚠️ **Warning**: {w}" for w in warnings)
+    return (
+        "All audit figures are within their healthy ranges (length ratio {:g}-{:g}, yes-ratio {:g}-{:g}, "
+        "target positions within {:g}x of each other)."
+    ).format(*HEALTHY["length_ratio"][:2], *HEALTHY["yes_ratio"][:2], POSITION_SPREAD)
+
+
+# the bias audit table after `level` and `task`: (column header, audit figure, decimals; None: as counted)
+AUDIT_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("rows", "rows", None),
+    ("chosen words", "chosen_words", 1),
+    ("rejected words", "rejected_words", 1),
+    ("length ratio", "length_ratio", 3),
+    ("yes-ratio", "yes_ratio", 3),
+    ("mean sim.", "similarity_mean", 3),
+    ("max sim. kept", "similarity_max_kept", 3),
+)
+
+
+def preview_caption(examples: int) -> str:
+    """The caption under the example grid of `examples` rows."""
+    return (
+        f"The first {examples} train rows (two per level), as stored."
+        if examples
+        else "No train rows to preview."
+    )
+
+
+def build_stats(captions: dict) -> str:
+    """The captioner; per-machine figures (seconds per stage, cache hits) stay in build_report.json, so two
+    builds of the same bytes have the same card."""
+    return (
+        f"Captioner {code_span(captions.get('captioner', 'reference'))}. Seconds per stage and caption-cache "
+        f"figures of the machine(s) that built it are in `{REPORT_FILE}` (`timings_s`, `captions`); they do "
+        "not change the data."
+    )
+
+
+# the load snippet sits between these markers, so `s2h push --repo` can point it at the repo
+LOAD_START, LOAD_END = "<!-- s2h:load -->", "<!-- /s2h:load -->"
+
+
+def load_section(repo_id: str | None) -> str:
+    """The card's load snippet for the Hub repo `repo_id`; without one, `ORG/NAME` and how to fill it in.
+    Never a local path: the card is published as it is (`hf upload` of the folder works too)."""
+    target = repo_id or "ORG/NAME"
+    note = (
+        f"Hub repo: [{repo_id}](https://huggingface.co/datasets/{repo_id})."
+        if repo_id
+        else "Replace `ORG/NAME` with the Hub repo this folder is uploaded to (`s2h push DIR --repo ORG/NAME` "
+        "writes it here, as does `s2h build --repo-id ORG/NAME`); a local copy loads with its folder path."
+    )
+    snippet = (
+        "from datasets import load_dataset\n\n"
+        f'ds = load_dataset({json.dumps(target, ensure_ascii=False)}, "level3", split="train")\n'
+        "row = ds[0]  # images: list of PIL images; prompt / chosen / rejected: chat messages"
+    )
+    return f"{LOAD_START}\n{code_block(snippet, 'python')}\n{note}\n{LOAD_END}"
+
+
+def filter_text(cfg: BuildConfig, stats: dict) -> str:
+    """What the similarity filter did, task by task, as it was: a free-text task whose rows carry a score
+    was filtered; one without (caption_search with only edited near misses) was not."""
+    if not cfg.filter:
+        return "Pairs were not filtered (`--no-filter`)."
+    scored = {t["task"] for t in stats["tasks"] if t.get("similarity_mean") is not None}
+    shipped = {t["task"] for t in stats["tasks"]}
+    free = [t.name for t in TASKS.values() if t.free_text and t.name in shipped]
+    filtered = [f"`{name}`" for name in free if name in scored]
+    lines = []
+    if filtered:
+        lines.append(
+            f"Free-text pairs of {', '.join(filtered)} were filtered with `{strip_paths(cfg.filter_model)}`: "
+            f"within each task, answer and wording, pairs above the {cfg.filter_quantile:g} quantile of "
+            "chosen-rejected cosine similarity were dropped"
+            + (
+                " (in `caption_search`, only its `describe` rejections)."
+                if "caption_search" in scored
+                else "."
+            )
+        )
+    unfiltered = [f"`{name}`" for name in free if name not in scored]
+    if unfiltered:
+        lines.append(
+            f"{', '.join(unfiltered)} shipped unfiltered: its rejections are edited near misses (one fact "
+            "changed, a distractor's caption claiming the query), similar by design."
+        )
+    lines.append(
+        "Minimal pairs (yes/no flips, one number or one image changed) are similar by design and are never "
+        "filtered."
+    )
+    return " ".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .card_text import HEALTHY
+from .text import HEALTHY
 
 __all__ = ["PLOTS", "blind_audit_figure", "figures", "save", "write_plots"]
 
@@ -104,7 +104,7 @@ def _positions(plt, histograms: dict[str, list[int]]):
 
 
 def figures(stats: dict) -> dict:
-    """{plot name: matplotlib Figure} for the audit `stats` (see `s2h_dataset.audit.audit`)."""
+    """{plot name: matplotlib Figure} for the audit `stats` (see `s2h_dataset.card.audit.audit`)."""
     plt = _pyplot()
     tasks = stats["tasks"]
     return {

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from .errors import UserError
+from ..errors import UserError
 
 __all__ = ["PROCESSOR_DEFAULTS", "parse_processor_kwargs", "processor_kwargs_for"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .layout import parse_shard_path
+from ..layout import parse_shard_path
 
 __all__ = ["audit", "blind_section", "held_back_lines"]
 
