@@ -13,7 +13,6 @@ and the helpers below (`group_scores`, `breakdown`, `mean_of`, `bootstrap_ci`) a
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -51,11 +50,18 @@ def is_correct(record: dict[str, Any]) -> bool:
 
 
 def bootstrap_ci(correct: list[bool], samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> list[float]:
-    """Percentile bootstrap 95% interval of the mean of `correct` (seeded, so results are byte-stable)."""
-    rng = random.Random(seed)
-    n = len(correct)
-    means = sorted(sum(rng.choices(correct, k=n)) / n for _ in range(samples))
-    return [means[int(0.025 * samples)], means[int(0.975 * samples) - 1]]
+    """Percentile bootstrap 95% interval of the mean of `correct` (`scipy.stats.bootstrap`, seeded, so
+    results are byte-stable); one item gives [its value, its value]."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    data = np.asarray(correct, dtype=float)
+    if len(data) < 2:  # scipy needs two observations; every resample of one is that one
+        return [float(data.mean())] * 2
+    found = bootstrap(
+        (data,), np.mean, n_resamples=samples, method="percentile", rng=np.random.default_rng(seed)
+    )
+    return [float(found.confidence_interval.low), float(found.confidence_interval.high)]
 
 
 def group_scores(records: list[dict[str, Any]], scoring: Scoring | None = None) -> dict[str, Any]:
