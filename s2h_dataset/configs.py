@@ -196,11 +196,12 @@ class BuildConfig:
         },
     )
     max_retries: int = field(
-        default=10,
+        default=20,
         metadata={
             **SAME_OUTPUT,
-            "help": "openai: retries of a failed request (0-100), waiting 0.5, 1, 2, ... s (at most 30 s) "
-            "between them; the default rides out a server restart of about 2.5 minutes.",
+            "help": "openai: retries of a failed request (0-100), waiting 0.5, 1, 2, 4, 8, 8, ... s (the openai "
+            "SDK's backoff, or the server's Retry-After) between them; the default rides out a server restart "
+            "of about 2 minutes.",
         },
     )
     caption_cache: str = field(

@@ -38,7 +38,7 @@ class CaptionerConfig:
     max_new_tokens (int, 256), cache_dir (str, ~/.cache/s2h/captions; None or "" disables the cache) and
     max_image_side (int, 768): every model backend.
     device (str, auto), dtype (str, auto), batch_size (int, 8), processor_kwargs (dict, {}): `transformers:`.
-    concurrency (int, 8), timeout (float, 120 s), max_retries (int, 10), max_backoff (float, 30 s),
+    concurrency (int, 8), timeout (float, 120 s), max_retries (int, 20),
     api_key_env (str, OPENAI_API_KEY): `openai:`.
     """
 
@@ -52,8 +52,7 @@ class CaptionerConfig:
     processor_kwargs: dict[str, Any] = field(default_factory=dict)
     concurrency: int = 8
     timeout: float = 120.0
-    max_retries: int = 10
-    max_backoff: float = 30.0
+    max_retries: int = 20
     api_key_env: str = "OPENAI_API_KEY"
 
     def __post_init__(self):
@@ -68,7 +67,6 @@ class CaptionerConfig:
         self.concurrency = _number("concurrency", self.concurrency)
         self.timeout = _number("timeout", self.timeout, float, minimum=0.1)
         self.max_retries = _number("max_retries", self.max_retries, minimum=0)
-        self.max_backoff = _number("max_backoff", self.max_backoff, float, minimum=0)
         if self.dtype not in DTYPES:
             raise UserError(
                 f"captioner option `dtype` must be one of {', '.join(DTYPES)}, got {self.dtype!r}"
