@@ -98,9 +98,10 @@ class BuildConfig:
             openai: environment variable holding the API key.
         request_timeout (`float`, *optional*, defaults to `120.0`):
             openai: seconds one model request may take before it is retried (0.1-3600).
-        max_retries (`int`, *optional*, defaults to `10`):
-            openai: retries of a failed request (0-100), waiting 0.5, 1, 2, ... s (at most 30 s) between them;
-            the default rides out a server restart of about 2.5 minutes.
+        max_retries (`int`, *optional*, defaults to `20`):
+            openai: retries of a failed request (0-100), waiting 0.5, 1, 2, 4, 8, 8, ... s (the openai SDK's
+            backoff, or the server's Retry-After) between them; the default rides out a server restart of about
+            2 minutes.
         caption_cache (`str`, *optional*, defaults to `"~/.cache/s2h/captions"`):
             Folder of cached model replies; empty disables it.
 
@@ -228,9 +229,10 @@ class BuildConfig:
         120.0, "openai: seconds one model request may take before it is retried (0.1-3600)."
     )
     max_retries: int = _same(
-        10,
-        "openai: retries of a failed request (0-100), waiting 0.5, 1, 2, ... s (at most 30 s) "
-        "between them; the default rides out a server restart of about 2.5 minutes.",
+        20,
+        "openai: retries of a failed request (0-100), waiting 0.5, 1, 2, 4, 8, 8, ... s (the openai SDK's "
+        "backoff, or the server's Retry-After) between them; the default rides out a server restart of about "
+        "2 minutes.",
     )
     caption_cache: str = _same("~/.cache/s2h/captions", "Folder of cached model replies; empty disables it.")
     arithmetic_pool: int = field(

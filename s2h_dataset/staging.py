@@ -1,8 +1,8 @@
 """The staging folder of a build (`.<out>.partial/` beside `--out`), its lock, and the final rename.
 
 Rules that keep a user's files safe:
-- One writer per `--out`: a lock file in the staging folder (`flock`, released by the kernel when the
-  process dies, so a `kill -9` never leaves a stale lock). A second build of the same `--out` stops with
+- One writer per `--out`: a lock file in the staging folder (`filelock`'s `flock` on Unix, released by the
+  kernel when the process dies, so a `kill -9` never leaves a stale lock; it holds the writer's pid). A second build of the same `--out` stops with
   one line naming the running one.
 - `--out` is replaced only when it was there at start, `--overwrite` was given and it is an earlier build
   (it holds a readable `build_report.json` and a `data/` folder); anything else is refused, at start and
@@ -17,13 +17,13 @@ Rules that keep a user's files safe:
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .atomic import atomic_write, remove_temp_files
 from .errors import UserError
@@ -46,6 +46,13 @@ logger = logging.getLogger(__name__)
 
 LOCK_FILE = "lock"
 PUBLISHED = "published"  # written in work/ right before the final rename
+
+
+def _write_pid(fd: int) -> int:
+    """Write this process's pid in the lock file just locked (for a second build's message); its inode."""
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return os.fstat(fd).st_ino
 
 
 def is_build(folder: Path) -> bool:
@@ -148,7 +155,7 @@ class Staging:
 
     out: Path
     root: Path = field(init=False)
-    _fd: int | None = field(default=None, init=False, repr=False)
+    _lock: Any = field(default=None, init=False, repr=False)  # the held `filelock.FileLock`
 
     def __post_init__(self):
         self.root = self.out.parent / f".{self.out.name}.partial"
@@ -163,29 +170,33 @@ class Staging:
 
     def lock(self) -> Staging:
         """Create the folder if needed and take its lock; `UserError` when another build holds it."""
+        from filelock import FileLock, Timeout
+
         while True:
             self.root.mkdir(parents=True, exist_ok=True)
             path = self.root / LOCK_FILE
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            locked: list[int] = []  # the inode the lock was taken on
+            lock = FileLock(
+                path, thread_local=False, on_acquired=lambda fd, into=locked: into.append(_write_pid(fd))
+            )
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
-                os.close(fd)
+                lock.acquire(timeout=0)
+            except Timeout:
+                if not path.exists():  # the holder finished and deleted the folder meanwhile: try again
+                    continue
+                holder = path.read_text(errors="replace").strip() or "?"
                 raise UserError(
                     f"another build (pid {holder}) is writing --out {self.out}; wait for it to finish, "
                     "or stop it and rerun this command to resume"
                 ) from None
             try:  # the holder may have finished and deleted the folder between our open and lock
-                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+                same = locked == [os.stat(path).st_ino]
             except FileNotFoundError:
                 same = False
             if same:
                 break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
+            lock.release()
+        self._lock = lock
         self._clean_orphan()
         remove_temp_files(self.root)
         return self
@@ -196,9 +207,9 @@ class Staging:
             shutil.rmtree(self.work, ignore_errors=True)
 
     def unlock(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def remove(self) -> None:
         """Delete the staging folder (the lock goes with it)."""

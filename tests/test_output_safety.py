@@ -184,3 +184,30 @@ def test_build_into_its_source_folder_is_one_line_and_writes_nothing(tmp_path, c
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "is inside the input" in err, err
     assert sorted(src.rglob("*")) == before
+
+
+def test_the_lock_is_held_across_processes_and_freed_by_kill_9(tmp_path):
+    """Another process's lock names its pid; a `kill -9` of that process frees it (no stale lock)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = (tmp_path / "out").resolve()
+    code = (
+        "import sys, time; import s2h_dataset.sources; from s2h_dataset.staging import Staging; "
+        "from pathlib import Path; "
+        "held = Staging(Path(sys.argv[1])).lock(); print('locked', flush=True); time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(UserError, match=rf"another build \(pid {holder.pid}\) is writing --out"):
+            Staging(out).lock()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    deadline = time.monotonic() + 10
+    staging = Staging(out).lock()  # the kernel released the dead holder's lock
+    assert time.monotonic() < deadline and (staging.root / "lock").read_text() == str(os.getpid())
+    staging.remove()

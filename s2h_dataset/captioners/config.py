@@ -42,8 +42,7 @@ _BOUNDS = {
     "batch_size": (int, 1, None, ""),
     "concurrency": (int, 1, None, ""),
     "timeout": (float, 0.1, 3600, " seconds (a reply slower than an hour is a hang)"),
-    "max_retries": (int, 0, 100, " (100 retries already wait about 50 minutes)"),
-    "max_backoff": (float, 0, None, ""),
+    "max_retries": (int, 0, 100, " (100 retries of the SDK's backoff already wait about 13 minutes)"),
 }
 
 
@@ -55,7 +54,7 @@ class CaptionerConfig:
     max_new_tokens (int, 256), cache_dir (str, ~/.cache/s2h/captions; None or "" disables the cache) and
     max_image_side (int, 768): every model backend.
     device (str, auto), dtype (str, auto), batch_size (int, 8), processor_kwargs (dict, {}): `transformers:`.
-    concurrency (int, 8), timeout (float, 120 s), max_retries (int, 10), max_backoff (float, 30 s),
+    concurrency (int, 8), timeout (float, 120 s), max_retries (int, 20),
     api_key_env (str, OPENAI_API_KEY): `openai:`.
     """
 
@@ -69,8 +68,7 @@ class CaptionerConfig:
     processor_kwargs: dict[str, Any] = field(default_factory=dict)
     concurrency: int = 8
     timeout: float = 120.0
-    max_retries: int = 10
-    max_backoff: float = 30.0
+    max_retries: int = 20
     api_key_env: str = "OPENAI_API_KEY"
     # setting -> the option name an error names (`BUILD_FLAGS` from `s2h build`); unnamed: "captioner option `x`"
     flags: dict[str, str] = field(default_factory=dict, repr=False, compare=False)

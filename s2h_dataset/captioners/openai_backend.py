@@ -1,7 +1,7 @@
 """`openai:BASE_URL#MODEL`: captions from any OpenAI-compatible chat-completions server.
 
 vLLM, SGLang, TGI or `transformers serve` run the model; this process only sends requests through
-`vlm.openai_client.OpenAIChatClient` (concurrency, retries with backoff, API-key secrecy): images as JPEG
+`vlm.openai_client.OpenAIChatClient` (the `openai` SDK's retries, concurrency, API-key secrecy): images as JPEG
 data URIs, greedy decoding. Images are loaded in the client's workers, at most 2 x concurrency at a time.
 `openai:URL1,URL2,...#MODEL` names several servers of one model (one per GPU node): request i goes to
 server i mod n, `--concurrency` at a time on each.
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 class OpenAICaptioner(ModelCaptioner):
     """Concurrent chat-completions requests with retries, set up by a `CaptionerConfig` (`openai:`): its
-    `concurrency`, `timeout`, `max_retries`, `max_backoff` and `api_key_env` go to `OpenAIChatClient`."""
+    `concurrency`, `timeout`, `max_retries` and `api_key_env` go to `OpenAIChatClient`."""
 
     def __init__(self, config: CaptionerConfig, cache: CaptionCache | None):
         model = config.endpoint[1]
@@ -43,7 +43,6 @@ class OpenAICaptioner(ModelCaptioner):
                 config.concurrency,
                 config.timeout,
                 config.max_retries,
-                config.max_backoff,
                 api_key_env=config.api_key_env,
             )
             for base_url, model in config.endpoints

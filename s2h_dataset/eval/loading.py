@@ -1,7 +1,7 @@
 """Read a Hub benchmark into units of Questions: local copy or Hub, pinned revision, `--eval-limit` sampling.
 
-`--eval-limit N` takes N questions per task spread evenly over its subtasks (BLINK configs, MMStar categories,
-POPE splits, MANTIS question types), drawn with a seeded shuffle inside each subtask, so a quick run
+`--eval-limit N` takes N questions per task spread evenly over its subtasks (the spec's `subtask_field`, else
+its splits when it has several, else its configs), drawn with a seeded shuffle inside each subtask, so a quick run
 still covers every subtask. `provenance` records what was read (path or Hub id, requested and resolved
 revision, `datasets` fingerprint per unit) for results.json.
 """
@@ -23,9 +23,6 @@ from .spec import TaskSpec
 __all__ = ["Unit", "even_pick", "even_sample", "load_units", "provenance"]
 
 logger = logging.getLogger(__name__)
-
-# the spec's row field results are broken down by, when it is not the config / split itself
-SUBTASK_FIELD = {"mantis": "question_type", "mmstar": "category"}
 
 
 @dataclass
@@ -52,7 +49,7 @@ class Unit:
         )
 
     def subtasks(self) -> list[str]:
-        field = SUBTASK_FIELD.get(self.spec.name)
+        field = self.spec.subtask_field
         if field and field in self.dataset.column_names:
             return [str(v) for v in self.dataset.select_columns([field])[field]]
         name = self.split if len(self.spec.splits) > 1 else self.config

@@ -8,6 +8,10 @@ the cheapest signal of what training taught, per level.
 Rows are read with `datasets` streaming (`IterableDataset`), so a large config is never loaded whole;
 `--eval-limit N` keeps N rows spread evenly over the level/task subtasks (seeded, like every task). Any object with `score(rows) -> list[(chosen, rejected)]` can stand
 in for the model (`Scorer`), which is how the oracle check runs.
+
+Scored per level/task subtask and per level (`levels`, and their unweighted mean `accuracy_mean_of_levels`), with
+the margins chosen - rejected; `preference_scores` is also what the `evaluate` module
+`eval/metrics/preference_accuracy` wraps.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from ..errors import UserError
 from ..redact import error_line
 from .loading import even_pick
 from .report import json_line
-from .spec import Prompt, TaskSpec, register
+from .scoring import breakdown, mean_of
+from .spec import Prompt, Scoring, TaskSpec, register
 
-__all__ = ["BETA", "LogLikelihoodScorer", "Scorer", "preference_rows", "score_rows"]
+__all__ = ["BETA", "LogLikelihoodScorer", "Scorer", "preference_rows", "preference_scores", "score_rows"]
 
 logger = logging.getLogger(__name__)
 BETA = 0.1  # TRL's DPOConfig default
@@ -150,6 +155,35 @@ def _hf_scorer(config, generator) -> LogLikelihoodScorer:
     return LogLikelihoodScorer(generator, reference)
 
 
+def preference_scores(chosen: list[float], rejected: list[float]) -> dict[str, float]:
+    """Share of pairs whose chosen completion scores above the rejected one, and the margins."""
+    margins = [c - r for c, r in zip(chosen, rejected, strict=True)]
+    return {
+        "accuracy": sum(m > 0 for m in margins) / len(margins),
+        "margin_mean": sum(margins) / len(margins),
+        "margin_min": min(margins),
+    }
+
+
+def _group_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
+    scores = preference_scores([r["chosen"] for r in records], [r["rejected"] for r in records])
+    scores.pop("accuracy")
+    return scores
+
+
+def _per_level(records: list[dict[str, Any]], subtasks, pooled: dict[str, Any]) -> dict[str, Any]:
+    """Per level (the subtasks are level/task) and their unweighted mean, with the pooled margins."""
+    levels = breakdown(records, lambda r: f"level{r['level']}", PREFERENCE_SCORING)
+    return {
+        "levels": levels,
+        "accuracy_mean_of_levels": mean_of(levels, "accuracy"),
+        **{k: pooled[k] for k in ("margin_mean", "margin_min")},
+    }
+
+
+PREFERENCE_SCORING = Scoring(group=_group_scores, task=_per_level)
+
+
 def _no_prompt(question) -> str:
     raise TypeError("s2h_test scores completions; it renders no prompt")
 
@@ -160,7 +194,7 @@ SPEC = register(
         title="S2H-DPO test split (preference accuracy)",
         build=lambda row, config, split: row,
         prompts={"s2h": Prompt(_no_prompt, 0, "preference", "policy log-likelihood / DPO implicit reward")},
-        metrics="preference",
+        scoring=PREFERENCE_SCORING,
         headline=(
             ("preference accuracy (mean of levels)", "accuracy_mean_of_levels"),
             ("pooled", "accuracy"),

@@ -5,6 +5,8 @@ same source, seed and size give the same questions. Per question N is drawn unif
 target position uniformly from the N + 1 slots, and the distractors from labels that do not conflict with
 the target's (`labels.conflicts`: no near-synonyms) nor with each other. The prompt is "Which of the
 following images contains a <c>?" with lettered (A. Image 1 ...) or numbered options; chance is 1 / (N + 1).
+Scored per N with chance (mean of 1 / images) and a bootstrap 95% interval (`ci95`); `probe_scores` is also
+what the `evaluate` module `eval/metrics/probe_accuracy` wraps.
 
 `holdout` keeps only the source images a build with `--test-fraction holdout` holds out of training
 (`layout.split_of`; a smaller fraction selects a subset of a larger one's held-out images), so a model trained
@@ -16,13 +18,15 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import UserError
 from ..labels import conflicts, with_article
 from ..layout import split_of
 from ..sources import Record, load_sources
 from .items import LETTERS, Question
-from .spec import S2H_TOKENS, Prompt, TaskSpec, register
+from .scoring import bootstrap_ci, is_correct
+from .spec import S2H_TOKENS, Prompt, Scoring, TaskSpec, register
 
 __all__ = [
     "PROBE_DISTRACTORS",
@@ -188,6 +192,32 @@ def _load(spec, config) -> list[ProbeUnit]:
     ]
 
 
+def probe_scores(predictions: list[str | None], references: list[str], n_images: list[int]) -> dict[str, Any]:
+    """Probe accuracy, its chance level (mean of 1 / images) and a bootstrap 95% interval."""
+    correct = [p is not None and p == r for p, r in zip(predictions, references, strict=True)]
+    return {
+        "accuracy": sum(correct) / len(correct),
+        "chance": sum(1 / n for n in n_images) / len(n_images),
+        "ci95": bootstrap_ci(correct),
+    }
+
+
+def _group_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
+    scores = probe_scores(
+        [r["parsed"] for r in records],
+        [r["gold"] for r in records],
+        [r["meta"]["n_distractors"] + 1 for r in records],
+    )
+    if any("correct" in r for r in records):  # CircularEval groups: the bootstrap resamples their verdicts
+        scores["ci95"] = bootstrap_ci([is_correct(r) for r in records])
+    scores.pop("accuracy")
+    return scores
+
+
+def _pooled_chance(records, subtasks, pooled: dict[str, Any]) -> dict[str, Any]:
+    return {k: pooled[k] for k in ("chance", "ci95")}
+
+
 PROBE_SPEC = register(
     TaskSpec(
         name="l3probe",
@@ -202,7 +232,7 @@ PROBE_SPEC = register(
                 '"Which of the following images contains a <c>?" + "A. Image 1" options',
             )
         },
-        metrics="probe",
+        scoring=Scoring(group=_group_scores, task=_pooled_chance),
         headline=(("accuracy (chance)", "accuracy"),),
         load=_load,
         key_fields=("probe_source", "probe_questions", "probe_seed", "probe_style", "probe_holdout"),

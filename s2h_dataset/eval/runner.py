@@ -201,7 +201,7 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
     judged = read_judged(out)
     changed = 0
     for record in records:
-        if "raw" not in record:  # scored tasks (s2h_test) keep numbers, not replies
+        if "raw" not in record:  # tasks scored, not asked (`TaskSpec.run`) keep numbers
             continue
         before = record.get("parsed")
         read_record(record)

@@ -3,36 +3,29 @@
 A record carries `subtask`, `gold` and `parsed` (None when the reply could not be read). Unreadable replies
 count as wrong in every metric and are reported per subtask as `parse_failures`.
 
-- every task: accuracy per subtask, pooled (`accuracy`) and the unweighted mean of the subtask
-  accuracies (`accuracy_mean_of_subtasks`; lmms-eval's BLINK headline; lmms-eval's MMStar "average" is
-  the mean of the 18 l2-category means instead, reported as `accuracy_mean_of_l2_categories`);
-- `pope`: per split precision, recall and F1 of "yes" and their means over the splits (the paper's POPE
-  figure is the F1 mean). An unreadable reply is the wrong answer for every metric: a false negative
-  when the gold is yes, a false positive when it is no, so accuracy and F1 count it the same way.
-  `yes_ratio` is the share of replies read as "yes" (an unreadable reply is no "yes");
-- `mmstar`: also the l2-category breakdown (`l2_categories`);
-- `probe`: chance (1 / images) and bootstrap 95% intervals (`ci95`) per N and overall;
-- with `--circular`, the rotations of one question are one item, right only when every rotation is;
-- replies a judge read (`judge`) give a second set of numbers, `with_judge`, beside the rule-only ones.
-
-`METRICS` maps a spec's `metrics` kind to the extra per-subtask scores. `pope_scores`, `probe_scores` and
-`preference_scores` are the computations the `evaluate` modules in `eval/metrics/` wrap.
+Every task gets accuracy per subtask, pooled (`accuracy`) and the unweighted mean of the subtask accuracies
+(`accuracy_mean_of_subtasks`); with `--circular`, the rotations of one question are one item, right only when
+every rotation is; replies a judge read (`judge`) give a second set of numbers, `with_judge`, beside the
+rule-only ones. Anything else a task reports (an F1, a chance level, a second breakdown) is its spec's
+`Scoring`, kept with the task in `eval/benchmarks/`, `probe.py` or `preference.py`; this module names no task,
+and the helpers below (`group_scores`, `breakdown`, `mean_of`, `bootstrap_ci`) are what those hooks build on.
 """
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .spec import Scoring
+
 __all__ = [
-    "METRICS",
     "bootstrap_ci",
+    "breakdown",
     "collapse_rotations",
-    "pope_scores",
-    "preference_scores",
-    "probe_scores",
+    "group_scores",
+    "is_correct",
+    "mean_of",
     "score_records",
     "score_task",
 ]
@@ -57,95 +50,22 @@ def is_correct(record: dict[str, Any]) -> bool:
 
 
 def bootstrap_ci(correct: list[bool], samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> list[float]:
-    """Percentile bootstrap 95% interval of the mean of `correct` (seeded, so results are byte-stable)."""
-    rng = random.Random(seed)
-    n = len(correct)
-    means = sorted(sum(rng.choices(correct, k=n)) / n for _ in range(samples))
-    return [means[int(0.025 * samples)], means[int(0.975 * samples) - 1]]
+    """Percentile bootstrap 95% interval of the mean of `correct` (`scipy.stats.bootstrap`, seeded, so
+    results are byte-stable); one item gives [its value, its value]."""
+    import numpy as np
+    from scipy.stats import bootstrap
 
-
-def pope_scores(predictions: list[str | None], references: list[str]) -> dict[str, float]:
-    """Accuracy, precision / recall / F1 of "yes" and the yes-ratio. A prediction that is neither "yes"
-    nor "no" (an unreadable reply) is the wrong answer everywhere: a false negative when the reference is
-    "yes", a false positive when it is "no"."""
-    tp = fp = tn = fn = 0
-    for pred, ref in zip(predictions, references, strict=True):
-        says_yes = pred == "yes" if pred in ("yes", "no") else ref == "no"
-        if ref == "yes":
-            tp, fn = tp + says_yes, fn + (not says_yes)
-        else:
-            fp, tn = fp + says_yes, tn + (not says_yes)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return {
-        "accuracy": (tp + tn) / len(references),
-        "precision": precision,
-        "recall": recall,
-        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "yes_ratio": sum(p == "yes" for p in predictions) / len(predictions),
-    }
-
-
-def probe_scores(predictions: list[str | None], references: list[str], n_images: list[int]) -> dict[str, Any]:
-    """Probe accuracy, its chance level (mean of 1 / images) and a bootstrap 95% interval."""
-    correct = [p is not None and p == r for p, r in zip(predictions, references, strict=True)]
-    return {
-        "accuracy": sum(correct) / len(correct),
-        "chance": sum(1 / n for n in n_images) / len(n_images),
-        "ci95": bootstrap_ci(correct),
-    }
-
-
-def preference_scores(chosen: list[float], rejected: list[float]) -> dict[str, float]:
-    """Share of pairs whose chosen completion scores above the rejected one, and the margins."""
-    margins = [c - r for c, r in zip(chosen, rejected, strict=True)]
-    return {
-        "accuracy": sum(m > 0 for m in margins) / len(margins),
-        "margin_mean": sum(margins) / len(margins),
-        "margin_min": min(margins),
-    }
-
-
-def _pope(records: list[dict[str, Any]]) -> dict[str, float]:
-    scores = pope_scores([r["parsed"] for r in records], [r["gold"] for r in records])
-    scores.pop("accuracy")
-    return scores
-
-
-def _probe(records: list[dict[str, Any]]) -> dict[str, Any]:
-    scores = probe_scores(
-        [r["parsed"] for r in records],
-        [r["gold"] for r in records],
-        [r["meta"]["n_distractors"] + 1 for r in records],
+    data = np.asarray(correct, dtype=float)
+    if len(data) < 2:  # scipy needs two observations; every resample of one is that one
+        return [float(data.mean())] * 2
+    found = bootstrap(
+        (data,), np.mean, n_resamples=samples, method="percentile", rng=np.random.default_rng(seed)
     )
-    if any("correct" in r for r in records):  # CircularEval groups: the bootstrap resamples their verdicts
-        scores["ci95"] = bootstrap_ci([is_correct(r) for r in records])
-    scores.pop("accuracy")
-    return scores
+    return [float(found.confidence_interval.low), float(found.confidence_interval.high)]
 
 
-def _none(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {}
-
-
-# spec.metrics -> extra scores of a subtask (and of the pooled items)
-def _preference(records: list[dict[str, Any]]) -> dict[str, Any]:
-    scores = preference_scores([r["chosen"] for r in records], [r["rejected"] for r in records])
-    scores.pop("accuracy")
-    return scores
-
-
-METRICS: dict[str, Callable[[list[dict[str, Any]]], dict[str, Any]]] = {
-    "accuracy": _none,
-    "preference": _preference,
-    "mmstar": _none,
-    "pope": _pope,
-    "probe": _probe,
-}
-MEAN_OVER_SUBTASKS = {"pope": ("precision", "recall", "f1", "yes_ratio")}
-
-
-def _subtask(records: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+def group_scores(records: list[dict[str, Any]], scoring: Scoring | None = None) -> dict[str, Any]:
+    """n, correct, accuracy and parse failures of a group of records, plus `scoring.group`'s own scores."""
     correct = sum(is_correct(r) for r in records)
     scores: dict[str, Any] = {
         "n": len(records),
@@ -153,8 +73,24 @@ def _subtask(records: list[dict[str, Any]], kind: str) -> dict[str, Any]:
         "accuracy": correct / len(records),
         "parse_failures": sum(r["parsed"] is None for r in records),
     }
-    scores.update(METRICS.get(kind, _none)(records))
+    if scoring is not None and scoring.group is not None:
+        scores.update(scoring.group(records))
     return scores
+
+
+def breakdown(
+    records: list[dict[str, Any]], key: Callable[[dict[str, Any]], str], scoring: Scoring | None = None
+) -> dict[str, dict[str, Any]]:
+    """`group_scores` of the records grouped by `key(record)`, groups in sorted order (byte-stable results)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        groups[key(record)].append(record)
+    return {name: group_scores(groups[name], scoring) for name in sorted(groups)}
+
+
+def mean_of(groups: dict[str, dict[str, Any]], metric: str) -> float:
+    """The unweighted mean of `metric` over the groups' scores."""
+    return sum(s[metric] for s in groups.values()) / len(groups)
 
 
 def collapse_rotations(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -190,60 +126,39 @@ def collapse_rotations(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return collapsed
 
 
-def _kind(task: str) -> str:
+def _scoring(task: str) -> Scoring:
     from ..errors import UserError
     from .spec import get_task
 
     try:
-        return get_task(task).metrics
+        return get_task(task).scoring
     except UserError:  # a task no longer registered (an old folder): plain accuracy
-        return "accuracy"
+        return Scoring()
 
 
-def score_task(task: str, records: list[dict[str, Any]], kind: str | None = None) -> dict[str, Any]:
-    """All scores of one task; subtasks in sorted order so results are byte-stable."""
+def score_task(task: str, records: list[dict[str, Any]], scoring: Scoring | None = None) -> dict[str, Any]:
+    """All scores of one task (its spec's `Scoring` unless `scoring` is given); subtasks in sorted order so
+    results are byte-stable."""
     if not records:
         raise ValueError(f"{task}: no predictions to score")
-    if kind is None:
-        kind = _kind(task)
+    if scoring is None:
+        scoring = _scoring(task)
     asked = len(records)
     records = collapse_rotations(records)
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        groups[record["subtask"]].append(record)
-    subtasks = {name: _subtask(groups[name], kind) for name in sorted(groups)}
-    pooled = _subtask(records, kind)
+    subtasks = breakdown(records, lambda r: r["subtask"], scoring)
+    pooled = group_scores(records, scoring)
     result: dict[str, Any] = {
         "n": pooled["n"],
         "correct": pooled["correct"],
         "accuracy": pooled["accuracy"],
-        "accuracy_mean_of_subtasks": sum(s["accuracy"] for s in subtasks.values()) / len(subtasks),
+        "accuracy_mean_of_subtasks": mean_of(subtasks, "accuracy"),
         "parse_failures": pooled["parse_failures"],
         "parse_failure_rate": pooled["parse_failures"] / pooled["n"],
     }
     if asked != len(records):
         result["circular"] = {"questions": len(records), "replies": asked}
-    for metric in MEAN_OVER_SUBTASKS.get(kind, ()):
-        result[f"{metric}_mean_of_splits"] = sum(s[metric] for s in subtasks.values()) / len(subtasks)
-    if kind == "probe":
-        result.update({k: pooled[k] for k in ("chance", "ci95")})
-    if kind == "mmstar":
-        l2: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for record in records:
-            l2[(record.get("meta") or {}).get("l2_category", "")].append(record)
-        result["l2_categories"] = {name: _subtask(l2[name], "accuracy") for name in sorted(l2)}
-        result["accuracy_mean_of_l2_categories"] = sum(
-            s["accuracy"] for s in result["l2_categories"].values()
-        ) / len(l2)
-    if kind == "preference":  # per level (the subtasks are level/task), and their unweighted mean
-        levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for record in records:
-            levels[f"level{record['level']}"].append(record)
-        result["levels"] = {name: _subtask(levels[name], kind) for name in sorted(levels)}
-        result["accuracy_mean_of_levels"] = sum(s["accuracy"] for s in result["levels"].values()) / len(
-            levels
-        )
-        result.update({k: pooled[k] for k in ("margin_mean", "margin_min")})
+    if scoring.task is not None:
+        result.update(scoring.task(records, subtasks, pooled))
     result["subtasks"] = subtasks
     if any("judge" in r for r in records):
         judged = [
@@ -253,7 +168,7 @@ def score_task(task: str, records: list[dict[str, Any]], kind: str | None = None
             }
             for r in records
         ]
-        with_judge = score_task(task, judged, kind)
+        with_judge = score_task(task, judged, scoring)
         result["with_judge"] = {k: v for k, v in with_judge.items() if k != "subtasks"}
         result["judge_asked"] = sum("judge" in r for r in records)
     return _rounded(result)

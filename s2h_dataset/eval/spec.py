@@ -2,9 +2,10 @@
 
 A spec says where the data lives (`hub_id`, `configs`, `splits`), how a row becomes an `Item` under each
 protocol preset (`prompts`: protocol -> `Prompt`), how replies are read (the `Prompt`'s parser kind, an
-answer type of the one reply parser), how items are scored (`metrics`: a kind of `scoring.METRICS`) and
-what the summary table shows (`headline`). Adding a benchmark is one `register(TaskSpec(...))` call; the
-runner, scorer and report read nothing else.
+answer type of the one reply parser), which row field its results are broken down by (`subtask_field`),
+what it reports beyond accuracy (`scoring`: its own per-group scores and task-level aggregates) and what the
+summary table shows (`headline`). Adding a benchmark is one `register(TaskSpec(...))` call; the runner,
+loader, scorer and report read nothing else and name no benchmark.
 
 Protocols (`PROTOCOLS`): `s2h` is this project's own prompt set; `lmms-eval`, `vlmevalkit` and `official`
 reproduce the prompt text, option rendering and generation length of that reference. A benchmark a
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import UserError
 from .items import Question
@@ -27,6 +29,7 @@ __all__ = [
     "S2H_TOKENS",
     "Headline",
     "Prompt",
+    "Scoring",
     "TaskSpec",
     "get_task",
     "model_family",
@@ -67,6 +70,25 @@ class Prompt:
         return dict(self.variants).get(family, self)
 
 
+Records = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """What a task reports beyond what `scoring` gives every task (n, correct, accuracy, parse failures per
+    subtask and pooled, the mean of the subtask accuracies).
+
+    group: records -> the task's own scores of one group of records (each subtask, and all records pooled);
+        None = none. E.g. POPE's precision / recall / F1 of "yes".
+    task: (records, subtasks, pooled) -> task-level entries of results.json, from all records, the scores of
+        each subtask (name -> scores) and of the pooled records; None = none. E.g. POPE's means over its
+        splits, MMStar's l2-category breakdown.
+    """
+
+    group: Callable[[Records], dict[str, Any]] | None = None
+    task: Callable[[Records, dict[str, dict[str, Any]], dict[str, Any]], dict[str, Any]] | None = None
+
+
 # (label, result key) pairs of the summary table, e.g. ("F1 (mean of 3 splits)", "f1_mean_of_splits")
 Headline = tuple[tuple[str, str], ...]
 
@@ -79,7 +101,9 @@ class TaskSpec:
     hub_id / configs / splits: the (config, split) units read with `datasets` (empty for generated tasks).
     build: (row, config, split) -> Question.
     prompts: protocol -> Prompt; protocols missing here fall back to `official`, then to `s2h`.
-    metrics: kind in `scoring.METRICS` (accuracy, pope, probe, preference).
+    subtask_field: the row field results are broken down by (and `--eval-limit` spreads over); "" = the
+        split when there are several, else the config.
+    scoring: what the task reports beyond accuracy (`Scoring`); the default reports accuracy only.
     headline: the summary table's rows; the first one is the task's headline number.
     load: (spec, config) -> units, for tasks that are not read from the Hub (the probe); None = Hub.
     circular: whether `--circular` applies (multiple-choice items with option texts).
@@ -92,7 +116,8 @@ class TaskSpec:
     hub_id: str = ""
     configs: tuple[str, ...] = ()
     splits: tuple[str, ...] = ()
-    metrics: str = "accuracy"
+    subtask_field: str = ""
+    scoring: Scoring = Scoring()
     headline: Headline = (("accuracy", "accuracy"),)
     load: Callable[..., list] | None = None
     circular: bool = False
@@ -148,7 +173,7 @@ def register(spec: TaskSpec) -> TaskSpec:
 
 def protocol_table() -> str:
     """The README's table: for each benchmark and preset, the prompt layout and generation length."""
-    get_task("blink")  # registers the built-in specs
+    _register_builtins()
     lines = [
         "| benchmark | " + " | ".join(f"`{p}`" for p in PROTOCOLS) + " |",
         "|---" * (len(PROTOCOLS) + 1) + "|",
@@ -168,9 +193,12 @@ def protocol_table() -> str:
     return "\n".join(lines)
 
 
-def get_task(name: str) -> TaskSpec:
+def _register_builtins() -> None:
     from . import benchmarks, probe, preference  # noqa: F401, I001  (they register the built-in specs, in order)
 
+
+def get_task(name: str) -> TaskSpec:
+    _register_builtins()
     if name not in REGISTRY:
         raise UserError(f"`--eval-tasks`: unknown task `{name}`; choose from {','.join(REGISTRY)}")
     return REGISTRY[name]

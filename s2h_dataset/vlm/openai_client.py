@@ -1,33 +1,32 @@
 """Generation through any OpenAI-compatible chat-completions server (vLLM, SGLang, TGI, `transformers serve`).
 
-`OpenAIChatClient(base_url, model)` sends greedy requests (`temperature` 0), `concurrency` in flight (a
-thread pool over one `httpx.Client`), and retries connection errors, timeouts, 429 and 5xx answers with
-exponential backoff (honouring `Retry-After`), so a server restart costs a pause, not the run. Other 4xx
-answers (bad key, unknown model) stop at once with the server's reason. The API key is read from the
-environment variable `api_key_env` and only ever put in the Authorization header: errors and logs go
-through `redact` and have the key masked, and the client's repr never shows it. The captioner and eval's
-`openai:` backend both use this client; use it as a context manager (or call `close()`).
+`OpenAIChatClient(base_url, model)` sends greedy requests (`temperature` 0) with the `openai` SDK, which
+retries connection errors, timeouts, 408, 409, 429 and 5xx answers itself (`max_retries`; waits 0.5, 1, 2,
+4, 8, 8 ... s, or the server's `Retry-After` up to 2 minutes), so a server restart costs a pause, not the run.
+Other 4xx answers (bad key, unknown model) stop at once with the server's reason. `complete_all` keeps
+`concurrency` requests in flight (the SDK's client is synchronous; one shared connection pool). The API key
+is read from the environment variable `api_key_env` and only ever put in the Authorization header: errors and
+logs go through `redact` and have the key masked, and the client's repr never shows it. The captioner and
+eval's `openai:` backend both use this client; use it as a context manager (or call `close()`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..errors import UserError
 from ..redact import error_line, redact
 
-__all__ = ["RETRY_STATUS", "OpenAIChatClient", "ServerError", "api_url", "parse_openai_spec"]
+__all__ = ["OpenAIChatClient", "ServerError", "api_url", "parse_openai_spec"]
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 Messages = list[dict[str, Any]]
 
 
@@ -54,6 +53,11 @@ def api_url(base_url: str, path: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, joined, parts.query, ""))
 
 
+def _retried(status: int) -> bool:
+    """Whether the `openai` SDK retries an answer with this status (its `_should_retry`)."""
+    return status in (408, 409, 429) or status >= 500
+
+
 def _reply_text(payload: dict) -> str:
     content = payload["choices"][0]["message"].get("content") or ""
     if isinstance(content, list):  # some servers return content parts
@@ -62,13 +66,15 @@ def _reply_text(payload: dict) -> str:
 
 
 class OpenAIChatClient:
-    """Concurrent chat-completions requests with retries.
+    """Concurrent chat-completions requests with the `openai` SDK's retries.
 
-    base_url: the server's API root (`http://localhost:8000/v1`). model: the served model's name.
-    concurrency: requests in flight. timeout: seconds per request. max_retries: attempts after the first
-    one for a retryable failure, waiting 0.5, 1, 2, 4, ... s (at most `max_backoff`) in between: the
-    defaults wait about 2.5 minutes in all, long enough for a serving engine to restart. api_key_env: the
-    environment variable holding the API key (unset: no Authorization header, fine for local servers).
+    base_url: the server's API root (`http://localhost:8000/v1`; a query such as `?api-version=...` goes
+    with every request). model: the served model's name. concurrency: requests in flight. timeout: seconds
+    per request (at most 10 s to connect). max_retries: attempts after the first one for a retryable failure,
+    with the SDK's backoff (0.5 s doubling up to 8 s, or the server's Retry-After; the default 20 waits
+    about 2 minutes in all, long enough for a serving engine to restart).
+    api_key_env: the environment variable holding the API key (unset: no Authorization header, fine for
+    local servers).
     """
 
     def __init__(
@@ -77,23 +83,41 @@ class OpenAIChatClient:
         model: str,
         concurrency: int = 8,
         timeout: float = 120.0,
-        max_retries: int = 10,
-        max_backoff: float = 30.0,
+        max_retries: int = 20,
         api_key_env: str = "OPENAI_API_KEY",
     ):
-        import httpx
+        try:
+            import openai
+        except ImportError:
+            raise UserError(
+                "an `openai:` server is reached through the `openai` package: pip install 's2h-dpo[openai]'"
+            ) from None
 
         self.url, self.model = api_url(base_url, "chat/completions"), model
-        self.concurrency, self.max_retries, self.max_backoff = concurrency, max_retries, max_backoff
-        self.retries = 0  # retried attempts, for reports
+        self.concurrency, self.max_retries = concurrency, max_retries
+        self._retries = 0
         self._count_lock = threading.Lock()
         api_key = os.environ.get(api_key_env) or None
         self._secrets = [api_key] if api_key else []
-        self.client = httpx.Client(
-            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        # no key: the Authorization header is left out (the SDK would otherwise refuse to send)
+        self._headers = {} if api_key else {"Authorization": openai.Omit()}
+        parts = urlsplit(base_url)
+        self.client = openai.OpenAI(
+            base_url=urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")),
+            default_query=dict(parse_qsl(parts.query)),
+            api_key=api_key or "unused",
+            max_retries=max_retries,
+            timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
+            http_client=openai.DefaultHttpxClient(
+                event_hooks={"request": [self._count_retry], "response": [self._log_failure]}
+            ),
         )
+
+    @property
+    def retries(self) -> int:
+        """Retried attempts so far, for reports."""
+        with self._count_lock:
+            return self._retries
 
     def __repr__(self) -> str:
         return f"OpenAIChatClient(url={redact(self.url)!r}, model={self.model!r}, concurrency={self.concurrency})"
@@ -110,39 +134,33 @@ class OpenAIChatClient:
     def body(self, messages: Messages, max_tokens: int) -> dict:
         return {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0}
 
-    def complete(self, messages: Messages, max_tokens: int, stop: threading.Event | None = None) -> str:
-        """One greedy reply, retried as the class describes; `ServerError` when it cannot be had."""
-        import httpx
+    def complete(self, messages: Messages, max_tokens: int) -> str:
+        """One greedy reply, retried by the SDK as the class describes; `ServerError` when it cannot be had."""
+        import openai
 
-        body = self.body(messages, max_tokens)
-        for attempt in range(self.max_retries + 1):
-            try:
-                response = self.client.post(self.url, json=body)
-            except httpx.TransportError as err:  # connection refused / reset, timeouts, protocol errors
-                reason, retry_after = f"{type(err).__name__}: {self._clean(str(err))}", None
-            else:
-                if response.status_code == 200:
-                    try:
-                        return _reply_text(response.json())
-                    except (ValueError, KeyError, IndexError, TypeError):
-                        raise ServerError(
-                            f"{self._where()} answered 200 without a chat completion: {self._excerpt(response)}"
-                        ) from None
-                reason = f"HTTP {response.status_code}: {self._excerpt(response)}"
-                if response.status_code not in RETRY_STATUS:
-                    raise ServerError(f"{self._where()} refused the request ({reason})")
-                retry_after = response.headers.get("retry-after")
-            if attempt == self.max_retries:
-                raise ServerError(f"{self._where()} failed {attempt + 1} times, last: {reason}")
-            delay = self._delay(attempt, retry_after)
-            with self._count_lock:
-                self.retries += 1
-            logger.warning(
-                "%s: %s; retry %d/%d in %.1f s", self._where(), reason, attempt + 1, self.max_retries, delay
+        try:
+            raw = self.client.chat.completions.with_raw_response.create(
+                **self.body(messages, max_tokens), extra_headers=self._headers
             )
-            if (stop or threading.Event()).wait(delay):  # a fresh event just sleeps
-                raise ServerError(f"{self._where()}: stopped while waiting to retry")
-        raise AssertionError("unreachable")
+        except openai.APIStatusError as err:
+            reason = f"HTTP {err.status_code}: {self._excerpt(err.response)}"
+            if not _retried(err.status_code):
+                raise ServerError(f"{self._where()} refused the request ({reason})") from None
+            raise ServerError(
+                f"{self._where()} failed {self.max_retries + 1} times, last: {reason}"
+            ) from None
+        except openai.APIConnectionError as err:  # connection refused / reset, timeouts, protocol errors
+            cause = err.__cause__ or err
+            reason = f"{type(cause).__name__}: {self._clean(str(cause))}"
+            raise ServerError(
+                f"{self._where()} failed {self.max_retries + 1} times, last: {reason}"
+            ) from None
+        try:
+            return _reply_text(raw.http_response.json())
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ServerError(
+                f"{self._where()} answered 200 without a chat completion: {self._excerpt(raw.http_response)}"
+            ) from None
 
     def complete_all(
         self, requests: Sequence[Callable[[], Messages | None]], max_tokens: int
@@ -151,17 +169,16 @@ class OpenAIChatClient:
 
         Each request is a function that builds its messages in a worker (so images are read lazily, at most
         2 x concurrency at once); one that returns None yields a None reply and is not sent. The first
-        `ServerError` stops the rest (workers waiting to retry give up) and is raised.
+        `ServerError` stops the rest (requests not started are dropped) and is raised.
         """
         if not requests:
             return
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="s2h-openai")
-        stop = threading.Event()  # set when this call ends early: workers stop retrying
         pending: dict[Future, int] = {}
 
         def run(build: Callable[[], Messages | None]) -> str | None:
             messages = build()
-            return None if messages is None else self.complete(messages, max_tokens, stop)
+            return None if messages is None else self.complete(messages, max_tokens)
 
         try:
             waiting = iter(range(len(requests)))
@@ -178,19 +195,25 @@ class OpenAIChatClient:
                     if nxt is not None:
                         pending[pool.submit(run, requests[nxt])] = nxt
         finally:
-            stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _count_retry(self, request) -> None:
+        """Count and log a retried attempt (the SDK numbers each attempt in `x-stainless-retry-count`; it
+        logs retries itself only at INFO)."""
+        retry = int(request.headers.get("x-stainless-retry-count") or 0)
+        if retry:
+            with self._count_lock:
+                self._retries += 1
+            logger.warning("%s: retry %d/%d after a failed attempt", self._where(), retry, self.max_retries)
+
+    def _log_failure(self, response) -> None:
+        """Say why an attempt failed when the SDK retries it (the retry line follows)."""
+        if _retried(response.status_code):
+            response.read()
+            logger.warning("%s: HTTP %d: %s", self._where(), response.status_code, self._excerpt(response))
 
     def _where(self) -> str:
         return redact(self.url)
-
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), self.max_backoff)
-            except ValueError:
-                pass
-        return min(0.5 * 2.0**attempt, self.max_backoff) * random.uniform(0.75, 1.0)
 
     def _clean(self, text: str) -> str:
         for secret in self._secrets:

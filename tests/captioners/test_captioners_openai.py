@@ -156,9 +156,7 @@ def test_retries_and_the_api_key_stays_secret(scripted, monkeypatch, caplog):
     requests = [TextRequest("caption", (sid,)) for sid in records]
     scripted.script = [503, 429, 502]
     with caplog.at_level(logging.DEBUG):  # every logger, httpx and httpcore included
-        captioner = make_captioner(
-            f"openai:{url}#m", api_key_env="S2H_TEST_KEY", concurrency=2, max_backoff=0.05, cache_dir=""
-        )
+        captioner = make_captioner(f"openai:{url}#m", api_key_env="S2H_TEST_KEY", concurrency=2, cache_dir="")
         texts = captioner.resolve(requests, records)
         assert all(t.startswith("reply to") for t in texts) and captioner.retries == 3
         assert len(scripted.seen) == 6 and {s["auth"] for s in scripted.seen} == {f"Bearer {SECRET}"}
@@ -173,7 +171,7 @@ def test_retries_and_the_api_key_stays_secret(scripted, monkeypatch, caplog):
         scripted.script = [500] * 3
         with pytest.raises(UserError) as exhausted:
             make_captioner(
-                f"openai:{url}#m", api_key_env="S2H_TEST_KEY", max_retries=2, max_backoff=0.01, cache_dir=""
+                f"openai:{url}#m", api_key_env="S2H_TEST_KEY", max_retries=2, cache_dir=""
             ).resolve(requests[:1], records)
     assert "HTTP 401" in str(refused.value) and "***" in str(refused.value)
     assert "failed 3 times" in str(exhausted.value) and "HTTP 500" in str(exhausted.value)
@@ -200,7 +198,6 @@ def test_unreachable_server_is_a_one_line_error(tmp_path):
     captioner = make_captioner(
         f"openai:http://127.0.0.1:{free_port()}/v1#m",
         max_retries=1,
-        max_backoff=0.01,
         cache_dir=str(tmp_path),
     )
     records = _records()

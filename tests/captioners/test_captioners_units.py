@@ -227,8 +227,8 @@ def test_captioners_are_context_managers_that_close_client_and_cache(tmp_path, r
     ids = list(records)
     with make_captioner("openai:http://127.0.0.1:9/v1#m", cache_dir=str(tmp_path)) as captioner:
         captioner.cache.put("k", "text", "caption", (ids[0],), "p")
-        assert captioner.cache._fd is not None and not captioner.client.client.is_closed
-    assert captioner.cache._fd is None and captioner.client.client.is_closed
+        assert captioner.cache._fd is not None and not captioner.client.client.is_closed()
+    assert captioner.cache._fd is None and captioner.client.client.is_closed()
     assert captioner.stats() == {
         "captioner": "openai:m",
         "hits": 0,

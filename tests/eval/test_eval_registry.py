@@ -6,6 +6,7 @@ from datasets import Image as DImage
 from eval_fixtures import AlwaysA, OracleModel, build_all, image, write_hub_folder
 
 from s2h_dataset.eval import EvalConfig, evaluate, markdown_table
+from s2h_dataset.eval.benchmarks.pope import POPE_SCORING
 from s2h_dataset.eval.items import Question
 from s2h_dataset.eval.report import read_predictions
 from s2h_dataset.eval.spec import REGISTRY, Prompt, TaskSpec, register
@@ -54,7 +55,7 @@ def test_a_toy_benchmark_is_one_spec(tmp_path):
             splits=("test",),
             build=build,
             prompts={"s2h": Prompt(lambda q: f"{q.stem} Say yes or no.", 8, "yesno")},
-            metrics="pope",
+            scoring=POPE_SCORING,  # a yes/no task takes POPE's scores by naming them
             headline=(("F1", "f1_mean_of_splits"),),
         )
     )

@@ -136,9 +136,7 @@ def test_openai_client_retries_skips_unbuilt_requests_and_hides_the_key(monkeypa
     monkeypatch.setenv("S2H_VLM_KEY", "sk-vlm-secret-123")
     with running(_Flaky) as server:
         base, model = parse_openai_spec(f"http://127.0.0.1:{server.server_address[1]}/v1#tiny")
-        with OpenAIChatClient(
-            base, model, concurrency=2, max_backoff=0.01, api_key_env="S2H_VLM_KEY"
-        ) as client:
+        with OpenAIChatClient(base, model, concurrency=2, api_key_env="S2H_VLM_KEY") as client:
             requests = [
                 lambda: user_turn([{"type": "text", "text": "one"}]),
                 lambda: None,  # e.g. an unreadable image: not sent

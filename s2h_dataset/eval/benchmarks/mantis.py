@@ -74,6 +74,7 @@ MANTIS = TaskSpec(
     configs=("mantis_eval",),
     splits=("test",),
     build=mantis_question,
+    subtask_field="question_type",
     prompts={
         "s2h": Prompt(
             _mantis_s2h,

@@ -1,4 +1,8 @@
-"""MMStar (`val`): one image a row, options inline in the Hub question, letters A-D; scored per category."""
+"""MMStar (`val`): one image a row, options inline in the Hub question, letters A-D; scored per category.
+
+Results also break down by l2 category (`l2_categories`) and give the mean of the l2-category accuracies
+(`accuracy_mean_of_l2_categories`: lmms-eval's MMStar "average"); the headline is the mean of the categories.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import re
 from typing import Any
 
 from ..items import LETTERS, Question
-from ..spec import Prompt, TaskSpec
+from ..scoring import breakdown, mean_of
+from ..spec import Prompt, Scoring, TaskSpec
 from .common import LMMS, VLMEVAL_MCQ, letter_gold, s2h_letter, vlmevalkit_mcq
 
 __all__ = ["MMSTAR"]
@@ -52,6 +57,11 @@ def _mmstar_lmms(q: Question) -> str:
     return f"{question}\nAnswer with the option's letter from the given choices directly"
 
 
+def _l2_categories(records: list[dict[str, Any]], subtasks, pooled) -> dict[str, Any]:
+    l2 = breakdown(records, lambda r: (r.get("meta") or {}).get("l2_category", ""))
+    return {"l2_categories": l2, "accuracy_mean_of_l2_categories": mean_of(l2, "accuracy")}
+
+
 MMSTAR = TaskSpec(
     name="mmstar",
     title="MMStar",
@@ -77,7 +87,8 @@ MMSTAR = TaskSpec(
             "VLMEvalKit's layout (the MMStar repository evaluates with its fork)",
         ),
     },
-    metrics="mmstar",
+    subtask_field="category",
+    scoring=Scoring(task=_l2_categories),
     headline=(("mean of category accuracies", "accuracy_mean_of_subtasks"), ("pooled accuracy", "accuracy")),
     circular=True,
 )

@@ -1,4 +1,11 @@
-"""POPE (`Full`): object-hallucination yes/no questions in three splits (adversarial, popular, random)."""
+"""POPE (`Full`): object-hallucination yes/no questions in three splits (adversarial, popular, random).
+
+Scored per split with precision, recall and F1 of "yes" and the yes-ratio, and their means over the splits (the
+paper's POPE figure is the F1 mean). An unreadable reply is the wrong answer for every metric: a false negative
+when the gold is yes, a false positive when it is no, so accuracy and F1 count it the same way. `yes_ratio` is
+the share of replies read as "yes" (an unreadable reply is no "yes"). `pope_scores` is also what the `evaluate`
+module `eval/metrics/pope` wraps.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,49 @@ from typing import Any
 
 from ...errors import UserError
 from ..items import Question
-from ..spec import S2H_TOKENS, Prompt, TaskSpec
+from ..scoring import mean_of
+from ..spec import S2H_TOKENS, Prompt, Scoring, TaskSpec
 from .common import LMMS, VLMEVAL, VLMEVAL_QWEN3_TOKENS, VLMEVAL_TOKENS
 
-__all__ = ["POPE"]
+__all__ = ["POPE", "POPE_SCORING", "pope_scores"]
+
+
+def pope_scores(predictions: list[str | None], references: list[str]) -> dict[str, float]:
+    """Accuracy, precision / recall / F1 of "yes" and the yes-ratio. A prediction that is neither "yes"
+    nor "no" (an unreadable reply) is the wrong answer everywhere: a false negative when the reference is
+    "yes", a false positive when it is "no"."""
+    tp = fp = tn = fn = 0
+    for pred, ref in zip(predictions, references, strict=True):
+        says_yes = pred == "yes" if pred in ("yes", "no") else ref == "no"
+        if ref == "yes":
+            tp, fn = tp + says_yes, fn + (not says_yes)
+        else:
+            fp, tn = fp + says_yes, tn + (not says_yes)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return {
+        "accuracy": (tp + tn) / len(references),
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "yes_ratio": sum(p == "yes" for p in predictions) / len(predictions),
+    }
+
+
+def _split_scores(records: list[dict[str, Any]]) -> dict[str, float]:
+    scores = pope_scores([r["parsed"] for r in records], [r["gold"] for r in records])
+    scores.pop("accuracy")  # the scorer's own, which counts CircularEval groups the same way
+    return scores
+
+
+MEAN_OVER_SPLITS = ("precision", "recall", "f1", "yes_ratio")
+
+
+def _means_over_splits(records, splits: dict[str, dict[str, Any]], pooled) -> dict[str, float]:
+    return {f"{metric}_mean_of_splits": mean_of(splits, metric) for metric in MEAN_OVER_SPLITS}
+
+
+POPE_SCORING = Scoring(group=_split_scores, task=_means_over_splits)
 
 
 def pope_question(row: dict[str, Any], config: str, split: str) -> Question:
@@ -88,7 +134,7 @@ POPE = TaskSpec(
             SINGLE_NOTE,
         ),
     },
-    metrics="pope",
+    scoring=POPE_SCORING,
     headline=(
         ("F1 (mean of 3 splits)", "f1_mean_of_splits"),
         ("accuracy (mean of 3 splits)", "accuracy_mean_of_subtasks"),

@@ -6,7 +6,7 @@
     pope.compute(predictions=["yes", "no", ""], references=["yes", "yes", "no"])
 
 Each module is a thin `evaluate.Metric` around the function `s2h eval` scores with
-(`scoring.pope_scores`, `probe_scores`, `preference_scores`), so both give the same numbers; its
+(`benchmarks.pope.pope_scores`, `probe.probe_scores`, `preference.preference_scores`), so both give the same numbers; its
 `_info` is `metric_info(...)` of its texts and input columns.
 To publish one: `evaluate-cli` is not needed; upload the folder as a Space repo (`hf upload ORG/pope
 PATH --repo-type space`) and load it with `evaluate.load("ORG/pope")` (users need `s2h-dpo` installed).

@@ -2,8 +2,8 @@
 
 import evaluate
 
+from s2h_dataset.eval.benchmarks.pope import pope_scores
 from s2h_dataset.eval.metrics import metric_info
-from s2h_dataset.eval.scoring import pope_scores
 
 _DESCRIPTION = """POPE object-hallucination scores for yes/no replies already read as "yes" / "no".
 A prediction that is neither (an unreadable reply, pass "") is the wrong answer for every score: a false

@@ -3,7 +3,7 @@
 import evaluate
 
 from s2h_dataset.eval.metrics import metric_info
-from s2h_dataset.eval.scoring import preference_scores
+from s2h_dataset.eval.preference import preference_scores
 
 _DESCRIPTION = """Preference (reward) accuracy on preference pairs: the share of pairs whose chosen
 completion gets the higher score (policy log-likelihood, or the DPO implicit reward

@@ -3,7 +3,7 @@
 import evaluate
 
 from s2h_dataset.eval.metrics import metric_info
-from s2h_dataset.eval.scoring import probe_scores
+from s2h_dataset.eval.probe import probe_scores
 
 _DESCRIPTION = """Level-3 probe accuracy (S2H-DPO, section 5): which of N + 1 images (N in {2, 3, 4}
 distractors) contains the class. Reports the chance level (mean of 1 / images) and a seeded percentile
