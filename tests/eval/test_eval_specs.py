@@ -11,7 +11,7 @@ import s2h_dataset.eval as eval_package
 from s2h_dataset.eval import EvalConfig, evaluate
 from s2h_dataset.eval.loading import load_units
 from s2h_dataset.eval.spec import PROTOCOLS, REGISTRY, Scoring, get_task
-from s2h_dataset.vlm.replies import ANSWER_TYPES
+from s2h_dataset.vlm.replies import READ_AS
 
 GENERIC_MODULES = ("scoring.py", "loading.py", "runner.py", "report.py")
 
@@ -59,7 +59,7 @@ def test_every_registered_spec_is_complete(name):
         return
     for prompt in _prompts(spec):
         assert prompt.source and prompt.max_new_tokens > 0, name
-        assert prompt.parser in (*ANSWER_TYPES, ""), (name, prompt.parser)
+        assert prompt.parser in (*READ_AS, ""), (name, prompt.parser)
     if spec.load is None:  # read from the Hub: where, and what the results break down by
         assert spec.hub_id and spec.configs and spec.splits, name
         assert isinstance(spec.subtask_field, str), name
