@@ -159,8 +159,9 @@ def main() -> None:
         from bench_photo import make_folder
 
         photos = work / f"photos-{args.photos}"
-        if not photos.exists():
-            make_folder(photos, labels=args.photos // 2, per_label=2)
+        made = make_folder(photos, labels=args.photos // 2, per_label=2)  # reused once complete
+        if made["images"] != args.photos:
+            sys.exit(f"{photos} holds {made['images']} images, not {args.photos}: remove it and rerun")
         build += ["--source", f"imagefolder:{photos}"]
     server = None
     if args.captions:
