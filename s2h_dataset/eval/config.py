@@ -170,6 +170,13 @@ class EvalConfig:
             "help": "CircularEval: ask multiple-choice questions once per option rotation; all must be right."
         },
     )
+    blank_images: str = field(
+        default="no",
+        metadata={
+            "help": "Replace every image by one mid-grey image of its size: no, yes (that run only) or both "
+            "(with and without images; results add the multi-modal gain, accuracy with minus without)."
+        },
+    )
     dataset_path: list[str] = field(
         default_factory=list,
         metadata={"help": "TASK=PATH: read TASK from a local copy laid out like its Hub repo."},
@@ -261,6 +268,8 @@ class EvalConfig:
             raise UserError(
                 f"`--model-family {self.model_family}`: choose auto, none or one of {', '.join(MODEL_FAMILIES)}"
             )
+        if self.blank_images not in ("no", "yes", "both"):
+            raise UserError(f"`--blank-images {self.blank_images}`: choose no, yes or both")
         if self.resume not in RESUME_MODES:
             raise UserError(f"`--resume {self.resume}`: choose refuse or fresh")
         for name in ("eval_limit", "max_new_tokens"):
@@ -336,5 +345,7 @@ def answer_settings(config: EvalConfig, task: str, generator: str | None = None)
         "dataset_path": config.dataset_paths.get(task),
         "revision": config.revisions.get(task),
     }
+    if config.blank_images == "yes":  # absent otherwise, so earlier folders resume as before
+        settings["blank_images"] = True
     settings.update({name: getattr(config, name) for name in spec.key_fields})
     return settings

@@ -22,6 +22,7 @@ METRIC_TYPES = {
     "accuracy_mean_of_levels": "accuracy",
     "f1_mean_of_splits": "f1",
     "yes_ratio_mean_of_splits": "yes_ratio",
+    "multimodal_gain": "multimodal_gain",
 }
 
 
@@ -61,9 +62,17 @@ def eval_results(results: dict[str, Any], dataset_id: str | None = None) -> list
             "protocol": scores.get("protocol"),
             "task": task if not spec.hub_id else None,
         }
-        for label, key in spec.headline:
-            if key not in scores:
-                continue
+        rows = [(label, key) for label, key in spec.headline if key in scores]
+        if "multimodal_gain" in scores:  # `--blank-images both`: MMStar's MG, in points
+            metric = scores["blank_images"]["metric"]
+            rows += [
+                (f"{metric} with blank images", f"{metric}_blank_images"),
+                (
+                    f"multi-modal gain ({metric} with images minus with blank images, points)",
+                    "multimodal_gain",
+                ),
+            ]
+        for label, key in rows:
             out.append(
                 EvalResult(
                     task_type=TASK_TYPE,

@@ -140,6 +140,10 @@ def score_rows(rows: Iterable[dict[str, Any]], scorer: Scorer, done: set[str], s
 def _run(spec: TaskSpec, config, generator, sink, done: dict) -> dict[str, Any]:
     scorer = generator if hasattr(generator, "score") else _hf_scorer(config, generator)
     rows = preference_rows(config.test_dataset, config.test_config, config.eval_limit, config.eval_limit_seed)
+    if getattr(config, "blank_images", "no") == "yes":
+        from .blank import blank_images
+
+        rows = ({**row, "images": blank_images(row["images"])} for row in rows)
     answered = {item_id for task, item_id in done if task == spec.name}
     scored = score_rows(rows, scorer, answered, sink)
     logger.info("s2h_test: scored %d pairs of %s (%s)", scored, config.test_dataset, config.test_config)

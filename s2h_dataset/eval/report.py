@@ -159,6 +159,15 @@ def markdown_table(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {_title(task)} | {metric} | {value} | {scores['n']} | {scores['parse_failures']} |"
             )
+        if "multimodal_gain" in scores:  # `--blank-images both`
+            key = scores["blank_images"]["metric"]
+            lines.append(
+                f"| {_title(task)} | {key} with blank images | {_pct(scores[key + '_blank_images'])} "
+                f"| {scores['blank_images']['n']} | |"
+            )
+            lines.append(
+                f"| {_title(task)} | multi-modal gain (points) | {_pct(scores['multimodal_gain'])} | | |"
+            )
     return "\n".join(lines)
 
 
@@ -225,6 +234,11 @@ def markdown_report(results: dict[str, Any], run: dict[str, Any] | None = None) 
         + (f"; prompts: `{run['protocol']}` protocol." if run.get("protocol") else "."),
         "",
     ]
+    from .blank import blank_table
+
+    blanked = blank_table(results)
+    if blanked:
+        parts += ["## Without the images (`--blank-images both`)", "", blanked, ""]
     references = reference_table(results)
     if references:
         parts += ["## As the references score these replies", "", references, ""]

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import UserError
 from ..redact import redact
 from ..vlm.replies import read_reply
+from .blank import BLANK_DIR, attach_blank_run, blank_images
 from .config import EvalConfig
 from .items import Item, rotations
 from .loading import even_sample, load_units, provenance
@@ -72,7 +73,10 @@ def task_items(spec: TaskSpec, unit, config: EvalConfig) -> Iterator[Item]:
     prompt = spec.prompt(config.protocol, config.family)
     for question in unit:
         for shown in rotations(question) if config.circular and spec.circular else [question]:
-            yield shown.to_item(prompt.render(shown), prompt.parser or None)
+            item = shown.to_item(prompt.render(shown), prompt.parser or None)
+            if config.blank_images == "yes":
+                item.images = blank_images(item.images)
+            yield item
 
 
 def _batches(items, size: int):
@@ -223,6 +227,8 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
             reference = _reference(task, run["protocol"], [r for r in records if r["task"] == task])
             if reference:
                 scores["reference"] = reference
+    if (out / BLANK_DIR / PREDICTIONS).is_file():  # `--blank-images both`: the run without images
+        attach_blank_run(results, rescore(out / BLANK_DIR))
     write_results(out, results)
     for task, scores in results.items():
         logger.info(
@@ -274,4 +280,11 @@ def run_eval(config: EvalConfig, generator=None) -> dict[str, Any]:
         raise TypeError(
             "run_eval takes one EvalConfig, e.g. run_eval(EvalConfig(model_name_or_path=..., eval_tasks=..., out=...))"
         )
-    return evaluate(config, generator or make_generator(config))
+    generator = generator or make_generator(config)
+    if (
+        config.blank_images == "both"
+    ):  # the blanked run first, into OUT/blank-images; OUT's results carry both
+        blank = dataclasses.replace(config, blank_images="yes", out=str(Path(config.out) / BLANK_DIR))
+        evaluate(blank, generator)
+        config = dataclasses.replace(config, blank_images="no")
+    return evaluate(config, generator)

@@ -11,6 +11,11 @@ stage k-1's saved weights and, for DPO, uses them as its reference model:
   adapters disabled) is again the previous stage's policy. The adapters of each stage stay in its folder; the
   merged copy of the last stage is the curriculum's full result.
 
+`--push_to_hub` pushes the last stage only. With LoRA that is its `merged` folder (full weights, a card whose
+`base_model` is the curriculum's base model): the last stage's adapters sit on the previous stage's merged
+weights, a folder of this machine, so an adapter repo could not be loaded anywhere else (and adapters on the
+original base would lack the earlier stages). A card a push carries names local folders by their name only.
+
 Every stage writes its checkpoints, metrics and model card into its own folder under `output_dir`;
 `<output_dir>/curriculum.json` lists the stages and which ones finished, so rerunning the same command skips
 finished stages and resumes the interrupted one from its last checkpoint. Only the last stage is pushed and
@@ -42,14 +47,10 @@ def stage_dirs(output_dir: str | os.PathLike, stages: tuple[tuple[int, ...], ...
     ]
 
 
-def _merge_lora(trainer, folder: Path) -> Path:
-    """Merge the stage's adapters into its weights and save the full model + processor in `folder/merged`."""
-    merged_dir = folder / "merged"
-    model = trainer.accelerator.unwrap_model(trainer.model)
-    merged = model.merge_and_unload()
-    merged.save_pretrained(merged_dir, safe_serialization=True)
-    trainer.processing_class.save_pretrained(merged_dir)
-    return merged_dir
+def _shown(path: str, root: Path) -> str:
+    """A stage's start as its card names it: relative to the curriculum's folder, or the base model as given."""
+    inside = Path(path).resolve().is_relative_to(root.resolve())
+    return os.path.relpath(path, root) if inside else path
 
 
 def run_curriculum(method: str, script_args, training_args, model_args, train_stage) -> list:
@@ -110,19 +111,24 @@ def run_curriculum(method: str, script_args, training_args, model_args, train_st
         stage_model.model_name_or_path = start_from
         stage_training = copy.deepcopy(training_args)
         stage_training.output_dir = str(folder)
-        stage_training.push_to_hub = training_args.push_to_hub and last
-        if stage_training.push_to_hub and not stage_training.hub_model_id:
+        push = training_args.push_to_hub and last
+        # LoRA: the merged folder is pushed by `finish`, never the trainer's adapters (see the module's doc)
+        stage_training.push_to_hub = push and not model_args.use_peft
+        if push and not stage_training.hub_model_id:
             stage_training.hub_model_id = root.name  # the curriculum's name, not `stage-3-level3`
         stage = {
             "index": index,
             "of": len(stages),
             "spec": script_args.curriculum,
             "levels": [f"level{n}" for n in levels],
-            "started_from": start_from,
+            "started_from": _shown(start_from, root),
+            "base_model": model_args.model_name_or_path,
+            "merge_lora": bool(model_args.use_peft),
+            "push_merged": bool(push and model_args.use_peft),
         }
         trainer = train_stage(stage_script, stage_training, stage_model, stage=stage)
         trainers.append(trainer)
-        start_from = str(_merge_lora(trainer, folder) if model_args.use_peft else folder)
+        start_from = str(folder / "merged" if model_args.use_peft else folder)
         entry.update(finished=True, model=start_from)
         if trainer.is_world_process_zero():
             atomic_write(record_path, (json.dumps(record, indent=2) + "\n").encode())

@@ -3,7 +3,8 @@
 TRL's trainers write a generic card on every save and push; the scripts write this one last, after training
 (and evaluation), into `output_dir/README.md`, then `push_folder` uploads the folder so the Hub copy ends
 with it. The YAML header names the base model and dataset only when they are Hub ids (the Hub rejects local
-paths there); the body always names them.
+paths there); the body names them, except that a card written for a push (`CardInfo.portable`) shows a local
+folder by its name only: no path of the training machine reaches the Hub.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "CardInfo",
     "hyperparameters",
     "model_card",
+    "portable_name",
     "push_folder",
     "write_model_card",
 ]
@@ -69,6 +71,14 @@ def _hub_id(name: str | None) -> str | None:
     return name
 
 
+def portable_name(name: str | None) -> str | None:
+    """`name` as a pushed card shows it: a Hub id (or any name that is not a local path) as is, a local
+    path as `<local folder NAME>` (its last component), so no path of the training machine is published."""
+    if not name or _hub_id(name) or not (os.path.isabs(name) or os.path.exists(name)):
+        return name
+    return f"<local folder {os.path.basename(os.path.normpath(name))}>"
+
+
 def hyperparameters(training_args, model_args=None, world_size: int = 1) -> dict:
     """The card's hyper-parameter table: selected training arguments, the effective batch, LoRA settings."""
     out = {key: getattr(training_args, key) for key in HYPERPARAMETERS if hasattr(training_args, key)}
@@ -103,6 +113,8 @@ class CardInfo:
     hub_model_id: str | None = None
     extra_tags: list[str] = field(default_factory=list)
     stage: dict | None = None  # curriculum: {"index", "of", "spec", "levels", "started_from"}
+    portable: bool = False  # written for a push: local paths shown by name only (`portable_name`)
+    merged_curriculum: bool = False  # the merged weights of a LoRA curriculum's last stage, not its adapters
 
 
 def _cell(value) -> str:
@@ -133,10 +145,17 @@ def _eval_section(results: dict | None, table: str | None) -> str:
     return _table(flat) if flat else "```json\n" + json.dumps(results, indent=2) + "\n```"
 
 
-def _stage_section(stage: dict | None, method: str) -> str:
+def _stage_section(stage: dict | None, method: str, merged: bool = False) -> str:
     if not stage:
         return ""
     reference = " and used it as its reference model" if method == "DPO" else ""
+    if merged:
+        return (
+            f"- curriculum `{stage['spec']}` with LoRA: these are the full (merged) weights after stage "
+            f"{stage['index']} of {stage['of']} ({', '.join(stage['levels'])}). Each stage trained new adapters "
+            "on the previous stage's merged weights and merged them in, so the result is a full model: it "
+            "loads without PEFT and without the training machine's intermediate folders"
+        )
     return (
         f"- curriculum `{stage['spec']}`: this is stage {stage['index']} of {stage['of']} "
         f"({', '.join(stage['levels'])}), a full training with its own schedule that started from "
@@ -165,7 +184,11 @@ def _items_note(results: dict | None) -> str:
 def model_card(info: CardInfo) -> ModelCard:
     """Render the card (YAML header + Markdown body)."""
     base_id, data_id = _hub_id(info.base_model), _hub_id(info.dataset_name)
-    tags = [*CARD_TAGS, info.method.lower(), *info.extra_tags] + (["lora"] if info.use_peft else [])
+    shown = portable_name if info.portable else (lambda name: name)
+    base_name, data_name = shown(info.base_model), shown(info.dataset_name)
+    tags = [*CARD_TAGS, info.method.lower(), *info.extra_tags] + (
+        ["lora"] if info.use_peft or info.merged_curriculum else []
+    )
     data = ModelCardData(
         base_model=base_id,
         datasets=[data_id] if data_id else None,
@@ -178,23 +201,23 @@ def model_card(info: CardInfo) -> ModelCard:
     mixture = info.mixture
     repo = json.dumps(info.hub_model_id or info.model_name)
     loader = (
-        f"PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained({json.dumps(info.base_model)}), {repo})"
+        f"PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained({json.dumps(base_name)}), {repo})"
         if info.use_peft
         else f"AutoModelForImageTextToText.from_pretrained({repo})"
     )
     body = f"""
 # {info.model_name}
 
-`{info.base_model}` fine-tuned with {info.method} on S2H-DPO multi-image preference data (`{info.dataset_name}`),
+`{base_name}` fine-tuned with {info.method} on S2H-DPO multi-image preference data (`{data_name}`),
 trained with [TRL](https://github.com/huggingface/trl) through the `s2h-dpo` toolkit's `training/{info.method.lower()}.py`.
 
 ## Data
-- dataset: `{info.dataset_name}`
+- dataset: `{data_name}`
 - levels: {", ".join(mixture.get("levels", []))}
 - mixture: {mixture.get("mode")}
 - rows per level (training set as built, repeats included): {json.dumps(mixture.get("rows_per_level", {}))}
 {f"- weights: {json.dumps(mixture['weights'])}" if mixture.get("weights") else ""}
-{_stage_section(info.stage, info.method)}
+{_stage_section(info.stage, info.method, info.merged_curriculum)}
 
 ## Training hyper-parameters
 {_table(info.hyperparameters)}

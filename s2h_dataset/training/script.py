@@ -107,7 +107,7 @@ def train_stage(method: str, script_args, training_args, model_args, argv, callb
     """One full training run of `method` on the mixture `script_args` asks for; returns the trainer."""
     import trl
 
-    from .steps import finish, last_checkpoint, load_model_and_processor, run_preflight
+    from .steps import finish, last_checkpoint, load_model_and_processor, merge_lora, run_preflight
 
     spec = METHODS[method]
     with_eval = training_args.eval_strategy != "no"
@@ -142,7 +142,10 @@ def train_stage(method: str, script_args, training_args, model_args, argv, callb
     trainer.save_model(training_args.output_dir)
     if with_eval:
         trainer.log_metrics("eval", trainer.evaluate())
-    finish(trainer, script_args, training_args, model_args, mixture, spec.name, argv, stage=stage)
+    merged = merge_lora(trainer, training_args.output_dir) if stage and stage.get("merge_lora") else None
+    finish(
+        trainer, script_args, training_args, model_args, mixture, spec.name, argv, stage=stage, merged=merged
+    )
     return trainer
 
 

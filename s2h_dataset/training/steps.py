@@ -4,22 +4,25 @@ checkpoint resume, model + processor loading, preflight, and the finish (eval, c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
 import shlex
 import sys
+from pathlib import Path
 
 from ..errors import UserError
 from ..redact import install_log_redaction, redact
 from .eval_hook import run_eval_tasks
-from .model_card import CardInfo, hyperparameters, push_folder, write_model_card
+from .model_card import CardInfo, hyperparameters, portable_name, push_folder, write_model_card
 from .preflight import preflight
 
 __all__ = [
     "finish",
     "last_checkpoint",
     "load_model_and_processor",
+    "merge_lora",
     "one_line_errors",
     "resolved_processor_kwargs",
     "run_preflight",
@@ -121,6 +124,17 @@ def load_model_and_processor(model_args, training_args, script_args):
     return load_model(spec), processor
 
 
+def merge_lora(trainer, folder) -> Path:
+    """Merge the trainer's LoRA adapters into its weights and save the full model + processor in
+    `folder/merged` (a curriculum's next stage starts from it; the last one's is what is pushed)."""
+    merged_dir = Path(folder) / "merged"
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    merged = model.merge_and_unload()
+    merged.save_pretrained(merged_dir, safe_serialization=True)
+    trainer.processing_class.save_pretrained(merged_dir)
+    return merged_dir
+
+
 def run_preflight(processor, model, dataset, script_args, max_length, completions):
     """Check `script_args.preflight_rows` rows against this model before any training step."""
     if script_args.preflight_rows == 0:
@@ -148,17 +162,27 @@ def finish(
     method: str,
     argv: list[str] | None,
     stage: dict | None = None,
+    merged: Path | None = None,
 ) -> dict | None:
-    """After training: evaluation tasks, the S2H model card and the push (main process only). Returns eval results."""
+    """After training: evaluation tasks, the S2H model card and the push (main process only). Returns eval results.
+
+    `merged` (a LoRA curriculum's stage, see `curriculum`) gets its own card; when the stage is the last and
+    `stage["push_merged"]` is set, that folder is pushed (full weights) instead of the adapters, whose
+    `base_model_name_or_path` is the previous stage's merged folder on this machine."""
     output_dir = training_args.output_dir
     if not trainer.is_world_process_zero():
         return None
+    push_merged = bool(stage and stage.get("push_merged") and merged is not None)
+    pushing = training_args.push_to_hub or push_merged
     evaluated = run_eval_tasks(
         output_dir, script_args.tasks, os.path.join(output_dir, "eval"), script_args.eval_limit
     )
     results, table = evaluated if evaluated else (None, None)
     script = f"training/{method.lower()}.py"
-    command = redact("python " + script + " " + shlex.join(sys.argv[1:] if argv is None else argv))
+    args = sys.argv[1:] if argv is None else argv
+    if pushing:  # a local path means nothing elsewhere, and the training machine's layout stays private
+        args = [portable_name(arg) if arg.startswith(os.sep) else arg for arg in args]
+    command = redact("python " + script + " " + shlex.join(args))
     params = hyperparameters(training_args, model_args, trainer.accelerator.num_processes)
     if getattr(script_args, "reward_names", None):  # GRPO: which rewards, beside their weights
         params = {"rewards": list(script_args.reward_names), **params}
@@ -177,11 +201,21 @@ def finish(
         command=command,
         hub_model_id=trainer.hub_model_id,
         stage=stage,
+        portable=training_args.push_to_hub,
     )
     write_model_card(output_dir, info)
-    if training_args.push_to_hub:
+    if merged is not None:
+        info = dataclasses.replace(
+            info,
+            base_model=stage["base_model"],  # the curriculum's base (a Hub id when trained from one)
+            use_peft=False,
+            merged_curriculum=True,
+            portable=pushing,
+        )
+        write_model_card(merged, info)
+    if pushing:
         push_folder(
-            output_dir,
+            merged if push_merged else output_dir,
             trainer.hub_model_id or training_args.hub_model_id,
             token=training_args.hub_token,
             private=training_args.hub_private_repo,

@@ -115,17 +115,26 @@ def lora_args() -> list[str]:
     return ["--use_peft", "true", "--lora_r", "8", "--lora_alpha", "16", "--lora_target_modules", LORA_REGEX]
 
 
+class HubCalls(list):
+    """The recorded calls; `repos / repo_id` holds the files each upload sent, as the Hub would store them."""
+
+    repos: Path
+
+
 @pytest.fixture
-def hub_calls(monkeypatch) -> list[tuple]:
+def hub_calls(monkeypatch, tmp_path_factory) -> HubCalls:
     """The Hub's HTTP side replaced (the one thing that cannot run here): `HfApi.create_repo` and
     `upload_folder` record `("create_repo", repo_id, kwargs)` and `("upload_folder", repo_id, README text,
-    folder, kwargs)` and succeed."""
+    folder, kwargs)` and succeed; the uploaded files (after `ignore_patterns`) are copied to `calls.repos`."""
+    import shutil
     from concurrent.futures import Future
 
     import huggingface_hub
     from huggingface_hub import RepoUrl
+    from huggingface_hub.utils import filter_repo_objects
 
-    calls: list[tuple] = []
+    calls = HubCalls()
+    calls.repos = tmp_path_factory.mktemp("stand-in-hub")
 
     def create_repo(self, repo_id, **kwargs):
         calls.append(("create_repo", repo_id, kwargs))
@@ -136,6 +145,11 @@ def hub_calls(monkeypatch) -> list[tuple]:
         readme = Path(folder_path) / "README.md"
         text = readme.read_text() if readme.exists() else ""
         calls.append(("upload_folder", repo_id, text, Path(folder_path), kwargs))
+        files = [str(p.relative_to(folder_path)) for p in Path(folder_path).rglob("*") if p.is_file()]
+        for name in filter_repo_objects(files, ignore_patterns=kwargs.get("ignore_patterns")):
+            target = calls.repos / repo_id / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(folder_path) / name, target)
         if run_as_future:
             done = Future()
             done.set_result(None)

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import torch
 from transformers import AutoModelForImageTextToText, AutoProcessor, TrainerCallback
@@ -101,7 +106,7 @@ def test_two_stage_curriculum_chains_weights_reference_and_schedules(
     for folder, index, levels in ((first, 1, "level1"), (second, 2, "level2, level3")):
         card = (folder / "README.md").read_text()
         assert f"this is stage {index} of 2" in card and f"levels: {levels}" in card
-    assert str(first) in (second / "README.md").read_text()  # started from stage 1
+    assert f"started from `{first.name}`" in (second / "README.md").read_text()  # stage 1, by its folder
     assert set(stage2.train_dataset["level"]) == {2, 3}
     record = json.loads((out / "curriculum.json").read_text())
     assert [s["finished"] for s in record["stages"]] == [True, True]
@@ -136,7 +141,7 @@ def test_lora_curriculum_merges_then_trains_new_adapters(dpo_script, train_argv,
     assert all(torch.equal(frozen[k], merged[k]) for k in merged)
     assert all(float(v.abs().sum()) == 0 for k, v in start2.items() if "lora_B" in k)
     assert any(not torch.equal(merged[k], v) for k, v in _weights(base).items() if k in merged)
-    assert f"started from `{first / 'merged'}`" in (second / "README.md").read_text()
+    assert f"started from `{first.name}/merged`" in (second / "README.md").read_text()
     assert stage2.state.global_step == 1
 
 
@@ -152,4 +157,83 @@ def test_curriculum_pushes_only_its_result(hub_calls, dpo_script, train_argv, tm
     uploads = [c for c in hub_calls if c[0] == "upload_folder"]
     assert uploads and {c[3] for c in uploads} == {second}
     card = uploads[-1][2]
-    assert "this is stage 2 of 2" in card and "levels: level2, level3" in card and str(first) in card
+    assert "this is stage 2 of 2" in card and "levels: level2, level3" in card and first.name in card
+    assert str(tmp_path) not in card  # a pushed card names no path of the training machine
+
+
+def _hub_cache_copy(folder, repo_id: str, cache) -> None:
+    """`folder` as the Hub cache holds a downloaded `repo_id` (refs/main -> one snapshot), so an offline
+    `from_pretrained(repo_id)` finds it: the base model is a Hub id, as on a user's machine."""
+    commit = "0" * 40
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    shutil.copytree(folder, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+
+
+LOAD_PUSHED = """
+import sys, torch
+from transformers import AutoModelForImageTextToText, AutoProcessor
+model = AutoModelForImageTextToText.from_pretrained(sys.argv[1]).eval()
+processor = AutoProcessor.from_pretrained(sys.argv[1])
+text = processor.apply_chat_template(
+    [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Which image?"}]}],
+    add_generation_prompt=True, tokenize=False)
+from PIL import Image
+inputs = processor(images=[Image.new("RGB", (96, 96), (200, 30, 30))], text=[text], return_tensors="pt")
+with torch.no_grad():
+    print(float(model(**inputs).logits[0, -1].float().sum()))
+"""
+
+
+def test_lora_curriculum_push_loads_from_the_pushed_files_alone(
+    hub_calls, dpo_script, train_argv, lora_args, tmp_path, monkeypatch
+):
+    """A two-stage LoRA curriculum from a Hub-id base pushes the merged result: a fresh process loads it from
+    the pushed files alone (no PEFT base to fetch, no folder of the training machine), and no pushed file
+    names a path of the training machine."""
+    import huggingface_hub
+
+    cache = tmp_path / "hub-cache"
+    cache.mkdir()
+    _hub_cache_copy(tiny_vlm_cache("llava"), "s2h-test/tiny-llava", cache)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    out = tmp_path / "tiny-lora-curriculum"
+    argv = [*train_argv("s2h-test/tiny-llava", out), *lora_args, "--curriculum", "1;3", "--max_steps", "1"]
+    dpo_script.main([*argv, "--push_to_hub", "true"])
+    first, second = stage_dirs(out, ((1,), (3,)))
+
+    uploads = [c for c in hub_calls if c[0] == "upload_folder"]
+    assert [c[3] for c in uploads] == [second / "merged"]  # the merged weights, never the adapters
+    pushed = hub_calls.repos / "me" / "tiny-lora-curriculum"
+    names = {p.name for p in pushed.rglob("*") if p.is_file()}
+    assert "model.safetensors" in names and "adapter_config.json" not in names and "README.md" in names
+    machine = [
+        str(tmp_path),
+        str(cache),
+        str(tiny_vlm_cache("llava")),
+        str(first),
+        tempfile.gettempdir() + "/",
+    ]
+    for path in pushed.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not [m for m in machine if m.encode() in data], path
+
+    card = huggingface_hub.ModelCard.load(pushed / "README.md")
+    assert card.data.base_model == "s2h-test/tiny-llava" and card.data.library_name == "transformers"
+    assert "PeftModel" not in card.text and "stage 2 of 2" in card.text
+
+    # a new process, an empty Hub cache, offline: only the pushed folder is there to load
+    empty = tmp_path / "empty-cache"
+    empty.mkdir()
+    env = {**os.environ, "HF_HUB_CACHE": str(empty), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_PUSHED, str(pushed)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # and it is the curriculum's result: the same logits as the merged model on the training machine
+    local = subprocess.run(
+        [sys.executable, "-c", LOAD_PUSHED, str(second / "merged")], env=env, capture_output=True, text=True
+    )
+    assert float(done.stdout) == float(local.stdout)
