@@ -19,8 +19,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HELP = "print or run the commands of every paper run (Tables 1, 3-5, Fig. 5) and tabulate their results"
-
 logger = logging.getLogger(__name__)
 
 

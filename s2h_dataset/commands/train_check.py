@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-HELP = "check rows against a model's processor before training (image tokens, max_length, images per row)"
-
 
 @dataclass
 class TrainCheckArgs:
