@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
 
 from s2h_dataset import encoders
 from s2h_dataset.encoders import OnnxSentenceEncoder, make_encoder
@@ -46,6 +45,8 @@ def test_onnx_float_matches_torch(model_path, torch_vectors):
 
 
 def test_onnx_int8_ranks_pairs_like_float(model_path, torch_vectors):
+    from scipy.stats import spearmanr
+
     vectors = make_encoder(model_path, "onnx-int8").encode(TEXTS, batch_size=8)
     n = len(TEXTS)
     pairs = [(i, j) for i in range(7) for j in range(i + 1, 7)]

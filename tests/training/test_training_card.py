@@ -7,7 +7,7 @@ import sys
 
 from huggingface_hub import ModelCard
 
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training.eval_hook import run_eval_tasks
 from s2h_dataset.training.model_card import CardInfo, model_card
 

@@ -8,7 +8,7 @@ import pytest
 from datasets import Dataset
 
 from s2h_dataset.errors import UserError
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training import S2HScriptArguments, flat_mixture, weighted_mixture
 from s2h_dataset.training.arguments import parse_levels, parse_stages, parse_weights
 
