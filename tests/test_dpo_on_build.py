@@ -6,11 +6,13 @@ import math
 import warnings
 
 import datasets
+import pytest
 from cpu_dpo import cpu_dpo_config
 
 from s2h_dataset.testing import tiny_vlm_cache
 
 
+@pytest.mark.slow
 def test_tiny_vlm_trains_two_dpo_steps_on_all(built_dataset, tmp_path):
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor

@@ -44,6 +44,7 @@ def test_onnx_float_matches_torch(model_path, torch_vectors):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_onnx_int8_ranks_pairs_like_float(model_path, torch_vectors):
     from scipy.stats import spearmanr
 
@@ -57,6 +58,7 @@ def test_onnx_int8_ranks_pairs_like_float(model_path, torch_vectors):
     assert vectors.shape == (n, 384)
 
 
+@pytest.mark.slow
 def test_export_is_cached(model_path, tmp_path):
     first = OnnxSentenceEncoder(model_path, quantized=False, cache_dir=tmp_path)
     stamp = first.path.stat().st_mtime_ns

@@ -168,6 +168,7 @@ def test_kinship_level2_rows(layout, tmp_path):
     assert answers["Yes"] == answers["No"] == 12
 
 
+@pytest.mark.slow
 def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path):
     """A tiny local VLM captions level 1/3 rows and answers level-1 VQA questions, end to end."""
     from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache

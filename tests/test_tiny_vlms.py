@@ -120,6 +120,7 @@ def test_build_reload_forward_generate(
 
 
 # Raised by transformers' Trainer itself whatever the config says.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")
 @pytest.mark.parametrize("family", FAMILIES)
 def test_dpo_two_steps(family: str, tmp_path: pathlib.Path, images: list[Image.Image]) -> None:

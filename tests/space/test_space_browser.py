@@ -60,10 +60,11 @@ def _wait_calls(model, before: int, timeout: float = 60) -> None:
     assert len(model.calls) == before + 1, "the request never reached the model"
 
 
+@pytest.mark.slow
 def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_dataset, tmp_path):
-    # the scripted model makes the pick known; the real tiny model answers beside it (before/after view)
     from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image
 
+    # the scripted model makes the pick known; the real tiny model answers beside it (before/after view)
     scripted = ScriptedModel("The peacock is in the second image.")
     url = served(
         build_demo(scripted, base=tiny_model, limits=Limits(max_new_tokens=8), dataset=space_dataset)
@@ -232,6 +233,7 @@ def _wait_gone(name: str, timeout: float = 30) -> None:
     assert not _on_server(name), f"{name} still on the server: {_on_server(name)}"
 
 
+@pytest.mark.slow
 def test_uploads_deleted_when_the_session_ends(browser, served, tmp_path):
     from s2h_dataset.space.ui import build_demo
 
@@ -289,6 +291,7 @@ def test_uploads_deleted_when_the_session_ends(browser, served, tmp_path):
     third.close()
 
 
+@pytest.mark.slow
 def test_thumbnails_before_search_warnings_keep_the_answer_and_a_narrow_screen(browser, served, tmp_path):
     """At 420 px: uploads show as numbered thumbnails before Search, right under the form; the answer comes
     right there too (the examples after it); an empty request warns and keeps the last answer; example

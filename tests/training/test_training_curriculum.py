@@ -7,6 +7,8 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+import pytest
+
 from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training.curriculum import stage_dirs
 
@@ -62,6 +64,7 @@ def _lrs(trainer) -> list[float]:
     return [h["learning_rate"] for h in trainer.state.log_history if "learning_rate" in h]
 
 
+@pytest.mark.slow
 def test_two_stage_curriculum_chains_weights_reference_and_schedules(
     s2h_data, dpo_script, train_argv, tmp_path, caplog
 ):
@@ -125,6 +128,7 @@ def test_two_stage_curriculum_chains_weights_reference_and_schedules(
     assert caplog.text.count("already finished") == 2
 
 
+@pytest.mark.slow
 def test_lora_curriculum_merges_then_trains_new_adapters(dpo_script, train_argv, lora_args, tmp_path):
     import torch
 

@@ -58,6 +58,7 @@ def _losses(trainer) -> list[float]:
     return [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_dpo_full_finetune_each_family(family, s2h_data, dpo_script, train_argv, tmp_path):
     import torch
@@ -79,6 +80,7 @@ def test_dpo_full_finetune_each_family(family, s2h_data, dpo_script, train_argv,
     _generates(model, AutoProcessor.from_pretrained(out), s2h_data)
 
 
+@pytest.mark.slow
 def test_dpo_subprocess_yaml_config_lora_and_resume(s2h_data, dpo_script, tmp_path, caplog):
     """The real script in a subprocess, configured by YAML; a CLI flag overrides a YAML key; LoRA weights move;
     a second run with more steps resumes from the checkpoint the first one left."""
@@ -142,6 +144,7 @@ output_dir: {out}
     assert trainer.state.global_step == 3 and (out / "checkpoint-3").is_dir()
 
 
+@pytest.mark.slow
 def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, train_argv, tmp_path):
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
