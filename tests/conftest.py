@@ -8,6 +8,7 @@ import importlib.metadata
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # keep test logs readable
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="s2h-tests-datasets-")
 
 PACKAGE = Path(__file__).resolve().parents[1] / "s2h_dataset"
-# where finished session builds are kept between runs (S2H_TEST_CACHE moves it); the newest few are kept
+# where finished session builds are kept between runs (S2H_TEST_CACHE moves it): the newest few, and any used
+# in the last hour
 BUILD_CACHE = Path(os.environ.get("S2H_TEST_CACHE") or Path(tempfile.gettempdir()) / "s2h-tests-cache")
 KEEP_BUILDS = 4
 
@@ -60,7 +62,8 @@ def cached_build(arguments: dict, out: Path) -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         for old in sorted(BUILD_CACHE.iterdir(), key=lambda p: p.stat().st_mtime)[:-KEEP_BUILDS]:
-            shutil.rmtree(old, ignore_errors=True)
+            if time.time() - old.stat().st_mtime > 3600:  # not one another session may be copying now
+                shutil.rmtree(old, ignore_errors=True)
     shutil.copytree(cached, out)
     return out
 
