@@ -1,6 +1,8 @@
 """`s2h` console script: one subcommand per module in `s2h_dataset.commands` (`train_check` -> `train-check`).
 
-Each command module defines `HELP` (one line), optionally `DESCRIPTION` (the `--help` text),
+`COMMANDS` names each command with its one-line help, so `s2h`, `s2h --help` and a mistyped command answer
+without importing any command module (as TRL's CLI keeps its command table); a test keeps the table equal to
+the modules. Each command module defines optionally `DESCRIPTION` (the `--help` text, else its line here),
 `POSITIONAL` (the fields leading bare arguments fill), `ARGS` (a tuple of argument dataclasses parsed by
 `dataclass_args.DataclassParser`, so `--config file.yaml` and CLI flags fill the same fields) and
 `run(*args) -> int`, and optionally `GROUPS` (help sections: title -> field names) and `RESUMES = True`
@@ -15,10 +17,8 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import pkgutil
 import sys
 
-from . import commands
 from .dataclass_args import DataclassParser, did_you_mean
 from .errors import UserError
 from .hubnet import offline_if_unreachable, route_hub_logs
@@ -26,11 +26,24 @@ from .redact import install_log_redaction, redact
 
 __all__ = ["COMMANDS", "main"]
 
-# command name -> module under s2h_dataset.commands, found by listing the package
+# command name -> its one line in `s2h --help`; the module is `s2h_dataset.commands.<name with _ for ->`
 COMMANDS = {
-    info.name.replace("_", "-"): info.name
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda info: info.name)
+    "audit": "blind audit: can each task's chosen be told from rejected without the images?",
+    "build": "build the S2H-DPO dataset into a folder laid out like a Hub dataset repo",
+    "eval": "evaluate a VLM on BLINK, MANTIS, NLVR2, MMStar, POPE, the Level-3 probe, s2h_test (or --rescore DIR)",
+    "export": "write a built folder in LLaMA-Factory's or ms-swift's multi-image preference format (images as files)",
+    "merge": "join the folders of a sharded build (`s2h build --shard I/N`) into one dataset folder",
+    "push": "validate a built folder and upload it to a Hub dataset repo",
+    "reproduce": "print or run the commands of every paper run (Tables 1-5, probe, Fig. 5) and tabulate their results",
+    "space": "Launch the Gradio demo: global visual search on uploaded images, plus a dataset explorer.",
+    "train-check": "check rows against a model's processor before training (image tokens, max_length, images per row)",
+    "validate": "check every row, shard and config of a built dataset folder",
 }
+
+
+def command_module(command: str):
+    """The module under `s2h_dataset.commands` that runs `s2h <command>`."""
+    return importlib.import_module(f".commands.{command.replace('-', '_')}", __package__)
 
 
 def _usage() -> str:
@@ -39,19 +52,18 @@ def _usage() -> str:
         "",
         "commands:",
     ]
-    for name, module in COMMANDS.items():
-        lines.append(f"  {name:<12} {importlib.import_module(f'.commands.{module}', __package__).HELP}")
+    lines += [f"  {name:<12} {line}" for name, line in COMMANDS.items()]
     return "\n".join(lines)
 
 
 def parse(command: str, argv: list[str]):
     """(command module, its argument dataclasses) for `s2h <command> argv`; help and errors never import
     torch, datasets or transformers (`s2h --help` and `s2h <command> --help` answer at once)."""
-    module = importlib.import_module(f".commands.{COMMANDS[command]}", __package__)
+    module = command_module(command)
     parser = DataclassParser(
         module.ARGS,
         prog=f"s2h {command}",
-        description=getattr(module, "DESCRIPTION", module.HELP),
+        description=getattr(module, "DESCRIPTION", COMMANDS[command]),
         positional=getattr(module, "POSITIONAL", ()),
         groups=getattr(module, "GROUPS", None),
     )
@@ -88,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         end_bars()
-        module = importlib.import_module(f".commands.{COMMANDS[command]}", __package__)
+        module = command_module(command)
         resumes = "; rerun the same command to resume" if getattr(module, "RESUMES", False) else ""
         print(f"s2h {command}: interrupted{resumes}", file=sys.stderr)
         return 130

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from trl import DPOConfig
 
-
-def cpu_dpo_config(output_dir, **overrides) -> DPOConfig:
+def cpu_dpo_config(output_dir, **overrides):
     """Two steps of batch 2 on the CPU in float32, nothing saved or reported; `overrides` win."""
+    from trl import DPOConfig
+
     settings = dict(
         output_dir=str(output_dir),
         use_cpu=True,

@@ -88,6 +88,7 @@ def photo_folder(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_photo_folder_build_needs_the_images(photo_folder, tmp_path, capsys):
     out = build(
         BuildConfig(

@@ -91,6 +91,7 @@ def _small(out: Path, **kwargs) -> BuildConfig:
     return BuildConfig(**(args | kwargs))
 
 
+@pytest.mark.slow
 def test_same_arguments_give_identical_bytes_and_seed_changes_them(tmp_path):
     first, second = build(_small(tmp_path / "a")), build(_small(tmp_path / "b"))
     assert _parquet_bytes(first) == _parquet_bytes(second)
@@ -99,6 +100,7 @@ def test_same_arguments_give_identical_bytes_and_seed_changes_them(tmp_path):
     assert _parquet_bytes(other) != _parquet_bytes(first)
 
 
+@pytest.mark.slow
 def test_interrupted_build_resumes_to_the_same_bytes(tmp_path, monkeypatch):
     reference = build(_small(tmp_path / "ref"))
     real_write, calls = build_module.write_shard, []

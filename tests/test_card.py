@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from s2h_dataset import __version__
@@ -32,6 +34,7 @@ def test_card_snapshot(built_dataset):
     )
     # no repo id given: the snippet names ORG/NAME and says how to fill it in, never the local folder
     assert 'load_dataset("ORG/NAME", "level3", split="train")' in card and str(built_dataset) not in card
+    assert tempfile.gettempdir() not in card  # nor where the shared build was made (tests/conftest.py)
     assert "s2h push DIR --repo ORG/NAME" in card
     assert "(https://arxiv.org/abs/2604.18512)" in card  # the Hub links the paper page from it
     # one row as JSON, images described
@@ -240,6 +243,7 @@ def _photo_folder(root):
     return root
 
 
+@pytest.mark.slow
 def test_a_built_folder_holds_no_machine_path_and_its_card_is_the_same_on_a_rebuild(tmp_path):
     """What `hf upload` would publish names no folder of the build machine; two builds of the same
     arguments elsewhere write byte-identical READMEs (no per-machine timings on the card)."""

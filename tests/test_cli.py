@@ -60,6 +60,34 @@ def test_help_imports_no_heavy_library(command):
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.parametrize("argv", [[], ["--help"], ["bulid"]])
+def test_top_level_answers_from_the_table_alone(argv):
+    """`s2h`, `s2h --help` and a mistyped command import no command module, so neither numpy nor PIL."""
+    heavy = ("numpy", "PIL", *HEAVY)
+    code = (
+        f"import sys\nfrom s2h_dataset.cli import main\nmain({argv!r})\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}"
+        " or m.startswith('s2h_dataset.commands.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_command_table_is_the_commands_package():
+    """Every module of `s2h_dataset.commands` is in the static table and every name in it is a module."""
+    import pkgutil
+
+    from s2h_dataset import commands
+    from s2h_dataset.cli import command_module
+
+    modules = {info.name.replace("_", "-") for info in pkgutil.iter_modules(commands.__path__)}
+    assert set(COMMANDS) == modules
+    assert list(COMMANDS) == sorted(COMMANDS)  # `s2h --help` lists them in order
+    for name in COMMANDS:
+        assert hasattr(command_module(name), "run"), name
+
+
 def _help(command: str, capsys) -> str:
     with pytest.raises(SystemExit):
         main([command, "--help"])

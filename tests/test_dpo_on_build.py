@@ -6,15 +6,18 @@ import math
 import warnings
 
 import datasets
-import torch
+import pytest
 from cpu_dpo import cpu_dpo_config
-from transformers import AutoModelForImageTextToText, AutoProcessor
-from trl import DPOTrainer
 
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 
 
+@pytest.mark.slow
 def test_tiny_vlm_trains_two_dpo_steps_on_all(built_dataset, tmp_path):
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import DPOTrainer
+
     train = datasets.load_dataset(str(built_dataset), "all", split="train").shuffle(seed=0).select(range(8))
     assert {len(images) for images in train["images"]} == {4}
     path = tiny_vlm_cache("qwen2_5_vl")

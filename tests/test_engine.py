@@ -39,6 +39,7 @@ def single(tmp_path_factory):
     return build(_cfg(tmp_path_factory.mktemp("engine-single") / "single"))
 
 
+@pytest.mark.slow
 def test_local_executor_equals_one_machine_build(single, tmp_path):
     out = tmp_path / "engine"
     line = run_build(_engine(_cfg(out), executor="local", tasks_parallel=2))
@@ -53,6 +54,7 @@ def test_local_executor_equals_one_machine_build(single, tmp_path):
     assert not (tmp_path / ".engine.partial").exists()  # nothing left beside --out
 
 
+@pytest.mark.slow
 def test_a_failed_rank_is_rerun_alone_and_the_bytes_stay(single, tmp_path, capfd):
     from s2h_dataset.errors import UserError
 
@@ -77,6 +79,7 @@ def test_a_failed_rank_is_rerun_alone_and_the_bytes_stay(single, tmp_path, capfd
     assert _reports(tmp_path / "engine")["shards"] == {"written": shards, "reused": 0}
 
 
+@pytest.mark.slow
 def test_a_bad_image_that_replans_a_later_shard(tmp_path):
     folder = make_folder(tmp_path / "photos")
     broken = sorted(folder.iterdir())[-1] / "3.jpg"
@@ -97,6 +100,7 @@ def test_a_bad_image_that_replans_a_later_shard(tmp_path):
     assert _reports(out)["skipped_images"] == _reports(single)["skipped_images"]
 
 
+@pytest.mark.slow
 def test_an_unfinished_engine_build_resumed_after_the_images_changed_equals_a_fresh_build(tmp_path):
     from s2h_dataset.errors import UserError
 
@@ -132,6 +136,7 @@ class _Captions(JSONHandler):
         self.send_json(200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
 
 
+@pytest.mark.slow
 def test_each_unique_caption_request_is_asked_once_across_ranks_and_servers(tmp_path):
     with running(_Captions, asked=Counter()) as first, running(_Captions, asked=Counter()) as second:
         urls = [f"http://127.0.0.1:{s.server_address[1]}/v1" for s in (first, second)]
@@ -173,6 +178,7 @@ STAND_INS = {
 }
 
 
+@pytest.mark.slow
 def test_slurm_job_scripts_run_rank_by_rank_give_the_same_bytes(single, tmp_path, monkeypatch):
     bin_dir, rec = tmp_path / "bin", tmp_path / "jobs"
     bin_dir.mkdir()

@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
 
 from s2h_dataset import encoders
 from s2h_dataset.encoders import OnnxSentenceEncoder, make_encoder
@@ -45,7 +44,10 @@ def test_onnx_float_matches_torch(model_path, torch_vectors):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_onnx_int8_ranks_pairs_like_float(model_path, torch_vectors):
+    from scipy.stats import spearmanr
+
     vectors = make_encoder(model_path, "onnx-int8").encode(TEXTS, batch_size=8)
     n = len(TEXTS)
     pairs = [(i, j) for i in range(7) for j in range(i + 1, 7)]
@@ -56,6 +58,7 @@ def test_onnx_int8_ranks_pairs_like_float(model_path, torch_vectors):
     assert vectors.shape == (n, 384)
 
 
+@pytest.mark.slow
 def test_export_is_cached(model_path, tmp_path):
     first = OnnxSentenceEncoder(model_path, quantized=False, cache_dir=tmp_path)
     stamp = first.path.stat().st_mtime_ns

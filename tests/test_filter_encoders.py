@@ -6,12 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from tokenizers.processors import TemplateProcessing
-from transformers import CLIPConfig, CLIPModel
 
 from s2h_dataset.filtering import PairScorer, keep_mask
 from s2h_dataset.schema import RowSpec
-from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
 
 
 def _specs():
@@ -29,6 +26,11 @@ def _specs():
 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory):
+    from tokenizers.processors import TemplateProcessing
+    from transformers import CLIPConfig, CLIPModel
+
+    from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
+
     path = tmp_path_factory.mktemp("clip") / "tiny-clip"
     tokenizer = build_tiny_tokenizer("llava")
     eos = tokenizer.eos_token  # CLIP pools the text at its end-of-text token, as real CLIP tokenizers add it

@@ -59,6 +59,7 @@ def test_out_that_is_a_file_with_overwrite_is_one_line(tmp_path, capsys):
     assert (tmp_path / "file.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_ONLY)
 def test_disk_full_is_one_line_and_leaves_no_temp_files(tmp_path, capsys):
     with _tmpfs(tmp_path / "small", "size=192k") as disk:

@@ -96,6 +96,7 @@ def _leaky_build(tmp_path: Path, name: str, keep: bool) -> Path:
     return build(cfg)
 
 
+@pytest.mark.slow
 def test_a_flagged_task_is_held_back_with_a_warning_and_a_card_entry(leaky_task, tmp_path, caplog):
     with caplog.at_level("WARNING", logger="s2h_dataset.holdback"):
         out = _leaky_build(tmp_path, "held", keep=False)
@@ -117,6 +118,7 @@ def test_a_flagged_task_is_held_back_with_a_warning_and_a_card_entry(leaky_task,
     assert validate(out) == []
 
 
+@pytest.mark.slow
 def test_keep_flagged_ships_it_and_validate_names_it_otherwise(leaky_task, tmp_path, caplog):
     with caplog.at_level("WARNING", logger="s2h_dataset.holdback"):
         out = _leaky_build(tmp_path, "kept", keep=True)
@@ -151,6 +153,7 @@ def _one_image_per_label(root: Path, n_labels: int) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_one_image_per_label_builds_and_reports_what_it_skipped(tmp_path, capsys):
     """`compare` needs two images of one kind: a folder with one image per label has none. It used to end
     the build ("no two images of the same kind"), taking every level-2 task with it."""
@@ -176,6 +179,7 @@ def test_one_image_per_label_builds_and_reports_what_it_skipped(tmp_path, capsys
     assert "\n" not in err
 
 
+@pytest.mark.slow
 def test_a_resume_after_a_hold_back_gives_the_bytes_of_an_uninterrupted_build(
     leaky_task, tmp_path, monkeypatch
 ):
@@ -195,6 +199,7 @@ def test_a_resume_after_a_hold_back_gives_the_bytes_of_an_uninterrupted_build(
     assert shards and all((resumed / p).read_bytes() == (fresh / p).read_bytes() for p in shards)
 
 
+@pytest.mark.slow
 def test_a_merge_holds_back_like_a_single_machine_build(leaky_task, tmp_path):
     """A `--shard I/N` slice ships every task (its audit sees a part of the data); the merge audits the whole
     and holds back, to the bytes of a single-machine build."""

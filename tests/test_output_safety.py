@@ -118,6 +118,7 @@ def test_orphaned_staging_of_a_finished_build_is_cleaned(tmp_path, monkeypatch):
     assert _leftovers(tmp_path) == []  # the next run cleaned the orphan
 
 
+@pytest.mark.slow
 def test_two_identical_builds_racing_both_end_cleanly(tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "s2h_dataset.cli", "build", "--out", str(out), "--levels", "3"]

@@ -168,6 +168,7 @@ def test_kinship_level2_rows(layout, tmp_path):
     assert answers["Yes"] == answers["No"] == 12
 
 
+@pytest.mark.slow
 def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path):
     """A tiny local VLM captions level 1/3 rows and answers level-1 VQA questions, end to end."""
     from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
@@ -194,7 +195,8 @@ def test_transformers_captioner_builds_all_three_levels(llava_fixture, tmp_path)
     report = json.loads((out / "build_report.json").read_text())
     name = report["captions"]["captioner"]
     assert report["captions"]["misses"] > 0 and name == f"transformers:{model.name}"  # local folders by name
-    assert report["captions"]["fallbacks"] >= 0  # the captioner's stats() reach the report
+    captions = report["captions"]  # the captioner's stats() reach the report: a fallback is a request
+    assert 0 <= captions["fallbacks"] <= captions["hits"] + captions["repeats"] + captions["misses"], captions
     assert (
         report["captions"]["hits"] == 0 and "cache hit rate" not in (out / "README.md").read_text()
     )  # report only

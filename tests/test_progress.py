@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from s2h_dataset.cli import main
 
 
@@ -46,12 +48,14 @@ _SUMMARY = (
 )
 
 
+@pytest.mark.slow
 def test_quiet_build_prints_only_the_summary(tmp_path):
     result = _cli_build(tmp_path / "out", "--quiet")
     assert result.stderr == "", result.stderr  # no bar, no INFO line (a warning or error would still show)
     assert re.fullmatch(_SUMMARY + "out\n", result.stdout), result.stdout
 
 
+@pytest.mark.slow
 def test_build_says_nothing_twice(tmp_path):
     """Without --quiet: bars and INFO lines on stderr, the summary once on stdout and no log line repeating
     it; every log line is distinct."""
@@ -106,6 +110,7 @@ def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
     assert "(2 written, 1 reused)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_fresh_build_says_each_post_write_stage_and_never_resuming(tmp_path):
     """Above 275 rows per level and split (where a size sample is encoded before the shards): a fresh build
     never says "resuming"; after the shards, each stage without a bar (blind audit, hold-back, card,

@@ -160,6 +160,7 @@ def _grep(folder: Path, needle: str) -> list[str]:
     return [str(p) for p in folder.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
 
 
+@pytest.mark.slow
 def test_key_in_captioner_url_appears_nowhere(completions, tmp_path):
     out, cache = tmp_path / "out", tmp_path / "cache"
     spec = f"openai:http://user:{KEY}@127.0.0.1:{completions}/v1#model"

@@ -9,16 +9,11 @@ import pathlib
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import datasets
 import pytest
-import torch
 from cpu_dpo import cpu_dpo_config
 from PIL import Image
-from transformers import AutoModelForImageTextToText, AutoProcessor
-from trl import DPOTrainer
 
-from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
-from s2h_dataset.testing.tiny_vlms import FAMILIES, build_tiny_vlm, tiny_vlm_cache
+from s2h_dataset.testing import FAMILIES, tiny_vlm_cache
 
 _REPO = pathlib.Path(__file__).resolve().parents[1]
 _EMOJI_DIRS = [
@@ -59,7 +54,7 @@ def _assistant(text: str) -> dict:
     return {"role": "assistant", "content": [{"type": "text", "text": text}]}
 
 
-def _n_image_tokens(model, input_ids: torch.Tensor) -> int:
+def _n_image_tokens(model, input_ids) -> int:
     token_id = getattr(model.config, "image_token_id", None) or model.config.image_token_index
     return int((input_ids == token_id).sum())
 
@@ -68,6 +63,12 @@ def _n_image_tokens(model, input_ids: torch.Tensor) -> int:
 def test_build_reload_forward_generate(
     family: str, tmp_path: pathlib.Path, images: list[Image.Image]
 ) -> None:
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
+    from s2h_dataset.testing.tiny_vlms import build_tiny_vlm
+
     out = build_tiny_vlm(family, tmp_path / "a", seed=0)
     assert out == tmp_path / "a" and (out / "model.safetensors").is_file()
     model = AutoModelForImageTextToText.from_pretrained(out).eval()
@@ -119,9 +120,14 @@ def test_build_reload_forward_generate(
 
 
 # Raised by transformers' Trainer itself whatever the config says.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")
 @pytest.mark.parametrize("family", FAMILIES)
 def test_dpo_two_steps(family: str, tmp_path: pathlib.Path, images: list[Image.Image]) -> None:
+    import datasets
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import DPOTrainer
+
     path = tiny_vlm_cache(family)
     assert tiny_vlm_cache(family) == path  # built once per process
     model = AutoModelForImageTextToText.from_pretrained(path)

@@ -141,6 +141,7 @@ def edit_build(tmp_path_factory):
     return build(BuildConfig(out=str(out), n_per_level=300, levels="1,3", seed=1, filter=False))
 
 
+@pytest.mark.slow
 def test_fact_edits_are_false_of_the_image_and_of_several_kinds(edit_build):
     kinds = _check_rows(edit_build)
     assert {"colour", "count", "size", "object", "claim"} <= set(kinds), kinds

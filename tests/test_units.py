@@ -1,5 +1,7 @@
 """Small pieces on their own: the near-synonym guard, image normalisation, planning balance."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -78,5 +80,11 @@ def test_sharding_keeps_ids_unique_and_streams_continuous():
 def test_reference_caption_depends_only_on_image():
     record = load_sources(["emoji"], seed=0).objects[0]
     captioner = ReferenceCaptioner()
-    assert captioner.caption(record) == captioner.caption(record)
-    assert record.label in captioner.caption(record)
+    caption = captioner.caption(record)
+    # the same pixels measured again (no signature: no memo) by another captioner: the same text
+    unsigned = dataclasses.replace(record, file=None, stamp="")
+    assert ReferenceCaptioner().caption(unsigned) == caption
+    # other pixels under the same id and label: another text
+    red = dataclasses.replace(unsigned, load=lambda: Image.new("RGB", (96, 96), (220, 20, 20)))
+    assert captioner.caption(red) != caption and "red" in captioner.caption(red)
+    assert record.label in caption

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 from . import require_folder
 
-HELP = "blind audit: can each task's chosen be told from rejected without the images?"
-
 
 @dataclass
 class AuditArgs:

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from ..configs import BuildConfig
 
-HELP = "build the S2H-DPO dataset into a folder laid out like a Hub dataset repo"
 ARGS = (BuildConfig,)
 RESUMES = True  # encoded images and finished shards of an interrupted build are reused
 # `s2h build --help` in sections (TRL's and `hf`'s help group theirs); a field in none stays under "options"

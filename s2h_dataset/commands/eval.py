@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ..eval.config import EvalConfig
 
-HELP = "evaluate a VLM on BLINK, MANTIS, NLVR2, MMStar, POPE, the Level-3 probe, s2h_test (or --rescore DIR)"
 ARGS = (EvalConfig,)
 RESUMES = True  # answers already saved in --out are kept (the resume key)
 

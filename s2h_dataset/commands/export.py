@@ -11,7 +11,6 @@ from typing import Literal
 
 from . import require_folder
 
-HELP = "write a built folder in LLaMA-Factory's or ms-swift's multi-image preference format (images as files)"
 DESCRIPTION = __doc__.split("\n\n", 1)[1]
 
 

@@ -4,8 +4,6 @@ from dataclasses import dataclass, field
 
 from . import require_folder
 
-HELP = "join the folders of a sharded build (`s2h build --shard I/N`) into one dataset folder"
-
 
 @dataclass
 class MergeArgs:

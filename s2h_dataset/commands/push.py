@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 
 from . import require_folder
 
-HELP = "validate a built folder and upload it to a Hub dataset repo"
-
 
 @dataclass
 class PushArgs:

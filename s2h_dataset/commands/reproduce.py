@@ -20,8 +20,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HELP = "print or run the commands of every paper run (Tables 1-5, probe, Fig. 5) and tabulate their results"
-
 logger = logging.getLogger(__name__)
 
 

@@ -10,8 +10,6 @@ from ..hubnet import require_model
 from ..vlm.processor_defaults import parse_processor_kwargs
 from . import is_local, require_folder
 
-HELP = "Launch the Gradio demo: global visual search on uploaded images, plus a dataset explorer."
-
 
 @dataclass
 class SpaceArguments:

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 from ..training.arguments import S2HScriptArguments
 
-HELP = "check rows against a model's processor before training (image tokens, max_length, images per row)"
-
 # the training script's fields train-check takes as they are (default, help, checks, meaning: 0 rows skips)
 SHARED = (
     "dataset_name",

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 from . import require_folder
 
-HELP = "check every row, shard and config of a built dataset folder"
-
 
 @dataclass
 class ValidateArgs:

@@ -27,13 +27,9 @@ The text decoders have hidden size 128, 2 layers, 4 heads (2 KV heads); the visi
 
 from __future__ import annotations
 
-import atexit
-import functools
 import logging
 import os
 import pathlib
-import shutil
-import tempfile
 import time
 from typing import Any
 
@@ -60,14 +56,13 @@ from transformers import (
     SmolVLMVideoProcessor,
 )
 
+from s2h_dataset.testing import FAMILIES, tiny_vlm_cache  # re-exported: the old import path
 from s2h_dataset.testing.tiny_tokenizer import build_tiny_tokenizer
 
 __all__ = ["FAMILIES", "build_tiny_vlm", "qwen_vision_token_ids", "tiny_vlm_cache"]
 
 logger = logging.getLogger(__name__)
 
-#: The VLM families :func:`build_tiny_vlm` can build (``config.model_type`` of the saved model).
-FAMILIES: tuple[str, ...] = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "idefics3", "smolvlm", "gemma3")
 
 # Shared sizes. Text: head_dim = 128 / 4 = 32, so Qwen's M-RoPE sections must sum to 16.
 _TEXT = dict(
@@ -296,11 +291,3 @@ def build_tiny_vlm(family: str, out_dir: str | os.PathLike, seed: int = 0) -> pa
         time.perf_counter() - start,
     )
     return out
-
-
-@functools.cache
-def tiny_vlm_cache(family: str) -> pathlib.Path:
-    """Build `family` once per process (seed 0) into a temporary folder removed at exit; return its path."""
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f"tiny-{family}-"))
-    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-    return build_tiny_vlm(family, tmp)

@@ -53,6 +53,7 @@ def _texts(out):
     ], ds
 
 
+@pytest.mark.slow
 def test_level3_build_survives_a_server_restart_and_never_asks_twice(server, tmp_path, caplog):
     spec, cache_dir = f"openai:{server.url}#{server.model}", tmp_path / "captions"
     before = server.requests

@@ -6,7 +6,7 @@ from s2h_dataset.captioners import CaptionCache, TextRequest, make_captioner
 from s2h_dataset.captioners.model import CAPTION_PROMPT
 from s2h_dataset.content import content_id
 from s2h_dataset.sources import load_sources
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.vlm.replies import normalize_answer
 
 

@@ -136,6 +136,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_hub_failures_name_what_failed_and_the_fix(hub, tmp_path):
     env = _env(tmp_path, HF_ENDPOINT=hub, HF_HUB_OFFLINE="0", HF_TOKEN="hf_not_a_valid_token")
     result = subprocess.run(

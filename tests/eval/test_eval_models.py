@@ -11,7 +11,7 @@ from s2h_dataset.eval.generate import HFGenerator
 from s2h_dataset.eval.lmms_layout import read_results
 from s2h_dataset.eval.probe import probe_text, probe_unit
 from s2h_dataset.eval.report import RESULTS_JSON, RESULTS_MD, read_predictions
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.vlm.replies import read_reply
 
 

@@ -7,7 +7,7 @@ from s2h_dataset.eval import EvalConfig, evaluate, markdown_table
 from s2h_dataset.eval.preference import preference_rows
 from s2h_dataset.eval.report import read_predictions
 from s2h_dataset.eval.runner import make_generator
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 
 
 class PrefersChosen:

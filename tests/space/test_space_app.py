@@ -7,25 +7,21 @@ import subprocess
 import sys
 import time
 
-import gradio as gr
 import pytest
-from gradio.utils import get_upload_folder
-from gradio_client import Client, handle_file
 from PIL import Image
 from space_helpers import ScriptedModel
 
 from s2h_dataset.errors import UserError
 from s2h_dataset.space.explorer import get_row
 from s2h_dataset.space.limits import Limits
-from s2h_dataset.space.search import SearchHandler, display_model, display_name
-from s2h_dataset.space.sessions import SWEEP
-from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image, random_row, show_row
 
 FOUR = ["dog", "peacock", "car", "banana"]
 
 
 def _copies(tmp_path, labels):
     """Copies of bundled images inside a fake Gradio upload folder, as uploads would be."""
+    from s2h_dataset.space.ui import bundled_image
+
     paths = []
     for i, label in enumerate(labels):
         folder = tmp_path / "cache" / f"upload{i}"
@@ -35,6 +31,10 @@ def _copies(tmp_path, labels):
 
 
 def test_handler_highlights_the_parsed_image_and_keeps_uploads(tmp_path):
+    import gradio as gr
+
+    from s2h_dataset.space.search import SearchHandler
+
     model = ScriptedModel("The peacock is in the second image.")
     handler = SearchHandler(model, Limits(max_new_tokens=9), cache_dir=str(tmp_path / "cache"))
     paths = _copies(tmp_path, FOUR)
@@ -65,6 +65,9 @@ def test_handler_highlights_the_parsed_image_and_keeps_uploads(tmp_path):
 
 
 def test_handler_side_by_side_with_base_model(tmp_path):
+    from s2h_dataset.space.search import SearchHandler
+    from s2h_dataset.space.ui import bundled_image
+
     handler = SearchHandler(
         ScriptedModel("Image 4"), Limits(), str(tmp_path), base=ScriptedModel("Image 1", "base")
     )
@@ -74,6 +77,9 @@ def test_handler_side_by_side_with_base_model(tmp_path):
 
 
 def test_handler_reply_naming_no_image(tmp_path):
+    from s2h_dataset.space.search import SearchHandler
+    from s2h_dataset.space.ui import bundled_image
+
     handler = SearchHandler(ScriptedModel("A peacock with a blue neck."), Limits(), str(tmp_path))
     _, html, answer, *_ = handler(
         [bundled_image(label) for label in FOUR], "Caption the image with a peacock"
@@ -90,6 +96,10 @@ def test_handler_reply_naming_no_image(tmp_path):
     ],
 )
 def test_handler_warns_on_bad_requests(tmp_path, labels, query, message):
+    import gradio as gr
+
+    from s2h_dataset.space.search import SearchHandler
+
     model = ScriptedModel("Image 1")
     handler = SearchHandler(model, Limits(), cache_dir=str(tmp_path / "cache"))
     paths = _copies(tmp_path, labels)
@@ -101,6 +111,10 @@ def test_handler_warns_on_bad_requests(tmp_path, labels, query, message):
 
 
 def test_handler_names_a_bad_file_and_keeps_the_good_ones(tmp_path):
+    import gradio as gr
+
+    from s2h_dataset.space.search import SearchHandler
+
     paths = [str(p) for p in _copies(tmp_path, ["dog", "peacock", "car"])]
     notes = tmp_path / "cache" / "upload9" / "notes.txt"
     notes.parent.mkdir()
@@ -131,10 +145,14 @@ def test_handler_names_a_bad_file_and_keeps_the_good_ones(tmp_path):
     ],
 )
 def test_display_names_only_when_meaningful(name, shown):
+    from s2h_dataset.space.search import display_name
+
     assert display_name(name) == shown
 
 
 def test_model_name_not_a_local_path(tmp_path):
+    from s2h_dataset.space.search import display_model
+
     run = tmp_path / "s2h-qwen" / "checkpoint-500"
     run.mkdir(parents=True)
     assert display_model(str(run)) == "s2h-qwen/checkpoint-500"
@@ -143,6 +161,9 @@ def test_model_name_not_a_local_path(tmp_path):
 
 
 def test_real_tiny_model_through_the_handler(tmp_path, tiny_model):
+    from s2h_dataset.space.search import SearchHandler
+    from s2h_dataset.space.ui import bundled_image
+
     handler = SearchHandler(tiny_model, Limits(max_new_tokens=12), str(tmp_path))
     _, html, answer, raw, *_ = handler(
         [bundled_image(label) for label in FOUR], "Which image contains a peacock?"
@@ -152,6 +173,8 @@ def test_real_tiny_model_through_the_handler(tmp_path, tiny_model):
 
 
 def test_explorer_shows_a_built_row(space_dataset):
+    from s2h_dataset.space.ui import random_row, show_row
+
     row = get_row(space_dataset, "level3", "train", 0)
     assert row.level == 3 and row.task in ("caption_search", "which_image", "attribute_search")
     assert len(row.images) == 4 and row.prompt and row.chosen != row.rejected
@@ -172,6 +195,8 @@ def test_explorer_shows_a_built_row(space_dataset):
     ],
 )
 def test_explorer_warnings(space_dataset, source, config, index, message):
+    from s2h_dataset.space.ui import show_row
+
     source = space_dataset if source == "BUILT" else source
     with pytest.warns(UserWarning, match=message):
         out = show_row(source, config, "train", index)
@@ -220,6 +245,12 @@ def _empty_files(root) -> set[str]:
 
 
 def test_launched_app_through_gradio_client(served, tiny_model, space_dataset, tmp_path):
+    from gradio.utils import get_upload_folder
+    from gradio_client import Client, handle_file
+
+    from s2h_dataset.space.sessions import SWEEP
+    from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image
+
     scripted = ScriptedModel("Image 3")
     limits = Limits(max_new_tokens=8)
     demo = build_demo(scripted, base=tiny_model, limits=limits, dataset=space_dataset)
@@ -283,6 +314,10 @@ def test_cli_help():
 
 
 def test_preview_shows_uploads_and_names_a_bad_file_at_upload(tmp_path):
+    import gradio as gr
+
+    from s2h_dataset.space.search import SearchHandler
+
     paths = [str(p) for p in _copies(tmp_path, ["dog", "peacock", "car"])]
     notes = tmp_path / "cache" / "upload9" / "notes.txt"
     notes.parent.mkdir(parents=True)
@@ -300,6 +335,8 @@ def test_preview_shows_uploads_and_names_a_bad_file_at_upload(tmp_path):
 
 def test_example_images_are_named_only_once_answered(tmp_path):
     from s2h_dataset.space.examples import example_labels
+    from s2h_dataset.space.search import SearchHandler
+    from s2h_dataset.space.ui import bundled_image
 
     copies = []
     for i, label in enumerate(["dog", "peacock", "car", "banana"], 1):
@@ -317,6 +354,8 @@ def test_example_images_are_named_only_once_answered(tmp_path):
 
 def test_space_share_reaches_gradio(monkeypatch):
     """`s2h space --share` is Gradio's `share=True` (the start-up hint it prints can be acted on)."""
+    import gradio as gr
+
     from s2h_dataset.cli import main
 
     seen = {}

@@ -7,12 +7,10 @@ import os
 import time
 
 import pytest
-from gradio.utils import get_upload_folder
 from PIL import Image
 from space_helpers import ScriptedModel
 
 from s2h_dataset.space.limits import Limits
-from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image
 from s2h_dataset.testing.browser import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = [
@@ -62,7 +60,10 @@ def _wait_calls(model, before: int, timeout: float = 60) -> None:
     assert len(model.calls) == before + 1, "the request never reached the model"
 
 
+@pytest.mark.slow
 def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_dataset, tmp_path):
+    from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image
+
     # the scripted model makes the pick known; the real tiny model answers beside it (before/after view)
     scripted = ScriptedModel("The peacock is in the second image.")
     url = served(
@@ -204,6 +205,8 @@ def test_search_and_explore_in_the_browser(browser, served, tiny_model, space_da
 
 def _own_images(folder, tag: str, n: int) -> list[str]:
     """`n` PNGs with bytes new to this run (so no earlier upload shares their content-addressed path)."""
+    from s2h_dataset.space.ui import bundled_image
+
     paths = []
     for i in range(n):
         with Image.open(bundled_image(("dog", "car", "owl", "cat")[i % 4])) as image:
@@ -217,6 +220,8 @@ def _own_images(folder, tag: str, n: int) -> list[str]:
 
 def _on_server(name: str) -> list[str]:
     """Paths of the uploads called `name` in Gradio's upload folder."""
+    from gradio.utils import get_upload_folder
+
     root = get_upload_folder()
     return [os.path.join(d, name) for d, _, names in os.walk(root) if name in names]
 
@@ -228,7 +233,10 @@ def _wait_gone(name: str, timeout: float = 30) -> None:
     assert not _on_server(name), f"{name} still on the server: {_on_server(name)}"
 
 
+@pytest.mark.slow
 def test_uploads_deleted_when_the_session_ends(browser, served, tmp_path):
+    from s2h_dataset.space.ui import build_demo
+
     scripted = ScriptedModel("Image 1")
     url = served(build_demo(scripted, limits=Limits(max_new_tokens=8)))
     tag = f"own-{os.getpid()}-{time.time_ns()}"
@@ -283,10 +291,13 @@ def test_uploads_deleted_when_the_session_ends(browser, served, tmp_path):
     third.close()
 
 
+@pytest.mark.slow
 def test_thumbnails_before_search_warnings_keep_the_answer_and_a_narrow_screen(browser, served, tmp_path):
     """At 420 px: uploads show as numbered thumbnails before Search, right under the form; the answer comes
     right there too (the examples after it); an empty request warns and keeps the last answer; example
     images have neutral names and are named only once the model has answered."""
+    from s2h_dataset.space.ui import EXAMPLES, build_demo, bundled_image
+
     scripted = ScriptedModel("The peacock is in the second image.")
     url = served(build_demo(scripted, limits=Limits(max_new_tokens=8)))
     page = browser.new_page(viewport={"width": 420, "height": 900})

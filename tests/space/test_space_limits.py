@@ -5,7 +5,6 @@ from PIL import Image
 
 from s2h_dataset.errors import UserError
 from s2h_dataset.space.limits import Limits, UploadError, discard_uploads, file_digest, load_uploads
-from s2h_dataset.space.ui import bundled_image
 
 
 def _png(path, size=(64, 48), colour=(200, 10, 10)):
@@ -27,6 +26,8 @@ def test_limits_from_environment(monkeypatch):
 
 
 def test_load_uploads_in_order_as_rgb():
+    from s2h_dataset.space.ui import bundled_image
+
     paths = [bundled_image("dog"), bundled_image("peacock"), bundled_image("car")]  # RGBA WebP
     loaded = load_uploads(paths, Limits())
     assert [name for name, _ in loaded] == [os.path.basename(p) for p in paths]

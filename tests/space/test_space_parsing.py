@@ -7,12 +7,13 @@ from space_helpers import ScriptedModel
 from vlm.reply_cases import POSITION
 
 from s2h_dataset.eval.items import LETTERS
-from s2h_dataset.space.search import run_search
 from s2h_dataset.vlm.replies import read_reply
 
 
 @pytest.mark.parametrize("case", POSITION, ids=[c.reply[:40] for c in POSITION])
 def test_space_pick_is_what_the_probe_scores(case):
+    from s2h_dataset.space.search import run_search
+
     images = [Image.new("RGB", (8, 8), (40 * i, 0, 0)) for i in range(case.choices)]
     result = run_search(ScriptedModel(case.reply), images, "Which image contains a peacock?", 16)
     choices = tuple(LETTERS[: case.choices])

@@ -3,16 +3,18 @@
 import shutil
 
 from s2h_dataset.space.limits import file_digest
-from s2h_dataset.space.sessions import SessionUploads
-from s2h_dataset.space.ui import bundled_image
 
 
 def _upload(cache, label: str, folder: str) -> str:
+    from s2h_dataset.space.ui import bundled_image
+
     (cache / folder).mkdir(parents=True, exist_ok=True)
     return shutil.copy(bundled_image(label), cache / folder / f"{label}.webp")
 
 
 def test_files_go_when_they_leave_the_box_or_the_session_ends(tmp_path):
+    from s2h_dataset.space.sessions import SessionUploads
+
     cache = tmp_path / "cache"
     dog, car, shared = _upload(cache, "dog", "a"), _upload(cache, "car", "b"), _upload(cache, "owl", "c")
     sessions = SessionUploads(cache)
@@ -27,6 +29,9 @@ def test_files_go_when_they_leave_the_box_or_the_session_ends(tmp_path):
 
 
 def test_examples_and_files_outside_the_cache_are_never_deleted(tmp_path):
+    from s2h_dataset.space.sessions import SessionUploads
+    from s2h_dataset.space.ui import bundled_image
+
     cache = tmp_path / "cache"
     example = _upload(cache, "peacock", "ex")
     outside = shutil.copy(bundled_image("dog"), tmp_path / "dog.webp")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
+import pytest
 from huggingface_hub import ModelCard
 
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training.eval_hook import run_eval_tasks
 from s2h_dataset.training.model_card import CardInfo, model_card
 
@@ -59,6 +60,7 @@ def test_eval_hook_skips_cleanly_without_the_harness(monkeypatch, tmp_path, capl
     assert run_eval_tasks(tmp_path, [], tmp_path / "eval") is None
 
 
+@pytest.mark.slow
 def test_dpo_with_eval_tasks_puts_the_probe_in_the_card(dpo_script, train_argv, tmp_path):
     out = tmp_path / "out"
     dpo_script.main(

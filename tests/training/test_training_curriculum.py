@@ -10,26 +10,37 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
-import torch
-from transformers import AutoModelForImageTextToText, AutoProcessor, TrainerCallback
+import pytest
 
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training.curriculum import stage_dirs
 
+if TYPE_CHECKING:
+    import torch
 
-class StartWeights(TrainerCallback):
-    """The policy's weights at step 0 of every training run the callback sees."""
 
-    def __init__(self):
-        self.runs: list[dict[str, torch.Tensor]] = []
+def start_weights():
+    """A callback that keeps the policy's weights at step 0 of every training run it sees."""
+    from transformers import TrainerCallback
 
-    def on_train_begin(self, args, state, control, model=None, **kwargs):
-        self.runs.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+    class StartWeights(TrainerCallback):
+        """The policy's weights at step 0 of every training run the callback sees."""
+
+        def __init__(self):
+            self.runs: list[dict[str, torch.Tensor]] = []
+
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            self.runs.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+
+    return StartWeights()
 
 
 def _weights(folder) -> dict[str, torch.Tensor]:
     """The state dict of the model saved in `folder`, under the names the live model uses."""
+    from transformers import AutoModelForImageTextToText
+
     return AutoModelForImageTextToText.from_pretrained(folder).state_dict()
 
 
@@ -44,6 +55,8 @@ def _base_layer_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
 
 def _row_logprob(model, processor, row) -> float:
     """Summed log-probability of a row's prompt + chosen reply under `model`."""
+    import torch
+
     text = processor.apply_chat_template(row["prompt"] + row["chosen"], tokenize=False)
     inputs = processor(images=row["images"], text=[text], return_tensors="pt")
     with torch.no_grad():
@@ -56,11 +69,15 @@ def _lrs(trainer) -> list[float]:
     return [h["learning_rate"] for h in trainer.state.log_history if "learning_rate" in h]
 
 
+@pytest.mark.slow
 def test_two_stage_curriculum_chains_weights_reference_and_schedules(
     s2h_data, dpo_script, train_argv, tmp_path, caplog
 ):
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
     base, out = tiny_vlm_cache("llava"), tmp_path / "curriculum"
-    snapshots = StartWeights()
+    snapshots = start_weights()
     argv = [
         *train_argv(base, out),
         "--curriculum",
@@ -116,9 +133,12 @@ def test_two_stage_curriculum_chains_weights_reference_and_schedules(
     assert caplog.text.count("already finished") == 2
 
 
+@pytest.mark.slow
 def test_lora_curriculum_merges_then_trains_new_adapters(dpo_script, train_argv, lora_args, tmp_path):
+    import torch
+
     base, out = tiny_vlm_cache("llava"), tmp_path / "lora"
-    snapshots = StartWeights()
+    snapshots = start_weights()
     stage2 = dpo_script.main(
         [
             *train_argv(base, out),

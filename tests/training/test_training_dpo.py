@@ -8,20 +8,23 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import torch
 from datasets import load_dataset
-from safetensors.torch import load_file
-from transformers import AutoModelForImageTextToText, AutoProcessor
 
-from s2h_dataset.testing.tiny_vlms import FAMILIES, tiny_vlm_cache
+from s2h_dataset.testing import FAMILIES, tiny_vlm_cache
 from s2h_dataset.training.steps import one_line_errors
+
+if TYPE_CHECKING:
+    import torch
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
     out = {}
     for path in sorted(folder.glob("*.safetensors")):
         out.update(load_file(path))
@@ -31,6 +34,8 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 def _generates(model, processor, data: Path) -> None:
     """A 4-image test row through the chat template; greedy generation adds tokens."""
+    import torch
+
     row = load_dataset(str(data), "level3", split="test")[0]
     assert len(row["images"]) == 4
     text = processor.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False)
@@ -53,8 +58,12 @@ def _losses(trainer) -> list[float]:
     return [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_dpo_full_finetune_each_family(family, s2h_data, dpo_script, train_argv, tmp_path):
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
     base, out = tiny_vlm_cache(family), tmp_path / "out"
     trainer = dpo_script.main(train_argv(base, out))
     losses = _losses(trainer)
@@ -71,10 +80,12 @@ def test_dpo_full_finetune_each_family(family, s2h_data, dpo_script, train_argv,
     _generates(model, AutoProcessor.from_pretrained(out), s2h_data)
 
 
+@pytest.mark.slow
 def test_dpo_subprocess_yaml_config_lora_and_resume(s2h_data, dpo_script, tmp_path, caplog):
     """The real script in a subprocess, configured by YAML; a CLI flag overrides a YAML key; LoRA weights move;
     a second run with more steps resumes from the checkpoint the first one left."""
     from peft import PeftModel
+    from transformers import AutoModelForImageTextToText, AutoProcessor
 
     base, out = tiny_vlm_cache("qwen2_5_vl"), tmp_path / "lora"
     config = tmp_path / "config_lora.yaml"
@@ -133,7 +144,10 @@ output_dir: {out}
     assert trainer.state.global_step == 3 and (out / "checkpoint-3").is_dir()
 
 
+@pytest.mark.slow
 def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, train_argv, tmp_path):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
     base, out = tiny_vlm_cache("idefics3"), tmp_path / "sft"
     trainer = sft_script.main(train_argv(base, out))
     assert (

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from s2h_dataset.errors import UserError
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training.rewards import (
     GRPOScriptArguments,
     format_reward,

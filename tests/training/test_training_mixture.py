@@ -8,7 +8,7 @@ import pytest
 from datasets import Dataset
 
 from s2h_dataset.errors import UserError
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training import S2HScriptArguments, flat_mixture, weighted_mixture
 from s2h_dataset.training.arguments import parse_levels, parse_stages, parse_weights
 
@@ -121,6 +121,7 @@ def test_script_feeds_the_trainer_the_mixture(mode, dpo_script, train_argv, tmp_
         assert '"level3": 3' in card.replace(".0", "")
 
 
+@pytest.mark.slow
 def test_streamed_mixture_reads_every_row_once(s2h_data):
     """`streaming=True`: the levels are IterableDatasets, interleaved; one pass yields the flat mixture's rows."""
     from datasets import IterableDataset
@@ -145,6 +146,7 @@ def test_streamed_mixture_reads_every_row_once(s2h_data):
     assert {row["level"] for row in weighted.train} == {1}
 
 
+@pytest.mark.slow
 def test_dpo_trains_on_a_streamed_mixture(dpo_script, train_argv, tmp_path):
     trainer = dpo_script.main(
         [

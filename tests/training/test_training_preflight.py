@@ -6,11 +6,10 @@ import copy
 
 import pytest
 from datasets import Dataset, load_dataset
-from transformers import AutoProcessor
 
 from s2h_dataset import cli
 from s2h_dataset.schema import FEATURES
-from s2h_dataset.testing.tiny_vlms import FAMILIES, tiny_vlm_cache
+from s2h_dataset.testing import FAMILIES, tiny_vlm_cache
 from s2h_dataset.training.preflight import PreflightError, check_row, preflight
 
 
@@ -21,6 +20,8 @@ def rows(s2h_data):
 
 @pytest.fixture(scope="module")
 def processors():
+    from transformers import AutoProcessor
+
     return {family: AutoProcessor.from_pretrained(tiny_vlm_cache(family)) for family in FAMILIES}
 
 

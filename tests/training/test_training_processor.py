@@ -8,11 +8,10 @@ import shutil
 
 import pytest
 from datasets import load_dataset
-from transformers import AutoProcessor
 
 from s2h_dataset.cli import main as s2h
 from s2h_dataset.errors import UserError
-from s2h_dataset.testing.tiny_vlms import tiny_vlm_cache
+from s2h_dataset.testing import tiny_vlm_cache
 from s2h_dataset.training.script import parse_args
 from s2h_dataset.training.steps import load_model_and_processor
 from s2h_dataset.vlm.processor_defaults import (
@@ -38,6 +37,8 @@ def test_defaults_and_overrides():
 @pytest.fixture(scope="module")
 def smolvlm_splitting(tmp_path_factory):
     """The tiny SmolVLM saved with the stock processor's behaviour: upscale to 4 tiles a side, then split."""
+    from transformers import AutoProcessor
+
     folder = tmp_path_factory.mktemp("smolvlm-shaped") / "model"
     shutil.copytree(tiny_vlm_cache("smolvlm"), folder)
     processor = AutoProcessor.from_pretrained(folder)
@@ -69,6 +70,8 @@ def test_train_check_smolvlm_splitting_default_off(smolvlm_splitting, s2h_data, 
 
 
 def test_train_check_qwen_max_pixels(s2h_data, capsys):
+    from transformers import AutoProcessor
+
     model = tiny_vlm_cache("qwen2_5_vl")
     default = _check(model, s2h_data, capsys=capsys)
     size = '{"size": {"longest_edge": 3136, "shortest_edge": 3136}}'

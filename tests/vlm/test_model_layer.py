@@ -13,7 +13,7 @@ from fake_http import JSONHandler, running
 from PIL import Image
 
 from s2h_dataset.errors import UserError
-from s2h_dataset.testing.tiny_vlms import FAMILIES, tiny_vlm_cache
+from s2h_dataset.testing import FAMILIES, tiny_vlm_cache
 from s2h_dataset.vlm.chat import encode, generate, images_then_text, openai_content, render, user_turn
 from s2h_dataset.vlm.loading import ModelSpec, load_processor, load_vlm
 from s2h_dataset.vlm.openai_client import OpenAIChatClient, parse_openai_spec
