@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 
 from ..captioners.colour import clearly, clearly_not
-from ..captioners.facts import record_facts
+from ..captioners.facts import measurable_colours, record_facts
 from ..schema import RowSpec
 from .common import LevelContext, PlanError, image_ref, yes_no_row
 from .level2 import _by_unit
@@ -43,7 +43,7 @@ MORE_ANSWERS = (
 def has_object_colours(pool) -> bool:
     """Whether the pool's objects have measurable colours: transparent renders, where the object is the
     opaque pixels. A photo's colours are its background's too, so `compare_colour` never asks about them."""
-    return any((f := record_facts(r)) is not None and f.size is not None for r in pool.objects[:50])
+    return measurable_colours(pool.objects)
 
 
 def _by_colour(ctx: LevelContext) -> dict[str, list]:

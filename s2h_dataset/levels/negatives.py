@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from ..captioners.base import TextRequest
 from ..captioners.colour import CLEARLY_NOT, N_CONFUSIONS, ColourVote, clearly_not, colour_vote, nearest_terms
-from ..captioners.facts import LEFT, SIZE_RANGES, Facts
+from ..captioners.facts import LEFT, SIZE_RANGES, Facts, thumbnail
 from ..labels import COLOUR_NAMES, conflicts
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "Truth",
     "candidate_edits",
     "claim_edit",
-    "fact_edit",
     "fine_vote",
     "is_false",
     "make_negative",
@@ -156,14 +155,8 @@ FINE_SIDE = 256
 def fine_vote(image) -> ColourVote | None:
     """The colour vote of an image's object (its opaque pixels; a photo: all) at up to `FINE_SIDE` pixels
     a side: the facts' thumbnail averages a small red lamp into its black housing, this does not."""
-    import numpy as np
-
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    small = image.convert("RGBA")
-    small.thumbnail((FINE_SIDE, FINE_SIDE))
-    pixels = np.asarray(small).reshape(-1, 4)
-    keep = pixels[:, 3] >= 128 if has_alpha else np.ones(len(pixels), dtype=bool)
-    return colour_vote(pixels[keep, :3]) if keep.any() else None
+    pixels, keep, _, _ = thumbnail(image, FINE_SIDE, photo_mode="RGBA")
+    return colour_vote(pixels[keep]) if keep.any() else None
 
 
 def _case_like(word: str, model: str) -> str:
@@ -289,16 +282,6 @@ class EditWeights:
                 result.out[key] = result.out.get(key, 1.0) * (t / a) ** 0.5
                 result.into[key] = result.into.get(key, 1.0) * (a / t) ** 0.5
         return result
-
-
-def fact_edit(text: str, rng: random.Random, colours: tuple[str, ...] = ()) -> tuple[str, str] | None:
-    """(text with one colour changed, "colour:old>new") or None when it states no colour: an unchecked edit
-    for a text whose image facts are unknown. `colours`: the object's plausible wrong colours."""
-    edits = candidate_edits(text, None, colours)
-    if not edits:
-        return None
-    edit = rng.choice(edits)
-    return edit.text, edit.name
 
 
 @dataclass(frozen=True)
