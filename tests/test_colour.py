@@ -13,7 +13,7 @@ from PIL import Image
 from s2h_dataset.captioners.colour import clearly, clearly_not, colour_vote, confusions
 from s2h_dataset.captioners.facts import image_facts
 from s2h_dataset.labels import COLOUR_NAMES
-from s2h_dataset.levels.negatives import candidate_edits
+from s2h_dataset.levels.fact_edits import candidate_edits
 
 DATA = Path(__file__).parent / "data"
 EMOJI = Path(__file__).parents[1] / "s2h_dataset" / "data" / "fluent-emoji-3d"

@@ -18,7 +18,8 @@ from ..captioners.reference import pixel_caption, scene_caption
 from ..schema import RowSpec
 from ..sources.base import RecordMemo
 from .common import LevelContext, PlanError, image_ref
-from .negatives import EditRequest, EditWeights, Truth, candidate_edits, fine_vote
+from .fact_edits import EditWeights, Truth, candidate_edits, fine_vote
+from .negatives import EditRequest
 
 __all__ = ["caption_search", "edit_weights", "truth_of", "which_image"]
 
