@@ -101,12 +101,25 @@ def _open_staging(cfg: BuildConfig, scorer: PairScorer | None) -> Staging:
 
 
 def _iter_shards(
-    cfg: BuildConfig, sources: Sources, sizes: dict, excluded: frozenset, captioner_name: str, shard_rows: int
+    cfg: BuildConfig,
+    sources: Sources,
+    sizes: dict,
+    excluded: frozenset,
+    *,
+    captioner_name: str,
+    shard_rows: int,
 ):
     """Every shard of the build, in order (level, split, index), planned without the excluded images;
     `shard_rows` is `--shard-rows` capped by `--shard-mib` (`rows_per_shard`)."""
     pools = split_pools(sources, cfg.test_fraction, excluded)
-    check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
+    check_pools(
+        pools,
+        cfg.level_list,
+        sizes,
+        cfg.n_images,
+        hardness=cfg.distractor_hardness,
+        search_negatives=cfg.search_negative_list,
+    )
     quantile = cfg.filter_quantile if cfg.filter else 1.0
     files = {split: pool_files(pools[split]) for split in SPLITS if sizes[split]}
     for level in cfg.level_list:
@@ -116,7 +129,14 @@ def _iter_shards(
                     pools[split], cfg.n_images, split, cfg.distractor_hardness, cfg.search_negative_list
                 )
                 for shard in plan_shards(
-                    level, split, ctx, sizes[split], cfg.seed, shard_rows, quantile, captioner_name
+                    level,
+                    split,
+                    ctx,
+                    sizes[split],
+                    seed=cfg.seed,
+                    shard_rows=shard_rows,
+                    quantile=quantile,
+                    captioner_name=captioner_name,
                 ):
                     yield shard, files[split]
 
@@ -148,7 +168,7 @@ def _log_resume(staging: Path, store: ImageStore, sources: Sources, digest: str)
 
 
 def _write_shards(
-    cfg, sources, sizes, store, staging, captioner, scorer, clock
+    cfg, sources, sizes, *, store, staging, captioner, scorer, clock
 ) -> tuple[list[str], list[str], dict, str]:
     """Walk every shard: encode the images it depends on (all machines, so all skip the same bad files),
     then resolve, filter and write the shards that are this machine's, reusing a shard on disk only when
@@ -161,7 +181,12 @@ def _write_shards(
     keys = ShardKeys(staging / "work", _run_fingerprint(cfg, scorer), digest)
     index, count = cfg.shard_index
     shard_rows = rows_per_shard(
-        list(records.values()), store, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(sizes.values())
+        list(records.values()),
+        store,
+        cfg.n_images,
+        shard_rows=cfg.shard_rows,
+        shard_mib=cfg.shard_mib,
+        most_rows=max(sizes.values()),
     )
     total = sum(
         math.ceil(sizes[split] / shard_rows) for _level in cfg.level_list for split in SPLITS if sizes[split]
@@ -172,7 +197,7 @@ def _write_shards(
         used: dict[str, str] = {}
         shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
         bad = frozenset(store.bad)
-        plans = _iter_shards(cfg, sources, sizes, bad, captioner.name, shard_rows)
+        plans = _iter_shards(cfg, sources, sizes, bad, captioner_name=captioner.name, shard_rows=shard_rows)
         for i, (shard, pool) in enumerate(plans):
             expected.append(shard.path)
             name = f"shard {i + 1}/{total} level{shard.level}/{shard.split}"
@@ -204,7 +229,9 @@ def _write_shards(
                 if scorer is not None:
                     scorer.clear_cache()
                     scorer.progress = progress
-                rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
+                rows = finish_shard(
+                    shard, captioner, records, seed=cfg.seed, scorer=scorer, quantile=cfg.filter_quantile
+                )
                 progress.update(progress.total - progress.n)
                 progress.refresh()
             clock.lap("captions_and_filter")
@@ -291,13 +318,28 @@ def _load_scorer(cfg: BuildConfig) -> PairScorer | None:
 
 
 def _run(
-    cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, captioner, scorer, clock, skipped: list
+    cfg: BuildConfig,
+    staging: Staging,
+    sources: Sources,
+    sizes: dict,
+    *,
+    captioner,
+    scorer,
+    clock,
+    skipped: list,
 ) -> dict:
     """Write the shards, the card and the report into the staging repo; return the report. The blind audit
     holds back flagged tasks (`holdback.py`) in a whole build; a `--shard I/N` slice leaves that to the merge."""
     store = ImageStore(staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers)
     expected, mine, counts, content = _write_shards(
-        cfg, sources, sizes, store, staging.root, captioner, scorer, clock
+        cfg,
+        sources,
+        sizes,
+        store=store,
+        staging=staging.root,
+        captioner=captioner,
+        scorer=scorer,
+        clock=clock,
     )
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
     with stage("blind audit (text-only readers per task)", logger):
@@ -344,13 +386,23 @@ def _build(cfg: BuildConfig) -> Path:
     check_target(out, cfg.overwrite, cfg.source)
     clock = Stopwatch()
     sources = load_sources(
-        cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column, cfg.caption_column
+        cfg.source,
+        cfg.seed,
+        arithmetic_pool=cfg.arithmetic_pool,
+        image_column=cfg.image_column,
+        label_column=cfg.label_column,
+        caption_column=cfg.caption_column,
     )
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
     skipped = check_pools(
-        pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list
+        pools,
+        cfg.level_list,
+        sizes,
+        cfg.n_images,
+        hardness=cfg.distractor_hardness,
+        search_negatives=cfg.search_negative_list,
     )
     log_skips(skipped)
     warn_small_test(pools, cfg.test_fraction)
@@ -372,7 +424,9 @@ def _build(cfg: BuildConfig) -> Path:
     try:
         staging = _open_staging(cfg, scorer)
         replaces = check_target(out, cfg.overwrite)  # again, under the lock: a racing build may have finished
-        report = _run(cfg, staging, sources, sizes, captioner, scorer, clock, skipped)
+        report = _run(
+            cfg, staging, sources, sizes, captioner=captioner, scorer=scorer, clock=clock, skipped=skipped
+        )
         publish(staging, report, clock, replaces)
     except (UserError, OSError) as err:
         if staging is not None and not staging.has_output():

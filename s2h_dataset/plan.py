@@ -136,6 +136,7 @@ def check_pools(
     levels: list[int],
     sizes: dict[str, int],
     n_images: int,
+    *,
     hardness: str = "subcategory",
     search_negatives: tuple[str, ...] = ("fact", "claim"),
 ) -> list[dict]:
@@ -290,6 +291,7 @@ def plan_shards(
     split: str,
     ctx: LevelContext,
     n_rows: int,
+    *,
     seed: int,
     shard_rows: int,
     quantile: float,
@@ -356,9 +358,10 @@ def _free_text(row: RowSpec) -> bool:
 
 def finish_shard(
     shard: ShardPlan,
-    seed: int,
     captioner: Captioner,
     records: dict[str, Record],
+    *,
+    seed: int,
     scorer: PairScorer | None,
     quantile: float,
 ) -> list[RowSpec]:

@@ -106,8 +106,10 @@ def test_compare_colour_states_only_clear_colours():
     ctx = LevelContext(pools["train"], 4, "train")
     records = {r.source_id: r for r in pools["train"].all_records()}
     rows = []
-    for shard in plan_shards(2, "train", ctx, 200, 0, 10_000, 1.0, "reference"):
-        rows += finish_shard(shard, 0, ReferenceCaptioner(), records, None, 1.0)
+    for shard in plan_shards(
+        2, "train", ctx, 200, seed=0, shard_rows=10_000, quantile=1.0, captioner_name="reference"
+    ):
+        rows += finish_shard(shard, ReferenceCaptioner(), records, seed=0, scorer=None, quantile=1.0)
     rows = [r for r in rows if r.task == "compare_colour"]
     assert len(rows) >= 10
     for row in rows:

@@ -81,6 +81,7 @@ def fill(
     template: str,
     record: Record,
     facts: Facts,
+    *,
     label: str | None = None,
     frame: str = "",
     background: str = "",

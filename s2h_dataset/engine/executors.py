@@ -69,15 +69,22 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
     sources = process_sources(
         tuple(cfg.source),
         cfg.seed,
-        cfg.arithmetic_pool,
-        cfg.image_column,
-        cfg.label_column,
-        cfg.caption_column,
+        arithmetic_pool=cfg.arithmetic_pool,
+        image_column=cfg.image_column,
+        label_column=cfg.label_column,
+        caption_column=cfg.caption_column,
     )
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
-    check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
+    check_pools(
+        pools,
+        cfg.level_list,
+        sizes,
+        cfg.n_images,
+        hardness=cfg.distractor_hardness,
+        search_negatives=cfg.search_negative_list,
+    )
     warn_small_test(pools, cfg.test_fraction)
     scorer = process_scorer(cfg)  # a bad --filter-model fails here, before anything is submitted
     fresh = not (Staging(out).work / "args.json").exists()
@@ -98,14 +105,26 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         records = sources.all_records()
         # the shard count sizes the stages' job arrays; it may encode a sample, as a one-machine build does
         shard_rows = rows_per_shard(
-            records, store, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(sizes.values())
+            records,
+            store,
+            cfg.n_images,
+            shard_rows=cfg.shard_rows,
+            shard_mib=cfg.shard_mib,
+            most_rows=max(sizes.values()),
         )
         shards = sum(
             math.ceil(sizes[s] / shard_rows) for _level in cfg.level_list for s in SPLITS if sizes[s]
         )
         # the images the plan will use, as far as the bad images known now tell (the encode stage's work;
         # a re-plan that needs others encodes them in the plan stage)
-        plans = _iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner_name(cfg), shard_rows)
+        plans = _iter_shards(
+            cfg,
+            sources,
+            sizes,
+            frozenset(store.bad),
+            captioner_name=captioner_name(cfg),
+            shard_rows=shard_rows,
+        )
         images = sorted({sid for shard, _pool in plans for sid in shard.image_ids()})
         folder = engine_dir(staging.root, run_key)
         folder.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,12 @@ def plan(rank: Rank) -> None:
     store.forget_changed(list(records.values()))
     walk = _Walk(store)
     shard_rows = rows_per_shard(
-        list(records.values()), walk, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(rank.sizes.values())
+        list(records.values()),
+        walk,
+        cfg.n_images,
+        shard_rows=cfg.shard_rows,
+        shard_mib=cfg.shard_mib,
+        most_rows=max(rank.sizes.values()),
     )
     name, replans = captioner_name(cfg), []
     while True:
@@ -207,7 +212,9 @@ def shards(rank: Rank) -> None:
         if target.exists() and keys.matches(shard.path, key):
             counts["reused"] = 1
         else:
-            rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
+            rows = finish_shard(
+                shard, captioner, records, seed=cfg.seed, scorer=scorer, quantile=cfg.filter_quantile
+            )
             rank.clock.lap("captions_and_filter")
             keys.record(shard.path, None)  # no key while the file changes
             write_shard(target, rows, store, cfg.row_group_mib)
@@ -280,13 +287,13 @@ def publish(rank: Rank) -> None:
             staging,
             cfg.out_path,
             cfg,
-            ordered,
-            expected,
-            skipped,
-            plan_file["content"],
-            origin,
-            rank.clock,
-            replaces,
+            reports=ordered,
+            expected=expected,
+            bad_images=skipped,
+            content=plan_file["content"],
+            origin=origin,
+            clock=rank.clock,
+            replaces=replaces,
         )
     finally:
         staging.unlock()
