@@ -17,6 +17,7 @@ import logging
 import math
 import shutil
 import time
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def _open_staging(cfg: BuildConfig, scorer: PairScorer | None) -> Staging:
     return staging
 
 
-def _iter_shards(
+def _plan_build(
     cfg: BuildConfig,
     sources: Sources,
     sizes: dict,
@@ -108,11 +109,13 @@ def _iter_shards(
     *,
     captioner_name: str,
     shard_rows: int,
-):
-    """Every shard of the build, in order (level, split, index), planned without the excluded images;
-    `shard_rows` is `--shard-rows` capped by `--shard-mib` (`rows_per_shard`)."""
+) -> tuple[list[dict], Iterator]:
+    """The build planned without the excluded images: the tasks a split cannot make (`check_pools`; the
+    report and the card list those of the final plan, a re-plan without a bad image may add some) and
+    every shard with its split's files, in order (level, split, index), walked lazily; `shard_rows` is
+    `--shard-rows` capped by `--shard-mib` (`rows_per_shard`)."""
     pools = split_pools(sources, cfg.test_fraction, excluded)
-    check_pools(
+    skipped = check_pools(
         pools,
         cfg.level_list,
         sizes,
@@ -120,6 +123,12 @@ def _iter_shards(
         hardness=cfg.distractor_hardness,
         search_negatives=cfg.search_negative_list,
     )
+    return skipped, _iter_shards(cfg, pools, sizes, captioner_name=captioner_name, shard_rows=shard_rows)
+
+
+def _iter_shards(
+    cfg: BuildConfig, pools: dict, sizes: dict, *, captioner_name: str, shard_rows: int
+) -> Iterator:
     quantile = cfg.filter_quantile if cfg.filter else 1.0
     files = {split: pool_files(pools[split]) for split in SPLITS if sizes[split]}
     for level in cfg.level_list:
@@ -169,11 +178,12 @@ def _log_resume(staging: Path, store: ImageStore, sources: Sources, digest: str)
 
 def _write_shards(
     cfg, sources, sizes, *, store, staging, captioner, scorer, clock
-) -> tuple[list[str], list[str], dict, str]:
+) -> tuple[list[str], list[str], dict, str, list[dict]]:
     """Walk every shard: encode the images it depends on (all machines, so all skip the same bad files),
     then resolve, filter and write the shards that are this machine's, reusing a shard on disk only when
     its key matches (`ShardKeys`). Start over when an image turns out unreadable. Returns the expected and
-    written-here shard paths, the counts, and the content fingerprint of the sources the build used."""
+    written-here shard paths, the counts, the content fingerprint of the sources the build used, and the
+    tasks the final plan skips (`check_pools`)."""
     repo = staging / "repo"
     records = {r.source_id: r for r in sources.all_records()}
     digest = sources_digest(sources)
@@ -197,7 +207,9 @@ def _write_shards(
         used: dict[str, str] = {}
         shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
         bad = frozenset(store.bad)
-        plans = _iter_shards(cfg, sources, sizes, bad, captioner_name=captioner.name, shard_rows=shard_rows)
+        skipped, plans = _plan_build(
+            cfg, sources, sizes, bad, captioner_name=captioner.name, shard_rows=shard_rows
+        )
         for i, (shard, pool) in enumerate(plans):
             expected.append(shard.path)
             name = f"shard {i + 1}/{total} level{shard.level}/{shard.split}"
@@ -247,7 +259,7 @@ def _write_shards(
         shards.close()
         if not restart:
             drop_stale_shards(repo, mine)
-            return expected, mine, counts, content_fingerprint(digest, used)
+            return expected, mine, counts, content_fingerprint(digest, used), skipped
 
 
 def publish(
@@ -326,12 +338,13 @@ def _run(
     captioner,
     scorer,
     clock,
-    skipped: list,
+    logged_skips: list,
 ) -> dict:
     """Write the shards, the card and the report into the staging repo; return the report. The blind audit
-    holds back flagged tasks (`holdback.py`) in a whole build; a `--shard I/N` slice leaves that to the merge."""
+    holds back flagged tasks (`holdback.py`) in a whole build; a `--shard I/N` slice leaves that to the merge.
+    `logged_skips`: the task skips the up-front check warned of; a re-plan's new ones are warned of here."""
     store = ImageStore(staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers)
-    expected, mine, counts, content = _write_shards(
+    expected, mine, counts, content, skipped = _write_shards(
         cfg,
         sources,
         sizes,
@@ -341,6 +354,7 @@ def _run(
         scorer=scorer,
         clock=clock,
     )
+    log_skips([s for s in skipped if s not in logged_skips])
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
     with stage("blind audit (text-only readers per task)", logger):
         blind = blind_audit(staging.repo)
@@ -425,7 +439,14 @@ def _build(cfg: BuildConfig) -> Path:
         staging = _open_staging(cfg, scorer)
         replaces = check_target(out, cfg.overwrite)  # again, under the lock: a racing build may have finished
         report = _run(
-            cfg, staging, sources, sizes, captioner=captioner, scorer=scorer, clock=clock, skipped=skipped
+            cfg,
+            staging,
+            sources,
+            sizes,
+            captioner=captioner,
+            scorer=scorer,
+            clock=clock,
+            logged_skips=skipped,
         )
         publish(staging, report, clock, replaces)
     except (UserError, OSError) as err:

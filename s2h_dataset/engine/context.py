@@ -27,7 +27,7 @@ import pickle
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import Stopwatch, _iter_shards, _load_scorer
+from ..build import Stopwatch, _load_scorer, _plan_build
 from ..captioners import CaptionCache, make_captioner
 from ..configs import BuildConfig
 from ..content import remember
@@ -167,7 +167,7 @@ class Rank:
     def plans(self, plan: dict, name: str):
         """Every shard's plan, walked afresh (the plan stage's walk)."""
         excluded = frozenset(plan["excluded"])
-        plans = _iter_shards(
+        _, plans = _plan_build(
             self.cfg, self.sources, self.sizes, excluded, captioner_name=name, shard_rows=plan["shard_rows"]
         )
         return (shard for shard, _pool in plans)  # the split's file signatures are in the engine's run key

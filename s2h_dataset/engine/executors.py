@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import _iter_shards, _open_staging, _run_fingerprint, summary
+from ..build import _open_staging, _plan_build, _run_fingerprint, summary
 from ..configs import BuildConfig
 from ..errors import UserError
 from ..imagestore import ImageStore
@@ -117,7 +117,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         )
         # the images the plan will use, as far as the bad images known now tell (the encode stage's work;
         # a re-plan that needs others encodes them in the plan stage)
-        plans = _iter_shards(
+        _, plans = _plan_build(
             cfg,
             sources,
             sizes,
