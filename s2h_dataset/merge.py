@@ -193,6 +193,7 @@ def _publish_merged(staging, out, *, folders, reports, configs, owner, expected,
         reports=reports,
         expected=expected,
         bad_images=bad_images,
+        skipped_tasks=reports[0].get("skipped_tasks", []),  # same arguments and sources: the same plan
         content=_content(reports[0]),
         origin=origin,
         clock=clock,
@@ -201,18 +202,17 @@ def _publish_merged(staging, out, *, folders, reports, configs, owner, expected,
 
 
 def publish_parts(
-    staging, out, cfg, *, reports, expected, bad_images, content, origin, clock, replaces
+    staging, out, cfg, *, reports, expected, bad_images, skipped_tasks, content, origin, clock, replaces
 ) -> None:
     """Card, report and final rename of a build whose shards were written by several parts (`s2h merge`,
     the ranks of `--executor`) and are in `staging.repo` now: the parts' `reports` are summed (timings,
     captions, shard and filter counts); `content` the sources' content
     fingerprint and `origin` what the report says of where the shards came from. `bad_images`: the
-    images left out, by source id."""
+    images left out, by source id; `skipped_tasks`: the tasks the plan could not make (`plan.check_pools`)."""
     cfg = dataclasses.replace(cfg, out=str(out), shard="1/1")
     shard_timings = _sum(r["timings_s"] for r in reports)
     captions = {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)}
     blind, held, _ = hold_back(staging.repo, blind_audit(staging.repo), cfg.keep_flagged)
-    skipped_tasks = reports[0].get("skipped_tasks", [])  # same arguments and sources: the same plan
     rows = write_card(
         staging.repo,
         cfg,

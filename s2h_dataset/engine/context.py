@@ -165,12 +165,15 @@ class Rank:
         atomic_write(self.dir / "reports" / f"{stage}-{self.rank:05d}.json", json.dumps(report).encode())
 
     def plans(self, plan: dict, name: str):
-        """Every shard's plan, walked afresh (the plan stage's walk)."""
+        """The tasks the plan skips (`check_pools`) and every shard's plan, walked afresh (the plan stage's
+        walk)."""
         excluded = frozenset(plan["excluded"])
-        _, plans = _plan_build(
+        skipped, plans = _plan_build(
             self.cfg, self.sources, self.sizes, excluded, captioner_name=name, shard_rows=plan["shard_rows"]
         )
-        return (shard for shard, _pool in plans)  # the split's file signatures are in the engine's run key
+        return skipped, (
+            shard for shard, _pool in plans
+        )  # the split's file signatures are in the engine's run key
 
     def save_plan(self, index: int, shard) -> None:
         """Keep shard `index`'s plan (its text-free candidates) for the ranks that resolve and write it."""

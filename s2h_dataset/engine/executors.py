@@ -33,7 +33,7 @@ from ..configs import BuildConfig
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..layout import SPLITS
-from ..plan import check_pools, split_pools, split_sizes, warn_small_test
+from ..plan import check_pools, log_skips, split_pools, split_sizes, warn_small_test
 from ..shardkeys import sources_digest
 from ..sources import check_supply
 from ..staging import Staging, check_target, sweep_orphan
@@ -77,7 +77,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
-    check_pools(
+    skipped_tasks = check_pools(
         pools,
         cfg.level_list,
         sizes,
@@ -85,6 +85,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         hardness=cfg.distractor_hardness,
         search_negatives=cfg.search_negative_list,
     )
+    log_skips(skipped_tasks)
     warn_small_test(pools, cfg.test_fraction)
     scorer = process_scorer(cfg)  # a bad --filter-model fails here, before anything is submitted
     fresh = not (Staging(out).work / "args.json").exists()
@@ -128,7 +129,13 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         images = sorted({sid for shard, _pool in plans for sid in shard.image_ids()})
         folder = engine_dir(staging.root, run_key)
         folder.mkdir(parents=True, exist_ok=True)
-        setup = {"shards": shards, "shard_rows": shard_rows, "images": images, "encoded": store.encoded}
+        setup = {
+            "shards": shards,
+            "shard_rows": shard_rows,
+            "images": images,
+            "encoded": store.encoded,
+            "skipped_tasks": skipped_tasks,  # warned of here; the plan stage warns of a re-plan's new ones
+        }
         atomic_write(folder / "setup.json", json.dumps(setup).encode())
     finally:
         staging.unlock()

@@ -14,7 +14,7 @@ from ..build import _run_fingerprint
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..levels.negatives import EditRequest, model_edit_request
-from ..plan import _text_requests, finish_shard
+from ..plan import _text_requests, finish_shard, log_skips
 from ..shardkeys import ShardKeys, content_fingerprint, drop_stale_shards, sources_digest
 from ..staging import Staging, check_target
 from ..writer import rows_per_shard, write_shard
@@ -86,7 +86,7 @@ def plan(rank: Rank) -> None:
     name, replans = captioner_name(cfg), []
     while True:
         expected, used, restart = [], {}, False
-        shards = rank.plans({"excluded": sorted(walk.bad), "shard_rows": shard_rows}, name)
+        skipped_tasks, shards = rank.plans({"excluded": sorted(walk.bad), "shard_rows": shard_rows}, name)
         for i, shard in enumerate(shards):
             expected.append(shard.path)
             ids = sorted(shard.image_ids())
@@ -100,6 +100,7 @@ def plan(rank: Rank) -> None:
             rank.save_plan(i, shard)  # a re-plan saves every shard again
         if not restart:
             break
+    log_skips([s for s in skipped_tasks if s not in setup.get("skipped_tasks", [])])
     if len(expected) != setup["shards"]:
         (rank.dir / "setup.json").unlink()
         raise UserError(
@@ -114,6 +115,7 @@ def plan(rank: Rank) -> None:
         "expected": expected,
         "excluded": dict(sorted(walk.bad.items())),
         "replans": replans,
+        "skipped_tasks": skipped_tasks,  # the final plan's (`check_pools`): the report and the card list them
         "captioner": name,
         "content": content_fingerprint(digest, used),
         "images": len(used),
@@ -290,6 +292,7 @@ def publish(rank: Rank) -> None:
             reports=ordered,
             expected=expected,
             bad_images=skipped,
+            skipped_tasks=plan_file.get("skipped_tasks", []),
             content=plan_file["content"],
             origin=origin,
             clock=rank.clock,
