@@ -30,6 +30,7 @@ __all__ = [
     "image_facts",
     "measurable_colours",
     "record_facts",
+    "render_facts",
     "thumbnail",
 ]
 
@@ -117,7 +118,14 @@ def _measure(record) -> Facts | None:
 record_facts = RecordMemo(_measure)
 
 
+def render_facts(record) -> Facts | None:
+    """The record's facts when its image is a transparent render, whose object (the opaque pixels) was
+    measured; None for a photo (its colours are its background's too) or an unreadable image."""
+    facts = record_facts(record)
+    return facts if facts is not None and facts.size is not None else None
+
+
 def measurable_colours(records) -> bool:
-    """Whether these records' objects have measurable colours: transparent renders, whose object is the
-    opaque pixels (judged on a sample of 50). A photo's colours are its background's too."""
-    return any((f := record_facts(r)) is not None and f.size is not None for r in records[:50])
+    """Whether these records' objects have measurable colours: transparent renders (judged on a sample of
+    50)."""
+    return any(render_facts(r) is not None for r in records[:50])

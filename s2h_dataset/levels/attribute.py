@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass
 
 from ..captioners.colour import clearly, clearly_not, nearest_terms
-from ..captioners.facts import measurable_colours, record_facts
+from ..captioners.facts import measurable_colours, render_facts
 from ..labels import COLOUR_NAMES, conflicts, distinct_labels
 from ..schema import RowSpec
 from ..sources import Record
@@ -81,7 +81,7 @@ class Attribute:
 
 
 def _colour_attributes(records: list[Record]) -> list[Attribute]:
-    measured = [(r, f.vote) for r in records if (f := record_facts(r)) is not None and f.size is not None]
+    measured = [(r, f.vote) for r in records if (f := render_facts(r)) is not None]
     out = []
     for colour in COLOUR_NAMES:
         targets = tuple(
