@@ -27,7 +27,8 @@ import pickle
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import Stopwatch, _load_scorer, _plan_build
+from ..build import Stopwatch, _load_scorer
+from ..build_shards import plan_build
 from ..captioners import CaptionCache, make_captioner
 from ..configs import BuildConfig
 from ..content import remember
@@ -168,7 +169,7 @@ class Rank:
         """The tasks the plan skips (`check_pools`) and every shard's plan, walked afresh (the plan stage's
         walk)."""
         excluded = frozenset(plan["excluded"])
-        skipped, plans = _plan_build(
+        skipped, plans = plan_build(
             self.cfg, self.sources, self.sizes, excluded, captioner_name=name, shard_rows=plan["shard_rows"]
         )
         return skipped, (

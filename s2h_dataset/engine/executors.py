@@ -28,7 +28,8 @@ import shutil
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import _open_staging, _plan_build, _run_fingerprint, summary
+from ..build import _open_staging, _run_fingerprint, summary
+from ..build_shards import plan_build
 from ..configs import BuildConfig
 from ..errors import UserError
 from ..imagestore import ImageStore
@@ -118,7 +119,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         )
         # the images the plan will use, as far as the bad images known now tell (the encode stage's work;
         # a re-plan that needs others encodes them in the plan stage)
-        _, plans = _plan_build(
+        _, plans = plan_build(
             cfg,
             sources,
             sizes,
