@@ -63,9 +63,19 @@ def recorded_batches(
     for level in (1, 2, 3):
         for split in SPLITS:
             ctx = LevelContext(pools[split], 4, split)
-            for shard in plan_shards(level, split, ctx, sizes[split], 0, shard_rows, quantile, "reference"):
+            shards = plan_shards(
+                level,
+                split,
+                ctx,
+                sizes[split],
+                seed=0,
+                shard_rows=shard_rows,
+                quantile=quantile,
+                captioner_name="reference",
+            )
+            for shard in shards:
                 recorder.clear_cache()
-                finish_shard(shard, 0, captioner, records, recorder, quantile)
+                finish_shard(shard, captioner, records, seed=0, scorer=recorder, quantile=quantile)
     return recorder.batches
 
 

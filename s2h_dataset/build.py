@@ -14,13 +14,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import shutil
 import time
 from functools import partial
 from pathlib import Path
 
 from .atomic import atomic_write
+from .build_shards import write_shards
 from .captioners import make_captioner
 from .card.blind_audit import blind_audit
 from .card.render import write_card
@@ -31,15 +31,13 @@ from .holdback import hold_back
 from .imagestore import ImageStore
 from .integrity import file_manifest
 from .layout import REPORT_FILE, SPLITS
-from .levels import TASKS, LevelContext
-from .plan import check_pools, finish_shard, log_skips, plan_shards, split_pools, split_sizes, warn_small_test
-from .progress import bar, quiet, stage
+from .plan import check_pools, log_skips, split_pools, split_sizes, warn_small_test
+from .progress import quiet, stage
 from .redact import error_line, redact_obj
-from .shardkeys import ShardKeys, content_fingerprint, drop_stale_shards, pool_files, sources_digest
+from .shardkeys import ShardKeys
 from .sources import Sources, check_supply, load_sources
 from .staging import Staging, check_target, filesystem_error, sweep_orphan
 from .validate import validate
-from .writer import rows_per_shard, write_shard
 
 __all__ = ["BuildConfig", "build", "fingerprint", "publish", "summary"]
 
@@ -92,135 +90,12 @@ def _open_staging(cfg: BuildConfig, scorer: PairScorer | None) -> Staging:
                 f"{staging.root} holds an unfinished build with other arguments ({', '.join(differing)}); "
                 "rerun that command to finish it or delete the folder"
             )
-        # `_write_shards` logs the resume once, with what it reuses
+        # `build_shards.write_shards` logs the resume once, with what it reuses
     else:  # new, or killed before its arguments were written: nothing in it can be trusted
         shutil.rmtree(staging.repo, ignore_errors=True)
         staging.work.mkdir(parents=True, exist_ok=True)
         atomic_write(args_file, json.dumps(current, indent=1).encode())
     return staging
-
-
-def _iter_shards(
-    cfg: BuildConfig, sources: Sources, sizes: dict, excluded: frozenset, captioner_name: str, shard_rows: int
-):
-    """Every shard of the build, in order (level, split, index), planned without the excluded images;
-    `shard_rows` is `--shard-rows` capped by `--shard-mib` (`rows_per_shard`)."""
-    pools = split_pools(sources, cfg.test_fraction, excluded)
-    check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
-    quantile = cfg.filter_quantile if cfg.filter else 1.0
-    files = {split: pool_files(pools[split]) for split in SPLITS if sizes[split]}
-    for level in cfg.level_list:
-        for split in SPLITS:
-            if sizes[split]:
-                ctx = LevelContext(
-                    pools[split], cfg.n_images, split, cfg.distractor_hardness, cfg.search_negative_list
-                )
-                for shard in plan_shards(
-                    level, split, ctx, sizes[split], cfg.seed, shard_rows, quantile, captioner_name
-                ):
-                    yield shard, files[split]
-
-
-def _log_resume(staging: Path, store: ImageStore, sources: Sources, digest: str) -> None:
-    """One line when an earlier run's work is there; one warning when the sources changed since."""
-    done = len(list((staging / "repo" / "data").glob("*/*.parquet")))
-    saved_file = staging / "work" / "sources_digest"
-    saved = saved_file.read_text() if saved_file.exists() else None
-    changes = store.forget_changed(sources.all_records())
-    if done or store.stored():
-        logger.info(
-            "resuming the unfinished build in %s: %d shards written and %d images encoded earlier are reused "
-            "where what they were made from is unchanged",
-            staging,
-            done,
-            store.stored(),
-        )
-    what = [f"{n} image file(s) {kind}" for kind, n in changes.items() if n and kind != "bad_retried"]
-    if saved is not None and saved != digest:
-        what.append("labels, captions or the list of images changed")
-    if what:
-        logger.warning(
-            "the sources changed since the unfinished run (%s): changed files are decoded again and every "
-            "shard whose images or texts changed is rewritten",
-            "; ".join(what),
-        )
-    atomic_write(saved_file, digest.encode())
-
-
-def _write_shards(
-    cfg, sources, sizes, store, staging, captioner, scorer, clock
-) -> tuple[list[str], list[str], dict, str]:
-    """Walk every shard: encode the images it depends on (all machines, so all skip the same bad files),
-    then resolve, filter and write the shards that are this machine's, reusing a shard on disk only when
-    its key matches (`ShardKeys`). Start over when an image turns out unreadable. Returns the expected and
-    written-here shard paths, the counts, and the content fingerprint of the sources the build used."""
-    repo = staging / "repo"
-    records = {r.source_id: r for r in sources.all_records()}
-    digest = sources_digest(sources)
-    _log_resume(staging, store, sources, digest)
-    keys = ShardKeys(staging / "work", _run_fingerprint(cfg, scorer), digest)
-    index, count = cfg.shard_index
-    shard_rows = rows_per_shard(
-        list(records.values()), store, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(sizes.values())
-    )
-    total = sum(
-        math.ceil(sizes[split] / shard_rows) for _level in cfg.level_list for split in SPLITS if sizes[split]
-    )
-    n_mine = len(range(index, total, count))
-    while True:
-        expected, mine, counts, restart = [], [], {"written": 0, "reused": 0}, False
-        used: dict[str, str] = {}
-        shards = bar(desc="write shards", unit="shard", total=n_mine, leave=True)
-        bad = frozenset(store.bad)
-        plans = _iter_shards(cfg, sources, sizes, bad, captioner.name, shard_rows)
-        for i, (shard, pool) in enumerate(plans):
-            expected.append(shard.path)
-            name = f"shard {i + 1}/{total} level{shard.level}/{shard.split}"
-            ids = sorted(shard.image_ids())
-            new_bad = store.ensure([records[sid] for sid in ids], desc=f"{name}: encode images")
-            clock.lap("plan_and_encode_images")
-            if new_bad:
-                logger.warning("%d unreadable image(s) found; planning again without them", len(new_bad))
-                restart = True
-                break
-            images = {sid: store.digest(sid) for sid in ids}
-            used.update(images)
-            if i % count != index:
-                continue
-            mine.append(shard.path)
-            key = keys.key(shard.path, bad, images, pool)
-            if (repo / shard.path).exists() and keys.matches(shard.path, key):
-                counts["reused"] += 1
-                shards.update(1)
-                shards.set_postfix_str(f"{counts['reused']} reused", refresh=False)
-                continue
-            shards.set_postfix_str(f"{name}: captions and filter")
-            # the filter scores free-text tasks only; the count is an upper bound (pairs whose texts came out
-            # templated are skipped), so the bar is completed when the shard is done
-            pairs = sum(len(c) for task, c in shard.candidates.items() if TASKS[task].free_text)
-            with bar(
-                desc=f"{name}: filter", unit="pair", total=pairs, disable=not (scorer and pairs)
-            ) as progress:
-                if scorer is not None:
-                    scorer.clear_cache()
-                    scorer.progress = progress
-                rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
-                progress.update(progress.total - progress.n)
-                progress.refresh()
-            clock.lap("captions_and_filter")
-            shards.set_postfix_str(f"{name}: writing {len(rows)} row{'s' if len(rows) != 1 else ''}")
-            keys.record(
-                shard.path, None
-            )  # no key while the file changes: a kill before the next line rewrites it
-            write_shard(repo / shard.path, rows, store, cfg.row_group_mib)
-            keys.record(shard.path, key)
-            counts["written"] += 1
-            shards.update(1)
-            clock.lap("write_shards")
-        shards.close()
-        if not restart:
-            drop_stale_shards(repo, mine)
-            return expected, mine, counts, content_fingerprint(digest, used)
 
 
 def publish(
@@ -291,14 +166,32 @@ def _load_scorer(cfg: BuildConfig) -> PairScorer | None:
 
 
 def _run(
-    cfg: BuildConfig, staging: Staging, sources: Sources, sizes: dict, captioner, scorer, clock, skipped: list
+    cfg: BuildConfig,
+    staging: Staging,
+    sources: Sources,
+    sizes: dict,
+    *,
+    captioner,
+    scorer,
+    clock,
+    logged_skips: list,
 ) -> dict:
     """Write the shards, the card and the report into the staging repo; return the report. The blind audit
-    holds back flagged tasks (`holdback.py`) in a whole build; a `--shard I/N` slice leaves that to the merge."""
+    holds back flagged tasks (`holdback.py`) in a whole build; a `--shard I/N` slice leaves that to the merge.
+    `logged_skips`: the task skips the up-front check warned of; a re-plan's new ones are warned of here."""
     store = ImageStore(staging.work / "images", cfg.image_size, cfg.image_format, cfg.workers)
-    expected, mine, counts, content = _write_shards(
-        cfg, sources, sizes, store, staging.root, captioner, scorer, clock
+    expected, mine, counts, content, skipped = write_shards(
+        cfg,
+        sources,
+        sizes,
+        store=store,
+        staging=staging.root,
+        captioner=captioner,
+        scorer=scorer,
+        run_fingerprint=_run_fingerprint(cfg, scorer),
+        clock=clock,
     )
+    log_skips([s for s in skipped if s not in logged_skips])
     captions = captioner.stats()  # hits, misses, fallbacks (and retries) reach build_report.json and the card
     with stage("blind audit (text-only readers per task)", logger):
         blind = blind_audit(staging.repo)
@@ -344,13 +237,23 @@ def _build(cfg: BuildConfig) -> Path:
     check_target(out, cfg.overwrite, cfg.source)
     clock = Stopwatch()
     sources = load_sources(
-        cfg.source, cfg.seed, cfg.arithmetic_pool, cfg.image_column, cfg.label_column, cfg.caption_column
+        cfg.source,
+        cfg.seed,
+        arithmetic_pool=cfg.arithmetic_pool,
+        image_column=cfg.image_column,
+        label_column=cfg.label_column,
+        caption_column=cfg.caption_column,
     )
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
     skipped = check_pools(
-        pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list
+        pools,
+        cfg.level_list,
+        sizes,
+        cfg.n_images,
+        hardness=cfg.distractor_hardness,
+        search_negatives=cfg.search_negative_list,
     )
     log_skips(skipped)
     warn_small_test(pools, cfg.test_fraction)
@@ -372,7 +275,16 @@ def _build(cfg: BuildConfig) -> Path:
     try:
         staging = _open_staging(cfg, scorer)
         replaces = check_target(out, cfg.overwrite)  # again, under the lock: a racing build may have finished
-        report = _run(cfg, staging, sources, sizes, captioner, scorer, clock, skipped)
+        report = _run(
+            cfg,
+            staging,
+            sources,
+            sizes,
+            captioner=captioner,
+            scorer=scorer,
+            clock=clock,
+            logged_skips=skipped,
+        )
         publish(staging, report, clock, replaces)
     except (UserError, OSError) as err:
         if staging is not None and not staging.has_output():

@@ -53,7 +53,7 @@ class BuildConfig:
         distractors (`int`, *optional*, defaults to `3`):
             Images per row besides the target (1-5; paper: 3).
         seed (`int`, *optional*, defaults to `0`):
-            Seed of every random choice.
+            Seed of every random choice; the same arguments give identical bytes.
         test_fraction (`float`, *optional*, defaults to `0.05`):
             Share of source images and rows held out for test.
         distractor_hardness (`str`, *optional*, defaults to `"subcategory"`):
@@ -119,7 +119,7 @@ class BuildConfig:
             or onnx-int8 (faster, ranks pairs a little differently).
         keep_flagged (`bool`, *optional*, defaults to `False`):
             Ship a task the blind audit flags beyond its 95% margin (its pairs can be told apart without the
-            images) instead of holding it back; `s2h validate` then accepts it.
+            images) instead of holding it back (holdback.py); `s2h validate` then accepts it.
 
         > Parameters that control the output
 
@@ -155,11 +155,11 @@ class BuildConfig:
             stay.
         executor (`str`, *optional*, defaults to `""`):
             Run the stages on datatrove: local (processes here), slurm (job arrays) or ray (a Ray cluster);
-            needs s2h-dpo[scale] (ray: [ray]). Default: this process alone.
+            needs s2h-dpo[scale] (ray: [ray]). Default: this process alone. See engine/.
         tasks_parallel (`int`, *optional*, defaults to `2`):
             --executor: most ranks of a stage at once (-1: all).
         caption_tasks (`int`, *optional*, defaults to `1`):
-            --executor: ranks asking a model captioner the plan's requests.
+            --executor: ranks asking a model captioner the plan's unique requests.
         slurm_partition (`str`, *optional*, defaults to `""`):
             --executor slurm: partition.
         slurm_time (`str`, *optional*, defaults to `"12:00:00"`):
@@ -189,7 +189,9 @@ class BuildConfig:
     distractors: int = field(
         default=3, metadata={"help": "Images per row besides the target (1-5; paper: 3)."}
     )
-    seed: int = field(default=0, metadata={"help": "Seed of every random choice."})
+    seed: int = field(
+        default=0, metadata={"help": "Seed of every random choice; the same arguments give identical bytes."}
+    )
     image_size: int = field(default=384, metadata={"help": "Longest image side in pixels; never upscaled."})
     image_format: str = field(
         default="auto", metadata={"help": "auto (PNG for drawn shapes, else JPEG), jpeg, png or webp."}
@@ -280,7 +282,7 @@ class BuildConfig:
     keep_flagged: bool = _same(
         False,
         "Ship a task the blind audit flags beyond its 95% margin (its pairs can be told apart "
-        "without the images) instead of holding it back; `s2h validate` then accepts it.",
+        "without the images) instead of holding it back (holdback.py); `s2h validate` then accepts it.",
     )
     shard_rows: int = field(default=10000, metadata={"help": "Most rows per parquet shard."})
     shard_mib: int = field(
@@ -318,10 +320,10 @@ class BuildConfig:
     executor: str = _same(
         "",
         "Run the stages on datatrove: local (processes here), slurm (job arrays) or ray (a Ray "
-        "cluster); needs s2h-dpo[scale] (ray: [ray]). Default: this process alone.",
+        "cluster); needs s2h-dpo[scale] (ray: [ray]). Default: this process alone. See engine/.",
     )
     tasks_parallel: int = _same(2, "--executor: most ranks of a stage at once (-1: all).")
-    caption_tasks: int = _same(1, "--executor: ranks asking a model captioner the plan's requests.")
+    caption_tasks: int = _same(1, "--executor: ranks asking a model captioner the plan's unique requests.")
     slurm_partition: str = _same("", "--executor slurm: partition.")
     slurm_time: str = _same("12:00:00", "--executor slurm: time limit of a task.")
     slurm_cpus: int = _same(4, "--executor slurm: CPUs per task.")

@@ -10,28 +10,19 @@ across runs. A record with no signature is decoded every time it is asked about.
 from __future__ import annotations
 
 from .images import BadImage, decode_rgb, pixel_digest
-from .sources.base import Record
+from .sources.base import Record, RecordMemo
 
 __all__ = ["content_id", "remember"]
 
-_MEMO: dict[tuple[str, str], str] = {}
 
-
-def remember(record: Record, signature: str | None, digest: str) -> None:
-    """Note that `record`, when its signature was `signature`, decoded to pixels with `digest`."""
-    if signature is not None:
-        _MEMO[(record.source_id, signature)] = digest
-
-
-def content_id(record: Record) -> str | None:
-    """The pixel digest of `record`'s image (None when it cannot be decoded: such images never reach a row)."""
-    signature = record.signature()
-    known = _MEMO.get((record.source_id, signature)) if signature is not None else None
-    if known is not None:
-        return known
+def _digest(record: Record) -> str | None:
     try:
-        digest = pixel_digest(decode_rgb(record.load))
+        return pixel_digest(decode_rgb(record.load))
     except BadImage:
         return None
-    remember(record, signature, digest)
-    return digest
+
+
+# the pixel digest of `record`'s image (None when it cannot be decoded: such images never reach a row)
+content_id = RecordMemo(_digest, keep_none=False)
+# note that `record`, when its signature was `signature`, decoded to pixels with `digest`
+remember = content_id.remember

@@ -145,7 +145,17 @@ def merge(out: str | Path, folders: list[str | Path], overwrite: bool = False) -
     staging = Staging(out).lock()
     try:
         replaces = check_target(out, overwrite)  # again, under the lock
-        _publish_merged(staging, out, folders, reports, configs, owner, expected, clock, replaces)
+        _publish_merged(
+            staging,
+            out,
+            folders=folders,
+            reports=reports,
+            configs=configs,
+            owner=owner,
+            expected=expected,
+            clock=clock,
+            replaces=replaces,
+        )
     except UserError:
         staging.remove()  # a merge copies every shard again: nothing to resume
         raise
@@ -162,7 +172,7 @@ def _manifest(report: dict) -> dict:
     return {k: v for k, v in manifest.items() if isinstance(v, dict)} if isinstance(manifest, dict) else {}
 
 
-def _publish_merged(staging, out, folders, reports, configs, owner, expected, clock, replaces) -> None:
+def _publish_merged(staging, out, *, folders, reports, configs, owner, expected, clock, replaces) -> None:
     shutil.rmtree(staging.repo, ignore_errors=True)  # a merge copies everything again: nothing to resume
     manifests = {folder: _manifest(report) for folder, report in zip(folders, reports)}
     for path in expected:
@@ -177,21 +187,32 @@ def _publish_merged(staging, out, folders, reports, configs, owner, expected, cl
     bad_images = {item["source_id"]: item for r in reports for item in r["skipped_images"]}
     origin = {"merged_from": [str(f) for f in folders]}
     publish_parts(
-        staging, out, configs[0], reports, expected, bad_images, _content(reports[0]), origin, clock, replaces
+        staging,
+        out,
+        configs[0],
+        reports=reports,
+        expected=expected,
+        bad_images=bad_images,
+        skipped_tasks=reports[0].get("skipped_tasks", []),  # same arguments and sources: the same plan
+        content=_content(reports[0]),
+        origin=origin,
+        clock=clock,
+        replaces=replaces,
     )
 
 
-def publish_parts(staging, out, cfg, reports, expected, bad_images, content, origin, clock, replaces) -> None:
+def publish_parts(
+    staging, out, cfg, *, reports, expected, bad_images, skipped_tasks, content, origin, clock, replaces
+) -> None:
     """Card, report and final rename of a build whose shards were written by several parts (`s2h merge`,
     the ranks of `--executor`) and are in `staging.repo` now: the parts' `reports` are summed (timings,
     captions, shard and filter counts); `content` the sources' content
     fingerprint and `origin` what the report says of where the shards came from. `bad_images`: the
-    images left out, by source id."""
+    images left out, by source id; `skipped_tasks`: the tasks the plan could not make (`plan.check_pools`)."""
     cfg = dataclasses.replace(cfg, out=str(out), shard="1/1")
     shard_timings = _sum(r["timings_s"] for r in reports)
     captions = {"captioner": reports[0]["captions"]["captioner"], **_sum(r["captions"] for r in reports)}
     blind, held, _ = hold_back(staging.repo, blind_audit(staging.repo), cfg.keep_flagged)
-    skipped_tasks = reports[0].get("skipped_tasks", [])  # same arguments and sources: the same plan
     rows = write_card(
         staging.repo,
         cfg,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .captioners import Captioner, TextRequest
 from .filtering import PairScorer, keep_mask
-from .labels import conflicts
+from .labels import distinct_labels
 from .layout import SPLITS, shard_path, split_of
 from .levels import NEEDS, TASKS, LevelContext, PlanError, task_slots
 from .levels.describe import SequenceRequest, make_sequence
@@ -131,23 +131,12 @@ def _probe(task: str, ctx: LevelContext, rng: random.Random) -> str | None:
     return None
 
 
-def _distinct_labels(records: list[Record], enough: int | None = None) -> int:
-    """Size of a greedy set of mutually non-conflicting labels (a lower bound of the best set), counted up to
-    `enough`: the check needs only that many, and the full count is quadratic (3,000 labels: minutes)."""
-    chosen: list[str] = []
-    for label in sorted({r.label for r in records}):
-        if not any(conflicts(label, c) for c in chosen):
-            chosen.append(label)
-            if enough is not None and len(chosen) >= enough:
-                break
-    return len(chosen)
-
-
 def check_pools(
     pools: dict[str, Sources],
     levels: list[int],
     sizes: dict[str, int],
     n_images: int,
+    *,
     hardness: str = "subcategory",
     search_negatives: tuple[str, ...] = ("fact", "claim"),
 ) -> list[dict]:
@@ -165,10 +154,11 @@ def check_pools(
         for split, pool in pools.items():
             if sizes[split] == 0:
                 continue
-            if pool.objects and _distinct_labels(pool.objects, n_images) < n_images:
+            labels = sorted({r.label for r in pool.objects})
+            if labels and distinct_labels(labels, enough=n_images) < n_images:
                 raise PlanError(
                     f"too few labels for {n_images - 1} distractors: the {split} split has "
-                    f"{_distinct_labels(pool.objects)} distinct (non-synonym) labels and a row needs {n_images}; "
+                    f"{distinct_labels(labels)} distinct (non-synonym) labels and a row needs {n_images}; "
                     "add labelled images, lower --distractors or lower --test-fraction"
                 )
             for kind, what in (("shapes", "shape images"), ("qa", "VQA images")):
@@ -301,6 +291,7 @@ def plan_shards(
     split: str,
     ctx: LevelContext,
     n_rows: int,
+    *,
     seed: int,
     shard_rows: int,
     quantile: float,
@@ -367,9 +358,10 @@ def _free_text(row: RowSpec) -> bool:
 
 def finish_shard(
     shard: ShardPlan,
-    seed: int,
     captioner: Captioner,
     records: dict[str, Record],
+    *,
+    seed: int,
     scorer: PairScorer | None,
     quantile: float,
 ) -> list[RowSpec]:

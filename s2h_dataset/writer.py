@@ -177,7 +177,13 @@ def _sample(records: list[Record], n: int) -> list[Record]:
 
 
 def rows_per_shard(
-    records: list[Record], store: ImageStore, n_images: int, shard_rows: int, shard_mib: int, most_rows: int
+    records: list[Record],
+    store: ImageStore,
+    n_images: int,
+    *,
+    shard_rows: int,
+    shard_mib: int,
+    most_rows: int,
 ) -> int:
     """`shard_rows`, lowered so a shard whose images never repeat stays within `shard_mib` on disk.
 

@@ -128,3 +128,33 @@ def test_small_test_split_warns_once_only_when_the_build_goes_on(caplog):
         assert not caplog.records
         warn_small_test(split_pools(sources, 0.01), 0.01)
     assert len(caplog.records) == 1 and "too few for meaningful test figures" in caplog.records[0].message
+
+
+def pair_folder(root):
+    """One image per label, but for a second peacock whose file is truncated: the only pair of one kind."""
+    for i, label in enumerate(GOOD_LABELS):
+        (root / label).mkdir(parents=True)
+        (root / label / "a.jpg").write_bytes(_jpeg((30 * i, 100, 200)))
+    (root / "peacock" / "b.jpg").write_bytes(_jpeg((1, 2, 3))[:300])
+    return root
+
+
+PAIR_BUILD = dict(
+    levels="2", n_per_level=40, test_fraction=0.0, filter=False, distractors=2, seed=0, shard_rows=10
+)
+
+
+def test_a_replan_without_a_bad_image_reports_the_final_plans_task_skips(tmp_path, caplog):
+    """The only label with two images loses one to a broken file, found while encoding: the re-plan cannot
+    make `compare` (no two images of one kind), and the report, the card and the log say so."""
+    root = pair_folder(tmp_path / "pair")
+    out = build(BuildConfig(out=str(tmp_path / "out"), source=[f"imagefolder:{root}"], **PAIR_BUILD))
+    report = json.loads((out / "build_report.json").read_text())
+    assert [item["source_id"].split("/")[-2:] for item in report["skipped_images"]] == [["peacock", "b.jpg"]]
+    skipped = {(s["level"], s["split"], s["task"]) for s in report["skipped_tasks"]}
+    assert (2, "train", "compare") in skipped  # planned before the bad image was found; not after
+    ds = datasets.load_dataset(str(out), "level2", split="train")
+    assert "compare" not in set(ds["task"]) and "describe_each" in set(ds["task"])
+    card = (out / "README.md").read_text()
+    assert "level 2 `compare`, train split: skipped" in card
+    assert any("`compare` is skipped in the train split" in r.getMessage() for r in caplog.records)

@@ -13,7 +13,7 @@ from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.card.blind_audit import FLAG
 from s2h_dataset.cli import main
 from s2h_dataset.labels import COLOUR_NAMES, indefinite
-from s2h_dataset.levels.negatives import POSITIONS
+from s2h_dataset.levels.fact_edits import POSITIONS
 from s2h_dataset.sources import load_sources
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from s2h_dataset import build as build_module
+from s2h_dataset import build_shards
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.validate import validate
 
@@ -103,7 +104,7 @@ def test_same_arguments_give_identical_bytes_and_seed_changes_them(tmp_path):
 @pytest.mark.slow
 def test_interrupted_build_resumes_to_the_same_bytes(tmp_path, monkeypatch):
     reference = build(_small(tmp_path / "ref"))
-    real_write, calls = build_module.write_shard, []
+    real_write, calls = build_shards.write_shard, []
 
     def crash_after_two(path, specs, store, *args):
         if len(calls) == 2:
@@ -111,7 +112,7 @@ def test_interrupted_build_resumes_to_the_same_bytes(tmp_path, monkeypatch):
         calls.append(path)
         real_write(path, specs, store, *args)
 
-    monkeypatch.setattr(build_module, "write_shard", crash_after_two)
+    monkeypatch.setattr(build_shards, "write_shard", crash_after_two)
     out = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
         build(_small(out))
@@ -120,7 +121,7 @@ def test_interrupted_build_resumes_to_the_same_bytes(tmp_path, monkeypatch):
     encoded_before = len(
         [p for p in (tmp_path / ".resumed.partial" / "work" / "images" / "blobs").rglob("*") if p.is_file()]
     )
-    monkeypatch.setattr(build_module, "write_shard", real_write)
+    monkeypatch.setattr(build_shards, "write_shard", real_write)
     build(_small(out))
     assert _parquet_bytes(out) == _parquet_bytes(reference)
     report = json.loads((out / "build_report.json").read_text())
@@ -131,7 +132,7 @@ def test_interrupted_build_resumes_to_the_same_bytes(tmp_path, monkeypatch):
 
 
 def test_resume_refuses_other_arguments(tmp_path, monkeypatch):
-    monkeypatch.setattr(build_module, "write_shard", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(build_shards, "write_shard", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         build(_small(tmp_path / "x"))
     with pytest.raises(build_module.UserError, match="unfinished build with other arguments"):
@@ -143,11 +144,11 @@ def test_resume_refuses_another_filter_runtime(tmp_path, monkeypatch):
     whose embeddings differ slightly: the staging folder records the runtime, not `auto`."""
     from s2h_dataset import encoders
 
-    real_write = build_module.write_shard
-    monkeypatch.setattr(build_module, "write_shard", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    real_write = build_shards.write_shard
+    monkeypatch.setattr(build_shards, "write_shard", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         build(_small(tmp_path / "x", filter=True))
-    monkeypatch.setattr(build_module, "write_shard", real_write)
+    monkeypatch.setattr(build_shards, "write_shard", real_write)
     monkeypatch.setattr(encoders, "onnx_available", lambda: False)
     with pytest.raises(build_module.UserError, match=r"other arguments \(filter_backend\)"):
         build(_small(tmp_path / "x", filter=True))

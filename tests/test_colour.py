@@ -4,7 +4,6 @@ and what the rows state about colour follows it (compare_colour, colour-swap neg
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from PIL import Image
 from s2h_dataset.captioners.colour import clearly, clearly_not, colour_vote, confusions
 from s2h_dataset.captioners.facts import image_facts
 from s2h_dataset.labels import COLOUR_NAMES
-from s2h_dataset.levels.negatives import fact_edit
+from s2h_dataset.levels.fact_edits import candidate_edits
 
 DATA = Path(__file__).parent / "data"
 EMOJI = Path(__file__).parents[1] / "s2h_dataset" / "data" / "fluent-emoji-3d"
@@ -77,21 +76,21 @@ def test_photo_without_alpha_names_the_whole_picture():
 
 
 def test_colour_swaps_never_name_a_colour_the_object_has(by_label):
-    rng = random.Random(0)
+    swapped = 0
     for file in list(by_label.values())[::7]:
         facts = _facts(file)
         wrong = confusions(facts.vote, facts.colours)
         text = f"A thing in {' and '.join(facts.colours)}, large and in the centre."
-        edited = fact_edit(text, rng, wrong)
-        assert edited is not None
-        if edited[1].startswith("colour:"):
-            new = edited[1].split(">")[1]
-            assert new in wrong and clearly_not(facts.vote, new) and new not in facts.colours
+        edits = candidate_edits(text, None, wrong)  # the build's edits of a text whose image is unmeasured
+        assert edits and {e.kind for e in edits} == {"colour"}
+        for edit in edits:
+            assert edit.new in wrong and clearly_not(facts.vote, edit.new) and edit.new not in facts.colours
+            swapped += 1
+    assert swapped
 
 
 def test_colour_swap_without_pixels_draws_a_near_colour():
-    rng = random.Random(1)
-    news = {fact_edit("A yellow taxi.", rng)[1] for _ in range(30)}
+    news = {e.name for e in candidate_edits("A yellow taxi.", None)}
     assert news and all(n.split(">")[1] in COLOUR_NAMES and n != "colour:yellow>yellow" for n in news)
     assert "colour:yellow>purple" not in news  # far from yellow: not a plausible confusion
 
@@ -107,8 +106,10 @@ def test_compare_colour_states_only_clear_colours():
     ctx = LevelContext(pools["train"], 4, "train")
     records = {r.source_id: r for r in pools["train"].all_records()}
     rows = []
-    for shard in plan_shards(2, "train", ctx, 200, 0, 10_000, 1.0, "reference"):
-        rows += finish_shard(shard, 0, ReferenceCaptioner(), records, None, 1.0)
+    for shard in plan_shards(
+        2, "train", ctx, 200, seed=0, shard_rows=10_000, quantile=1.0, captioner_name="reference"
+    ):
+        rows += finish_shard(shard, ReferenceCaptioner(), records, seed=0, scorer=None, quantile=1.0)
     rows = [r for r in rows if r.task == "compare_colour"]
     assert len(rows) >= 10
     for row in rows:

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from s2h_dataset import build as build_module
+from s2h_dataset import build_shards
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.sources.emoji import EMOJI_DIR
 
@@ -90,7 +91,7 @@ def _parquet(out: Path) -> dict[str, str]:
 
 
 def _interrupt_after(monkeypatch, shards: int) -> None:
-    real, calls = build_module.write_shard, []
+    real, calls = build_shards.write_shard, []
 
     def crash(path, *args):
         if len(calls) == shards:
@@ -98,7 +99,7 @@ def _interrupt_after(monkeypatch, shards: int) -> None:
         calls.append(path)
         real(path, *args)
 
-    monkeypatch.setattr(build_module, "write_shard", crash)
+    monkeypatch.setattr(build_shards, "write_shard", crash)
 
 
 def _image_hashes(out: Path) -> set[str]:

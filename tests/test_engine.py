@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fake_http import JSONHandler, running
+from test_bad_inputs import PAIR_BUILD, pair_folder
 from test_content_keys import make_folder, repaint
 from test_shards import _cfg, _parquet
 
@@ -98,6 +99,21 @@ def test_a_bad_image_that_replans_a_later_shard(tmp_path):
         and replans[0]["images"][0].endswith(f"{broken.parent.name}/3.jpg")
     )
     assert _reports(out)["skipped_images"] == _reports(single)["skipped_images"]
+
+
+@pytest.mark.slow
+def test_an_engine_replan_reports_the_final_plans_task_skips(tmp_path):
+    """As on one machine: the re-plan without the broken second peacock cannot make `compare`, and the
+    report and the card say so (the ranks' plan stage, not the driver's up-front check)."""
+    root = pair_folder(tmp_path / "pair")
+    out = build(
+        BuildConfig(
+            out=str(tmp_path / "engine"), source=[f"imagefolder:{root}"], executor="local", **PAIR_BUILD
+        )
+    )
+    skipped = {(s["level"], s["split"], s["task"]) for s in _reports(out)["skipped_tasks"]}
+    assert (2, "train", "compare") in skipped and (2, "train", "compare_colour") in skipped
+    assert "level 2 `compare`, train split: skipped" in (out / "README.md").read_text()
 
 
 @pytest.mark.slow

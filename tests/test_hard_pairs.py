@@ -98,8 +98,10 @@ def _rows(
     ctx = LevelContext(pools["train"], 4, "train", **ctx_options)
     captioner, records = ReferenceCaptioner(), {r.source_id: r for r in pools["train"].all_records()}
     rows = []
-    for shard in plan_shards(level, "train", ctx, n, seed, 10_000, 1.0, "reference"):
-        rows += finish_shard(shard, seed, captioner, records, None, 1.0)
+    for shard in plan_shards(
+        level, "train", ctx, n, seed=seed, shard_rows=10_000, quantile=1.0, captioner_name="reference"
+    ):
+        rows += finish_shard(shard, captioner, records, seed=seed, scorer=None, quantile=1.0)
     return rows
 
 
@@ -308,7 +310,9 @@ def test_model_captioner_edits_are_asked_cached_and_validated(tmp_path):
     pools = split_pools(load_sources(["emoji"], seed=0), 0.0)
     ctx = LevelContext(pools["train"], 4, "train", search_negatives=("fact",))
     records = {r.source_id: r for r in pools["train"].all_records()}
-    shard = next(plan_shards(3, "train", ctx, 20, 0, 100, 1.0, "scripted"))
+    shard = next(
+        plan_shards(3, "train", ctx, 20, seed=0, shard_rows=100, quantile=1.0, captioner_name="scripted")
+    )
     rows = shard.candidates["caption_search"]
     _resolve_texts(rows, model, records)
     assert "edit" in model.asked
@@ -318,6 +322,8 @@ def test_model_captioner_edits_are_asked_cached_and_validated(tmp_path):
     fallen = [r for r in rows if r not in used]
     assert fallen and all(r.meta["edit"].startswith("colour:") for r in fallen)  # rewrites: rule-based edit
     asked = len(model.asked)
-    again = next(plan_shards(3, "train", ctx, 20, 0, 100, 1.0, "scripted")).candidates["caption_search"]
+    again = next(
+        plan_shards(3, "train", ctx, 20, seed=0, shard_rows=100, quantile=1.0, captioner_name="scripted")
+    ).candidates["caption_search"]
     _resolve_texts(again, model, records)
     assert len(model.asked) == asked  # every caption and edit came from the cache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from s2h_dataset import build as build_module
+from s2h_dataset import build_shards
 from s2h_dataset import staging as staging_module
 from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.errors import UserError
@@ -33,18 +33,18 @@ def _leftovers(parent: Path) -> list[str]:
 
 def test_folder_appearing_mid_build_survives_and_the_build_waits(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    real_write = build_module.write_shard
+    real_write = build_shards.write_shard
 
     def write_and_user_creates_out(path, *args):
         out.mkdir(exist_ok=True)
         (out / "IMPORTANT.txt").write_text("mine")
         return real_write(path, *args)
 
-    monkeypatch.setattr(build_module, "write_shard", write_and_user_creates_out)
+    monkeypatch.setattr(build_shards, "write_shard", write_and_user_creates_out)
     with pytest.raises(UserError, match="appeared or changed while building and was left untouched"):
         build(_cfg(out))
     assert (out / "IMPORTANT.txt").read_text() == "mine"
-    monkeypatch.setattr(build_module, "write_shard", real_write)
+    monkeypatch.setattr(build_shards, "write_shard", real_write)
     with pytest.raises(UserError, match="already exists"):  # still there: still refused
         build(_cfg(out))
     (out / "IMPORTANT.txt").rename(tmp_path / "IMPORTANT.txt")

@@ -71,7 +71,7 @@ def test_build_says_nothing_twice(tmp_path):
 
 def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
     """A build stopped after its first shard resumes: it names the shards and images it reuses."""
-    import s2h_dataset.build as build_module
+    import s2h_dataset.build_shards as build_shards
 
     out = tmp_path / "out"
     args = [
@@ -86,7 +86,7 @@ def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
         "--shard-rows",
         "6",
     ]
-    real_write = build_module.write_shard
+    real_write = build_shards.write_shard
     calls = []
 
     def write_then_stop(*a, **k):
@@ -95,11 +95,11 @@ def test_resume_says_what_it_reuses(tmp_path, capsys, monkeypatch, caplog):
             raise KeyboardInterrupt
         return real_write(*a, **k)
 
-    monkeypatch.setattr(build_module, "write_shard", write_then_stop)
+    monkeypatch.setattr(build_shards, "write_shard", write_then_stop)
     assert main(args) == 130
-    monkeypatch.setattr(build_module, "write_shard", real_write)
+    monkeypatch.setattr(build_shards, "write_shard", real_write)
     capsys.readouterr()
-    with caplog.at_level("INFO", logger="s2h_dataset.build"):
+    with caplog.at_level("INFO", logger="s2h_dataset.build_shards"):
         assert main(args) == 0
     assert re.search(
         r"resuming the unfinished build in .*\.out\.partial: 1 shards written and \d+ images encoded earlier "

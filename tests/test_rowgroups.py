@@ -158,10 +158,12 @@ def test_rows_per_shard_caps_rows_by_bytes(tmp_path):
     records = emoji_records()
     store = ImageStore(tmp_path / "images", 384, "auto")
     # small builds never encode a sample: even raw pixels could not reach the budget
-    assert rows_per_shard(records, store, 4, 10_000, 512, most_rows=50) == 10_000
+    assert rows_per_shard(records, store, 4, shard_rows=10_000, shard_mib=512, most_rows=50) == 10_000
     assert store.encoded == 0
-    rows = rows_per_shard(records, store, 4, 10_000, 2, most_rows=20_000)
+    rows = rows_per_shard(records, store, 4, shard_rows=10_000, shard_mib=2, most_rows=20_000)
     assert store.encoded > 0
     mean = np.mean([p.stat().st_size for p in (tmp_path / "images" / "blobs").rglob("*") if p.is_file()])
     assert rows == int(2 * MIB // (4 * mean + 2048))  # 2 MiB of rows of 4 mean-sized images
-    assert rows_per_shard(records, store, 4, 10, 2, most_rows=20_000) == 10  # --shard-rows still caps
+    assert (
+        rows_per_shard(records, store, 4, shard_rows=10, shard_mib=2, most_rows=20_000) == 10
+    )  # --shard-rows still caps

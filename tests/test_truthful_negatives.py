@@ -281,7 +281,7 @@ def test_default_2000_build_has_no_text_shortcut(tmp_path):
 
 
 def test_an_edit_never_touches_the_object_name_and_keeps_the_article():
-    from s2h_dataset.levels.negatives import candidate_edits
+    from s2h_dataset.levels.fact_edits import candidate_edits
 
     edits = candidate_edits(
         "An orange book, mostly orange and white.", None, ("purple",), phrase="an orange book"
@@ -292,7 +292,7 @@ def test_an_edit_never_touches_the_object_name_and_keeps_the_article():
 
 
 def test_a_position_is_false_only_by_what_its_words_name():
-    from s2h_dataset.levels.negatives import _position_false
+    from s2h_dataset.levels.fact_edits import _position_false
 
     top_left = (0.2, 0.2)
     assert not _position_false("on the left", top_left) and not _position_false("at the top", top_left)

@@ -55,8 +55,15 @@ def _plan(seed: int, shard_rows: int = 400):
     sources = load_sources(["emoji"], seed=0)
     ctx = LevelContext(sources, 4, "train")
     records = {r.source_id: r for r in sources.objects}
-    shards = list(plan_shards(3, "train", ctx, 400, seed, shard_rows, 1.0, "reference"))
-    return [row for s in shards for row in finish_shard(s, seed, ReferenceCaptioner(), records, None, 1.0)]
+    shards = plan_shards(
+        3, "train", ctx, 400, seed=seed, shard_rows=shard_rows, quantile=1.0, captioner_name="reference"
+    )
+    captioner = ReferenceCaptioner()
+    return [
+        row
+        for s in shards
+        for row in finish_shard(s, captioner, records, seed=seed, scorer=None, quantile=1.0)
+    ]
 
 
 def test_plan_balances_positions_without_filter():

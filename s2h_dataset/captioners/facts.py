@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
 
 from ..labels import COLOUR_NAMES
+from ..sources.base import RecordMemo
 from .colour import ColourVote, colour_vote
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COLOUR_NAMES", "LEFT", "SIZE_RANGES", "Facts", "image_facts", "record_facts"]
+__all__ = [
+    "COLOUR_NAMES",
+    "LEFT",
+    "SIZE_RANGES",
+    "Facts",
+    "image_facts",
+    "measurable_colours",
+    "record_facts",
+    "render_facts",
+    "thumbnail",
+]
 
 SIDE = 48  # facts are measured on a thumbnail: colours and layout do not need more pixels
 SECOND_COLOUR = 0.35  # a second colour is named when it covers this share of the object (at 0.25 shading
@@ -51,16 +63,31 @@ def _position(cx: float, cy: float) -> str:
     return f"at the {row} {col}".rstrip()
 
 
+class Thumbnail(NamedTuple):
+    pixels: np.ndarray  # (n, 3) RGB rows of the thumbnail, row-major
+    keep: np.ndarray  # (n,) the object's pixels: the opaque ones of an image with alpha, else all
+    size: tuple[int, int]  # (width, height)
+    alpha: bool  # the image has an alpha channel (a render: the object is its opaque pixels)
+
+
+def thumbnail(image: Image.Image, side: int, *, photo_mode: str = "RGB") -> Thumbnail:
+    """The image at most `side` pixels a side, with the mask of its object's pixels: the one place that
+    tells a transparent render (object = pixels of alpha >= 128) from a photo (nothing tells them apart).
+    `photo_mode`: the mode a photo is shrunk in (`fine_vote`: RGBA, whose resampling rounds a little
+    differently: kept so its votes do not change)."""
+    alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    small = image.convert("RGBA" if alpha else photo_mode)
+    small.thumbnail((side, side))
+    pixels = np.asarray(small).reshape(-1, len(small.getbands()))
+    keep = pixels[:, 3] >= 128 if alpha else np.ones(len(pixels), dtype=bool)
+    return Thumbnail(pixels[:, :3], keep, small.size, alpha)
+
+
 def image_facts(image: Image.Image) -> Facts:
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    small = image.convert("RGBA" if has_alpha else "RGB")
-    small.thumbnail((SIDE, SIDE))
-    width, height = small.size
-    pixels = np.asarray(small).reshape(-1, 4 if has_alpha else 3)
-    keep = pixels[:, 3] >= 128 if has_alpha else np.ones(len(pixels), dtype=bool)
+    pixels, keep, (width, height), has_alpha = thumbnail(image, SIDE)
     if not keep.any():
         return Facts(colours=("white",))
-    vote = colour_vote(pixels[keep, :3])
+    vote = colour_vote(pixels[keep])
     colours = tuple(c for i, (c, share) in enumerate(vote.shares[:2]) if i == 0 or share >= SECOND_COLOUR)
     if not has_alpha:
         return Facts(colours=colours, vote=vote)
@@ -79,22 +106,26 @@ def image_facts(image: Image.Image) -> Facts:
     )
 
 
-_MEMO: dict[tuple[str, str], Facts | None] = {}
-
-
-def record_facts(record) -> Facts | None:
-    """A record's facts, measured once per process and image signature (None when its image cannot be read).
-    Facts are a pure function of the pixels, so the memo never changes an output; a file changed on disk
-    (another size or mtime) is measured again, and a record without a signature every time."""
-    signature = record.signature()
-    key = (record.source_id, signature)
-    if signature is not None and key in _MEMO:
-        return _MEMO[key]
+def _measure(record) -> Facts | None:
     try:
-        facts = image_facts(record.load())
+        return image_facts(record.load())
     except Exception as err:  # an unreadable image is reported by the build; here: no facts
         logger.debug("%s: no visual facts (%s)", record.source_id, err)
-        facts = None
-    if signature is not None:
-        _MEMO[key] = facts
-    return facts
+        return None
+
+
+# a record's facts, measured once per process and image signature (None when its image cannot be read)
+record_facts = RecordMemo(_measure)
+
+
+def render_facts(record) -> Facts | None:
+    """The record's facts when its image is a transparent render, whose object (the opaque pixels) was
+    measured; None for a photo (its colours are its background's too) or an unreadable image."""
+    facts = record_facts(record)
+    return facts if facts is not None and facts.size is not None else None
+
+
+def measurable_colours(records) -> bool:
+    """Whether these records' objects have measurable colours: transparent renders (judged on a sample of
+    50)."""
+    return any(render_facts(r) is not None for r in records[:50])

@@ -81,6 +81,7 @@ def fill(
     template: str,
     record: Record,
     facts: Facts,
+    *,
     label: str | None = None,
     frame: str = "",
     background: str = "",
@@ -125,10 +126,6 @@ class ReferenceCaptioner(Captioner):
             else:
                 texts.append(request.fallback)
         return texts
-
-    def facts(self, record: Record) -> Facts | None:
-        """The record's visual facts, measured once per image (None when its image cannot be read)."""
-        return record_facts(record)
 
     def caption(self, record: Record, variant: int = 0) -> str:
         """The record's source caption, else its tracked scene, else a caption of its pixels in the

@@ -29,7 +29,7 @@ class ReproduceArgs:
 
     Parameters:
         run (`list[str]`, *optional*, defaults to `[]`):
-            Run names (see --dry-run); default: all of `table`.
+            Run names (see --dry-run); default: all (of --table when given).
         table (`str | None`, *optional*):
             Only the runs of this table: 1-5, probe or fig5.
         dry_run (`bool`, *optional*, defaults to `False`):
@@ -41,7 +41,8 @@ class ReproduceArgs:
     """
 
     run: list[str] = field(
-        default_factory=list, metadata={"help": "Run names (see --dry-run); default: all."}
+        default_factory=list,
+        metadata={"help": "Run names (see --dry-run); default: all (of --table when given)."},
     )
     table: str | None = field(
         default=None, metadata={"help": "Only the rows and runs of this table: 1, 2, 3, 4, 5, probe, fig5."}

@@ -17,11 +17,13 @@ class SpaceArguments:
 
     Parameters:
         model_name_or_path (`str | None`, *optional*):
-            Checkpoint that answers (folder or Hub id); default $MODEL_ID.
+            Fine-tuned checkpoint that answers (folder or Hub id); default $MODEL_ID. The training YAML's name;
+            `--model` still works for one release.
         base_model (`str | None`, *optional*):
             Optional base model shown side by side; default $BASE_MODEL_ID.
         dataset_name (`str | None`, *optional*):
-            Dataset folder or Hub id for the explorer; default $DATASET_ID.
+            Dataset folder or Hub id the explorer opens first; default $DATASET_ID. `--dataset` still works
+            for one release.
         processor_kwargs (`str | None`, *optional*):
             JSON passed to the processor(s), as in `s2h eval`, e.g. '{"do_image_splitting": false}'; default
             $PROCESSOR_KWARGS.
@@ -30,14 +32,14 @@ class SpaceArguments:
         port (`int`, *optional*, defaults to `7860`):
             Port to listen on.
         share (`bool`, *optional*, defaults to `False`):
-            Also serve through a temporary public link (Gradio's share=True, a *.gradio.live tunnel); anyone
-            with the link can use the demo.
+            Also serve through a temporary public link (Gradio's share=True, a *.gradio.live tunnel for 1
+            week); anyone with the link can use the demo.
     """
 
     model_name_or_path: str | None = field(
         default=None,
         metadata={
-            "help": "Checkpoint that answers (folder or Hub id); default $MODEL_ID.",
+            "help": "Fine-tuned checkpoint that answers (folder or Hub id); default $MODEL_ID.",
             "aliases": "--model",
             "metavar": "ID_OR_PATH",
         },
@@ -48,7 +50,7 @@ class SpaceArguments:
     dataset_name: str | None = field(
         default=None,
         metadata={
-            "help": "Dataset folder or Hub id for the explorer; default $DATASET_ID.",
+            "help": "Dataset folder or Hub id the explorer opens first; default $DATASET_ID.",
             "aliases": "--dataset",
             "metavar": "ID_OR_PATH",
         },
@@ -67,8 +69,8 @@ class SpaceArguments:
     share: bool = field(
         default=False,
         metadata={
-            "help": "Also serve through a temporary public link (Gradio's share=True, a *.gradio.live tunnel); "
-            "anyone with the link can use the demo."
+            "help": "Also serve through a temporary public link (Gradio's share=True, a *.gradio.live tunnel for "
+            "1 week); anyone with the link can use the demo."
         },
     )
 

@@ -27,7 +27,8 @@ import pickle
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import Stopwatch, _iter_shards, _load_scorer
+from ..build import Stopwatch, _load_scorer
+from ..build_shards import plan_build
 from ..captioners import CaptionCache, make_captioner
 from ..configs import BuildConfig
 from ..content import remember
@@ -94,9 +95,16 @@ class Step:
 
 
 @functools.lru_cache(maxsize=2)
-def process_sources(specs: tuple, seed, pool, image_column, label_column, caption_column):
+def process_sources(specs: tuple, seed, *, arithmetic_pool, image_column, label_column, caption_column):
     """The sources, loaded once per process (a local worker runs several ranks)."""
-    return load_sources(list(specs), seed, pool, image_column, label_column, caption_column)
+    return load_sources(
+        list(specs),
+        seed,
+        arithmetic_pool=arithmetic_pool,
+        image_column=image_column,
+        label_column=label_column,
+        caption_column=caption_column,
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -128,7 +136,12 @@ class Rank:
     def __post_init__(self):
         c = self.cfg
         self.sources = process_sources(
-            tuple(c.source), c.seed, c.arithmetic_pool, c.image_column, c.label_column, c.caption_column
+            tuple(c.source),
+            c.seed,
+            arithmetic_pool=c.arithmetic_pool,
+            image_column=c.image_column,
+            label_column=c.label_column,
+            caption_column=c.caption_column,
         )
         self.records = {r.source_id: r for r in self.sources.all_records()}
         self.sizes = split_sizes(c.n_per_level, c.test_fraction)
@@ -153,10 +166,15 @@ class Rank:
         atomic_write(self.dir / "reports" / f"{stage}-{self.rank:05d}.json", json.dumps(report).encode())
 
     def plans(self, plan: dict, name: str):
-        """Every shard's plan, walked afresh (the plan stage's walk)."""
+        """The tasks the plan skips (`check_pools`) and every shard's plan, walked afresh (the plan stage's
+        walk)."""
         excluded = frozenset(plan["excluded"])
-        plans = _iter_shards(self.cfg, self.sources, self.sizes, excluded, name, plan["shard_rows"])
-        return (shard for shard, _pool in plans)  # the split's file signatures are in the engine's run key
+        skipped, plans = plan_build(
+            self.cfg, self.sources, self.sizes, excluded, captioner_name=name, shard_rows=plan["shard_rows"]
+        )
+        return skipped, (
+            shard for shard, _pool in plans
+        )  # the split's file signatures are in the engine's run key
 
     def save_plan(self, index: int, shard) -> None:
         """Keep shard `index`'s plan (its text-free candidates) for the ranks that resolve and write it."""

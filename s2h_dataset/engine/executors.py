@@ -28,12 +28,13 @@ import shutil
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..build import _iter_shards, _open_staging, _run_fingerprint, summary
+from ..build import _open_staging, _run_fingerprint, summary
+from ..build_shards import plan_build
 from ..configs import BuildConfig
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..layout import SPLITS
-from ..plan import check_pools, split_pools, split_sizes, warn_small_test
+from ..plan import check_pools, log_skips, split_pools, split_sizes, warn_small_test
 from ..shardkeys import sources_digest
 from ..sources import check_supply
 from ..staging import Staging, check_target, sweep_orphan
@@ -69,15 +70,23 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
     sources = process_sources(
         tuple(cfg.source),
         cfg.seed,
-        cfg.arithmetic_pool,
-        cfg.image_column,
-        cfg.label_column,
-        cfg.caption_column,
+        arithmetic_pool=cfg.arithmetic_pool,
+        image_column=cfg.image_column,
+        label_column=cfg.label_column,
+        caption_column=cfg.caption_column,
     )
     check_supply(sources, cfg.n_per_level)
     sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
     pools = split_pools(sources, cfg.test_fraction)
-    check_pools(pools, cfg.level_list, sizes, cfg.n_images, cfg.distractor_hardness, cfg.search_negative_list)
+    skipped_tasks = check_pools(
+        pools,
+        cfg.level_list,
+        sizes,
+        cfg.n_images,
+        hardness=cfg.distractor_hardness,
+        search_negatives=cfg.search_negative_list,
+    )
+    log_skips(skipped_tasks)
     warn_small_test(pools, cfg.test_fraction)
     scorer = process_scorer(cfg)  # a bad --filter-model fails here, before anything is submitted
     fresh = not (Staging(out).work / "args.json").exists()
@@ -98,18 +107,36 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         records = sources.all_records()
         # the shard count sizes the stages' job arrays; it may encode a sample, as a one-machine build does
         shard_rows = rows_per_shard(
-            records, store, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(sizes.values())
+            records,
+            store,
+            cfg.n_images,
+            shard_rows=cfg.shard_rows,
+            shard_mib=cfg.shard_mib,
+            most_rows=max(sizes.values()),
         )
         shards = sum(
             math.ceil(sizes[s] / shard_rows) for _level in cfg.level_list for s in SPLITS if sizes[s]
         )
         # the images the plan will use, as far as the bad images known now tell (the encode stage's work;
         # a re-plan that needs others encodes them in the plan stage)
-        plans = _iter_shards(cfg, sources, sizes, frozenset(store.bad), captioner_name(cfg), shard_rows)
+        _, plans = plan_build(
+            cfg,
+            sources,
+            sizes,
+            frozenset(store.bad),
+            captioner_name=captioner_name(cfg),
+            shard_rows=shard_rows,
+        )
         images = sorted({sid for shard, _pool in plans for sid in shard.image_ids()})
         folder = engine_dir(staging.root, run_key)
         folder.mkdir(parents=True, exist_ok=True)
-        setup = {"shards": shards, "shard_rows": shard_rows, "images": images, "encoded": store.encoded}
+        setup = {
+            "shards": shards,
+            "shard_rows": shard_rows,
+            "images": images,
+            "encoded": store.encoded,
+            "skipped_tasks": skipped_tasks,  # warned of here; the plan stage warns of a re-plan's new ones
+        }
         atomic_write(folder / "setup.json", json.dumps(setup).encode())
     finally:
         staging.unlock()

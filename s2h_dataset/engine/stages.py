@@ -14,7 +14,7 @@ from ..build import _run_fingerprint
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..levels.negatives import EditRequest, model_edit_request
-from ..plan import _text_requests, finish_shard
+from ..plan import _text_requests, finish_shard, log_skips
 from ..shardkeys import ShardKeys, content_fingerprint, drop_stale_shards, sources_digest
 from ..staging import Staging, check_target
 from ..writer import rows_per_shard, write_shard
@@ -76,12 +76,17 @@ def plan(rank: Rank) -> None:
     store.forget_changed(list(records.values()))
     walk = _Walk(store)
     shard_rows = rows_per_shard(
-        list(records.values()), walk, cfg.n_images, cfg.shard_rows, cfg.shard_mib, max(rank.sizes.values())
+        list(records.values()),
+        walk,
+        cfg.n_images,
+        shard_rows=cfg.shard_rows,
+        shard_mib=cfg.shard_mib,
+        most_rows=max(rank.sizes.values()),
     )
     name, replans = captioner_name(cfg), []
     while True:
         expected, used, restart = [], {}, False
-        shards = rank.plans({"excluded": sorted(walk.bad), "shard_rows": shard_rows}, name)
+        skipped_tasks, shards = rank.plans({"excluded": sorted(walk.bad), "shard_rows": shard_rows}, name)
         for i, shard in enumerate(shards):
             expected.append(shard.path)
             ids = sorted(shard.image_ids())
@@ -95,6 +100,7 @@ def plan(rank: Rank) -> None:
             rank.save_plan(i, shard)  # a re-plan saves every shard again
         if not restart:
             break
+    log_skips([s for s in skipped_tasks if s not in setup.get("skipped_tasks", [])])
     if len(expected) != setup["shards"]:
         (rank.dir / "setup.json").unlink()
         raise UserError(
@@ -109,6 +115,7 @@ def plan(rank: Rank) -> None:
         "expected": expected,
         "excluded": dict(sorted(walk.bad.items())),
         "replans": replans,
+        "skipped_tasks": skipped_tasks,  # the final plan's (`check_pools`): the report and the card list them
         "captioner": name,
         "content": content_fingerprint(digest, used),
         "images": len(used),
@@ -207,7 +214,9 @@ def shards(rank: Rank) -> None:
         if target.exists() and keys.matches(shard.path, key):
             counts["reused"] = 1
         else:
-            rows = finish_shard(shard, cfg.seed, captioner, records, scorer, cfg.filter_quantile)
+            rows = finish_shard(
+                shard, captioner, records, seed=cfg.seed, scorer=scorer, quantile=cfg.filter_quantile
+            )
             rank.clock.lap("captions_and_filter")
             keys.record(shard.path, None)  # no key while the file changes
             write_shard(target, rows, store, cfg.row_group_mib)
@@ -280,13 +289,14 @@ def publish(rank: Rank) -> None:
             staging,
             cfg.out_path,
             cfg,
-            ordered,
-            expected,
-            skipped,
-            plan_file["content"],
-            origin,
-            rank.clock,
-            replaces,
+            reports=ordered,
+            expected=expected,
+            bad_images=skipped,
+            skipped_tasks=plan_file.get("skipped_tasks", []),
+            content=plan_file["content"],
+            origin=origin,
+            clock=rank.clock,
+            replaces=replaces,
         )
     finally:
         staging.unlock()

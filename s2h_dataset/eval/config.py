@@ -47,11 +47,11 @@ class EvalConfig:
         > Parameters that name the model and the tasks
 
         model_name_or_path (`str | None`, *optional*):
-            Hub id or local folder of the model to evaluate.
+            Hub id or local folder of the image-text-to-text model to evaluate; required unless --rescore.
         eval_tasks (`str`, *optional*, defaults to `"blink,mantis,nlvr2,mmstar,pope,l3probe"`):
             Comma-separated tasks: blink,mantis,nlvr2,mmstar,pope,l3probe,s2h_test.
         out (`str | None`, *optional*):
-            Output folder for predictions and results.
+            Output folder: predictions.jsonl, results.json, results.md, run.json.
         rescore (`str | None`, *optional*):
             Recompute results in this folder from predictions.jsonl (no model).
         protocol (`str`, *optional*, defaults to `"s2h"`):
@@ -120,7 +120,8 @@ class EvalConfig:
     model_name_or_path: str | None = field(
         default=None,
         metadata={
-            "help": "Hub id or local folder of the model to evaluate.",
+            "help": "Hub id or local folder of the image-text-to-text model to evaluate; required unless "
+            "--rescore.",
             "aliases": "--model",
             "metavar": "ID_OR_PATH",
         },
@@ -133,7 +134,10 @@ class EvalConfig:
             "metavar": "TASKS",
         },
     )
-    out: str | None = field(default=None, metadata={"help": "Output folder for predictions and results."})
+    out: str | None = field(
+        default=None,
+        metadata={"help": "Output folder: predictions.jsonl, results.json, results.md, run.json."},
+    )
     rescore: str | None = field(
         default=None, metadata={"help": "Recompute results in this folder from predictions.jsonl (no model)."}
     )

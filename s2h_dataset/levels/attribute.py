@@ -22,8 +22,8 @@ import random
 from dataclasses import dataclass
 
 from ..captioners.colour import clearly, clearly_not, nearest_terms
-from ..captioners.facts import record_facts
-from ..labels import COLOUR_NAMES, conflicts
+from ..captioners.facts import measurable_colours, render_facts
+from ..labels import COLOUR_NAMES, conflicts, distinct_labels
 from ..schema import RowSpec
 from ..sources import Record
 from .attribute_kinds import CATEGORIES
@@ -81,7 +81,7 @@ class Attribute:
 
 
 def _colour_attributes(records: list[Record]) -> list[Attribute]:
-    measured = [(r, f.vote) for r in records if (f := record_facts(r)) is not None and f.size is not None]
+    measured = [(r, f.vote) for r in records if (f := render_facts(r)) is not None]
     out = []
     for colour in COLOUR_NAMES:
         targets = tuple(
@@ -121,27 +121,16 @@ def _category_attributes(records: list[Record]) -> list[Attribute]:
 
 def attributes(records: list[Record]) -> dict[str, list[Attribute]]:
     """Per kind, the attributes these records can ask about (enough targets and non-targets)."""
-    colours = _colour_attributes(records) if _has_colours(records) else []
+    colours = _colour_attributes(records) if measurable_colours(records) else []
     return {
-        kind: [a for a in found if _distinct(a.targets, MIN_TARGETS) and _distinct(a.others, MIN_OTHERS)]
+        kind: [a for a in found if _enough(a.targets, MIN_TARGETS) and _enough(a.others, MIN_OTHERS)]
         for kind, found in (("colour", colours), ("category", _category_attributes(records)))
     }
 
 
-def _has_colours(records: list[Record]) -> bool:
-    """Transparent renders, whose object is the opaque pixels (a sample, as `compare_colour` checks)."""
-    return any((f := record_facts(r)) is not None and f.size is not None for r in records[:50])
-
-
-def _distinct(records, n: int) -> bool:
-    """Whether `n` records with mutually non-conflicting labels can be drawn (greedy)."""
-    chosen: list[str] = []
-    for record in records:
-        if not any(conflicts(record.label, c) for c in chosen):
-            chosen.append(record.label)
-            if len(chosen) >= n:
-                return True
-    return False
+def _enough(records, n: int) -> bool:
+    """Whether `n` records with mutually non-conflicting labels can be drawn (greedy, in their order)."""
+    return distinct_labels((r.label for r in records), enough=n) >= n
 
 
 def has_attributes(pool) -> bool:

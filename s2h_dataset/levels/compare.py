@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 
 from ..captioners.colour import clearly, clearly_not
-from ..captioners.facts import record_facts
+from ..captioners.facts import measurable_colours, render_facts
 from ..schema import RowSpec
 from .common import LevelContext, PlanError, image_ref, yes_no_row
 from .level2 import _by_unit
@@ -43,7 +43,7 @@ MORE_ANSWERS = (
 def has_object_colours(pool) -> bool:
     """Whether the pool's objects have measurable colours: transparent renders, where the object is the
     opaque pixels. A photo's colours are its background's too, so `compare_colour` never asks about them."""
-    return any((f := record_facts(r)) is not None and f.size is not None for r in pool.objects[:50])
+    return measurable_colours(pool.objects)
 
 
 def _by_colour(ctx: LevelContext) -> dict[str, list]:
@@ -53,8 +53,8 @@ def _by_colour(ctx: LevelContext) -> dict[str, list]:
         table: dict[str, list] = {}
         votes = {}
         for record in ctx.objects:
-            facts = record_facts(record)
-            if facts is not None and facts.size is not None and clearly(facts.vote, facts.colours[0]):
+            facts = render_facts(record)
+            if facts is not None and clearly(facts.vote, facts.colours[0]):
                 table.setdefault(facts.colours[0], []).append(record)
                 votes[record.source_id] = facts.vote
         ctx.memo["by_colour"] = table

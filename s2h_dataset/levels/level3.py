@@ -16,8 +16,10 @@ from ..captioners.colour import confusions
 from ..captioners.facts import record_facts
 from ..captioners.reference import pixel_caption, scene_caption
 from ..schema import RowSpec
+from ..sources.base import RecordMemo
 from .common import LevelContext, PlanError, image_ref
-from .negatives import EditRequest, EditWeights, Truth, candidate_edits, fine_vote
+from .fact_edits import EditWeights, Truth, candidate_edits, fine_vote
+from .negatives import EditRequest
 
 __all__ = ["caption_search", "edit_weights", "truth_of", "which_image"]
 
@@ -48,24 +50,18 @@ def _wrong_colours(record) -> tuple[str, ...]:
     return confusions(facts.vote, facts.colours) if facts is not None and facts.vote is not None else ()
 
 
-_FINE: dict[tuple[str, str], object] = {}
 _FITS: dict[tuple, EditWeights] = {}  # edit weights by what they were fitted on (`edit_weights`)
 
 
-def _fine_vote(record):
-    """`fine_vote` of a record's image, measured once per process and image signature (like
-    `record_facts`); a record without a signature is measured every time."""
-    signature = record.signature()
-    key = (record.source_id, signature)
-    if signature is not None and key in _FINE:
-        return _FINE[key]
+def _measure_fine(record):
     try:
-        fine = fine_vote(record.load())
+        return fine_vote(record.load())
     except Exception:  # unreadable now: the facts' vote alone decides
-        fine = None
-    if signature is not None:
-        _FINE[key] = fine
-    return fine
+        return None
+
+
+# `fine_vote` of a record's image, measured once per process and image signature (like `record_facts`)
+_fine_vote = RecordMemo(_measure_fine)
 
 
 def truth_of(record, label: str | None = None) -> Truth:

@@ -194,6 +194,7 @@ def _bound_texts(sources: Sources) -> None:
 def load_sources(
     specs: list[str],
     seed: int,
+    *,
     arithmetic_pool: int = 2000,
     image_column: str = "image",
     label_column: str = "label",

@@ -15,7 +15,7 @@ from PIL import Image
 
 from ..errors import UserError
 
-__all__ = ["Record", "SourceError"]
+__all__ = ["Record", "RecordMemo", "SourceError"]
 
 
 class SourceError(UserError):
@@ -106,3 +106,30 @@ class Record:
     @property
     def split_key(self) -> str:
         return self.group or self.source_id
+
+
+class RecordMemo:
+    """What `measure(record)` returned for a record's image, remembered per process by (source id,
+    `Record.signature()`): a file whose size and modification time are unchanged is not read again, a
+    changed one is measured again, and a record without a signature every time. For a pure function of the
+    pixels (a digest, visual facts, a colour vote) the memo never changes an output. `keep_none=False`
+    leaves a None result unremembered (an image that could not be read is tried again)."""
+
+    def __init__(self, measure: Callable[[Record], object], *, keep_none: bool = True):
+        self.measure = measure
+        self.keep_none = keep_none
+        self._values: dict[tuple[str, str], object] = {}
+
+    def remember(self, record: Record, signature: str | None, value) -> None:
+        """Note that `record`, when its signature was `signature`, measured `value`."""
+        if signature is not None and (value is not None or self.keep_none):
+            self._values[(record.source_id, signature)] = value
+
+    def __call__(self, record: Record):
+        signature = record.signature()
+        key = (record.source_id, signature)
+        if signature is not None and key in self._values:
+            return self._values[key]
+        value = self.measure(record)
+        self.remember(record, signature, value)
+        return value

@@ -88,7 +88,7 @@ def _image_files(label_dir: Path, outputs: set[Path]) -> list[Path]:
 
 
 def _log_unused(
-    spec: str, captions: dict[str, str], used: set[str], repeated: int, example: str, notes
+    spec: str, captions: dict[str, str], used: set[str], *, repeated: int, example: str, notes
 ) -> None:
     """Count captions that name no listed file and files captioned twice; log them once with a hint."""
     unknown = len(captions.keys() - used)
@@ -151,5 +151,5 @@ def imagefolder_records(root: str | Path, notes: Counter | None = None) -> list[
         )
     if not records:
         raise SourceError(f"{spec}: no images found; expected files in PATH/<label>/<image>")
-    _log_unused(spec, captions, set(used), repeated, used[0], notes)
+    _log_unused(spec, captions, set(used), repeated=repeated, example=used[0], notes=notes)
     return records

