@@ -60,17 +60,18 @@ def _tick() -> None:
     while True:
         time.sleep(HEARTBEAT_S / 2)
         for instance in list(_OPEN):
-            if getattr(instance, "disable", True) or not hasattr(instance, "last_print_t"):
+            if time.time() - getattr(instance, "last_print_t", time.time()) < HEARTBEAT_S:
                 continue
-            if time.time() - instance.last_print_t >= HEARTBEAT_S:
-                # a bar closing on the main thread meanwhile: nothing to redraw
-                with contextlib.suppress(Exception):
-                    instance.refresh()
+            # under the bars' lock, and only then asking whether it is closed: `close()` marks a bar disabled
+            # before it takes the lock to clear its line, so a check outside it could redraw a closed bar
+            with contextlib.suppress(Exception), instance.get_lock():
+                if not instance.disable:
+                    instance.refresh(nolock=True)
 
 
 def bar(iterable=None, *, desc: str, unit: str, total: int | None = None, leave: bool = False, **kwargs):
     """A tqdm bar (or a silent one when disabled); use as an iterator wrapper or call `.update(n)`. An open
-    bar is redrawn at least every `HEARTBEAT_S` seconds (one daemon thread for all bars)."""
+    bar on a terminal is redrawn at least every `HEARTBEAT_S` seconds (one daemon thread for all bars)."""
     from tqdm.auto import tqdm
 
     off = kwargs.pop("disable", False) or disabled()
@@ -85,7 +86,8 @@ def bar(iterable=None, *, desc: str, unit: str, total: int | None = None, leave:
         mininterval=0.5,
         **kwargs,
     )
-    if not off:
+    # a terminal only: a log file (`2> build.log`, a datatrove rank's log) gets no redraws of a still bar
+    if not off and getattr(made.fp, "isatty", lambda: False)():
         _OPEN.add(made)
         if not _TICKER:
             _TICKER.append(threading.Thread(target=_tick, name="s2h-progress-heartbeat", daemon=True))

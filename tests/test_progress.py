@@ -182,7 +182,17 @@ def test_a_bar_waiting_for_its_first_update_is_redrawn(monkeypatch):
 
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
     monkeypatch.setattr(progress, "HEARTBEAT_S", 0.2)
-    stream = io.StringIO()
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream, log = Terminal(), io.StringIO()
+    with progress.bar(desc="filter", unit="pair", total=10, file=log) as logged:
+        drawn = log.getvalue()
+        time.sleep(0.6)
+        assert log.getvalue() == drawn  # a log file gets no heartbeat redraws
+        logged.update(10)
     with progress.bar(desc="filter", unit="pair", total=10, file=stream) as waiting:
         time.sleep(1.5)
         drawn_while_waiting = stream.getvalue().count("\r")
