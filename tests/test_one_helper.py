@@ -64,3 +64,19 @@ def test_grpo_reads_a_yes_no_reply_as_eval_does():
     assert scores == [float(read_yes_no(r).value == "yes") for r in replies] == [1.0, 1.0, 0.0]
     # the format still wants the answer first, as the S2H replies give it
     assert format_reward(replies, task=["compare"] * 3, images=[[None] * 2] * 3) == [0.0, 1.0, 1.0]
+
+
+def test_the_training_package_names_resolve_to_what_they_say():
+    """Lazy names of `s2h_dataset.training` give the object, never a submodule of the same name."""
+    import inspect
+    import subprocess
+    import sys
+
+    import s2h_dataset.training as training
+
+    code = "import s2h_dataset.training as t, inspect; print(*[inspect.ismodule(getattr(t, n)) for n in t.__all__])"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shown and set(shown) == {"False"}, dict(zip(training.__all__, shown))
+    assert not any(inspect.ismodule(getattr(training, name)) for name in training.__all__)

@@ -3,7 +3,7 @@
 `script` is the one script they share (methods as data), `arguments` holds its own dataclass (the rest is
 TRL's `DPOConfig` / `SFTConfig` / `GRPOConfig` / `ModelConfig`), `mixture` builds the flat or weighted mixture
 of levels (in memory or streamed), `curriculum` runs one training per stage, `rewards` holds GRPO's rule
-rewards, `preflight` renders a sample of rows through the processor before training, `model_card` writes and
+rewards, `preflight` (`training.preflight.preflight`) renders a sample of rows through the processor before training, `model_card` writes and
 pushes the model card, and `eval_hook` calls the evaluation harness after training when it is installed.
 """
 
@@ -19,8 +19,7 @@ _WHERE = {
     "streamed_mixture": "mixture",
     "weighted_mixture": "mixture",
     "PreflightReport": "preflight",
-    "preflight": "preflight",
-}
+}  # not `preflight`: the name is its submodule's, which an import binds onto this package
 
 
 def __getattr__(name: str):
@@ -36,7 +35,6 @@ __all__ = [
     "build_mixture",
     "flat_mixture",
     "load_levels",
-    "preflight",
     "streamed_mixture",
     "weighted_mixture",
 ]
