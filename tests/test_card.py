@@ -305,3 +305,16 @@ def test_eval_holdout_still_matches_a_local_source_the_report_names_by_its_last_
     )
     with pytest.raises(UserError, match="trained on"):
         check_holdout(str(tmp_path), "imagefolder:/data/me/photos", [SimpleNamespace(source_id=trained)])
+
+
+def test_the_root_template_is_the_packaged_one():
+    """The product's layout keeps `dataset_card.md` at the top level; the package renders (and a wheel ships)
+    `s2h_dataset/card/dataset_card.md`: the two must never drift apart."""
+    from pathlib import Path
+
+    from s2h_dataset.card.render import TEMPLATE
+
+    root = Path(__file__).resolve().parents[1] / "dataset_card.md"
+    assert root.read_bytes() == TEMPLATE.read_bytes(), (
+        "copy s2h_dataset/card/dataset_card.md to ./dataset_card.md"
+    )
