@@ -37,7 +37,10 @@ from .reply_rules import (
     is_bare_letter,
     letter_mentions,
     negated,
+    normalize_answer,
     read_marked_first,
+    read_number,
+    same_answer,
 )
 
 __all__ = [
@@ -337,35 +340,6 @@ def read_positions(reply: str, n_images: int) -> Reading:
     if reading.ok and not all(1 <= p <= n_images for p in reading.value):
         return Reading(failure=f"names image {max(reading.value)}, but there are {n_images}")
     return reading
-
-
-# --- numbers -----------------------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def read_number(reply: str) -> Reading:
-    """The last number of the reply, as a float (S2H arithmetic replies explain, then give the result:
-    "Image 1 has 2 and Image 3 has 0, so 2 more." -> 2.0)."""
-    found = _NUMBER.findall(clean_reply(reply))
-    return Reading(float(found[-1])) if found else NOTHING
-
-
-# --- free-form answers ------------------------------------------------------------------------------------
-
-
-def normalize_answer(text: str) -> str:
-    """The package's one answer normaliser, for comparing two answers (the captioner's gold check, VQA
-    wrong-answer draws, GRPO's exact-match shortcut): lower case, punctuation to spaces, articles dropped,
-    whitespace collapsed: "The Cat." -> "cat". (`reply_rules.clean_reply` only cleans a raw reply for the
-    readers.)"""
-    words = text.lower().translate(PUNCTUATION).split()
-    return " ".join(w for w in words if w not in ARTICLES)
-
-
-def same_answer(answer: str | None, gold: str | None) -> bool:
-    """Whether two free-form answers say the same ("The cat." / "cat"); None is never the same."""
-    return answer is not None and gold is not None and normalize_answer(answer) == normalize_answer(gold)
 
 
 # --- short answers and dispatch ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The machinery under the reply parser (`vlm.replies`): what a reading is, the marker and negation patterns,
 how a reply is split at its answer markers and how the mentions found are decided into one answer.
 
-Kept apart from `replies.py` (the readers per answer type) so each file reads in one sitting.
+Also the small readers every answer type shares: a number, and the one answer normaliser. Kept apart from
+`replies.py` (the readers per answer type) so each file reads in one sitting.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ __all__ = [
     "is_bare_letter",
     "letter_mentions",
     "negated",
+    "normalize_answer",
     "read_marked_first",
+    "read_number",
+    "same_answer",
 ]
 
 
@@ -214,3 +218,32 @@ def letter_mentions(text: str, valid: set[str], marked: bool) -> list[Mention]:
 
 def is_bare_letter(segment: str) -> bool:
     return bool(re.fullmatch(r"\s*[\(\[]?[A-Za-z][\)\]]?\s*[.!]?\s*", segment))
+
+
+# --- numbers -----------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def read_number(reply: str) -> Reading:
+    """The last number of the reply, as a float (S2H arithmetic replies explain, then give the result:
+    "Image 1 has 2 and Image 3 has 0, so 2 more." -> 2.0)."""
+    found = _NUMBER.findall(clean_reply(reply))
+    return Reading(float(found[-1])) if found else NOTHING
+
+
+# --- free-form answers ------------------------------------------------------------------------------------
+
+
+def normalize_answer(text: str) -> str:
+    """The package's one answer normaliser, for comparing two answers (the captioner's gold check, VQA
+    wrong-answer draws, GRPO's exact-match shortcut): lower case, punctuation to spaces, articles dropped,
+    whitespace collapsed: "The Cat." -> "cat". (`reply_rules.clean_reply` only cleans a raw reply for the
+    readers.)"""
+    words = text.lower().translate(PUNCTUATION).split()
+    return " ".join(w for w in words if w not in ARTICLES)
+
+
+def same_answer(answer: str | None, gold: str | None) -> bool:
+    """Whether two free-form answers say the same ("The cat." / "cat"); None is never the same."""
+    return answer is not None and gold is not None and normalize_answer(answer) == normalize_answer(gold)
