@@ -36,10 +36,27 @@ def build_fingerprint(arguments: dict) -> str:
             digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     digest.update("\n".join(dists).encode())
-    wordnet = [os.environ.get("WORDNET_DIR", "")]
-    wordnet += [d for d in ("/usr/share/wordnet", "/usr/local/share/wordnet") if os.path.isdir(d)]
+    from s2h_dataset.lexicon import WORDNET_DIRS
+
+    wordnet = [os.environ.get("WORDNET_DIR", "")] + [d for d in WORDNET_DIRS if os.path.isdir(d)]
     digest.update(repr(wordnet).encode())
     return digest.hexdigest()[:20]
+
+
+def _mtime(path: Path) -> float:
+    """A cache entry's last use; an entry another session removed meanwhile counts as used now (kept)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return time.time()
+
+
+def _prune() -> None:
+    """Remove all but the `KEEP_BUILDS` most recently used entries, none used in the last hour (another
+    session may be copying it); entries removed meanwhile by another session are passed over."""
+    for old in sorted(BUILD_CACHE.iterdir(), key=_mtime)[:-KEEP_BUILDS]:
+        if time.time() - _mtime(old) > 3600:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def cached_build(arguments: dict, out: Path) -> Path:
@@ -61,9 +78,7 @@ def cached_build(arguments: dict, out: Path) -> Path:
                 raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        for old in sorted(BUILD_CACHE.iterdir(), key=lambda p: p.stat().st_mtime)[:-KEEP_BUILDS]:
-            if time.time() - old.stat().st_mtime > 3600:  # not one another session may be copying now
-                shutil.rmtree(old, ignore_errors=True)
+        _prune()
     shutil.copytree(cached, out)
     return out
 
