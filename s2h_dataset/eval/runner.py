@@ -228,7 +228,7 @@ def rescore(out_dir: str | Path) -> dict[str, Any]:
             if reference:
                 scores["reference"] = reference
     if (out / BLANK_DIR / PREDICTIONS).is_file():  # `--blank-images both`: the run without images
-        attach_blank_run(results, rescore(out / BLANK_DIR))
+        attach_blank_run(results, rescore(out / BLANK_DIR), run, read_run(out / BLANK_DIR))
     write_results(out, results)
     for task, scores in results.items():
         logger.info(

@@ -25,6 +25,7 @@ __all__ = [
     "CardInfo",
     "hyperparameters",
     "model_card",
+    "portable_args",
     "portable_name",
     "push_folder",
     "write_model_card",
@@ -77,6 +78,19 @@ def portable_name(name: str | None) -> str | None:
     if not name or _hub_id(name) or not (os.path.isabs(name) or os.path.exists(name)):
         return name
     return f"<local folder {os.path.basename(os.path.normpath(name))}>"
+
+
+def portable_args(args: list[str]) -> list[str]:
+    """A command line as a pushed card shows it: each value through `portable_name`, in both forms
+    HfArgumentParser reads (`--output_dir /home/u/run` and `--output_dir=/home/u/run`); flags as they are."""
+    out = []
+    for arg in args:
+        if arg.startswith("-") and "=" in arg:
+            flag, value = arg.split("=", 1)
+            out.append(f"{flag}={portable_name(value)}")
+        else:
+            out.append(arg if arg.startswith("-") else portable_name(arg))
+    return out
 
 
 def hyperparameters(training_args, model_args=None, world_size: int = 1) -> dict:

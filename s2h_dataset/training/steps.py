@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..redact import install_log_redaction, redact
 from .eval_hook import run_eval_tasks
-from .model_card import CardInfo, hyperparameters, portable_name, push_folder, write_model_card
+from .model_card import CardInfo, hyperparameters, portable_args, push_folder, write_model_card
 from .preflight import preflight
 
 __all__ = [
@@ -181,7 +181,7 @@ def finish(
     script = f"training/{method.lower()}.py"
     args = sys.argv[1:] if argv is None else argv
     if pushing:  # a local path means nothing elsewhere, and the training machine's layout stays private
-        args = [portable_name(arg) if arg.startswith(os.sep) else arg for arg in args]
+        args = portable_args(args)
     command = redact("python " + script + " " + shlex.join(args))
     params = hyperparameters(training_args, model_args, trainer.accelerator.num_processes)
     if getattr(script_args, "reward_names", None):  # GRPO: which rewards, beside their weights

@@ -89,6 +89,44 @@ def test_blank_images_both_reports_the_multimodal_gain(bench, built_dataset, tmp
     }
 
 
+def _blink(bench, out, **settings) -> EvalConfig:
+    return EvalConfig(
+        model_name_or_path="scripted",
+        out=str(out),
+        eval_tasks="blink",
+        dataset_path=[f"blink={bench['blink']}"],
+        **settings,
+    )
+
+
+@pytest.mark.parametrize(
+    "rerun, changed",
+    [
+        ({"eval_limit": None}, "`eval_limit` was 4, now null"),  # a rerun without --eval-limit
+        ({"eval_limit": 4, "protocol": "lmms-eval", "resume": "fresh"}, "`protocol` was"),
+    ],
+    ids=["no-limit", "other-protocol"],
+)
+def test_blank_run_of_other_settings_gives_no_gain(bench, tmp_path, caplog, rerun, changed):
+    """OUT/blank-images stays from an earlier `both` run; a later run into OUT with another limit or protocol
+    reports no multi-modal gain (the two runs asked other questions, or asked them otherwise) and says why."""
+    out = tmp_path / "run"
+    first = run_eval(_blink(bench, out, eval_limit=4, blank_images="both"), LooksAtImages())
+    assert "multimodal_gain" in first["blink"]
+    again = run_eval(_blink(bench, out, **rerun), LooksAtImages())
+    assert again["blink"]["accuracy"] == 1.0 and "multimodal_gain" not in again["blink"]
+    assert "multimodal_gain,none" not in json.loads((out / RESULTS_JSON).read_text())["results"]["blink"]
+    said = [r.getMessage() for r in caplog.records if "no multi-modal gain" in r.getMessage()]
+    assert len(said) == 1 and changed in said[0] and BLANK_DIR in said[0]
+    # the blanked run's settings again: the gain is back where OUT holds the same questions; after the
+    # unlimited run OUT also holds answers beyond the limit, and their count says so
+    back = run_eval(_blink(bench, out, eval_limit=4, resume="fresh"), LooksAtImages())["blink"]
+    if "protocol" in rerun:
+        assert "multimodal_gain" in back
+    else:
+        assert "multimodal_gain" not in back and "questions scored without images" in caplog.text
+
+
 def test_blank_images_choice_is_checked():
     with pytest.raises(UserError, match="--blank-images maybe"):
         EvalConfig(model_name_or_path="scripted", out="x", blank_images="maybe")

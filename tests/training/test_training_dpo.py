@@ -160,12 +160,18 @@ def test_sft_ablation_trains_on_chosen(s2h_data, sft_script, train_argv, tmp_pat
     _generates(AutoModelForImageTextToText.from_pretrained(out), AutoProcessor.from_pretrained(out), s2h_data)
 
 
-def test_push_to_hub_sends_model_card(hub_calls, dpo_script, train_argv, tmp_path):
-    """`--push_to_hub`: the repo is created and the last upload carries the S2H model card (Hub HTTP mocked)."""
+def test_push_to_hub_sends_model_card(hub_calls, dpo_script, train_argv, s2h_data, tmp_path):
+    """`--push_to_hub`: the repo is created and the last upload carries the S2H model card (Hub HTTP mocked);
+    the card's command names no path of the training machine, in either form HfArgumentParser reads."""
     base, out = tiny_vlm_cache("gemma3"), tmp_path / "push"
+    argv = train_argv(base, out)
+    # the `--flag=value` form, beside `--model_name_or_path X`
+    for flag in ("--dataset_name", "--output_dir"):
+        at = argv.index(flag)
+        argv[at : at + 2] = [f"{flag}={argv[at + 1]}"]
     dpo_script.main(
         [
-            *train_argv(base, out),
+            *argv,
             "--push_to_hub",
             "true",
             "--hub_model_id",
@@ -184,6 +190,9 @@ def test_push_to_hub_sends_model_card(hub_calls, dpo_script, train_argv, tmp_pat
     )
     assert "checkpoint-*" in last[4]["ignore_patterns"]
     assert (out / "README.md").read_text() == last[2]
+    assert "--output_dir=<local folder push>" in last[2]
+    assert "--dataset_name=<local folder s2h-dpo>" in last[2]
+    assert not [path for path in (str(tmp_path), str(s2h_data), str(base)) if path in last[2]]
 
 
 def test_user_errors_exit_2_with_one_line(dpo_script, train_argv, tmp_path, capsys):
