@@ -65,6 +65,10 @@ class EvalConfig:
             Seed of the --eval-limit draw.
         circular (`bool`, *optional*, defaults to `False`):
             CircularEval: ask multiple-choice questions once per option rotation; all must be right.
+        blank_images (`str`, *optional*, defaults to `"no"`):
+            Replace every image by one mid-grey image of its size: no, yes (that run only) or both (with and
+            without images, into `OUT/blank-images`; results add the multi-modal gain, accuracy with minus
+            without, when both runs used the same settings, limit and questions).
         resume (`str`, *optional*, defaults to `"refuse"`):
             A folder holding answers made with other settings: refuse, or fresh (re-ask; old kept aside).
 
