@@ -223,17 +223,29 @@ def test_no_organization_or_project_header_reaches_the_server(scripted, monkeypa
 
 
 class Unavailable(JSONHandler):
-    """503 to every request but one whose text is `refused` (401): a server that never comes back."""
+    """503 to every request but one whose text is `refused` (401; every request with `refuse_all`): a server
+    that never comes back."""
 
     def do_POST(self):
         text = json.loads(self.body())["messages"][0]["content"][-1]["text"]
         with self.server.lock:
             self.server.attempts += 1
-        self.send_json(401 if text == "refused" else 503, {"error": "try later"})
+        refused = text == "refused" or getattr(self.server, "refuse_all", False)
+        self.send_json(401 if refused else 503, {"error": "try later"})
 
 
 def _s2h_threads():
     return [t for t in threading.enumerate() if t.name.startswith("s2h-openai")]
+
+
+def _no_worker_retries_on(server, client):
+    deadline = time.monotonic() + 3
+    while _s2h_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _s2h_threads() == []
+    attempts = server.attempts
+    time.sleep(1.5)  # past the next backoff: nothing retries any more
+    assert server.attempts == attempts and client.retries >= 1
 
 
 @pytest.mark.parametrize("stop", ["interrupt", "fatal error"])
@@ -255,10 +267,19 @@ def test_an_interrupt_or_a_fatal_error_stops_the_retries_at_once(stop):
         with OpenAIChatClient(url, "m", concurrency=3, max_retries=20) as client:
             with pytest.raises(KeyboardInterrupt if stop == "interrupt" else ServerError):
                 list(client.complete_all([first, waiting, waiting], max_tokens=4))
-            deadline = time.monotonic() + 3
-            while _s2h_threads() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert _s2h_threads() == []
-            attempts = server.attempts
-            time.sleep(1.5)  # past the next backoff: nothing retries any more
-            assert server.attempts == attempts and client.retries >= 2
+            _no_worker_retries_on(server, client)
+
+
+def test_a_refusing_server_stops_the_retries_on_the_others():
+    """`openai:URL1,URL2#MODEL`: the first server refuses, the second one's retries end with the error."""
+    records = _records()
+    with (
+        running(Unavailable, attempts=0, refuse_all=True) as refusing,
+        running(Unavailable, attempts=0) as down,
+    ):
+        urls = [f"http://127.0.0.1:{s.server_address[1]}/v1" for s in (refusing, down)]
+        captioner = make_captioner(f"openai:{','.join(urls)}#m", cache_dir="", concurrency=2)
+        requests = [TextRequest("caption", (sid,)) for sid in records]
+        with pytest.raises(UserError, match="HTTP 401"):
+            captioner.resolve(requests, records)
+        _no_worker_retries_on(down, captioner.clients[1])
