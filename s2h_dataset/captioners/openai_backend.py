@@ -1,7 +1,7 @@
 """`openai:BASE_URL#MODEL`: captions from any OpenAI-compatible chat-completions server.
 
 vLLM, SGLang, TGI or `transformers serve` run the model; this process only sends requests through
-`vlm.openai_client.OpenAIChatClient` (the `openai` SDK's retries, concurrency, API-key secrecy): images as JPEG
+`vlm.openai_client.OpenAIChatClient` (retries, concurrency, API-key secrecy): images as JPEG
 data URIs, greedy decoding. Images are loaded in the client's workers, at most 2 x concurrency at a time.
 `openai:URL1,URL2,...#MODEL` names several servers of one model (one per GPU node): request i goes to
 server i mod n, `--concurrency` at a time on each.

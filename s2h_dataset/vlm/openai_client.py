@@ -2,9 +2,10 @@
 
 `OpenAIChatClient(base_url, model)` sends greedy requests (`temperature` 0) with the `openai` SDK and
 retries connection errors, timeouts, 408, 409, 429 and 5xx answers itself (`max_retries`; waits 0.5, 1, 2,
-4, 8, 8 ... s, or the server's `Retry-After` up to 2 minutes), so a server restart costs a pause, not the run.
-The SDK's own retries are off: a wait for the next attempt ends at once when `complete_all` stops (Ctrl-C,
-or another request failed for good), so nothing keeps retrying behind a finished call. Other 4xx answers
+4, 8, 8 ... s less up to 25 % jitter, or the server's `Retry-After` up to 2 minutes, whatever cap the
+installed SDK has), so a server restart costs a pause, not the run. The SDK's own retries are off: a wait
+for the next attempt ends at once when `complete_all` stops (Ctrl-C, or another request failed for good),
+so nothing keeps retrying behind a finished call; an attempt already sent ends with its answer or timeout. Other 4xx answers
 (bad key, unknown model) stop at once with the server's reason. `complete_all` keeps `concurrency` requests
 in flight (the SDK's client is synchronous; one shared connection pool). The API key is read from the
 environment variable `api_key_env` and only ever put in the Authorization header: errors and logs go
