@@ -1,7 +1,7 @@
 """`openai:BASE_URL#MODEL`: captions from any OpenAI-compatible chat-completions server.
 
 vLLM, SGLang, TGI or `transformers serve` run the model; this process only sends requests through
-`vlm.openai_client.OpenAIChatClient` (the `openai` SDK's retries, concurrency, API-key secrecy): images as JPEG
+`vlm.openai_client.OpenAIChatClient` (retries, concurrency, API-key secrecy): images as JPEG
 data URIs, greedy decoding. Images are loaded in the client's workers, at most 2 x concurrency at a time.
 `openai:URL1,URL2,...#MODEL` names several servers of one model (one per GPU node): request i goes to
 server i mod n, `--concurrency` at a time on each.
@@ -86,14 +86,15 @@ def _spread(
     clients: list[OpenAIChatClient], requests: list, max_tokens: int
 ) -> Iterator[tuple[int, str | None]]:
     """`complete_all` over several servers: request i goes to server i mod n, each server's requests run in
-    a thread of their own; (index, reply) pairs are yielded as they arrive, the first error is raised."""
+    a thread of their own; (index, reply) pairs are yielded as they arrive, the first error is raised. One
+    `stop` event is shared by every server's call: an error or Ctrl-C ends every server's retries."""
     replies: queue.Queue = queue.Queue()
     stop = threading.Event()
     parts = [list(range(i, len(requests), len(clients))) for i in range(len(clients))]
 
     def run(client: OpenAIChatClient, part: list[int]) -> None:
         try:
-            for index, reply in client.complete_all([requests[i] for i in part], max_tokens):
+            for index, reply in client.complete_all([requests[i] for i in part], max_tokens, stop):
                 if stop.is_set():
                     break
                 replies.put((part[index], reply))

@@ -22,6 +22,8 @@ from s2h_dataset.build import BuildConfig, build
 from s2h_dataset.captioners import CaptionCache, TextRequest, make_captioner
 from s2h_dataset.errors import UserError
 from s2h_dataset.sources import load_sources
+from s2h_dataset.vlm.chat import user_turn
+from s2h_dataset.vlm.openai_client import OpenAIChatClient, ServerError
 
 MAX_NEW_TOKENS = 6
 CONCURRENCY = 4
@@ -125,7 +127,9 @@ class Scripted(JSONHandler):
         body = json.loads(self.body())
         state = self.server
         with state.lock:
-            state.seen.append({"auth": self.headers.get("Authorization"), "body": body})
+            state.seen.append(
+                {"auth": self.headers.get("Authorization"), "headers": self.headers, "body": body}
+            )
             status = state.script.pop(0) if state.script else 200
         if status == 200:
             text = body["messages"][0]["content"][-1]["text"]
@@ -204,3 +208,78 @@ def test_unreachable_server_is_a_one_line_error(tmp_path):
     records = _records()
     with pytest.raises(UserError, match=r"failed 2 times, last: ConnectError.*rerun to resume"):
         captioner.resolve([TextRequest("describe", tuple(records))], records)
+
+
+def test_no_organization_or_project_header_reaches_the_server(scripted, monkeypatch):
+    """The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID for api.openai.com: a third-party server never sees them."""
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-should-stay-home")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_should_stay_home")
+    url = f"http://127.0.0.1:{scripted.server_address[1]}/v1"
+    with OpenAIChatClient(url, "m", api_key_env="S2H_UNSET_KEY") as client:
+        assert client.complete(user_turn([{"type": "text", "text": "hi"}]), max_tokens=4) == "reply to hi"
+    headers = {name.lower(): value for name, value in scripted.seen[0]["headers"].items()}
+    assert "authorization" not in headers and "openai-organization" not in headers
+    assert "openai-project" not in headers and "_should_stay_home" not in " ".join(headers.values())
+
+
+class Unavailable(JSONHandler):
+    """503 to every request but one whose text is `refused` (401; every request with `refuse_all`): a server
+    that never comes back."""
+
+    def do_POST(self):
+        text = json.loads(self.body())["messages"][0]["content"][-1]["text"]
+        with self.server.lock:
+            self.server.attempts += 1
+        refused = text == "refused" or getattr(self.server, "refuse_all", False)
+        self.send_json(401 if refused else 503, {"error": "try later"})
+
+
+def _s2h_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("s2h-openai")]
+
+
+def _no_worker_retries_on(server, client):
+    deadline = time.monotonic() + 3
+    while _s2h_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _s2h_threads() == []
+    attempts = server.attempts
+    time.sleep(1.5)  # past the next backoff: nothing retries any more
+    assert server.attempts == attempts and client.retries >= 1
+
+
+@pytest.mark.parametrize("stop", ["interrupt", "fatal error"])
+def test_an_interrupt_or_a_fatal_error_stops_the_retries_at_once(stop):
+    """Ctrl-C (a KeyboardInterrupt in a worker here) or a refused request ends `complete_all` and the retries
+    of the other requests with it: no worker is left retrying (Python would wait for it at exit)."""
+
+    def first():
+        time.sleep(0.5)  # the other requests are in their retry loops by now
+        if stop == "interrupt":
+            raise KeyboardInterrupt
+        return user_turn([{"type": "text", "text": "refused"}])
+
+    def waiting():
+        return user_turn([{"type": "text", "text": "wait"}])
+
+    with running(Unavailable, attempts=0) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        with OpenAIChatClient(url, "m", concurrency=3, max_retries=20) as client:
+            with pytest.raises(KeyboardInterrupt if stop == "interrupt" else ServerError):
+                list(client.complete_all([first, waiting, waiting], max_tokens=4))
+            _no_worker_retries_on(server, client)
+
+
+def test_a_refusing_server_stops_the_retries_on_the_others():
+    """`openai:URL1,URL2#MODEL`: the first server refuses, the second one's retries end with the error."""
+    records = _records()
+    with (
+        running(Unavailable, attempts=0, refuse_all=True) as refusing,
+        running(Unavailable, attempts=0) as down,
+    ):
+        urls = [f"http://127.0.0.1:{s.server_address[1]}/v1" for s in (refusing, down)]
+        captioner = make_captioner(f"openai:{','.join(urls)}#m", cache_dir="", concurrency=2)
+        requests = [TextRequest("caption", (sid,)) for sid in records]
+        with pytest.raises(UserError, match="HTTP 401"):
+            captioner.resolve(requests, records)
+        _no_worker_retries_on(down, captioner.clients[1])

@@ -16,7 +16,7 @@ from s2h_dataset.errors import UserError
 from s2h_dataset.testing import FAMILIES, tiny_vlm_cache
 from s2h_dataset.vlm.chat import encode, generate, images_then_text, openai_content, render, user_turn
 from s2h_dataset.vlm.loading import ModelSpec, load_processor, load_vlm
-from s2h_dataset.vlm.openai_client import OpenAIChatClient, parse_openai_spec
+from s2h_dataset.vlm.openai_client import MAX_RETRY_AFTER, OpenAIChatClient, _delay, parse_openai_spec
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "s2h_dataset"
 
@@ -149,3 +149,22 @@ def test_openai_client_retries_skips_unbuilt_requests_and_hides_the_key(monkeypa
         assert all(body["temperature"] == 0 and body["model"] == "tiny" for _, body in _Flaky.seen)
     with pytest.raises(UserError, match="openai:BASE_URL#MODEL"):
         parse_openai_spec("localhost:8000")
+
+
+def test_retry_waits_follow_the_server_up_to_two_minutes_else_back_off():
+    """Our rule, whatever the installed `openai` caps its own Retry-After at (60 s before, 120 s now)."""
+    import email.utils
+    import time
+
+    import httpx
+
+    assert MAX_RETRY_AFTER == 120
+    assert _delay(0, httpx.Headers({"Retry-After": "7"})) == 7
+    assert _delay(0, httpx.Headers({"retry-after-ms": "250", "Retry-After": "7"})) == 0.25
+    assert _delay(0, httpx.Headers({"Retry-After": "300"})) == MAX_RETRY_AFTER
+    in_a_minute = email.utils.formatdate(time.time() + 60, usegmt=True)
+    assert 55 < _delay(0, httpx.Headers({"Retry-After": in_a_minute})) <= 60
+    waits = [_delay(attempt, httpx.Headers({"Retry-After": "soon"})) for attempt in range(6)]
+    assert all(
+        low <= w <= high for low, w, high in zip([0.375, 0.75, 1.5, 3, 6, 6], waits, [0.5, 1, 2, 4, 8, 8])
+    )
