@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from .atomic import atomic_write
-from .build_shards import write_shards
+from .build_shards import check_sources, write_shards
 from .captioners import make_captioner
 from .card.blind_audit import blind_audit
 from .card.render import write_card
@@ -31,11 +31,11 @@ from .holdback import hold_back
 from .imagestore import ImageStore
 from .integrity import file_manifest
 from .layout import REPORT_FILE, SPLITS
-from .plan import check_pools, log_skips, split_pools, split_sizes, warn_small_test
+from .plan import log_skips
 from .progress import quiet, stage
 from .redact import error_line, redact_obj
 from .shardkeys import ShardKeys
-from .sources import Sources, check_supply, load_sources
+from .sources import Sources, load_sources
 from .staging import Staging, check_target, filesystem_error, sweep_orphan
 from .validate import validate
 
@@ -244,19 +244,7 @@ def _build(cfg: BuildConfig) -> Path:
         label_column=cfg.label_column,
         caption_column=cfg.caption_column,
     )
-    check_supply(sources, cfg.n_per_level)
-    sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
-    pools = split_pools(sources, cfg.test_fraction)
-    skipped = check_pools(
-        pools,
-        cfg.level_list,
-        sizes,
-        cfg.n_images,
-        hardness=cfg.distractor_hardness,
-        search_negatives=cfg.search_negative_list,
-    )
-    log_skips(skipped)
-    warn_small_test(pools, cfg.test_fraction)
+    sizes, skipped = check_sources(cfg, sources)
     # the first seconds are silent otherwise: say what is being loaded before the bars start
     logger.info(
         "%d source images from %s; levels %s, %d rows each",

@@ -16,15 +16,56 @@ from .configs import BuildConfig
 from .imagestore import ImageStore
 from .layout import SPLITS
 from .levels import TASKS, LevelContext
-from .plan import check_pools, finish_shard, plan_shards, split_pools
+from .plan import check_pools, finish_shard, log_skips, plan_shards, split_pools, split_sizes, warn_small_test
 from .progress import bar
 from .shardkeys import ShardKeys, content_fingerprint, drop_stale_shards, pool_files, sources_digest
-from .sources import Sources
+from .sources import Sources, check_supply
 from .writer import rows_per_shard, write_shard
 
-__all__ = ["plan_build", "write_shards"]
+__all__ = ["check_sources", "plan_build", "shard_layout", "write_shards"]
 
 logger = logging.getLogger(__name__)
+
+
+def check_sources(cfg: BuildConfig, sources: Sources) -> tuple[dict, list[dict]]:
+    """The up-front checks of a build, before any folder exists (one machine and the engine's driver): enough
+    images, every level makeable (`check_pools`, its skips logged once), a warning on a small test split.
+    Returns the rows per split and the tasks a split cannot make."""
+    check_supply(sources, cfg.n_per_level)
+    sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
+    pools, skipped = _checked_pools(cfg, sources, sizes)
+    log_skips(skipped)
+    warn_small_test(pools, cfg.test_fraction)
+    return sizes, skipped
+
+
+def _checked_pools(cfg: BuildConfig, sources: Sources, sizes: dict, excluded: frozenset = frozenset()):
+    """The sources split without the excluded images, and the tasks a split cannot make (`check_pools`)."""
+    pools = split_pools(sources, cfg.test_fraction, excluded)
+    skipped = check_pools(
+        pools,
+        cfg.level_list,
+        sizes,
+        cfg.n_images,
+        hardness=cfg.distractor_hardness,
+        search_negatives=cfg.search_negative_list,
+    )
+    return pools, skipped
+
+
+def shard_layout(cfg: BuildConfig, records: list, store, sizes: dict) -> tuple[int, int]:
+    """(rows per shard, shard count): `--shard-rows` capped by `--shard-mib` (`rows_per_shard`, which may
+    encode a size sample into `store`), and the shards every (level, split) of `sizes` makes with it."""
+    shard_rows = rows_per_shard(
+        records,
+        store,
+        cfg.n_images,
+        shard_rows=cfg.shard_rows,
+        shard_mib=cfg.shard_mib,
+        most_rows=max(sizes.values()),
+    )
+    total = sum(math.ceil(sizes[s] / shard_rows) for _level in cfg.level_list for s in SPLITS if sizes[s])
+    return shard_rows, total
 
 
 def plan_build(
@@ -40,15 +81,7 @@ def plan_build(
     report and the card list those of the final plan, a re-plan without a bad image may add some) and
     every shard with its split's files, in order (level, split, index), walked lazily; `shard_rows` is
     `--shard-rows` capped by `--shard-mib` (`rows_per_shard`)."""
-    pools = split_pools(sources, cfg.test_fraction, excluded)
-    skipped = check_pools(
-        pools,
-        cfg.level_list,
-        sizes,
-        cfg.n_images,
-        hardness=cfg.distractor_hardness,
-        search_negatives=cfg.search_negative_list,
-    )
+    pools, skipped = _checked_pools(cfg, sources, sizes, excluded)
     return skipped, _iter_shards(cfg, pools, sizes, captioner_name=captioner_name, shard_rows=shard_rows)
 
 
@@ -116,17 +149,7 @@ def write_shards(
     _log_resume(staging, store, sources, digest)
     keys = ShardKeys(staging / "work", run_fingerprint, digest)
     index, count = cfg.shard_index
-    shard_rows = rows_per_shard(
-        list(records.values()),
-        store,
-        cfg.n_images,
-        shard_rows=cfg.shard_rows,
-        shard_mib=cfg.shard_mib,
-        most_rows=max(sizes.values()),
-    )
-    total = sum(
-        math.ceil(sizes[split] / shard_rows) for _level in cfg.level_list for split in SPLITS if sizes[split]
-    )
+    shard_rows, total = shard_layout(cfg, list(records.values()), store, sizes)
     n_mine = len(range(index, total, count))
     while True:
         expected, mine, counts, restart = [], [], {"written": 0, "reused": 0}, False

@@ -23,22 +23,17 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import shutil
 from pathlib import Path
 
 from ..atomic import atomic_write
 from ..build import _open_staging, _run_fingerprint, summary
-from ..build_shards import plan_build
+from ..build_shards import check_sources, plan_build, shard_layout
 from ..configs import BuildConfig
 from ..errors import UserError
 from ..imagestore import ImageStore
-from ..layout import SPLITS
-from ..plan import check_pools, log_skips, split_pools, split_sizes, warn_small_test
 from ..shardkeys import sources_digest
-from ..sources import check_supply
 from ..staging import Staging, check_target, sweep_orphan
-from ..writer import rows_per_shard
 from .context import ENGINE, Step, captioner_name, engine_dir, process_scorer, process_sources
 
 __all__ = ["run_build", "stage_plan"]
@@ -75,19 +70,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         label_column=cfg.label_column,
         caption_column=cfg.caption_column,
     )
-    check_supply(sources, cfg.n_per_level)
-    sizes = split_sizes(cfg.n_per_level, cfg.test_fraction)
-    pools = split_pools(sources, cfg.test_fraction)
-    skipped_tasks = check_pools(
-        pools,
-        cfg.level_list,
-        sizes,
-        cfg.n_images,
-        hardness=cfg.distractor_hardness,
-        search_negatives=cfg.search_negative_list,
-    )
-    log_skips(skipped_tasks)
-    warn_small_test(pools, cfg.test_fraction)
+    sizes, skipped_tasks = check_sources(cfg, sources)
     scorer = process_scorer(cfg)  # a bad --filter-model fails here, before anything is submitted
     fresh = not (Staging(out).work / "args.json").exists()
     staging = _open_staging(cfg, scorer)
@@ -106,17 +89,7 @@ def _prepare(cfg: BuildConfig) -> tuple[Path, str, int]:
         )
         records = sources.all_records()
         # the shard count sizes the stages' job arrays; it may encode a sample, as a one-machine build does
-        shard_rows = rows_per_shard(
-            records,
-            store,
-            cfg.n_images,
-            shard_rows=cfg.shard_rows,
-            shard_mib=cfg.shard_mib,
-            most_rows=max(sizes.values()),
-        )
-        shards = sum(
-            math.ceil(sizes[s] / shard_rows) for _level in cfg.level_list for s in SPLITS if sizes[s]
-        )
+        shard_rows, shards = shard_layout(cfg, records, store, sizes)
         # the images the plan will use, as far as the bad images known now tell (the encode stage's work;
         # a re-plan that needs others encodes them in the plan stage)
         _, plans = plan_build(

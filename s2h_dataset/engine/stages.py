@@ -11,13 +11,14 @@ from pathlib import Path
 
 from ..atomic import atomic_write
 from ..build import _run_fingerprint
+from ..build_shards import shard_layout
 from ..errors import UserError
 from ..imagestore import ImageStore
 from ..levels.negatives import EditRequest, model_edit_request
 from ..plan import _text_requests, finish_shard, log_skips
 from ..shardkeys import ShardKeys, content_fingerprint, drop_stale_shards, sources_digest
 from ..staging import Staging, check_target
-from ..writer import rows_per_shard, write_shard
+from ..writer import write_shard
 from .context import Rank, captioner_name, process_scorer, rank_captioner, seed_content_ids
 
 __all__ = ["STAGES", "VOIDED_BY_PLAN"]
@@ -75,14 +76,7 @@ def plan(rank: Rank) -> None:
     store = rank.store("plan")
     store.forget_changed(list(records.values()))
     walk = _Walk(store)
-    shard_rows = rows_per_shard(
-        list(records.values()),
-        walk,
-        cfg.n_images,
-        shard_rows=cfg.shard_rows,
-        shard_mib=cfg.shard_mib,
-        most_rows=max(rank.sizes.values()),
-    )
+    shard_rows, _ = shard_layout(cfg, list(records.values()), walk, rank.sizes)
     name, replans = captioner_name(cfg), []
     while True:
         expected, used, restart = [], {}, False
