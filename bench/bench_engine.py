@@ -21,6 +21,7 @@ summary states the load average at the start and the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -33,7 +34,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,32 +43,6 @@ MODES = {
     "local2": ["--executor", "local", "--tasks-parallel", "2"],
     "ray": ["--executor", "ray"],
 }
-
-
-class _Captions(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat endpoint whose reply is a function of the request; counts every request."""
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        digest = hashlib.sha256(body).hexdigest()
-        with self.server.lock:
-            self.server.asked[digest] += 1
-        word = ["red", "small", "round", "shiny", "old", "striped"][int(digest[:4], 16) % 6]
-        text = f"Caption: A {word} thing marked {digest[:8]}.\nPrimary object: thing"
-        reply = {
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ]
-        }
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 def _parquet_digest(out: Path) -> str:
@@ -163,11 +137,12 @@ def main() -> None:
         if made["images"] != args.photos:
             sys.exit(f"{photos} holds {made['images']} images, not {args.photos}: remove it and rerun")
         build += ["--source", f"imagefolder:{photos}"]
-    server = None
+    server, stack = None, contextlib.ExitStack()  # the stand-in server, shut down at the end
     if args.captions:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Captions)
-        server.lock, server.asked = threading.Lock(), Counter()
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        sys.path.insert(0, str(REPO / "tests"))
+        from fake_http import CountingCaptions, running
+
+        server = stack.enter_context(running(CountingCaptions, asked=Counter()))
         build += ["--captioner", f"openai:http://127.0.0.1:{server.server_address[1]}/v1#stand-in"]
     _become_subreaper()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)}
@@ -214,8 +189,7 @@ def main() -> None:
             "cpu_ratio_median": round(statistics.median(c / b[1] for c, b in zip(cpus, base)), 3),
         }
     print(json.dumps({"summary": summary}))
-    if server:
-        server.shutdown()
+    stack.close()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""Scripted OpenAI-compatible endpoints for the client tests: a handler base that answers JSON, and a server
+"""Scripted OpenAI-compatible endpoints for the client tests (and the engine bench): a handler base that answers JSON, and a server
 running it on a free local port for the length of a `with` block."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["JSONHandler", "running"]
+__all__ = ["CountingCaptions", "JSONHandler", "running"]
 
 
 class JSONHandler(BaseHTTPRequestHandler):
@@ -31,6 +32,22 @@ class JSONHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class CountingCaptions(JSONHandler):
+    """An OpenAI-compatible captioner whose reply is a function of the request; it counts each request in
+    `server.asked` (a Counter by the request body's sha256). The engine tests and `bench/bench_engine.py`."""
+
+    def do_POST(self):
+        body = self.body()
+        digest = hashlib.sha256(body).hexdigest()
+        with self.server.lock:
+            self.server.asked[digest] += 1
+        words = ["red", "small", "round", "shiny", "old", "striped"]
+        word = words[int(digest[:4], 16) % 6]
+        text = f"Caption: A {word} thing marked {digest[:8]}.\nPrimary object: thing"
+        message = {"role": "assistant", "content": text}
+        self.send_json(200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
 
 
 @contextmanager

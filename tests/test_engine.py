@@ -3,7 +3,6 @@ build, each image is encoded by one rank, each caption request is asked once, a 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -14,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fake_http import JSONHandler, running
+from fake_http import CountingCaptions, running
 from test_bad_inputs import PAIR_BUILD, pair_folder
 from test_content_keys import make_folder, repaint
 from test_shards import _cfg, _parquet
@@ -137,24 +136,12 @@ def test_an_unfinished_engine_build_resumed_after_the_images_changed_equals_a_fr
     assert _parquet(tmp_path / "engine") == _parquet(fresh)
 
 
-class _Captions(JSONHandler):
-    """An OpenAI-compatible server whose reply is a function of the request; it counts each request."""
-
-    def do_POST(self):
-        body = self.body()
-        digest = hashlib.sha256(body).hexdigest()
-        with self.server.lock:
-            self.server.asked[digest] += 1
-        words = ["red", "small", "round", "shiny", "old", "striped"]
-        word = words[int(digest[:4], 16) % 6]
-        text = f"Caption: A {word} thing marked {digest[:8]}.\nPrimary object: thing"
-        message = {"role": "assistant", "content": text}
-        self.send_json(200, {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
-
-
 @pytest.mark.slow
 def test_each_unique_caption_request_is_asked_once_across_ranks_and_servers(tmp_path):
-    with running(_Captions, asked=Counter()) as first, running(_Captions, asked=Counter()) as second:
+    with (
+        running(CountingCaptions, asked=Counter()) as first,
+        running(CountingCaptions, asked=Counter()) as second,
+    ):
         urls = [f"http://127.0.0.1:{s.server_address[1]}/v1" for s in (first, second)]
         settings = dict(levels="1,3", n_per_level=16, filter=False, seed=1, source=["emoji"])
         out = tmp_path / "engine"
