@@ -70,14 +70,11 @@ def _rows(repo: Path) -> dict[tuple[int, str], dict[str, list[tuple[str, str, st
     return rows
 
 
-def _overlap(prompt: str, answer: str, words: dict[str, set] | None = None) -> list[float]:
-    if words is None or prompt not in words:
-        p = set(_WORD.findall(prompt.lower()))
-        if words is not None:
-            words[prompt] = p
-    else:
-        p = words[prompt]
-    a = _WORD.findall(answer.lower())
+def _overlap(prompt: str, answer: str, words: dict[str, set]) -> list[float]:
+    """Prompt-answer word overlap and lengths; `words` holds each prompt's word set, split once."""
+    if prompt not in words:
+        words[prompt] = set(_WORD.findall(prompt.lower()))
+    p, a = words[prompt], _WORD.findall(answer.lower())
     shared = sum(w in p for w in a)
     return [
         shared,
